@@ -1,0 +1,146 @@
+// Command livery is the Livery gateway.
+//
+//	livery [serve] [-config FILE]   run the gateway (default)
+//	livery demo [-console ADDR] [-api ADDR] [-data DIR]
+//	                                the gateway, the demo console, embedded Redis and ./data
+//	livery check-config [-config FILE]
+//	                                validate the configuration; exit 2 listing every problem
+//	livery version                  print the version
+//
+// The configuration file defaults to $LIVERY_CONFIG, or to the embedded
+// defaults when that is unset. LIVERY_* environment variables override it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/livery/livery/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFail   = 1
+	exitConfig = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line; serve and demo run until ctx ends.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serveCmd(ctx, args, stderr)
+	case "demo":
+		return demoCmd(ctx, args, stdout, stderr)
+	case "check-config":
+		return checkConfigCmd(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "livery", versionString())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "livery: unknown command %q\n\n%s\n", cmd, usage)
+		return exitConfig
+	}
+}
+
+const usage = `usage: livery [command] [flags]
+
+commands:
+  serve          run the gateway (default)          -config FILE
+  demo           run the gateway with the demo console, embedded Redis and ./data
+  check-config   validate the configuration and exit -config FILE
+  version        print the version`
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", ""
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "-dirty"
+				}
+			}
+		}
+		if rev != "" {
+			return "dev-" + rev[:min(12, len(rev))] + dirty
+		}
+		if bi.Main.Version != "" {
+			return bi.Main.Version
+		}
+	}
+	return "dev"
+}
+
+// loadConfig loads path (or $LIVERY_CONFIG, or the embedded defaults) and
+// prints every problem to stderr when it is invalid.
+func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	if path == "" {
+		path = os.Getenv("LIVERY_CONFIG")
+	}
+	cfg, err := config.Load(path, nil)
+	if err != nil {
+		var ve *config.ValidationError
+		if errors.As(err, &ve) {
+			fmt.Fprintln(stderr, "livery:", ve.Error())
+		} else {
+			fmt.Fprintln(stderr, "livery: configuration:", err)
+		}
+		return nil, false
+	}
+	return cfg, true
+}
+
+func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("check-config", stderr)
+	path := fs.String("config", "", "configuration file (default $LIVERY_CONFIG or the embedded defaults)")
+	if fs.Parse(args) != nil {
+		return exitConfig
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitConfig
+	}
+	fmt.Fprintf(stdout, "configuration ok: %d tenant(s), store %s, redis %s\n",
+		len(cfg.Tenants), cfg.Store.Driver, redisMode(cfg.Redis))
+	return exitOK
+}
+
+func redisMode(r config.Redis) string {
+	switch {
+	case r.Embedded():
+		return "embedded"
+	case len(r.Addrs) > 0:
+		return "cluster"
+	default:
+		return "standalone"
+	}
+}

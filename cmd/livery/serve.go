@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/internal/config"
+	"github.com/livery/livery/internal/objstore"
+	"github.com/livery/livery/internal/redisx"
+	"github.com/livery/livery/tenants"
+)
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("livery "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := newFlagSet("serve", stderr)
+	path := fs.String("config", "", "configuration file (default $LIVERY_CONFIG or the embedded defaults)")
+	if fs.Parse(args) != nil {
+		return exitConfig
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitConfig
+	}
+	log := newLogger(cfg.Log, stderr)
+	if err := runGateway(ctx, cfg, log, nil); err != nil {
+		log.Error("livery stopped", "err", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// runGateway opens the stores, starts both listeners and serves until ctx
+// ends, then shuts down gracefully. ready, if set, is called with the bound
+// listener addresses once serving.
+func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(console, api net.Addr)) error {
+	store, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return err
+	}
+	rdb, err := redisx.Open(ctx, redisx.Options{URL: cfg.Redis.URL, Addrs: cfg.Redis.Addrs,
+		Username: cfg.Redis.Username, Password: cfg.Redis.Password})
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	reg, err := buildTenants(cfg.Tenants)
+	if err != nil {
+		return err
+	}
+	trusted, err := parseCIDRs(cfg.Proxy.TrustedProxies)
+	if err != nil {
+		return err
+	}
+	gw := gateway.New(gateway.Options{
+		Logger:  log,
+		Tenants: reg,
+		Checks: []gateway.Check{
+			{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: "store", Check: store.Ping},
+		},
+		Console: listenerOptions(cfg.Console),
+		API:     listenerOptions(cfg.API),
+		Proxy: gateway.ProxyOptions{
+			ConnectTimeout:        cfg.Proxy.ConnectTimeout,
+			ResponseHeaderTimeout: cfg.Proxy.ResponseHeaderTimeout,
+			IdleConnTimeout:       cfg.Proxy.IdleConnTimeout,
+			MaxIdleConnsPerHost:   cfg.Proxy.MaxIdleConnsPerHost,
+			TrustedProxies:        trusted,
+		},
+	})
+	consoleLn, err := net.Listen("tcp", cfg.Console.Addr)
+	if err != nil {
+		return fmt.Errorf("console listener: %w", err)
+	}
+	apiLn, err := net.Listen("tcp", cfg.API.Addr)
+	if err != nil {
+		consoleLn.Close()
+		return fmt.Errorf("api listener: %w", err)
+	}
+	log.Info("livery serving", "version", versionString(), "console", consoleLn.Addr().String(),
+		"api", apiLn.Addr().String(), "redis", rdb.Mode, "store", cfg.Store.Driver, "tenants", len(cfg.Tenants))
+	if ready != nil {
+		ready(consoleLn.Addr(), apiLn.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- gw.Serve(consoleLn, apiLn) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return gw.Shutdown(sctx)
+}
+
+func openStore(ctx context.Context, c config.Store) (objstore.Store, error) {
+	switch c.Driver {
+	case "s3":
+		return objstore.NewS3(ctx, objstore.S3Config{
+			Endpoint: c.S3.Endpoint, Region: c.S3.Region, Bucket: c.S3.Bucket, UseSSL: c.S3.UseSSL,
+			AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey, CreateBucket: c.S3.CreateBucket,
+		})
+	case "dir":
+		return objstore.NewDir(c.Dir.Path)
+	}
+	return nil, fmt.Errorf("unknown store driver %q", c.Driver)
+}
+
+func buildTenants(specs []config.TenantSpec) (*tenants.Registry, error) {
+	ts := make([]tenants.Tenant, 0, len(specs))
+	for _, s := range specs {
+		up, err := url.Parse(s.Upstream)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", s.ID, err)
+		}
+		t := tenants.Tenant{ID: s.ID, Name: tenants.Names{ZH: s.Name.ZH, EN: s.Name.EN}, Upstream: up}
+		for _, h := range s.Hosts {
+			n, err := config.NormalizeHost(h)
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s: %w", s.ID, err)
+			}
+			t.Hosts = append(t.Hosts, n)
+		}
+		ts = append(ts, t)
+	}
+	return tenants.NewRegistry(ts)
+}
+
+func parseCIDRs(cidrs []string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, c := range cidrs {
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			return nil, errors.New("proxy.trusted_proxies: " + err.Error())
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func listenerOptions(l config.Listener) gateway.ListenerOptions {
+	return gateway.ListenerOptions{ReadTimeout: l.ReadTimeout, WriteTimeout: l.WriteTimeout,
+		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, BodyLimit: l.BodyLimit}
+}

@@ -1,0 +1,115 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Error is an error with the HTTP status, stable code and user-facing
+// message to answer with. Err, if set, is the internal cause: it is logged,
+// never sent to the client.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds an *Error; the message is shown to the client.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// errorBody is the JSON shape of every error Livery writes itself.
+type errorBody struct {
+	Code      string `json:"error_code"`
+	Message   string `json:"error_msg"`
+	RequestID string `json:"request_id"`
+}
+
+var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{{.Status}} {{.Title}}</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.5rem}code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
+<body><h1>{{.Status}} {{.Title}}</h1><p>{{.Message}}</p>
+<p>Request id: <code>{{.RequestID}}</code></p></body></html>
+`))
+
+// toError turns anything a handler returned into an *Error. Unknown errors
+// become a 500 whose message reveals nothing of the cause.
+func toError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return &Error{Status: fe.Code, Code: codeForStatus(fe.Code), Message: fe.Message}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Err: err}
+}
+
+func codeForStatus(status int) string {
+	return strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
+}
+
+// errorHandler is the one error mapper. It writes every error body, as JSON
+// for API clients and as a small HTML page for browsers, always with the
+// request id. Bodies of 5xx errors carry a generic message only; the cause
+// is logged.
+func errorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		e := toError(err)
+		if e.Status < 400 || e.Status > 599 {
+			e.Status = http.StatusInternalServerError
+		}
+		msg := e.Message
+		if e.Status >= 500 {
+			if msg == "" {
+				msg = "The server could not complete the request. Quote the request id when reporting it."
+			}
+			log.Error("request failed", "request_id", requestID(c), "status", e.Status,
+				"code", e.Code, "err", err)
+		}
+		rid := requestID(c)
+		c.Status(e.Status)
+		// The response may carry upstream headers already; an error body owns
+		// the response entirely.
+		c.Response().Header.Del(fiber.HeaderContentEncoding)
+		c.Response().Header.Del(fiber.HeaderETag)
+		c.Response().Header.Del(fiber.HeaderContentSecurityPolicy)
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		if alwaysJSON || !wantsHTML(c) {
+			return c.JSON(errorBody{Code: e.Code, Message: msg, RequestID: rid})
+		}
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return errorPage.Execute(c.Response().BodyWriter(), map[string]any{
+			"Status": e.Status, "Title": http.StatusText(e.Status), "Message": msg, "RequestID": rid,
+		})
+	}
+}
+
+// wantsHTML reports whether the client is a browser asking for a page.
+func wantsHTML(c *fiber.Ctx) bool {
+	accept := c.Get(fiber.HeaderAccept)
+	if accept == "" {
+		return true
+	}
+	return strings.Contains(accept, "text/html") || !strings.Contains(accept, "json")
+}

@@ -1,0 +1,123 @@
+// Package gateway is Livery's HTTP edge: the console listener (tenant by
+// Host, reverse proxy to the upstream console) and the API listener
+// (health, readiness, metrics; later the partner and admin APIs).
+//
+// It is the only package tree that imports Fiber. Handlers return errors;
+// errorHandler is the one place that writes error bodies.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// ListenerOptions configures one Fiber listener.
+type ListenerOptions struct {
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+	MaxHeaderBytes int // larger request headers are answered 431
+	BodyLimit      int
+}
+
+// Check is a named readiness probe of a dependency (Redis, object store).
+type Check struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Options are the gateway's dependencies and settings.
+type Options struct {
+	Logger  *slog.Logger
+	Tenants TenantResolver
+	Checks  []Check
+	Console ListenerOptions
+	API     ListenerOptions
+	Proxy   ProxyOptions
+}
+
+// Gateway owns the two listeners' Fiber apps, the proxy and the metrics.
+type Gateway struct {
+	log     *slog.Logger
+	tenants TenantResolver
+	checks  []Check
+	metrics *Metrics
+	proxy   *Proxy
+	console *fiber.App
+	api     *fiber.App
+}
+
+// New builds a gateway. Routes are registered; nothing listens until Serve.
+func New(o Options) *Gateway {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	g := &Gateway{log: o.Logger, tenants: o.Tenants, checks: o.Checks, metrics: NewMetrics()}
+	g.proxy = NewProxy(o.Proxy, g.metrics, g.log)
+
+	g.console = fiber.New(fiberConfig(o.Console, errorHandler(g.log, false), true))
+	g.chain(g.console, "console", true)
+	g.console.Use(g.proxy.Handle)
+
+	g.api = fiber.New(fiberConfig(o.API, errorHandler(g.log, true), false))
+	g.chain(g.api, "api", false)
+	g.api.Get("/healthz", g.healthz)
+	g.api.Get("/readyz", g.readyz)
+	g.api.Get("/metrics", g.metricsHandler())
+	return g
+}
+
+func fiberConfig(o ListenerOptions, eh fiber.ErrorHandler, streaming bool) fiber.Config {
+	return fiber.Config{
+		ErrorHandler:          eh,
+		DisableStartupMessage: true,
+		ReadBufferSize:        o.MaxHeaderBytes,
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		IdleTimeout:           o.IdleTimeout,
+		BodyLimit:             o.BodyLimit,
+		// The console listener streams bodies larger than BodyLimit to the
+		// upstream instead of refusing them, and never parses forms itself.
+		StreamRequestBody:            streaming,
+		DisablePreParseMultipartForm: true,
+		DisableDefaultContentType:    true,
+	}
+}
+
+// Proxy returns the console reverse proxy, for installing hooks.
+func (g *Gateway) Proxy() *Proxy { return g.proxy }
+
+// Metrics returns the gateway's metrics.
+func (g *Gateway) Metrics() *Metrics { return g.metrics }
+
+// ConsoleApp and APIApp expose the Fiber apps (tests use app.Test).
+func (g *Gateway) ConsoleApp() *fiber.App { return g.console }
+
+// APIApp returns the API listener's app.
+func (g *Gateway) APIApp() *fiber.App { return g.api }
+
+// Serve serves the console and API listeners until Shutdown or until one
+// of them fails; it returns the first failure.
+func (g *Gateway) Serve(console, api net.Listener) error {
+	errc := make(chan error, 2)
+	go func() { errc <- g.console.Listener(console) }()
+	go func() { errc <- g.api.Listener(api) }()
+	err := <-errc
+	if err != nil {
+		_ = g.Shutdown(context.Background())
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx expires, then closes idle upstream connections.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	err := errors.Join(g.console.ShutdownWithContext(ctx), g.api.ShutdownWithContext(ctx))
+	g.proxy.Transport.CloseIdleConnections()
+	return err
+}

@@ -1,0 +1,168 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/tenants"
+)
+
+// StatusClientClosedRequest is recorded (never sent) when the client went
+// away before the exchange completed, so it is not counted as a server error.
+const StatusClientClosedRequest = 499
+
+const (
+	localRequestID = "livery.request_id"
+	localTenant    = "livery.tenant"
+	localAborted   = "livery.client_aborted"
+)
+
+// TenantResolver finds the tenant serving a console host.
+type TenantResolver interface {
+	ByHost(host string) (*tenants.Tenant, bool)
+}
+
+// chain installs the middleware of a listener in its one fixed order:
+// recover → request id → access log → tenant (console only) → handlers.
+func (g *Gateway) chain(app *fiber.App, listener string, resolveTenant bool) {
+	app.Use(g.recoverer())
+	app.Use(requestIDMiddleware)
+	app.Use(g.accessLog(listener, app.ErrorHandler))
+	if resolveTenant {
+		app.Use(g.tenantMiddleware)
+	}
+}
+
+// recoverer turns a panic into a logged 500 answered by the error mapper.
+func (g *Gateway) recoverer() fiber.Handler {
+	return g.nextRecovering
+}
+
+// nextRecovering runs the rest of the chain, converting a panic into an
+// error (logged with its stack) so that it is answered and logged like any
+// other failure. The access log uses it too, so panicking requests are
+// logged and counted.
+func (g *Gateway) nextRecovering(c *fiber.Ctx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.log.Error("panic", "request_id", requestID(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return c.Next()
+}
+
+// requestIDMiddleware accepts a well-formed inbound X-Request-Id or makes a
+// new one, and echoes it on the response.
+func requestIDMiddleware(c *fiber.Ctx) error {
+	id := c.Get(fiber.HeaderXRequestID)
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	c.Locals(localRequestID, id)
+	c.Set(fiber.HeaderXRequestID, id)
+	return c.Next()
+}
+
+// validRequestID accepts 8–128 characters of [A-Za-z0-9._:-].
+func validRequestID(id string) bool {
+	if len(id) < 8 || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		ch := id[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' ||
+			ch == '.' || ch == '_' || ch == ':' || ch == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(localRequestID).(string)
+	return id
+}
+
+// TenantOf returns the tenant resolved for the request, if any.
+func TenantOf(c *fiber.Ctx) *tenants.Tenant {
+	t, _ := c.Locals(localTenant).(*tenants.Tenant)
+	return t
+}
+
+// accessLog writes one JSON log line and the request metrics per request.
+// Errors are answered here (through the mapper) so the logged status is the
+// one the client receives.
+func (g *Gateway) accessLog(listener string, mapErr fiber.ErrorHandler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := g.nextRecovering(c)
+		if err != nil {
+			if herr := mapErr(c, err); herr != nil {
+				g.log.Error("error handler failed", "err", herr)
+				c.Status(http.StatusInternalServerError)
+			}
+		}
+		status := c.Response().StatusCode()
+		if aborted, _ := c.Locals(localAborted).(bool); aborted {
+			status = StatusClientClosedRequest
+		}
+		tenantID := "-"
+		if t := TenantOf(c); t != nil {
+			tenantID = t.ID
+		}
+		elapsed := time.Since(start)
+		g.metrics.requests.WithLabelValues(listener, tenantID, statusClass(status)).Inc()
+		g.metrics.duration.WithLabelValues(listener, tenantID).Observe(elapsed.Seconds())
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelWarn
+		}
+		// The query string is not logged: it may carry codes or tokens.
+		g.log.LogAttrs(c.UserContext(), level, "request",
+			slog.String("listener", listener),
+			slog.String("request_id", requestID(c)),
+			slog.String("tenant", tenantID),
+			slog.String("method", c.Method()),
+			slog.String("host", c.Hostname()),
+			slog.String("path", c.Path()),
+			slog.Int("status", status),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+			slog.String("remote", c.Context().RemoteIP().String()),
+		)
+		return nil
+	}
+}
+
+// tenantMiddleware resolves the tenant from the Host header; an unknown host
+// gets a clear 404 page.
+func (g *Gateway) tenantMiddleware(c *fiber.Ctx) error {
+	host := string(c.Request().Host())
+	t, ok := g.tenants.ByHost(host)
+	if !ok {
+		return Errorf(http.StatusNotFound, "unknown_host",
+			"No console is configured for the host %q. Check the address you followed.", truncate(host, 100))
+	}
+	c.Locals(localTenant, t)
+	return c.Next()
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

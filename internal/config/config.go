@@ -1,0 +1,107 @@
+// Package config loads, overrides and validates Livery's configuration.
+//
+// A configuration is one YAML file (the embedded configs/livery.yaml when no
+// file is given) overlaid with LIVERY_* environment variables. Every scalar
+// setting outside the tenant list has an environment name derived from its
+// YAML path: store.s3.bucket is LIVERY_STORE_S3_BUCKET. Secret settings
+// (tagged secret:"true") may not be written in the file; they come from their
+// environment variable or from a file named by the matching *_file setting or
+// by <NAME>_FILE in the environment.
+//
+// Load reports every problem it finds at once as a *ValidationError.
+package config
+
+import "time"
+
+// Config is the whole Livery configuration.
+type Config struct {
+	Console Listener     `yaml:"console"`
+	API     Listener     `yaml:"api"`
+	Log     Log          `yaml:"log"`
+	Redis   Redis        `yaml:"redis"`
+	Store   Store        `yaml:"store"`
+	Proxy   Proxy        `yaml:"proxy"`
+	Tenants []TenantSpec `yaml:"tenants" env:"-"`
+}
+
+// Listener configures one HTTP listener.
+type Listener struct {
+	Addr           string        `yaml:"addr"`
+	ReadTimeout    time.Duration `yaml:"read_timeout"`
+	WriteTimeout   time.Duration `yaml:"write_timeout"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes int           `yaml:"max_header_bytes"`
+	// BodyLimit is the largest request body held in memory. On the console
+	// listener larger bodies are streamed to the upstream; on the API listener
+	// they are refused with 413.
+	BodyLimit int `yaml:"body_limit"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // json or text
+}
+
+// Redis selects the Redis deployment. With neither URL nor Addrs set, Livery
+// runs an embedded Redis-protocol server on loopback.
+type Redis struct {
+	URL          string   `yaml:"url"`   // redis://[user@]host:port/db or rediss://
+	Addrs        []string `yaml:"addrs"` // Redis Cluster seed addresses
+	Username     string   `yaml:"username"`
+	Password     string   `yaml:"password" secret:"true"`
+	PasswordFile string   `yaml:"password_file"`
+}
+
+// Embedded reports whether the embedded Redis server is to be used.
+func (r Redis) Embedded() bool { return r.URL == "" && len(r.Addrs) == 0 }
+
+// Store selects the object store, the system of record.
+type Store struct {
+	Driver string   `yaml:"driver"` // dir or s3
+	Dir    DirStore `yaml:"dir"`
+	S3     S3Store  `yaml:"s3"`
+}
+
+// DirStore configures the directory driver.
+type DirStore struct {
+	Path string `yaml:"path"`
+}
+
+// S3Store configures the S3 driver (MinIO or any S3-compatible service).
+type S3Store struct {
+	Endpoint      string `yaml:"endpoint"` // host[:port], no scheme
+	Region        string `yaml:"region"`
+	Bucket        string `yaml:"bucket"`
+	UseSSL        bool   `yaml:"use_ssl"`
+	CreateBucket  bool   `yaml:"create_bucket"`
+	AccessKey     string `yaml:"access_key"`
+	SecretKey     string `yaml:"secret_key" secret:"true"`
+	SecretKeyFile string `yaml:"secret_key_file"`
+}
+
+// Proxy configures the reverse proxy to the upstream consoles.
+type Proxy struct {
+	ConnectTimeout        time.Duration `yaml:"connect_timeout"`
+	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
+	IdleConnTimeout       time.Duration `yaml:"idle_conn_timeout"`
+	MaxIdleConnsPerHost   int           `yaml:"max_idle_conns_per_host"`
+	// TrustedProxies lists the CIDRs of load balancers in front of Livery
+	// whose X-Forwarded-* headers are kept (appended to). From any other
+	// peer those headers are replaced.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// TenantSpec is one partner as written in the configuration file.
+type TenantSpec struct {
+	ID       string   `yaml:"id"`
+	Name     Names    `yaml:"name"`
+	Hosts    []string `yaml:"hosts"`
+	Upstream string   `yaml:"upstream"`
+}
+
+// Names holds a display name in Chinese and English.
+type Names struct {
+	ZH string `yaml:"zh"`
+	EN string `yaml:"en"`
+}

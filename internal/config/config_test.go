@@ -1,0 +1,182 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func noEnv(string) (string, bool) { return "", false }
+
+func envMap(m map[string]string) LookupEnv {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestEmbeddedDefaultsAreValid(t *testing.T) {
+	cfg, err := Load("", noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store.Driver != "dir" || !cfg.Redis.Embedded() || len(cfg.Tenants) != 1 {
+		t.Fatalf("unexpected defaults: %+v", cfg)
+	}
+}
+
+func TestExampleConfigIsValidWithSecretsFromEnvAndFiles(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../configs/livery.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	redisPw := filepath.Join(dir, "redis-password")
+	s3Secret := filepath.Join(dir, "s3-secret")
+	os.WriteFile(redisPw, []byte("r-secret\n"), 0o600)
+	os.WriteFile(s3Secret, []byte("s3-secret\n"), 0o600)
+	data = []byte(strings.NewReplacer("/run/secrets/redis-password", redisPw,
+		"/run/secrets/s3-secret-key", s3Secret).Replace(string(data)))
+	cfg, problems := Parse(data, noEnv)
+	if len(problems) > 0 {
+		t.Fatalf("example config invalid: %v", problems)
+	}
+	if cfg.Redis.Password != "r-secret" || cfg.Store.S3.SecretKey != "s3-secret" {
+		t.Fatalf("secrets not read from files: %q %q", cfg.Redis.Password, cfg.Store.S3.SecretKey)
+	}
+	if len(cfg.Tenants) != 2 || cfg.Tenants[1].Hosts[1] != "console.partner-b.example.cn" {
+		t.Fatalf("tenants: %+v", cfg.Tenants)
+	}
+}
+
+func TestEnvOverrides(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "sk")
+	os.WriteFile(secretFile, []byte("from-file\n"), 0o600)
+	cfg, problems := Parse(mustDefault(t), envMap(map[string]string{
+		"LIVERY_CONSOLE_ADDR":                  "127.0.0.1:9999",
+		"LIVERY_PROXY_RESPONSE_HEADER_TIMEOUT": "7s",
+		"LIVERY_STORE_DRIVER":                  "s3",
+		"LIVERY_STORE_S3_ENDPOINT":             "minio:9000",
+		"LIVERY_STORE_S3_BUCKET":               "livery",
+		"LIVERY_STORE_S3_ACCESS_KEY":           "ak",
+		"LIVERY_STORE_S3_SECRET_KEY_FILE":      secretFile,
+		"LIVERY_STORE_S3_USE_SSL":              "true",
+		"LIVERY_REDIS_URL":                     "redis://r:6379/1",
+		"LIVERY_PROXY_TRUSTED_PROXIES":         "10.0.0.0/8, 192.168.0.0/16",
+	}))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	if cfg.Console.Addr != "127.0.0.1:9999" || cfg.Proxy.ResponseHeaderTimeout != 7*time.Second ||
+		cfg.Store.S3.SecretKey != "from-file" || !cfg.Store.S3.UseSSL || cfg.Redis.Embedded() ||
+		len(cfg.Proxy.TrustedProxies) != 2 {
+		t.Fatalf("overrides not applied: %+v", cfg)
+	}
+}
+
+func mustDefault(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../configs/livery.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestBadInputListsEveryProblem checks that each defect is reported with
+// its path, and that several defects are all reported in one pass.
+func TestBadInputListsEveryProblem(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		env  map[string]string
+		want []string // substrings, each must appear in some problem
+	}{
+		{name: "malformed yaml", yaml: "console: [\n", want: []string{"yaml: "}},
+		{name: "unknown keys all listed", yaml: "consol: {}\nstore: {drivr: dir}\ntenants: []\n",
+			want: []string{"field consol not found", "field drivr not found", "tenants: at least one tenant"}},
+		{name: "missing upstream and bad url and duplicate host", yaml: `
+tenants:
+  - {id: a1, name: {zh: 甲, en: A}, hosts: [x.example]}
+  - {id: b1, name: {zh: 乙, en: B}, hosts: [X.example.], upstream: "ftp://h"}
+  - {id: c1, name: {zh: 丙, en: C}, hosts: [c.example], upstream: "/relative"}
+`, want: []string{
+			"tenants[0].upstream: is required",
+			"tenants[1].hosts[0]: host \"x.example\" is already used by tenants[0]",
+			"tenants[1].upstream: must be an absolute http(s) URL",
+			"tenants[2].upstream: must be an absolute http(s) URL",
+		}},
+		{name: "bad ids names and hosts", yaml: `
+tenants:
+  - {id: Bad_ID, name: {zh: "", en: "a\u0001"}, hosts: ["bad host"], upstream: "http://u:p@h"}
+  - {id: ok1, name: {zh: 甲, en: A}, hosts: [], upstream: "http://h?q=1"}
+`, want: []string{"tenants[0].id: must match", "tenants[0].name.zh: is required",
+			"tenants[0].name.en: must not contain control", "tenants[0].hosts[0]: must be a host name",
+			"tenants[0].upstream: must not contain credentials", "tenants[1].hosts: at least one",
+			"tenants[1].upstream: must not contain a query"}},
+		{name: "secrets in file refused", yaml: `
+redis: {url: "redis://:pw@r:6379"}
+store: {driver: s3, s3: {endpoint: "http://m:9000", bucket: B, secret_key: inline}}
+tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "http://u"}]
+`, want: []string{"store.s3.secret_key: secrets must not be written", "redis.url: must not contain a password",
+			"store.s3.endpoint: must be host[:port]", "store.s3.bucket: must be a valid bucket", "store.s3.access_key: is required"}},
+		{name: "bad env overrides", yaml: string(mustDefault(t)), env: map[string]string{
+			"LIVERY_PROXY_CONNECT_TIMEOUT": "soon", "LIVERY_STORE_S3_USE_SSL": "maybe",
+			"LIVERY_API_MAX_HEADER_BYTES": "lots", "LIVERY_STORE_DRIVER": "floppy", "LIVERY_API_ADDR": ":8080",
+			"LIVERY_REDIS_PASSWORD_FILE": "/nonexistent/pw",
+		}, want: []string{"LIVERY_PROXY_CONNECT_TIMEOUT: must be a duration", "LIVERY_STORE_S3_USE_SSL: must be true or false",
+			"LIVERY_API_MAX_HEADER_BYTES: must be an integer", "store.driver: must be dir or s3",
+			"api.addr: must differ from console.addr", "redis.password_file: cannot read secret file"}},
+		{name: "listener and proxy limits", yaml: `
+console: {addr: "nonsense", max_header_bytes: 10}
+proxy: {connect_timeout: 0s, trusted_proxies: [10.0.0.1]}
+redis: {url: "http://r", addrs: [r1]}
+tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "https://u"}]
+`, want: []string{"console.addr: must be host:port", "console.max_header_bytes", "proxy.connect_timeout: must be positive",
+			"proxy.trusted_proxies[0]: must be a CIDR", "redis: set either url", "redis.url: scheme must be", "redis.addrs[0]: must be host:port"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, problems := Parse([]byte(tt.yaml), envMap(tt.env))
+			if cfg != nil {
+				t.Fatalf("bad input accepted: %+v", cfg)
+			}
+			var all []string
+			for _, p := range problems {
+				all = append(all, p.String())
+			}
+			joined := strings.Join(all, "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(joined, w) {
+					t.Errorf("missing problem %q in:\n%s", w, joined)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"), noEnv)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Fatalf("want ValidationError naming the file, got %v", err)
+	}
+}
+
+func TestNormalizeHost(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Console.Example.", "console.example"},
+		{"localhost:8080", "localhost:8080"},
+		{"127.0.0.1", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		if got, err := NormalizeHost(tt.in); err != nil || got != tt.want {
+			t.Errorf("NormalizeHost(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "a b", "-a.example", "a.example:0", "a.example:x", "a_b.example"} {
+		if _, err := NormalizeHost(bad); err == nil {
+			t.Errorf("NormalizeHost(%q) accepted", bad)
+		}
+	}
+}

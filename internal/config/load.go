@@ -1,0 +1,238 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/livery/livery/configs"
+)
+
+// EnvPrefix starts the name of every environment override.
+const EnvPrefix = "LIVERY_"
+
+// Problem is one configuration defect, located by its YAML path
+// (tenants[2].upstream) or by the environment variable that caused it.
+type Problem struct {
+	Path string
+	Msg  string
+}
+
+func (p Problem) String() string { return p.Path + ": " + p.Msg }
+
+// ValidationError lists every problem found in a configuration.
+type ValidationError struct {
+	Source   string // file name, or "embedded defaults"
+	Problems []Problem
+}
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid configuration (%s): %d problem(s)", e.Source, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// LookupEnv is the signature of os.LookupEnv, injectable for tests.
+type LookupEnv func(string) (string, bool)
+
+// Default returns the built-in defaults that every file is decoded on top of.
+func Default() Config {
+	return Config{
+		Console: Listener{Addr: ":8080", ReadTimeout: 60 * time.Second, WriteTimeout: 0,
+			IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, BodyLimit: 256 << 10},
+		API: Listener{Addr: ":8081", ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+			IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, BodyLimit: 1 << 20},
+		Log:   Log{Level: "info", Format: "json"},
+		Store: Store{Driver: "dir", Dir: DirStore{Path: "./data"}, S3: S3Store{Region: "us-east-1"}},
+		Proxy: Proxy{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 30 * time.Second,
+			IdleConnTimeout: 90 * time.Second, MaxIdleConnsPerHost: 64},
+	}
+}
+
+// Load reads the configuration file at path (the embedded defaults when path
+// is empty), applies environment overrides from env (os.LookupEnv when nil),
+// reads secret files and validates the result.
+//
+// Any defect — unreadable file, malformed YAML, unknown keys, secrets written
+// in the file, unparsable overrides, invalid values — is reported in one
+// *ValidationError listing all of them; no partial Config is returned.
+func Load(path string, env LookupEnv) (*Config, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	source, data := "embedded defaults", configs.Default
+	if path != "" {
+		source = path
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &ValidationError{Source: source, Problems: []Problem{{Path: "file", Msg: err.Error()}}}
+		}
+		data = b
+	}
+	cfg, problems := Parse(data, env)
+	if len(problems) > 0 {
+		return nil, &ValidationError{Source: source, Problems: problems}
+	}
+	return cfg, nil
+}
+
+// Parse is Load without the file system: it decodes data, applies overrides
+// and validates, returning every problem found.
+func Parse(data []byte, env LookupEnv) (*Config, []Problem) {
+	cfg := Default()
+	var problems []Problem
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, msg := range te.Errors {
+				problems = append(problems, Problem{Path: "yaml", Msg: msg})
+			}
+		} else {
+			// A syntax error stops decoding; nothing further is meaningful.
+			return nil, []Problem{{Path: "yaml", Msg: err.Error()}}
+		}
+	}
+	problems = append(problems, checkNoFileSecrets(&cfg)...)
+	problems = append(problems, applyEnv(reflect.ValueOf(&cfg).Elem(), "", env)...)
+	problems = append(problems, readSecretFiles(&cfg)...)
+	problems = append(problems, Validate(&cfg)...)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return &cfg, nil
+}
+
+// checkNoFileSecrets refuses secrets written in the configuration file.
+func checkNoFileSecrets(cfg *Config) []Problem {
+	var out []Problem
+	walkLeaves(reflect.ValueOf(cfg).Elem(), "", func(path string, f reflect.StructField, v reflect.Value) {
+		if f.Tag.Get("secret") == "true" && !v.IsZero() {
+			out = append(out, Problem{Path: path, Msg: fmt.Sprintf(
+				"secrets must not be written in the configuration file; set %s or %s_file", envName(path), path)})
+		}
+	})
+	if u := cfg.Redis.URL; strings.Contains(u, "@") && strings.Contains(u[:strings.Index(u, "@")], ":") {
+		out = append(out, Problem{Path: "redis.url", Msg: "must not contain a password; set LIVERY_REDIS_PASSWORD or redis.password_file"})
+	}
+	return out
+}
+
+// envName maps a YAML path (store.s3.bucket) to its environment variable.
+func envName(path string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
+}
+
+// walkLeaves calls fn for every scalar or string-slice field below v.
+// Fields tagged env:"-" (the tenant list) are skipped.
+func walkLeaves(v reflect.Value, prefix string, fn func(path string, f reflect.StructField, v reflect.Value)) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Tag.Get("env") == "-" {
+			continue
+		}
+		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		path := name
+		if prefix != "" {
+			path = prefix + "." + name
+		}
+		if f.Type.Kind() == reflect.Struct {
+			walkLeaves(v.Field(i), path, fn)
+			continue
+		}
+		fn(path, f, v.Field(i))
+	}
+}
+
+// applyEnv overlays LIVERY_* variables onto the leaves of v. A secret's
+// file setting is itself a leaf, so LIVERY_STORE_S3_SECRET_KEY_FILE names
+// the file holding LIVERY_STORE_S3_SECRET_KEY.
+func applyEnv(v reflect.Value, prefix string, env LookupEnv) []Problem {
+	var out []Problem
+	walkLeaves(v, prefix, func(path string, f reflect.StructField, fv reflect.Value) {
+		name := envName(path)
+		raw, ok := env(name)
+		if !ok {
+			return
+		}
+		if err := setScalar(fv, raw); err != nil {
+			out = append(out, Problem{Path: name, Msg: err.Error()})
+		}
+	})
+	return out
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func setScalar(v reflect.Value, raw string) error {
+	switch {
+	case v.Type() == durationType:
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return fmt.Errorf("must be a duration such as 30s: %q", raw)
+		}
+		v.SetInt(int64(d))
+	case v.Kind() == reflect.String:
+		v.SetString(raw)
+	case v.Kind() == reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("must be true or false: %q", raw)
+		}
+		v.SetBool(b)
+	case v.Kind() == reflect.Int:
+		n, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("must be an integer: %q", raw)
+		}
+		v.SetInt(int64(n))
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
+		var items []string
+		for _, s := range strings.Split(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				items = append(items, s)
+			}
+		}
+		v.Set(reflect.ValueOf(items))
+	default:
+		return fmt.Errorf("cannot be set from the environment")
+	}
+	return nil
+}
+
+// readSecretFiles loads secrets named by *_file settings.
+func readSecretFiles(cfg *Config) []Problem {
+	var out []Problem
+	load := func(path, file string, dst *string) {
+		if file == "" {
+			return
+		}
+		if *dst != "" {
+			out = append(out, Problem{Path: path, Msg: "set both inline (environment) and as a file; choose one"})
+			return
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			out = append(out, Problem{Path: path, Msg: "cannot read secret file: " + err.Error()})
+			return
+		}
+		*dst = strings.TrimRight(string(b), "\r\n")
+	}
+	load("redis.password_file", cfg.Redis.PasswordFile, &cfg.Redis.Password)
+	load("store.s3.secret_key_file", cfg.Store.S3.SecretKeyFile, &cfg.Store.S3.SecretKey)
+	return out
+}

@@ -1,0 +1,222 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+var (
+	tenantIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
+	bucketPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	hostLabel       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+)
+
+// Validate checks a decoded configuration and returns every problem found.
+func Validate(c *Config) []Problem {
+	var p problems
+	p.listener("console", c.Console)
+	p.listener("api", c.API)
+	if c.Console.Addr != "" && c.Console.Addr == c.API.Addr {
+		p.add("api.addr", "must differ from console.addr")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		p.add("log.level", "must be one of debug, info, warn, error")
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		p.add("log.format", "must be json or text")
+	}
+	p.redis(c.Redis)
+	p.store(c.Store)
+	p.proxy(c.Proxy)
+	p.tenants(c.Tenants)
+	return p
+}
+
+type problems []Problem
+
+func (p *problems) add(path, format string, args ...any) {
+	*p = append(*p, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *problems) listener(name string, l Listener) {
+	if _, port, err := net.SplitHostPort(l.Addr); err != nil {
+		p.add(name+".addr", "must be host:port (for example :8080), got %q", l.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		p.add(name+".addr", "port must be 0-65535, got %q", port)
+	}
+	if l.ReadTimeout < 0 || l.WriteTimeout < 0 || l.IdleTimeout < 0 {
+		p.add(name, "timeouts must not be negative")
+	}
+	if l.MaxHeaderBytes < 1024 || l.MaxHeaderBytes > 1<<20 {
+		p.add(name+".max_header_bytes", "must be between 1024 and 1048576")
+	}
+	if l.BodyLimit < 1024 {
+		p.add(name+".body_limit", "must be at least 1024")
+	}
+}
+
+func (p *problems) redis(r Redis) {
+	if r.URL != "" && len(r.Addrs) > 0 {
+		p.add("redis", "set either url (standalone) or addrs (cluster), not both")
+	}
+	if r.URL != "" {
+		u, err := url.Parse(r.URL)
+		switch {
+		case err != nil:
+			p.add("redis.url", "must be a URL such as redis://host:6379/0")
+		case u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix":
+			p.add("redis.url", "scheme must be redis, rediss or unix, got %q", u.Scheme)
+		case u.Scheme != "unix" && u.Host == "":
+			p.add("redis.url", "must name a host")
+		}
+	}
+	for i, a := range r.Addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			p.add(fmt.Sprintf("redis.addrs[%d]", i), "must be host:port, got %q", a)
+		}
+	}
+}
+
+func (p *problems) store(s Store) {
+	switch s.Driver {
+	case "dir":
+		if strings.TrimSpace(s.Dir.Path) == "" {
+			p.add("store.dir.path", "must not be empty")
+		}
+	case "s3":
+		if s.S3.Endpoint == "" {
+			p.add("store.s3.endpoint", "is required for the s3 driver")
+		} else if strings.Contains(s.S3.Endpoint, "://") || strings.Contains(s.S3.Endpoint, "/") {
+			p.add("store.s3.endpoint", "must be host[:port] without scheme or path (use store.s3.use_ssl), got %q", s.S3.Endpoint)
+		}
+		if !bucketPattern.MatchString(s.S3.Bucket) {
+			p.add("store.s3.bucket", "must be a valid bucket name (3-63 lowercase letters, digits, '.', '-'), got %q", s.S3.Bucket)
+		}
+		if s.S3.AccessKey == "" {
+			p.add("store.s3.access_key", "is required for the s3 driver (LIVERY_STORE_S3_ACCESS_KEY)")
+		}
+		if s.S3.SecretKey == "" {
+			p.add("store.s3.secret_key", "is required for the s3 driver (LIVERY_STORE_S3_SECRET_KEY or store.s3.secret_key_file)")
+		}
+	default:
+		p.add("store.driver", "must be dir or s3, got %q", s.Driver)
+	}
+}
+
+func (p *problems) proxy(x Proxy) {
+	if x.ConnectTimeout <= 0 {
+		p.add("proxy.connect_timeout", "must be positive")
+	}
+	if x.ResponseHeaderTimeout <= 0 {
+		p.add("proxy.response_header_timeout", "must be positive")
+	}
+	if x.IdleConnTimeout <= 0 {
+		p.add("proxy.idle_conn_timeout", "must be positive")
+	}
+	if x.MaxIdleConnsPerHost < 1 {
+		p.add("proxy.max_idle_conns_per_host", "must be at least 1")
+	}
+	for i, c := range x.TrustedProxies {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			p.add(fmt.Sprintf("proxy.trusted_proxies[%d]", i), "must be a CIDR such as 10.0.0.0/8, got %q", c)
+		}
+	}
+}
+
+func (p *problems) tenants(ts []TenantSpec) {
+	if len(ts) == 0 {
+		p.add("tenants", "at least one tenant is required")
+	}
+	ids := map[string]int{}
+	hosts := map[string]int{}
+	for i, t := range ts {
+		at := fmt.Sprintf("tenants[%d]", i)
+		if !tenantIDPattern.MatchString(t.ID) {
+			p.add(at+".id", "must match %s, got %q", tenantIDPattern, t.ID)
+		} else if j, dup := ids[t.ID]; dup {
+			p.add(at+".id", "duplicates tenants[%d].id %q", j, t.ID)
+		} else {
+			ids[t.ID] = i
+		}
+		p.name(at+".name.zh", t.Name.ZH)
+		p.name(at+".name.en", t.Name.EN)
+		if len(t.Hosts) == 0 {
+			p.add(at+".hosts", "at least one console host is required")
+		}
+		for k, h := range t.Hosts {
+			hp := fmt.Sprintf("%s.hosts[%d]", at, k)
+			norm, err := NormalizeHost(h)
+			if err != nil {
+				p.add(hp, "%v", err)
+				continue
+			}
+			if j, dup := hosts[norm]; dup {
+				p.add(hp, "host %q is already used by tenants[%d]", norm, j)
+				continue
+			}
+			hosts[norm] = i
+		}
+		if t.Upstream == "" {
+			p.add(at+".upstream", "is required: the absolute http(s) URL of the upstream console")
+		} else if err := checkUpstream(t.Upstream); err != nil {
+			p.add(at+".upstream", "%v", err)
+		}
+	}
+}
+
+func (p *problems) name(path, s string) {
+	switch {
+	case strings.TrimSpace(s) == "":
+		p.add(path, "is required")
+	case utf8.RuneCountInString(s) > 64:
+		p.add(path, "must be at most 64 characters")
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		p.add(path, "must not contain control characters")
+	}
+}
+
+func checkUpstream(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http(s) URL, got %q", raw)
+	}
+	if u.User != nil {
+		return fmt.Errorf("must not contain credentials")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("must not contain a query or fragment")
+	}
+	return nil
+}
+
+// NormalizeHost lower-cases a console host name, drops a trailing dot and
+// checks its syntax. A port may be given (host:port) to match only that port.
+func NormalizeHost(h string) (string, error) {
+	h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+	name, port := h, ""
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		name, port = h[:i], h[i+1:]
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("invalid port in host %q", h)
+		}
+	}
+	if name == "" || len(name) > 253 {
+		return "", fmt.Errorf("must be a host name, got %q", h)
+	}
+	if net.ParseIP(name) != nil {
+		return h, nil
+	}
+	for _, label := range strings.Split(name, ".") {
+		if !hostLabel.MatchString(label) {
+			return "", fmt.Errorf("must be a host name (letters, digits, '-', '.'), got %q", h)
+		}
+	}
+	return h, nil
+}

@@ -1,0 +1,82 @@
+// Package redisx connects Livery to Redis: a standalone server from a URL,
+// a Redis Cluster from seed addresses, or — the embedded default — an
+// in-process Redis-protocol server on loopback. All three are used through
+// the same go-redis client interface, so there is one code path.
+package redisx
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Options selects the deployment. With neither URL nor Addrs set, Open
+// starts the embedded server.
+type Options struct {
+	URL      string   // redis://[user@]host:port/db, rediss://..., unix://...
+	Addrs    []string // Redis Cluster seed addresses
+	Username string
+	Password string
+}
+
+// Conn is an open Redis connection and whatever must be closed with it.
+type Conn struct {
+	redis.UniversalClient
+	// Embedded is the in-process server, nil when talking to a real Redis.
+	Embedded *miniredis.Miniredis
+	// Mode is "embedded", "standalone" or "cluster", for logs.
+	Mode string
+}
+
+// Close closes the client and stops the embedded server, if any.
+func (c *Conn) Close() error {
+	err := c.UniversalClient.Close()
+	if c.Embedded != nil {
+		c.Embedded.Close()
+	}
+	return err
+}
+
+// Open connects and pings Redis. An unparsable URL, an unreachable server or
+// a failed embedded start is returned as an error; the password never
+// appears in it.
+func Open(ctx context.Context, o Options) (*Conn, error) {
+	c := &Conn{}
+	switch {
+	case o.URL != "":
+		opt, err := redis.ParseURL(o.URL)
+		if err != nil {
+			return nil, fmt.Errorf("redis: invalid url: %w", err)
+		}
+		if o.Username != "" {
+			opt.Username = o.Username
+		}
+		if o.Password != "" {
+			opt.Password = o.Password
+		}
+		c.UniversalClient, c.Mode = redis.NewClient(opt), "standalone"
+	case len(o.Addrs) > 0:
+		c.UniversalClient = redis.NewClusterClient(&redis.ClusterOptions{
+			Addrs: o.Addrs, Username: o.Username, Password: o.Password,
+		})
+		c.Mode = "cluster"
+	default:
+		srv, err := miniredis.Run() // listens on 127.0.0.1:<free>
+		if err != nil {
+			return nil, fmt.Errorf("redis: start embedded server: %w", err)
+		}
+		c.Embedded = srv
+		c.UniversalClient = redis.NewClient(&redis.Options{Addr: srv.Addr()})
+		c.Mode = "embedded"
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.Ping(pctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("redis (%s): ping: %w", c.Mode, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,83 @@
+// Package tenants holds Livery's partners (tenants) and the lookup of a
+// tenant by console host.
+//
+// In this release tenants come from the configuration file; the registry is
+// immutable once built and safe for concurrent use.
+package tenants
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// Tenant is one partner reselling the cloud under its own brand.
+type Tenant struct {
+	ID       string
+	Name     Names
+	Hosts    []string // normalized console hosts (lower case, optional :port)
+	Upstream *url.URL // the cloud console this tenant's customers reach
+}
+
+// Names is a display name in Chinese and English.
+type Names struct{ ZH, EN string }
+
+// ErrDuplicate is returned by NewRegistry when two tenants share an id or a host.
+var ErrDuplicate = errors.New("tenants: duplicate")
+
+// Registry resolves tenants by id and by console host.
+type Registry struct {
+	byID   map[string]*Tenant
+	byHost map[string]*Tenant
+	all    []*Tenant
+}
+
+// NewRegistry indexes ts. It returns an error wrapping ErrDuplicate when an
+// id or host appears twice. Hosts must already be normalized (lower case,
+// no trailing dot), as the configuration validator does.
+func NewRegistry(ts []Tenant) (*Registry, error) {
+	r := &Registry{byID: map[string]*Tenant{}, byHost: map[string]*Tenant{}}
+	for i := range ts {
+		t := &ts[i]
+		if _, dup := r.byID[t.ID]; dup {
+			return nil, fmt.Errorf("%w tenant id %q", ErrDuplicate, t.ID)
+		}
+		r.byID[t.ID] = t
+		for _, h := range t.Hosts {
+			if other, dup := r.byHost[h]; dup {
+				return nil, fmt.Errorf("%w host %q (tenants %q and %q)", ErrDuplicate, h, other.ID, t.ID)
+			}
+			r.byHost[h] = t
+		}
+		r.all = append(r.all, t)
+	}
+	return r, nil
+}
+
+// ByID returns the tenant with the given id.
+func (r *Registry) ByID(id string) (*Tenant, bool) {
+	t, ok := r.byID[id]
+	return t, ok
+}
+
+// ByHost returns the tenant serving the given Host header value. A host
+// configured with a port matches only that port; a host configured without
+// one matches any port. Matching ignores case and a trailing dot.
+func (r *Registry) ByHost(host string) (*Tenant, bool) {
+	host = strings.ToLower(host)
+	if t, ok := r.byHost[host]; ok {
+		return t, true
+	}
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.TrimSuffix(name, ".")
+	t, ok := r.byHost[name]
+	return t, ok
+}
+
+// All returns every tenant in configuration order.
+func (r *Registry) All() []*Tenant { return r.all }
