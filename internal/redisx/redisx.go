@@ -29,15 +29,40 @@ type Conn struct {
 	Embedded *miniredis.Miniredis
 	// Mode is "embedded", "standalone" or "cluster", for logs.
 	Mode string
+
+	stopClock chan struct{}
 }
 
 // Close closes the client and stops the embedded server, if any.
 func (c *Conn) Close() error {
 	err := c.UniversalClient.Close()
 	if c.Embedded != nil {
+		close(c.stopClock)
 		c.Embedded.Close()
 	}
 	return err
+}
+
+// clockTick is how often the embedded server's key expiry catches up with
+// the wall clock.
+const clockTick = 50 * time.Millisecond
+
+// runClock advances the embedded server's TTL clock in real time: miniredis
+// only expires keys when told that time has passed, and Livery relies on
+// expiry (sessions, codes, rate-limit buckets) exactly as with real Redis.
+func runClock(srv *miniredis.Miniredis, stop <-chan struct{}) {
+	t := time.NewTicker(clockTick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			srv.FastForward(now.Sub(last))
+			last = now
+		}
+	}
 }
 
 // Open connects and pings Redis. An unparsable URL, an unreachable server or
@@ -68,7 +93,8 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redis: start embedded server: %w", err)
 		}
-		c.Embedded = srv
+		c.Embedded, c.stopClock = srv, make(chan struct{})
+		go runClock(srv, c.stopClock)
 		c.UniversalClient = redis.NewClient(&redis.Options{Addr: srv.Addr()})
 		c.Mode = "embedded"
 	}

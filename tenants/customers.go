@@ -1,0 +1,313 @@
+package tenants
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/livery/livery/internal/objstore"
+)
+
+// Customer states. A pending customer holds its reservations (account name,
+// phone) while the cloud account is being created; a retry resumes it.
+const (
+	StatePending = "pending"
+	StateActive  = "active"
+)
+
+// SceneRegistration is the verification-code scene of registrations.
+const SceneRegistration = "29"
+
+// Customer maps a partner-platform account to a cloud account. It is stored
+// in the object store (the system of record) under CustomerKey.
+type Customer struct {
+	Tenant            string    `json:"tenant"`
+	XAccountType      string    `json:"xaccount_type"`
+	XAccountID        string    `json:"xaccount_id"`
+	State             string    `json:"state"`
+	DomainID          string    `json:"domain_id,omitempty"`
+	DomainName        string    `json:"domain_name"`
+	AssociationType   string    `json:"association_type"`
+	AssociatedOn      time.Time `json:"associated_on,omitzero"`
+	Phone             string    `json:"phone,omitempty"`
+	CloseMarketMS     bool      `json:"close_market_ms,omitempty"`
+	IndirectPartnerID string    `json:"indirect_partner_id,omitempty"`
+	Label             string    `json:"label,omitempty"`
+	Managers          []string  `json:"managers,omitempty"`
+	IdempotencyKey    string    `json:"idempotency_key"`
+	KeyID             string    `json:"key_id,omitempty"`
+	RequestID         string    `json:"request_id,omitempty"`
+	CreatedAt         time.Time `json:"created_at"`
+}
+
+// CodeChecker consumes a verification code (see tenants/codes).
+type CodeChecker interface {
+	Check(ctx context.Context, tenant, phone, scene, code string) error
+}
+
+// Meta describes who asked, for the record and the audit trail.
+type Meta struct {
+	KeyID     string
+	RequestID string
+}
+
+// CustomerOptions configures a Customers service.
+type CustomerOptions struct {
+	Store       objstore.Store
+	Provisioner Provisioner
+	Codes       CodeChecker
+	Index       Index
+	// PhoneLimit is how many accounts one phone may hold across partners.
+	PhoneLimit int
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// step, if set, runs after each durable step of a registration; an error
+	// stops the registration there, as a crash would (tests inject faults).
+	Step func(step string) error
+}
+
+// Customers registers, finds and lists partner customers.
+type Customers struct{ o CustomerOptions }
+
+// NewCustomers builds the service; Store, Provisioner, Codes and Index are required.
+func NewCustomers(o CustomerOptions) *Customers {
+	if o.PhoneLimit <= 0 {
+		o.PhoneLimit = 5
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Step == nil {
+		o.Step = func(string) error { return nil }
+	}
+	return &Customers{o: o}
+}
+
+// PhoneLimit is the configured per-phone registration limit.
+func (s *Customers) PhoneLimit() int { return s.o.PhoneLimit }
+
+func hashHex(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:])
+}
+
+// CustomerKey is where a tenant's customer for an xaccount is stored.
+func CustomerKey(tenant, xaccountType, xaccountID string) string {
+	return "tenants/" + tenant + "/customers/" + hashHex(xaccountType, xaccountID)[:40] + ".json"
+}
+
+func customersPrefix(tenant string) string { return "tenants/" + tenant + "/customers/" }
+
+func nameKey(name string) string { return "names/" + hashHex(strings.ToLower(name))[:40] + ".json" }
+
+func tenantPhoneKey(tenant, phone string) string {
+	return "tenants/" + tenant + "/phones/" + hashHex(phone)[:40] + ".json"
+}
+
+func phoneSlotKey(phone string, i int) string {
+	return fmt.Sprintf("phones/%s/%03d.json", hashHex(phone)[:40], i)
+}
+
+// claim records which customer owns a unique value (name, phone slot).
+type claim struct {
+	Tenant      string `json:"tenant"`
+	CustomerKey string `json:"customer_key"`
+}
+
+// Create registers a customer, or returns the one already registered for
+// the xaccount (create is idempotent by tenant, xaccount_type and
+// xaccount_id). Every step is durable before the next starts and each
+// unique value is claimed with a create-only write, so concurrent requests
+// cannot both win and a failure or crash at any point leaves a reservation
+// that the next retry completes: never an orphan, never a duplicate.
+//
+// Errors: ErrXAccountUsed (same xaccount, different name), ErrNameTaken,
+// ErrPhoneExists, ErrPhoneLimit, ErrRejected, the verification-code errors
+// of the CodeChecker, or ErrUnavailable (wrapped with the cause) when a
+// dependency failed — a retry then resumes.
+func (s *Customers) Create(ctx context.Context, tenant string, reg Registration, meta Meta) (*Customer, error) {
+	key := CustomerKey(tenant, reg.XAccountType, reg.XAccountID)
+	for attempt := 0; attempt < 3; attempt++ {
+		cur, obj, err := objstore.GetJSON[Customer](ctx, s.o.Store, key)
+		switch {
+		case err == nil:
+			if reg.DomainName != "" && !strings.EqualFold(reg.DomainName, cur.DomainName) {
+				return nil, ErrXAccountUsed
+			}
+			if cur.State == StateActive {
+				s.index(ctx, &cur)
+				return &cur, nil
+			}
+			return s.complete(ctx, key, &cur, obj.ETag, reg)
+		case !errors.Is(err, objstore.ErrNotFound):
+			return nil, unavailable("read customer", err)
+		}
+		if reg.Phone != "" {
+			if err := s.o.Codes.Check(ctx, tenant, reg.Phone, SceneRegistration, reg.VerificationCode); err != nil {
+				return nil, err
+			}
+		}
+		name := reg.DomainName
+		if name == "" {
+			name = RandomDomainName()
+		}
+		cur = Customer{
+			Tenant: tenant, XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, State: StatePending,
+			DomainName: name, AssociationType: reg.AssociationType, Phone: reg.Phone, CloseMarketMS: reg.CloseMarketMS,
+			IndirectPartnerID: reg.IndirectPartnerID, IdempotencyKey: newID(), KeyID: meta.KeyID,
+			RequestID: meta.RequestID, CreatedAt: s.o.Now().UTC(),
+		}
+		obj, err = objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfNoneMatch: true})
+		if errors.Is(err, objstore.ErrPreconditionFailed) {
+			continue // a concurrent request reserved this xaccount: join it
+		}
+		if err != nil {
+			return nil, unavailable("reserve customer", err)
+		}
+		if err := s.o.Step("reserved"); err != nil {
+			return nil, unavailable("after reserve", err)
+		}
+		return s.complete(ctx, key, &cur, obj.ETag, reg)
+	}
+	return nil, unavailable("create customer", errors.New("too much contention"))
+}
+
+// complete takes a reserved customer through the remaining steps. Each
+// step is idempotent, so a resumed registration repeats none of them twice.
+func (s *Customers) complete(ctx context.Context, key string, cur *Customer, etag string, reg Registration) (*Customer, error) {
+	own := claim{Tenant: cur.Tenant, CustomerKey: key}
+	if err := s.claim(ctx, nameKey(cur.DomainName), own); err != nil {
+		return nil, s.abortOn(ctx, key, cur, err, ErrNameTaken)
+	}
+	if err := s.o.Step("name"); err != nil {
+		return nil, unavailable("after name", err)
+	}
+	if cur.Phone != "" {
+		if err := s.claim(ctx, tenantPhoneKey(cur.Tenant, cur.Phone), own); err != nil {
+			return nil, s.abortOn(ctx, key, cur, err, ErrPhoneExists)
+		}
+		if err := s.claimPhoneSlot(ctx, cur.Phone, own); err != nil {
+			return nil, s.abortOn(ctx, key, cur, err, ErrPhoneLimit)
+		}
+		if err := s.o.Step("phone"); err != nil {
+			return nil, unavailable("after phone", err)
+		}
+	}
+	acct, err := s.o.Provisioner.CreateAccount(ctx, ProvisionRequest{
+		IdempotencyKey: cur.IdempotencyKey, Tenant: cur.Tenant, DomainName: cur.DomainName, Password: reg.Password,
+		Phone: cur.Phone, CloseMarketMS: cur.CloseMarketMS, AssociationType: cur.AssociationType,
+	})
+	switch {
+	case errors.Is(err, ErrNameTaken) || errors.Is(err, ErrRejected):
+		return nil, s.abort(ctx, key, cur, err)
+	case err != nil:
+		return nil, unavailable("provision", err) // stays reserved: a retry resumes with the same key
+	}
+	if err := s.o.Step("provisioned"); err != nil {
+		return nil, unavailable("after provision", err)
+	}
+	cur.DomainID, cur.State, cur.AssociatedOn = acct.DomainID, StateActive, s.o.Now().UTC().Truncate(time.Second)
+	if _, err := objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfMatch: etag}); err != nil {
+		if errors.Is(err, objstore.ErrPreconditionFailed) {
+			// A concurrent retry finished first; its record is the answer.
+			done, _, gerr := objstore.GetJSON[Customer](ctx, s.o.Store, key)
+			if gerr == nil && done.State == StateActive {
+				return &done, nil
+			}
+		}
+		return nil, unavailable("activate customer", err)
+	}
+	s.index(ctx, cur)
+	return cur, nil
+}
+
+// claim writes a create-only claim, succeeding also when the claim is
+// already ours (a resumed registration). Someone else's claim yields
+// ErrPreconditionFailed.
+func (s *Customers) claim(ctx context.Context, key string, own claim) error {
+	_, err := objstore.PutJSON(ctx, s.o.Store, key, own, objstore.PutOptions{IfNoneMatch: true})
+	if !errors.Is(err, objstore.ErrPreconditionFailed) {
+		return err
+	}
+	existing, _, gerr := objstore.GetJSON[claim](ctx, s.o.Store, key)
+	if gerr != nil {
+		return gerr
+	}
+	if existing == own {
+		return nil
+	}
+	return err
+}
+
+func (s *Customers) claimPhoneSlot(ctx context.Context, phone string, own claim) error {
+	for i := 0; i < s.o.PhoneLimit; i++ {
+		err := s.claim(ctx, phoneSlotKey(phone, i), own)
+		if !errors.Is(err, objstore.ErrPreconditionFailed) {
+			return err
+		}
+	}
+	return objstore.ErrPreconditionFailed
+}
+
+// abortOn rolls back when err is a lost claim (returning domainErr), and
+// otherwise reports the store failure, leaving the reservation to resume.
+func (s *Customers) abortOn(ctx context.Context, key string, cur *Customer, err, domainErr error) error {
+	if errors.Is(err, objstore.ErrPreconditionFailed) {
+		return s.abort(ctx, key, cur, domainErr)
+	}
+	return unavailable("claim", err)
+}
+
+// abort releases every claim the reservation holds, then the reservation,
+// and returns cause. If the rollback itself fails, the reservation stays
+// and the next retry resumes or aborts it again.
+func (s *Customers) abort(ctx context.Context, key string, cur *Customer, cause error) error {
+	own := claim{Tenant: cur.Tenant, CustomerKey: key}
+	keys := []string{nameKey(cur.DomainName)}
+	if cur.Phone != "" {
+		keys = append(keys, tenantPhoneKey(cur.Tenant, cur.Phone))
+		for i := 0; i < s.o.PhoneLimit; i++ {
+			keys = append(keys, phoneSlotKey(cur.Phone, i))
+		}
+	}
+	for _, k := range keys {
+		c, _, err := objstore.GetJSON[claim](ctx, s.o.Store, k)
+		if err == nil && c == own {
+			if err := s.o.Store.Delete(ctx, k); err != nil {
+				s.o.Logger.Warn("rollback: release claim failed", "key", k, "err", err)
+				return cause
+			}
+		}
+	}
+	if err := s.o.Store.Delete(ctx, key); err != nil {
+		s.o.Logger.Warn("rollback: release reservation failed", "key", key, "err", err)
+	}
+	return cause
+}
+
+// index updates the query index; failures are logged, not returned: the
+// index is rebuilt from the store whenever it is found missing.
+func (s *Customers) index(ctx context.Context, c *Customer) {
+	if err := s.o.Index.Put(ctx, c); err != nil {
+		s.o.Logger.Warn("customer index update failed", "tenant", c.Tenant, "err", err)
+	}
+}
+
+func unavailable(what string, err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

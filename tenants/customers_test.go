@@ -1,0 +1,318 @@
+package tenants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/livery/livery/internal/objstore"
+	"github.com/livery/livery/internal/redisx"
+	"github.com/livery/livery/internal/testenv"
+)
+
+// backend is one store + Redis pair the customer tests run against.
+type backend struct {
+	store objstore.Store
+	rdb   *redisx.Conn
+}
+
+// backends returns the embedded pair (dir + embedded Redis) and the real
+// pair (MinIO + redis-server).
+func backends(t *testing.T) map[string]func(t *testing.T) backend {
+	return map[string]func(t *testing.T) backend{
+		"dir+embedded": func(t *testing.T) backend {
+			st, err := objstore.NewDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rdb, err := redisx.Open(context.Background(), redisx.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rdb.Close() })
+			return backend{st, rdb}
+		},
+		"minio+redis": func(t *testing.T) backend {
+			m := testenv.StartMinIO(t)
+			st, err := objstore.NewS3(context.Background(), objstore.S3Config{
+				Endpoint: m.Endpoint, Bucket: m.NewBucket(t), AccessKey: m.AccessKey, SecretKey: m.SecretKey, Region: "us-east-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rdb, err := redisx.Open(context.Background(), redisx.Options{URL: "redis://" + testenv.Redis(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rdb.Close() })
+			return backend{st, rdb}
+		},
+	}
+}
+
+// fakeCodes accepts "123456" for any phone and refuses anything else.
+type fakeCodes struct{ checks atomic.Int32 }
+
+var errWrongCode = errors.New("wrong code")
+
+func (f *fakeCodes) Check(_ context.Context, _, _, _, code string) error {
+	f.checks.Add(1)
+	if code != "123456" {
+		return errWrongCode
+	}
+	return nil
+}
+
+// countingProvisioner wraps Builtin, counting distinct idempotency keys.
+type countingProvisioner struct {
+	mu   sync.Mutex
+	keys map[string]int
+	fail error
+}
+
+func (p *countingProvisioner) CreateAccount(ctx context.Context, r ProvisionRequest) (Account, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail != nil {
+		return Account{}, p.fail
+	}
+	if p.keys == nil {
+		p.keys = map[string]int{}
+	}
+	p.keys[r.IdempotencyKey]++
+	return Builtin{}.CreateAccount(ctx, r)
+}
+
+func (p *countingProvisioner) distinct() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.keys)
+}
+
+func newService(b backend, prov Provisioner, step func(string) error) *Customers {
+	return NewCustomers(CustomerOptions{Store: b.store, Provisioner: prov, Codes: &fakeCodes{},
+		Index: RedisIndex{RDB: b.rdb}, PhoneLimit: 2, Step: step})
+}
+
+func reg(xid, name, phone string) Registration {
+	r := Registration{XAccountID: xid, XAccountType: "plat_1", DomainName: name, AssociationType: AssociationResale}
+	if phone != "" {
+		r.Phone, r.VerificationCode = phone, "123456"
+	}
+	return r
+}
+
+func TestCustomers(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			b := open(t)
+			ctx := context.Background()
+			t.Run("create is idempotent by xaccount", func(t *testing.T) {
+				s := newService(b, Builtin{}, nil)
+				c1, err := s.Create(ctx, "ta", reg("u1", "alpha_01", ""), Meta{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c2, err := s.Create(ctx, "ta", reg("u1", "", ""), Meta{})
+				if err != nil || c2.DomainID != c1.DomainID || c2.DomainName != "alpha_01" {
+					t.Fatalf("retry: %+v %v", c2, err)
+				}
+				if _, err := s.Create(ctx, "ta", reg("u1", "other_name", ""), Meta{}); !errors.Is(err, ErrXAccountUsed) {
+					t.Fatalf("same xaccount, new name: %v", err)
+				}
+				if _, err := s.Create(ctx, "ta", reg("u2", "ALPHA_01", ""), Meta{}); !errors.Is(err, ErrNameTaken) {
+					t.Fatalf("name reuse (case-insensitive): %v", err)
+				}
+				// The same xaccount id of another tenant is another customer.
+				if _, err := s.Create(ctx, "tb", reg("u1", "beta_001", ""), Meta{}); err != nil {
+					t.Fatal(err)
+				}
+				random, err := s.Create(ctx, "ta", reg("u3", "", ""), Meta{})
+				if err != nil || len(random.DomainName) != 32 || ValidateDomainName(random.DomainName) != nil {
+					t.Fatalf("random name: %+v %v", random, err)
+				}
+			})
+			t.Run("phone rules", func(t *testing.T) {
+				s := newService(b, Builtin{}, nil)
+				if _, err := s.Create(ctx, "ta", reg("p1", "phone_one", "0086-13800000001"), Meta{}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Create(ctx, "ta", reg("p2", "phone_two", "0086-13800000001"), Meta{}); !errors.Is(err, ErrPhoneExists) {
+					t.Fatalf("same partner, same phone: %v", err)
+				}
+				if _, err := s.Create(ctx, "tb", reg("p2", "phone_two", "0086-13800000001"), Meta{}); err != nil {
+					t.Fatalf("other partner, same phone: %v", err)
+				}
+				if _, err := s.Create(ctx, "tc", reg("p3", "phone_three", "0086-13800000001"), Meta{}); !errors.Is(err, ErrPhoneLimit) {
+					t.Fatalf("phone limit 2: %v", err)
+				}
+				id, err := s.CheckIdentity(ctx, "mobile", "0086-13800000001")
+				if err != nil || !id.Used || *id.PhoneRemaining != 0 {
+					t.Fatalf("check mobile: %+v %v", id, err)
+				}
+				// Refused registrations released their name.
+				if id, _ := s.CheckIdentity(ctx, "name", "phone_three"); id.Used {
+					t.Fatal("rolled-back name still taken")
+				}
+				bad := reg("p4", "phone_four", "0086-13800000009")
+				bad.VerificationCode = "000000"
+				if _, err := s.Create(ctx, "ta", bad, Meta{}); !errors.Is(err, errWrongCode) {
+					t.Fatalf("wrong code: %v", err)
+				}
+				assertNoOrphans(t, b.store)
+			})
+		})
+	}
+}
+
+// TestCrashBetweenSteps stops a registration after each durable step (as a
+// crash would), then retries: the retry returns one account, created once,
+// and the store holds no orphan.
+func TestCrashBetweenSteps(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			b := open(t)
+			ctx := context.Background()
+			for i, step := range []string{"reserved", "name", "phone", "provisioned"} {
+				t.Run(step, func(t *testing.T) {
+					prov := &countingProvisioner{}
+					crashed := false
+					s := newService(b, prov, func(s string) error {
+						if s == step && !crashed {
+							crashed = true
+							return errors.New("injected crash")
+						}
+						return nil
+					})
+					r := reg(fmt.Sprintf("crash-%d", i), fmt.Sprintf("crash_%s", step), fmt.Sprintf("0086-139000000%02d", i))
+					if _, err := s.Create(ctx, "ta", r, Meta{}); !errors.Is(err, ErrUnavailable) {
+						t.Fatalf("first attempt: %v", err)
+					}
+					c, err := s.Create(ctx, "ta", r, Meta{})
+					if err != nil || c.State != StateActive || c.DomainName != r.DomainName {
+						t.Fatalf("retry: %+v %v", c, err)
+					}
+					again, err := s.Create(ctx, "ta", r, Meta{})
+					if err != nil || again.DomainID != c.DomainID {
+						t.Fatalf("second retry: %+v %v", again, err)
+					}
+					if prov.distinct() > 1 {
+						t.Fatalf("provisioner saw %d idempotency keys: duplicate account", prov.distinct())
+					}
+					assertNoOrphans(t, b.store)
+				})
+			}
+			t.Run("transient provisioning failure keeps the reservation", func(t *testing.T) {
+				prov := &countingProvisioner{fail: errors.New("cloud timeout")}
+				s := newService(b, prov, nil)
+				r := reg("flaky", "flaky_name", "")
+				if _, err := s.Create(ctx, "ta", r, Meta{}); !errors.Is(err, ErrUnavailable) {
+					t.Fatalf("got %v", err)
+				}
+				if _, err := s.Create(ctx, "ta", reg("thief", "flaky_name", ""), Meta{}); !errors.Is(err, ErrNameTaken) {
+					t.Fatalf("reserved name given away: %v", err)
+				}
+				prov.fail = nil
+				if c, err := s.Create(ctx, "ta", r, Meta{}); err != nil || c.State != StateActive {
+					t.Fatalf("resume: %+v %v", c, err)
+				}
+				assertNoOrphans(t, b.store)
+			})
+			t.Run("definitive refusal rolls back", func(t *testing.T) {
+				s := newService(b, &countingProvisioner{fail: fmt.Errorf("cloud: %w", ErrRejected)}, nil)
+				if _, err := s.Create(ctx, "ta", reg("refused", "refused_name", "0086-13700000000"), Meta{}); !errors.Is(err, ErrRejected) {
+					t.Fatalf("got %v", err)
+				}
+				if _, err := b.store.Stat(ctx, CustomerKey("ta", "plat_1", "refused")); !errors.Is(err, objstore.ErrNotFound) {
+					t.Fatalf("reservation left behind: %v", err)
+				}
+				assertNoOrphans(t, b.store)
+			})
+		})
+	}
+}
+
+// TestConcurrentCreates races many registrations for one xaccount and for
+// one name: exactly one account results.
+func TestConcurrentCreates(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			b := open(t)
+			ctx := context.Background()
+			prov := &countingProvisioner{}
+			s := newService(b, prov, nil)
+			const n = 16
+			var wg sync.WaitGroup
+			sameX := make([]*Customer, n)
+			sameXErr := make([]error, n)
+			sameName := make([]error, n)
+			for i := 0; i < n; i++ {
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					sameX[i], sameXErr[i] = s.Create(ctx, "ta", reg("race", "race_name", ""), Meta{})
+				}()
+				go func() {
+					defer wg.Done()
+					_, sameName[i] = s.Create(ctx, "ta", reg(fmt.Sprintf("racer-%d", i), "shared_name", ""), Meta{})
+				}()
+			}
+			wg.Wait()
+			for i := 0; i < n; i++ {
+				if sameXErr[i] != nil && !errors.Is(sameXErr[i], ErrUnavailable) {
+					t.Errorf("same xaccount: %v", sameXErr[i])
+				}
+				if sameXErr[i] == nil && sameX[i].DomainID != sameX[0].DomainID && sameX[0] != nil {
+					t.Errorf("two accounts for one xaccount: %s %s", sameX[i].DomainID, sameX[0].DomainID)
+				}
+			}
+			winners := 0
+			for _, err := range sameName {
+				switch {
+				case err == nil:
+					winners++
+				case !errors.Is(err, ErrNameTaken) && !errors.Is(err, ErrUnavailable):
+					t.Errorf("same name: %v", err)
+				}
+			}
+			if winners != 1 {
+				t.Fatalf("%d registrations won the same name", winners)
+			}
+			if prov.distinct() != 2 {
+				t.Fatalf("provisioned %d accounts, want 2", prov.distinct())
+			}
+			assertNoOrphans(t, b.store)
+		})
+	}
+}
+
+// assertNoOrphans checks that every claim points at an existing customer
+// and every customer is active or holds its claims.
+func assertNoOrphans(t *testing.T, st objstore.Store) {
+	t.Helper()
+	ctx := context.Background()
+	objs, err := st.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if !strings.HasPrefix(o.Key, "names/") && !strings.HasPrefix(o.Key, "phones/") && !strings.Contains(o.Key, "/phones/") {
+			continue
+		}
+		c, _, err := objstore.GetJSON[claim](ctx, st, o.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cust, _, err := objstore.GetJSON[Customer](ctx, st, c.CustomerKey)
+		if err != nil {
+			t.Errorf("orphan claim %s → %s: %v", o.Key, c.CustomerKey, err)
+			continue
+		}
+		if cust.State != StateActive {
+			t.Errorf("claim %s held by unfinished customer %s", o.Key, c.CustomerKey)
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package tenants
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/livery/livery/internal/objstore"
+)
+
+// Index is the rebuildable query index of customers (Redis). It holds
+// nothing the object store does not: when it is lost it is rebuilt.
+type Index interface {
+	// Put adds or replaces an active customer.
+	Put(ctx context.Context, c *Customer) error
+	// Load returns the tenant's indexed customers; ok is false when the
+	// index for the tenant has not been built (e.g. after a Redis flush).
+	Load(ctx context.Context, tenant string) (cs []Customer, ok bool, err error)
+	// Fill adds customers and marks the tenant's index as built.
+	Fill(ctx context.Context, tenant string, cs []Customer) error
+}
+
+// RedisIndex keeps one hash of customer JSON per tenant plus a "built" marker.
+type RedisIndex struct{ RDB redis.UniversalClient }
+
+func idxKey(tenant string) string   { return "livery:idx:{" + tenant + "}:customers" }
+func readyKey(tenant string) string { return "livery:idx:{" + tenant + "}:built" }
+
+// Put implements Index.
+func (x RedisIndex) Put(ctx context.Context, c *Customer) error {
+	b, _ := json.Marshal(c)
+	return x.RDB.HSet(ctx, idxKey(c.Tenant), CustomerKey(c.Tenant, c.XAccountType, c.XAccountID), b).Err()
+}
+
+// Load implements Index.
+func (x RedisIndex) Load(ctx context.Context, tenant string) ([]Customer, bool, error) {
+	n, err := x.RDB.Exists(ctx, readyKey(tenant)).Result()
+	if err != nil || n == 0 {
+		return nil, false, err
+	}
+	m, err := x.RDB.HGetAll(ctx, idxKey(tenant)).Result()
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]Customer, 0, len(m))
+	for _, v := range m {
+		var c Customer
+		if err := json.Unmarshal([]byte(v), &c); err != nil {
+			return nil, false, fmt.Errorf("index entry: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, true, nil
+}
+
+// Fill implements Index. It never deletes entries, so a customer indexed
+// by a concurrent registration during a rebuild is not lost.
+func (x RedisIndex) Fill(ctx context.Context, tenant string, cs []Customer) error {
+	_, err := x.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i := range cs {
+			b, _ := json.Marshal(&cs[i])
+			p.HSet(ctx, idxKey(tenant), CustomerKey(tenant, cs[i].XAccountType, cs[i].XAccountID), b)
+		}
+		p.Set(ctx, readyKey(tenant), "1", 0)
+		return nil
+	})
+	return err
+}
+
+// Reindex rebuilds the tenant's index from the object store and returns
+// the number of active customers indexed.
+func (s *Customers) Reindex(ctx context.Context, tenant string) (int, error) {
+	objs, err := s.o.Store.List(ctx, customersPrefix(tenant))
+	if err != nil {
+		return 0, unavailable("list customers", err)
+	}
+	var cs []Customer
+	for _, o := range objs {
+		c, _, err := objstore.GetJSON[Customer](ctx, s.o.Store, o.Key)
+		if errors.Is(err, objstore.ErrNotFound) {
+			continue // rolled back meanwhile
+		}
+		if err != nil {
+			return 0, unavailable("read customer", err)
+		}
+		if c.State == StateActive {
+			cs = append(cs, c)
+		}
+	}
+	if err := s.o.Index.Fill(ctx, tenant, cs); err != nil {
+		return 0, unavailable("fill index", err)
+	}
+	return len(cs), nil
+}
+
+// Query filters a partner's customer list. Zero values mean "any".
+type Query struct {
+	AccountName       string // substring, case-insensitive
+	Customer          string // substring of the customer's display name (the account name)
+	AssociationType   string
+	AssociatedOnBegin time.Time
+	AssociatedOnEnd   time.Time
+	CustomerID        string
+	Label             string
+	IndirectPartnerID string
+	Managers          []string // when set, only customers managed by one of them
+	Offset, Limit     int
+}
+
+// List answers a query from the index, rebuilding it first when it is
+// missing. Results are ordered newest association first, then by name.
+// Errors: ErrUnavailable when Redis or the store fails.
+func (s *Customers) List(ctx context.Context, tenant string, q Query) ([]Customer, int, error) {
+	all, ok, err := s.o.Index.Load(ctx, tenant)
+	if err != nil {
+		return nil, 0, unavailable("load index", err)
+	}
+	if !ok {
+		if _, err := s.Reindex(ctx, tenant); err != nil {
+			return nil, 0, err
+		}
+		if all, _, err = s.o.Index.Load(ctx, tenant); err != nil {
+			return nil, 0, unavailable("load index", err)
+		}
+	}
+	var hits []Customer
+	for _, c := range all {
+		if c.Tenant == tenant && q.matches(&c) {
+			hits = append(hits, c)
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		if !hits[i].AssociatedOn.Equal(hits[j].AssociatedOn) {
+			return hits[i].AssociatedOn.After(hits[j].AssociatedOn)
+		}
+		return hits[i].DomainName < hits[j].DomainName
+	})
+	count := len(hits)
+	if q.Offset >= len(hits) {
+		return []Customer{}, count, nil
+	}
+	hits = hits[q.Offset:]
+	if q.Limit > 0 && len(hits) > q.Limit {
+		hits = hits[:q.Limit]
+	}
+	return hits, count, nil
+}
+
+func (q *Query) matches(c *Customer) bool {
+	contains := func(s, sub string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(sub)) }
+	switch {
+	case q.AccountName != "" && !contains(c.DomainName, q.AccountName),
+		q.Customer != "" && !contains(c.DomainName, q.Customer),
+		q.AssociationType != "" && c.AssociationType != q.AssociationType,
+		!q.AssociatedOnBegin.IsZero() && c.AssociatedOn.Before(q.AssociatedOnBegin),
+		!q.AssociatedOnEnd.IsZero() && c.AssociatedOn.After(q.AssociatedOnEnd),
+		q.CustomerID != "" && c.DomainID != q.CustomerID,
+		q.Label != "" && c.Label != q.Label,
+		q.IndirectPartnerID != "" && c.IndirectPartnerID != q.IndirectPartnerID:
+		return false
+	}
+	if len(q.Managers) > 0 {
+		for _, m := range q.Managers {
+			for _, cm := range c.Managers {
+				if m == cm {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// Identity is the answer of CheckIdentity.
+type Identity struct {
+	Used bool
+	// PhoneRemaining is how many more accounts the phone may register
+	// (mobile searches only).
+	PhoneRemaining *int
+}
+
+// CheckIdentity reports whether an account name, mobile number or email is
+// already in use. searchType is "name", "mobile" or "email"; a malformed
+// value yields a *FieldError. Errors: ErrUnavailable on store failure.
+func (s *Customers) CheckIdentity(ctx context.Context, searchType, value string) (Identity, error) {
+	switch searchType {
+	case "name":
+		if err := ValidateDomainName(value); err != nil {
+			return Identity{}, &FieldError{Field: "search_value", Reason: err.(*FieldError).Reason, Kind: ErrNameFormat}
+		}
+		_, err := s.o.Store.Stat(ctx, nameKey(value))
+		if err != nil && !errors.Is(err, objstore.ErrNotFound) {
+			return Identity{}, unavailable("stat name", err)
+		}
+		return Identity{Used: err == nil}, nil
+	case "mobile":
+		phone, err := NormalizePhone(value)
+		if err != nil {
+			return Identity{}, &FieldError{Field: "search_value", Reason: err.(*FieldError).Reason, Kind: ErrPhoneFormat}
+		}
+		used := 0
+		for i := 0; i < s.o.PhoneLimit; i++ {
+			_, err := s.o.Store.Stat(ctx, phoneSlotKey(phone, i))
+			if err == nil {
+				used++
+			} else if !errors.Is(err, objstore.ErrNotFound) {
+				return Identity{}, unavailable("stat phone", err)
+			}
+		}
+		remain := s.o.PhoneLimit - used
+		return Identity{Used: used > 0, PhoneRemaining: &remain}, nil
+	case "email":
+		// Registrations through the partner API carry no email, so none is
+		// ever taken here; the format is still checked.
+		if !strings.Contains(value, "@") || checkText("search_value", value, 64, true) != nil {
+			return Identity{}, invalid("search_value", "must be an email address")
+		}
+		return Identity{}, nil
+	}
+	return Identity{}, invalid("search_type", `must be "email", "mobile" or "name"`)
+}
