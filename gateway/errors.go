@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,6 +20,8 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// RetryAfter, when positive, is sent as Retry-After (seconds).
+	RetryAfter int
 }
 
 func (e *Error) Error() string {
@@ -65,6 +68,22 @@ func toError(err error) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Err: err}
 }
 
+// partnerCodeForStatus maps errors raised outside the partner handlers
+// (unknown path, body too large, ...) to the reference codes.
+func partnerCodeForStatus(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return "CBC.0154"
+	case status == http.StatusForbidden:
+		return "CBC.0151"
+	case status == http.StatusTooManyRequests:
+		return "APIGW.0308"
+	case status >= 500:
+		return "CBC.0999"
+	}
+	return "CBC.0100"
+}
+
 func codeForStatus(status int) string {
 	return strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
 }
@@ -88,7 +107,14 @@ func errorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
 				"code", e.Code, "err", err)
 		}
 		rid := requestID(c)
+		if strings.HasPrefix(c.Path(), "/v2/") && !strings.Contains(e.Code, ".") {
+			// Partner API clients (and the official SDKs) expect the reference codes.
+			e.Code = partnerCodeForStatus(e.Status)
+		}
 		c.Status(e.Status)
+		if e.RetryAfter > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))
+		}
 		// The response may carry upstream headers already; an error body owns
 		// the response entirely.
 		c.Response().Header.Del(fiber.HeaderContentEncoding)

@@ -39,6 +39,8 @@ type Options struct {
 	Console ListenerOptions
 	API     ListenerOptions
 	Proxy   ProxyOptions
+	// Partner, when set, mounts the partner-platform API on the API listener.
+	Partner *PartnerOptions
 }
 
 // Gateway owns the two listeners' Fiber apps, the proxy and the metrics.
@@ -69,6 +71,9 @@ func New(o Options) *Gateway {
 	g.api.Get("/healthz", g.healthz)
 	g.api.Get("/readyz", g.readyz)
 	g.api.Get("/metrics", g.metricsHandler())
+	if o.Partner != nil {
+		g.mountPartnerAPI(*o.Partner)
+	}
 	return g
 }
 

@@ -181,6 +181,19 @@ func (s *Customers) Create(ctx context.Context, tenant string, reg Registration,
 	return nil, unavailable("create customer", errors.New("too much contention"))
 }
 
+// Find returns the customer registered for an xaccount, or nil when there
+// is none. Errors: ErrUnavailable when the store fails.
+func (s *Customers) Find(ctx context.Context, tenant, xaccountType, xaccountID string) (*Customer, error) {
+	c, _, err := objstore.GetJSON[Customer](ctx, s.o.Store, CustomerKey(tenant, xaccountType, xaccountID))
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, unavailable("read customer", err)
+	}
+	return &c, nil
+}
+
 // complete takes a reserved customer through the remaining steps. Each
 // step is idempotent, so a resumed registration repeats none of them twice.
 func (s *Customers) complete(ctx context.Context, key string, cur *Customer, etag string, reg Registration) (*Customer, error) {

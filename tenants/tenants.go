@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/livery/livery/tenants/ratelimit"
 )
 
 // Tenant is one partner reselling the cloud under its own brand.
@@ -19,6 +21,10 @@ type Tenant struct {
 	Name     Names
 	Hosts    []string // normalized console hosts (lower case, optional :port)
 	Upstream *url.URL // the cloud console this tenant's customers reach
+	// XAccountType is the platform id the partner's API requests carry.
+	XAccountType string
+	// Risk limits the partner's registrations.
+	Risk ratelimit.RiskPolicy
 }
 
 // Names is a display name in Chinese and English.

@@ -53,8 +53,12 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Tenants[0].Upstream = "http://" + upstreamLn.Addr().String()
 	cfg.Tenants[0].Hosts = []string{"localhost", "127.0.0.1"}
 
-	err = runGateway(ctx, cfg, log, func(consoleAddr, apiAddr net.Addr) {
+	err = runGateway(ctx, cfg, log, func(consoleAddr, apiAddr net.Addr, svc *services) {
 		port := consoleAddr.(*net.TCPAddr).Port
+		ak, sk, err := demoKey(ctx, svc, cfg.Tenants[0].ID)
+		if err != nil {
+			log.Error("demo partner key", "err", err)
+		}
 		fmt.Fprintf(stdout, `
 Livery demo is running (Ctrl-C to stop).
 
@@ -64,11 +68,34 @@ Livery demo is running (Ctrl-C to stop).
   Health / readiness / metrics:          http://%s/healthz  /readyz  /metrics
   Object store directory:                %s   Redis: embedded
 
-`, cfg.Tenants[0].ID, port, port, cfg.Tenants[0].Upstream, apiAddr, cfg.Store.Dir.Path)
+  Partner API (SDK-HMAC-SHA256):          http://%s/v2/partners/sub-customers
+    demo partner access key (AK):         %s
+    demo partner secret key (SK):         %s   (shown once; a new pair each start)
+    xaccount_type:                        %s
+
+`, cfg.Tenants[0].ID, port, port, cfg.Tenants[0].Upstream, apiAddr, cfg.Store.Dir.Path, apiAddr, ak, sk, cfg.Tenants[0].ID)
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "livery demo:", err)
 		return exitFail
 	}
 	return exitOK
+}
+
+// demoKey revokes the demo tenant's previous keys and makes a fresh pair,
+// so that the demo can print a secret (secrets are only shown at creation).
+func demoKey(ctx context.Context, svc *services, tenant string) (string, string, error) {
+	keys, err := svc.creds.List(ctx, tenant)
+	if err != nil {
+		return "", "", err
+	}
+	for _, k := range keys {
+		if k.RevokedAt == nil {
+			if err := svc.creds.Revoke(ctx, tenant, k.AccessKey); err != nil {
+				return "", "", err
+			}
+		}
+	}
+	info, sk, err := svc.creds.Create(ctx, tenant)
+	return info.AccessKey, sk, err
 }

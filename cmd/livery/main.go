@@ -5,6 +5,9 @@
 //	                                the gateway, the demo console, embedded Redis and ./data
 //	livery check-config [-config FILE]
 //	                                validate the configuration; exit 2 listing every problem
+//	livery keys create|list|revoke -tenant ID [-key AK]
+//	                                manage partner access keys (AK/SK)
+//	livery reindex [-tenant ID]     rebuild the Redis customer index
 //	livery version                  print the version
 //
 // The configuration file defaults to $LIVERY_CONFIG, or to the embedded
@@ -52,6 +55,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serveCmd(ctx, args, stderr)
 	case "demo":
 		return demoCmd(ctx, args, stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, args, stdout, stderr)
+	case "reindex":
+		return reindexCmd(ctx, args, stdout, stderr)
 	case "check-config":
 		return checkConfigCmd(args, stdout, stderr)
 	case "version":
@@ -72,6 +79,8 @@ commands:
   serve          run the gateway (default)          -config FILE
   demo           run the gateway with the demo console, embedded Redis and ./data
   check-config   validate the configuration and exit -config FILE
+  keys           create|list|revoke partner access keys -tenant ID [-key AK]
+  reindex        rebuild the Redis customer index from the object store [-tenant ID]
   version        print the version`
 
 func versionString() string {
@@ -93,7 +102,7 @@ func versionString() string {
 		if rev != "" {
 			return "dev-" + rev[:min(12, len(rev))] + dirty
 		}
-		if bi.Main.Version != "" {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			return bi.Main.Version
 		}
 	}

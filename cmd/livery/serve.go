@@ -8,14 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"time"
 
 	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/internal/objstore"
-	"github.com/livery/livery/internal/redisx"
-	"github.com/livery/livery/tenants"
 )
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
@@ -52,34 +49,25 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// runGateway opens the stores, starts both listeners and serves until ctx
-// ends, then shuts down gracefully. ready, if set, is called with the bound
-// listener addresses once serving.
-func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(console, api net.Addr)) error {
-	store, err := openStore(ctx, cfg.Store)
+// runGateway opens the services, starts both listeners and serves until
+// ctx ends, then shuts down gracefully. ready, if set, is called once
+// serving, with the bound addresses and the services.
+func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(console, api net.Addr, svc *services)) error {
+	svc, err := openServices(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	rdb, err := redisx.Open(ctx, redisx.Options{URL: cfg.Redis.URL, Addrs: cfg.Redis.Addrs,
-		Username: cfg.Redis.Username, Password: cfg.Redis.Password})
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	reg, err := buildTenants(cfg.Tenants)
-	if err != nil {
-		return err
-	}
+	defer svc.Close()
 	trusted, err := parseCIDRs(cfg.Proxy.TrustedProxies)
 	if err != nil {
 		return err
 	}
 	gw := gateway.New(gateway.Options{
 		Logger:  log,
-		Tenants: reg,
+		Tenants: svc.tenants,
 		Checks: []gateway.Check{
-			{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-			{Name: "store", Check: store.Ping},
+			{Name: "redis", Check: func(ctx context.Context) error { return svc.rdb.Ping(ctx).Err() }},
+			{Name: "store", Check: svc.store.Ping},
 		},
 		Console: listenerOptions(cfg.Console),
 		API:     listenerOptions(cfg.API),
@@ -90,6 +78,7 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, ready
 			MaxIdleConnsPerHost:   cfg.Proxy.MaxIdleConnsPerHost,
 			TrustedProxies:        trusted,
 		},
+		Partner: svc.partnerOptions(),
 	})
 	consoleLn, err := net.Listen("tcp", cfg.Console.Addr)
 	if err != nil {
@@ -101,9 +90,9 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, ready
 		return fmt.Errorf("api listener: %w", err)
 	}
 	log.Info("livery serving", "version", versionString(), "console", consoleLn.Addr().String(),
-		"api", apiLn.Addr().String(), "redis", rdb.Mode, "store", cfg.Store.Driver, "tenants", len(cfg.Tenants))
+		"api", apiLn.Addr().String(), "redis", svc.rdb.Mode, "store", cfg.Store.Driver, "tenants", len(cfg.Tenants))
 	if ready != nil {
-		ready(consoleLn.Addr(), apiLn.Addr())
+		ready(consoleLn.Addr(), apiLn.Addr(), svc)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- gw.Serve(consoleLn, apiLn) }()
@@ -129,26 +118,6 @@ func openStore(ctx context.Context, c config.Store) (objstore.Store, error) {
 		return objstore.NewDir(c.Dir.Path)
 	}
 	return nil, fmt.Errorf("unknown store driver %q", c.Driver)
-}
-
-func buildTenants(specs []config.TenantSpec) (*tenants.Registry, error) {
-	ts := make([]tenants.Tenant, 0, len(specs))
-	for _, s := range specs {
-		up, err := url.Parse(s.Upstream)
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %w", s.ID, err)
-		}
-		t := tenants.Tenant{ID: s.ID, Name: tenants.Names{ZH: s.Name.ZH, EN: s.Name.EN}, Upstream: up}
-		for _, h := range s.Hosts {
-			n, err := config.NormalizeHost(h)
-			if err != nil {
-				return nil, fmt.Errorf("tenant %s: %w", s.ID, err)
-			}
-			t.Hosts = append(t.Hosts, n)
-		}
-		ts = append(ts, t)
-	}
-	return tenants.NewRegistry(ts)
 }
 
 func parseCIDRs(cidrs []string) ([]*net.IPNet, error) {

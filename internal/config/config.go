@@ -20,8 +20,43 @@ type Config struct {
 	Log     Log          `yaml:"log"`
 	Redis   Redis        `yaml:"redis"`
 	Store   Store        `yaml:"store"`
-	Proxy   Proxy        `yaml:"proxy"`
-	Tenants []TenantSpec `yaml:"tenants" env:"-"`
+	Proxy    Proxy        `yaml:"proxy"`
+	Security Security     `yaml:"security"`
+	Partner  PartnerAPI   `yaml:"partner_api"`
+	Tenants  []TenantSpec `yaml:"tenants" env:"-"`
+}
+
+// Security holds the master key that seals partner secret keys at rest.
+type Security struct {
+	// MasterKey is 32 bytes, base64-encoded. Without one, and only with the
+	// dir store, Livery generates a development key inside the store
+	// directory (and says so in its log).
+	MasterKey     string `yaml:"master_key" secret:"true"`
+	MasterKeyFile string `yaml:"master_key_file"`
+}
+
+// PartnerAPI configures the partner-platform API on the API listener.
+type PartnerAPI struct {
+	// Requests per second per partner and source address, per API.
+	CheckIdentityRate int `yaml:"check_identity_rate"`
+	SendCodeRate      int `yaml:"send_code_rate"`
+	CreateRate        int `yaml:"create_rate"`
+	QueryRate         int `yaml:"query_rate"`
+	// PhoneLimit is how many accounts one phone number may hold.
+	PhoneLimit int `yaml:"phone_limit"`
+	// KeyCacheTTL bounds how long a revoked access key stays usable on
+	// instances other than the one that revoked it.
+	KeyCacheTTL time.Duration `yaml:"key_cache_ttl"`
+	Notifier    Notifier      `yaml:"notifier"`
+}
+
+// Notifier delivers verification codes: "log" (development) or "webhook"
+// (POST to an SMS gateway).
+type Notifier struct {
+	Kind      string `yaml:"kind"`
+	URL       string `yaml:"url"`
+	Token     string `yaml:"token" secret:"true"`
+	TokenFile string `yaml:"token_file"`
 }
 
 // Listener configures one HTTP listener.
@@ -98,6 +133,26 @@ type TenantSpec struct {
 	Name     Names    `yaml:"name"`
 	Hosts    []string `yaml:"hosts"`
 	Upstream string   `yaml:"upstream"`
+	// XAccountType is the platform id assigned to the partner; partner API
+	// requests must carry it. Default: the tenant id.
+	XAccountType string          `yaml:"xaccount_type"`
+	Provisioner  ProvisionerSpec `yaml:"provisioner"`
+	Risk         RiskSpec        `yaml:"risk"`
+}
+
+// ProvisionerSpec selects how cloud accounts are created: "builtin"
+// (embedded default) or "http" (POST to URL, the upstream's account API).
+type ProvisionerSpec struct {
+	Kind string `yaml:"kind"`
+	URL  string `yaml:"url"`
+}
+
+// RiskSpec limits registrations, each as "N/duration" (e.g. "3/1h");
+// empty means the default, "off" disables that dimension.
+type RiskSpec struct {
+	PerDevice  string `yaml:"per_device"`
+	PerAddress string `yaml:"per_address"`
+	PerPartner string `yaml:"per_partner"`
 }
 
 // Names holds a display name in Chinese and English.

@@ -35,8 +35,11 @@ func TestExampleConfigIsValidWithSecretsFromEnvAndFiles(t *testing.T) {
 	s3Secret := filepath.Join(dir, "s3-secret")
 	os.WriteFile(redisPw, []byte("r-secret\n"), 0o600)
 	os.WriteFile(s3Secret, []byte("s3-secret\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "sms"), []byte("tok"), 0o600)
+	masterKey := filepath.Join(dir, "master")
+	os.WriteFile(masterKey, []byte("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n"), 0o600)
 	data = []byte(strings.NewReplacer("/run/secrets/redis-password", redisPw,
-		"/run/secrets/s3-secret-key", s3Secret).Replace(string(data)))
+		"/run/secrets/s3-secret-key", s3Secret, "/run/secrets/livery-master-key", masterKey, "/run/secrets/sms-token", filepath.Join(dir, "sms")).Replace(string(data)))
 	cfg, problems := Parse(data, noEnv)
 	if len(problems) > 0 {
 		t.Fatalf("example config invalid: %v", problems)
@@ -63,13 +66,15 @@ func TestEnvOverrides(t *testing.T) {
 		"LIVERY_STORE_S3_USE_SSL":              "true",
 		"LIVERY_REDIS_URL":                     "redis://r:6379/1",
 		"LIVERY_PROXY_TRUSTED_PROXIES":         "10.0.0.0/8, 192.168.0.0/16",
+		"LIVERY_SECURITY_MASTER_KEY":           "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+		"LIVERY_PARTNER_API_CREATE_RATE":       "3",
 	}))
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}
 	if cfg.Console.Addr != "127.0.0.1:9999" || cfg.Proxy.ResponseHeaderTimeout != 7*time.Second ||
 		cfg.Store.S3.SecretKey != "from-file" || !cfg.Store.S3.UseSSL || cfg.Redis.Embedded() ||
-		len(cfg.Proxy.TrustedProxies) != 2 {
+		len(cfg.Proxy.TrustedProxies) != 2 || cfg.Partner.CreateRate != 3 {
 		t.Fatalf("overrides not applied: %+v", cfg)
 	}
 }
@@ -127,6 +132,25 @@ tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "http:/
 		}, want: []string{"LIVERY_PROXY_CONNECT_TIMEOUT: must be a duration", "LIVERY_STORE_S3_USE_SSL: must be true or false",
 			"LIVERY_API_MAX_HEADER_BYTES: must be an integer", "store.driver: must be dir or s3",
 			"api.addr: must differ from console.addr", "redis.password_file: cannot read secret file"}},
+		{name: "partner api and tenant extensions", yaml: `
+security: {master_key_file: /nonexistent/key}
+partner_api: {create_rate: 0, phone_limit: 1000, notifier: {kind: webhook, url: "ftp://sms"}}
+tenants:
+  - id: a1
+    name: {zh: 甲, en: A}
+    hosts: [a.example]
+    upstream: "http://u"
+    xaccount_type: "bad\u0001"
+    provisioner: {kind: http, url: ""}
+    risk: {per_device: "3/1h", per_address: "lots", per_partner: "0/1h"}
+  - {id: b1, name: {zh: 乙, en: B}, hosts: [b.example], upstream: "http://u", provisioner: {kind: magic}}
+`, want: []string{"security.master_key_file: cannot read secret file", "partner_api.create_rate: must be between",
+			"partner_api.phone_limit: must be between", "partner_api.notifier.url: must be an absolute http(s) URL",
+			"tenants[0].xaccount_type: must not contain control", "tenants[0].provisioner.url: must be an absolute",
+			"tenants[0].risk.per_address: must be N/duration", "tenants[0].risk.per_partner: count must be a positive",
+			"tenants[1].provisioner.kind: must be builtin or http"}},
+		{name: "bad master key", yaml: string(mustDefault(t)), env: map[string]string{"LIVERY_SECURITY_MASTER_KEY": "c2hvcnQ="},
+			want: []string{"security.master_key: must decode to 32 bytes, got 5"}},
 		{name: "listener and proxy limits", yaml: `
 console: {addr: "nonsense", max_header_bytes: 10}
 proxy: {connect_timeout: 0s, trusted_proxies: [10.0.0.1]}

@@ -58,6 +58,8 @@ func Default() Config {
 		Store: Store{Driver: "dir", Dir: DirStore{Path: "./data"}, S3: S3Store{Region: "us-east-1"}},
 		Proxy: Proxy{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 30 * time.Second,
 			IdleConnTimeout: 90 * time.Second, MaxIdleConnsPerHost: 64},
+		Partner: PartnerAPI{CheckIdentityRate: 5, SendCodeRate: 10, CreateRate: 10, QueryRate: 20,
+			PhoneLimit: 5, KeyCacheTTL: 10 * time.Second, Notifier: Notifier{Kind: "log"}},
 	}
 }
 
@@ -234,5 +236,7 @@ func readSecretFiles(cfg *Config) []Problem {
 	}
 	load("redis.password_file", cfg.Redis.PasswordFile, &cfg.Redis.Password)
 	load("store.s3.secret_key_file", cfg.Store.S3.SecretKeyFile, &cfg.Store.S3.SecretKey)
+	load("security.master_key_file", cfg.Security.MasterKeyFile, &cfg.Security.MasterKey)
+	load("partner_api.notifier.token_file", cfg.Partner.Notifier.TokenFile, &cfg.Partner.Notifier.Token)
 	return out
 }

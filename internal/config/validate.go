@@ -1,12 +1,14 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -35,8 +37,88 @@ func Validate(c *Config) []Problem {
 	p.redis(c.Redis)
 	p.store(c.Store)
 	p.proxy(c.Proxy)
+	p.security(c)
+	p.partner(c.Partner)
 	p.tenants(c.Tenants)
 	return p
+}
+
+func (p *problems) security(c *Config) {
+	if c.Security.MasterKey != "" {
+		if _, err := MasterKey(c.Security.MasterKey); err != nil {
+			p.add("security.master_key", "%v", err)
+		}
+	} else if c.Store.Driver == "s3" {
+		p.add("security.master_key", "is required with the s3 store (LIVERY_SECURITY_MASTER_KEY or security.master_key_file; 32 random bytes, base64)")
+	}
+}
+
+// MasterKey decodes a base64 master key and checks it is 32 bytes.
+func MasterKey(b64 string) ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+	if err != nil {
+		return nil, fmt.Errorf("must be base64 (openssl rand -base64 32)")
+	}
+	if len(k) != 32 {
+		return nil, fmt.Errorf("must decode to 32 bytes, got %d", len(k))
+	}
+	return k, nil
+}
+
+func (p *problems) partner(x PartnerAPI) {
+	for name, v := range map[string]int{"check_identity_rate": x.CheckIdentityRate, "send_code_rate": x.SendCodeRate,
+		"create_rate": x.CreateRate, "query_rate": x.QueryRate} {
+		if v < 1 || v > 100000 {
+			p.add("partner_api."+name, "must be between 1 and 100000 requests per second")
+		}
+	}
+	if x.PhoneLimit < 1 || x.PhoneLimit > 100 {
+		p.add("partner_api.phone_limit", "must be between 1 and 100")
+	}
+	if x.KeyCacheTTL < 0 || x.KeyCacheTTL > 5*time.Minute {
+		p.add("partner_api.key_cache_ttl", "must be between 0s and 5m")
+	}
+	switch x.Notifier.Kind {
+	case "log":
+	case "webhook":
+		if err := checkHTTPURL(x.Notifier.URL); err != nil {
+			p.add("partner_api.notifier.url", "%v", err)
+		}
+	default:
+		p.add("partner_api.notifier.kind", "must be log or webhook, got %q", x.Notifier.Kind)
+	}
+}
+
+func checkHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http(s) URL, got %q", raw)
+	}
+	return nil
+}
+
+// ParseRate parses a limit such as "3/1h" or "600/24h". "off" yields
+// off=true; "" yields ok=false (use the default).
+func ParseRate(s string) (n int, per time.Duration, off, ok bool, err error) {
+	switch s {
+	case "":
+		return 0, 0, false, false, nil
+	case "off":
+		return 0, 0, true, true, nil
+	}
+	num, dur, found := strings.Cut(s, "/")
+	if !found {
+		return 0, 0, false, false, fmt.Errorf("must be N/duration such as 3/1h, or off")
+	}
+	n, err = strconv.Atoi(num)
+	if err != nil || n < 1 {
+		return 0, 0, false, false, fmt.Errorf("count must be a positive integer in %q", s)
+	}
+	per, err = time.ParseDuration(dur)
+	if err != nil || per < time.Second {
+		return 0, 0, false, false, fmt.Errorf("period must be a duration of at least 1s in %q", s)
+	}
+	return n, per, false, true, nil
 }
 
 type problems []Problem
@@ -163,6 +245,25 @@ func (p *problems) tenants(ts []TenantSpec) {
 			}
 			hosts[norm] = i
 		}
+		if t.XAccountType != "" {
+			if err := checkPlain(t.XAccountType, 64); err != nil {
+				p.add(at+".xaccount_type", "%v", err)
+			}
+		}
+		switch t.Provisioner.Kind {
+		case "", "builtin":
+		case "http":
+			if err := checkHTTPURL(t.Provisioner.URL); err != nil {
+				p.add(at+".provisioner.url", "%v", err)
+			}
+		default:
+			p.add(at+".provisioner.kind", "must be builtin or http, got %q", t.Provisioner.Kind)
+		}
+		for name, v := range map[string]string{"per_device": t.Risk.PerDevice, "per_address": t.Risk.PerAddress, "per_partner": t.Risk.PerPartner} {
+			if _, _, _, _, err := ParseRate(v); err != nil {
+				p.add(at+".risk."+name, "%v", err)
+			}
+		}
 		if t.Upstream == "" {
 			p.add(at+".upstream", "is required: the absolute http(s) URL of the upstream console")
 		} else if err := checkUpstream(t.Upstream); err != nil {
@@ -180,6 +281,16 @@ func (p *problems) name(path, s string) {
 	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		p.add(path, "must not contain control characters")
 	}
+}
+
+func checkPlain(s string, max int) error {
+	if utf8.RuneCountInString(s) > max {
+		return fmt.Errorf("must be at most %d characters", max)
+	}
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return fmt.Errorf("must not contain control characters")
+	}
+	return nil
 }
 
 func checkUpstream(raw string) error {

@@ -7,6 +7,7 @@ package redisx
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -31,15 +32,20 @@ type Conn struct {
 	Mode string
 
 	stopClock chan struct{}
+	closeOnce sync.Once
 }
 
-// Close closes the client and stops the embedded server, if any.
+// Close closes the client and stops the embedded server, if any. Calling
+// it again does nothing.
 func (c *Conn) Close() error {
-	err := c.UniversalClient.Close()
-	if c.Embedded != nil {
-		close(c.stopClock)
-		c.Embedded.Close()
-	}
+	var err error
+	c.closeOnce.Do(func() {
+		err = c.UniversalClient.Close()
+		if c.Embedded != nil {
+			close(c.stopClock)
+			c.Embedded.Close()
+		}
+	})
 	return err
 }
 

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/livery/livery/internal/config"
+	"github.com/livery/livery/tenants"
+)
+
+// keysCmd manages partner access keys:
+//
+//	livery keys create -tenant ID     prints a new AK/SK once
+//	livery keys list -tenant ID
+//	livery keys revoke -tenant ID -key AK
+func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: livery keys create|list|revoke -tenant ID [-key AK] [-config FILE]")
+		return exitConfig
+	}
+	sub := args[0]
+	fs := newFlagSet("keys "+sub, stderr)
+	path := fs.String("config", "", "configuration file")
+	tenant := fs.String("tenant", "", "tenant id")
+	ak := fs.String("key", "", "access key (revoke)")
+	if fs.Parse(args[1:]) != nil {
+		return exitConfig
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitConfig
+	}
+	if !hasTenant(cfg, *tenant) {
+		fmt.Fprintf(stderr, "livery keys: unknown tenant %q (see tenants[].id in the configuration)\n", *tenant)
+		return exitConfig
+	}
+	creds, err := openCredentials(ctx, cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "livery keys:", err)
+		return exitFail
+	}
+	switch sub {
+	case "create":
+		info, sk, err := creds.Create(ctx, *tenant)
+		if err != nil {
+			fmt.Fprintln(stderr, "livery keys create:", err)
+			return exitFail
+		}
+		fmt.Fprintf(stdout, "tenant:      %s\naccess key:  %s\nsecret key:  %s\n\nThe secret key is shown only now; store it in the partner platform's secret store.\n",
+			info.Tenant, info.AccessKey, sk)
+	case "list":
+		keys, err := creds.List(ctx, *tenant)
+		if err != nil {
+			fmt.Fprintln(stderr, "livery keys list:", err)
+			return exitFail
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ACCESS KEY\tCREATED\tSTATE")
+		for _, k := range keys {
+			state := "active"
+			if k.RevokedAt != nil {
+				state = "revoked " + k.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\n", k.AccessKey, k.CreatedAt.Format(time.RFC3339), state)
+		}
+		w.Flush()
+	case "revoke":
+		if err := creds.Revoke(ctx, *tenant, *ak); err != nil {
+			fmt.Fprintln(stderr, "livery keys revoke:", err)
+			return exitFail
+		}
+		fmt.Fprintf(stdout, "revoked %s (other instances stop accepting it within %s)\n", *ak, cfg.Partner.KeyCacheTTL)
+	default:
+		fmt.Fprintf(stderr, "livery keys: unknown subcommand %q (create, list, revoke)\n", sub)
+		return exitConfig
+	}
+	return exitOK
+}
+
+func hasTenant(cfg *config.Config, id string) bool {
+	for _, t := range cfg.Tenants {
+		if t.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func openCredentials(ctx context.Context, cfg *config.Config, stderr io.Writer) (*tenants.Credentials, error) {
+	store, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	key, err := masterKey(cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return nil, err
+	}
+	return tenants.NewCredentials(store, key, 0)
+}
+
+// reindexCmd rebuilds the Redis customer index from the object store.
+func reindexCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("reindex", stderr)
+	path := fs.String("config", "", "configuration file")
+	only := fs.String("tenant", "", "only this tenant (default: all)")
+	if fs.Parse(args) != nil {
+		return exitConfig
+	}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitConfig
+	}
+	if cfg.Redis.Embedded() {
+		fmt.Fprintln(stdout, "redis is embedded: the index lives inside the serving process and rebuilds itself when missing; nothing to do")
+		return exitOK
+	}
+	svc, err := openServices(ctx, cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		fmt.Fprintln(stderr, "livery reindex:", err)
+		return exitFail
+	}
+	defer svc.Close()
+	for _, t := range cfg.Tenants {
+		if *only != "" && t.ID != *only {
+			continue
+		}
+		n, err := svc.customers.Reindex(ctx, t.ID)
+		if err != nil {
+			fmt.Fprintf(stderr, "livery reindex: tenant %s: %v\n", t.ID, err)
+			return exitFail
+		}
+		fmt.Fprintf(stdout, "tenant %s: %d customers indexed\n", t.ID, n)
+	}
+	return exitOK
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/internal/config"
+	"github.com/livery/livery/internal/objstore"
+	"github.com/livery/livery/internal/redisx"
+	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/codes"
+	"github.com/livery/livery/tenants/notify"
+	"github.com/livery/livery/tenants/ratelimit"
+)
+
+// services are the concrete stores and domain services of one process.
+// This file is the only place that chooses implementations.
+type services struct {
+	cfg       *config.Config
+	store     objstore.Store
+	rdb       *redisx.Conn
+	tenants   *tenants.Registry
+	creds     *tenants.Credentials
+	customers *tenants.Customers
+	codes     *codes.Store
+	limiter   *ratelimit.Limiter
+	notifier  notify.Notifier
+	audit     *tenants.Auditor
+}
+
+func (s *services) Close() {
+	if s.rdb != nil {
+		s.rdb.Close()
+	}
+}
+
+// openServices connects the object store and Redis and builds the domain
+// services. Errors name the dependency that failed.
+func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*services, error) {
+	s := &services{cfg: cfg}
+	var err error
+	if s.store, err = openStore(ctx, cfg.Store); err != nil {
+		return nil, fmt.Errorf("object store: %w", err)
+	}
+	if s.tenants, err = buildTenants(cfg.Tenants); err != nil {
+		return nil, err
+	}
+	key, err := masterKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if s.creds, err = tenants.NewCredentials(s.store, key, cfg.Partner.KeyCacheTTL); err != nil {
+		return nil, err
+	}
+	if s.rdb, err = redisx.Open(ctx, redisx.Options{URL: cfg.Redis.URL, Addrs: cfg.Redis.Addrs,
+		Username: cfg.Redis.Username, Password: cfg.Redis.Password}); err != nil {
+		return nil, err
+	}
+	s.codes = codes.New(s.rdb, codes.Options{})
+	s.limiter = ratelimit.New(s.rdb)
+	s.audit = &tenants.Auditor{Store: s.store}
+	if cfg.Partner.Notifier.Kind == "webhook" {
+		if s.notifier, err = notify.NewWebhook(cfg.Partner.Notifier.URL, notify.WebhookOptions{
+			Token: cfg.Partner.Notifier.Token, Logger: log}); err != nil {
+			s.Close()
+			return nil, err
+		}
+	} else {
+		s.notifier = notify.NewLog(log)
+	}
+	provs := map[string]tenants.Provisioner{}
+	for _, t := range cfg.Tenants {
+		if t.Provisioner.Kind == "http" {
+			provs[t.ID] = &tenants.HTTPProvisioner{URL: t.Provisioner.URL}
+		} else {
+			provs[t.ID] = tenants.Builtin{}
+		}
+	}
+	s.customers = tenants.NewCustomers(tenants.CustomerOptions{
+		Store: s.store, Provisioner: byTenant(provs), Codes: s.codes, Index: tenants.RedisIndex{RDB: s.rdb},
+		PhoneLimit: cfg.Partner.PhoneLimit, Logger: log,
+	})
+	return s, nil
+}
+
+// partnerOptions wires the partner API to the services.
+func (s *services) partnerOptions() *gateway.PartnerOptions {
+	p := s.cfg.Partner
+	return &gateway.PartnerOptions{
+		Keys: s.creds, Tenants: s.tenants, Customers: s.customers, Codes: s.codes, Notifier: s.notifier,
+		Limiter: s.limiter, Audit: s.audit,
+		CheckIdentityRate: p.CheckIdentityRate, SendCodeRate: p.SendCodeRate, CreateRate: p.CreateRate, QueryRate: p.QueryRate,
+	}
+}
+
+// byTenant dispatches provisioning to each tenant's provisioner.
+type byTenant map[string]tenants.Provisioner
+
+func (b byTenant) CreateAccount(ctx context.Context, r tenants.ProvisionRequest) (tenants.Account, error) {
+	p, ok := b[r.Tenant]
+	if !ok {
+		return tenants.Account{}, fmt.Errorf("%w: no provisioner for tenant %q", tenants.ErrRejected, r.Tenant)
+	}
+	return p.CreateAccount(ctx, r)
+}
+
+// masterKey returns the configured master key or, only with the dir store,
+// a development key kept (and created once) inside the store directory.
+func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
+	if cfg.Security.MasterKey != "" {
+		return config.MasterKey(cfg.Security.MasterKey)
+	}
+	if cfg.Store.Driver != "dir" {
+		return nil, errors.New("security.master_key is required with the s3 store")
+	}
+	path := filepath.Join(cfg.Store.Dir.Path, "dev-master.key")
+	if b, err := os.ReadFile(path); err == nil {
+		return config.MasterKey(string(b))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("development master key: %w", err)
+	}
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	if err := os.MkdirAll(cfg.Store.Dir.Path, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) { // another process created it first
+		b, rerr := os.ReadFile(path)
+		if rerr != nil {
+			return nil, rerr
+		}
+		return config.MasterKey(string(b))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("development master key: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
+		return nil, err
+	}
+	log.Warn("no security.master_key configured: generated a development master key inside the store directory; configure one for production",
+		"path", path)
+	return k, nil
+}
+
+func buildTenants(specs []config.TenantSpec) (*tenants.Registry, error) {
+	ts := make([]tenants.Tenant, 0, len(specs))
+	for _, s := range specs {
+		up, err := url.Parse(s.Upstream)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", s.ID, err)
+		}
+		t := tenants.Tenant{ID: s.ID, Name: tenants.Names{ZH: s.Name.ZH, EN: s.Name.EN}, Upstream: up,
+			XAccountType: s.XAccountType}
+		if t.XAccountType == "" {
+			t.XAccountType = s.ID
+		}
+		for _, h := range s.Hosts {
+			n, err := config.NormalizeHost(h)
+			if err != nil {
+				return nil, fmt.Errorf("tenant %s: %w", s.ID, err)
+			}
+			t.Hosts = append(t.Hosts, n)
+		}
+		t.Risk.PerDevice = riskLimit(s.Risk.PerDevice)
+		t.Risk.PerAddress = riskLimit(s.Risk.PerAddress)
+		t.Risk.PerPartner = riskLimit(s.Risk.PerPartner)
+		ts = append(ts, t)
+	}
+	return tenants.NewRegistry(ts)
+}
+
+// riskLimit converts a validated "N/duration" ("" = default, "off" =
+// unlimited) to a limit; the zero Limit selects the default.
+func riskLimit(spec string) ratelimit.Limit {
+	n, per, off, ok, _ := config.ParseRate(strings.TrimSpace(spec))
+	switch {
+	case off:
+		return ratelimit.Limit{Rate: 1 << 30, Period: time.Second}
+	case !ok:
+		return ratelimit.Limit{}
+	}
+	return ratelimit.Limit{Rate: n, Burst: n, Period: per}
+}

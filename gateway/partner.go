@@ -1,0 +1,216 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/notify"
+	"github.com/livery/livery/tenants/ratelimit"
+	"github.com/livery/livery/tenants/signing"
+)
+
+// Headers by which a partner platform reports the end user's device and
+// address for registration risk control. When present they must be
+// covered by the request signature.
+const (
+	HeaderClientDevice  = "X-Client-Device-Id"
+	HeaderClientAddress = "X-Client-Ip"
+)
+
+// RiskRefusedCode is Livery's own error code for a registration refused by
+// risk control (too many registrations from one device, address or partner).
+const RiskRefusedCode = "LIVERY.RISK.0001"
+
+// KeyLookup resolves an access key to its tenant and secret.
+type KeyLookup interface {
+	Lookup(ctx context.Context, ak string) (tenant string, secret []byte, err error)
+}
+
+// CustomerService is what the partner API needs of the customer registry.
+type CustomerService interface {
+	Find(ctx context.Context, tenant, xaccountType, xaccountID string) (*tenants.Customer, error)
+	Create(ctx context.Context, tenant string, reg tenants.Registration, meta tenants.Meta) (*tenants.Customer, error)
+	List(ctx context.Context, tenant string, q tenants.Query) ([]tenants.Customer, int, error)
+	CheckIdentity(ctx context.Context, searchType, value string) (tenants.Identity, error)
+}
+
+// CodeIssuer issues verification codes.
+type CodeIssuer interface {
+	Issue(ctx context.Context, tenant, phone, scene string, ttl time.Duration) (string, error)
+}
+
+// Limiter applies rate limits and registration risk control.
+type Limiter interface {
+	Allow(ctx context.Context, key string, lim ratelimit.Limit) (ratelimit.Decision, error)
+	CheckRegistration(ctx context.Context, tenant, device, address string, p ratelimit.RiskPolicy) (ratelimit.Decision, string, error)
+}
+
+// Auditor records audit events durably.
+type Auditor interface {
+	Record(ctx context.Context, r tenants.AuditRecord) error
+}
+
+// TenantLookup finds tenants by id.
+type TenantLookup interface {
+	ByID(id string) (*tenants.Tenant, bool)
+}
+
+// PartnerOptions wires the partner-platform API. With Keys nil the API is
+// not mounted.
+type PartnerOptions struct {
+	Keys      KeyLookup
+	Tenants   TenantLookup
+	Customers CustomerService
+	Codes     CodeIssuer
+	Notifier  notify.Notifier
+	Limiter   Limiter
+	Audit     Auditor
+	// Per second, per partner and source address.
+	CheckIdentityRate, SendCodeRate, CreateRate, QueryRate int
+	// Now is the clock for signature dates (tests); nil means time.Now.
+	Now func() time.Time
+}
+
+type partnerAPI struct {
+	PartnerOptions
+	g *Gateway
+}
+
+const (
+	localKeyID   = "livery.key_id"
+	maxSkewRetry = time.Second
+)
+
+// mountPartnerAPI registers the four partner endpoints on the API listener.
+func (g *Gateway) mountPartnerAPI(o PartnerOptions) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	p := &partnerAPI{PartnerOptions: o, g: g}
+	grp := g.api.Group("/v2", p.authenticate)
+	grp.Post("/partners/sub-customers", p.limited("create", o.CreateRate), p.createCustomer)
+	grp.Post("/partners/sub-customers/query", p.limited("query", o.QueryRate), p.queryCustomers)
+	grp.Post("/partners/sub-customers/users/check-identity", p.limited("check-identity", o.CheckIdentityRate), p.checkIdentity)
+	grp.Post("/bases/verificationcode/send", p.limited("send-code", o.SendCodeRate), p.sendCode)
+}
+
+// authenticate verifies the SDK-HMAC-SHA256 signature and resolves the
+// partner. Every failure is 401 CBC.0154 and is audited.
+func (p *partnerAPI) authenticate(c *fiber.Ctx) error {
+	req := signingRequest(c)
+	auth, err := signing.ParseAuthorization(req)
+	if err != nil {
+		return p.authFailed(c, "", "", err)
+	}
+	tenantID, secret, err := p.Keys.Lookup(c.UserContext(), auth.AccessKey)
+	switch {
+	case errors.Is(err, tenants.ErrUnknownKey):
+		return p.authFailed(c, "", auth.AccessKey, err)
+	case err != nil:
+		return &Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999", Message: "Credential store unavailable. Retry later.", Err: err}
+	}
+	if err := signing.Verify(req, auth, secret, signing.Options{Now: p.Now()}); err != nil {
+		return p.authFailed(c, tenantID, auth.AccessKey, err)
+	}
+	t, ok := p.Tenants.ByID(tenantID)
+	if !ok {
+		return p.authFailed(c, tenantID, auth.AccessKey, errors.New("tenant of key no longer configured"))
+	}
+	c.Locals(localTenant, t)
+	c.Locals(localKeyID, auth.AccessKey)
+	return c.Next()
+}
+
+func (p *partnerAPI) authFailed(c *fiber.Ctx, tenant, ak string, cause error) error {
+	p.audit(c, tenants.AuditRecord{Event: tenants.EventSignatureFailed, Tenant: tenant, KeyID: ak,
+		Result: "CBC.0154", Reason: cause.Error()})
+	return &Error{Status: http.StatusUnauthorized, Code: "CBC.0154",
+		Message: "The credential is invalid or expired, or the request signature does not match.", Err: cause}
+}
+
+// signingRequest exposes the parts of the request the signature covers.
+func signingRequest(c *fiber.Ctx) signing.Request {
+	h := http.Header{}
+	c.Request().Header.VisitAll(func(k, v []byte) {
+		h.Add(string(k), string(v))
+	})
+	return signing.Request{
+		Method:   c.Method(),
+		Path:     string(c.Request().URI().PathOriginal()),
+		RawQuery: string(c.Request().URI().QueryString()),
+		Host:     string(c.Request().Host()),
+		Header:   h,
+		Body:     c.Body(),
+	}
+}
+
+// limited applies the per-API rate limit per partner and source address.
+// Redis failure refuses the call (fail closed).
+func (p *partnerAPI) limited(api string, perSecond int) fiber.Handler {
+	lim := ratelimit.PerSecond(perSecond)
+	return func(c *fiber.Ctx) error {
+		t := TenantOf(c)
+		key := "api:" + api + ":" + t.ID + ":" + c.Context().RemoteIP().String()
+		d, err := p.Limiter.Allow(c.UserContext(), key, lim)
+		if err != nil {
+			return unavailableErr(err)
+		}
+		setLimitHeaders(c, d)
+		if !d.Allowed {
+			return &Error{Status: http.StatusTooManyRequests, Code: "APIGW.0308",
+				Message: "The API rate limit is exceeded. Retry after " + strconv.Itoa(int(d.RetryAfter.Seconds()+0.999)) + " s."}
+		}
+		return c.Next()
+	}
+}
+
+func setLimitHeaders(c *fiber.Ctx, d ratelimit.Decision) {
+	for k, v := range d.Headers() {
+		c.Set(k, v)
+	}
+}
+
+// unavailableErr answers a dependency failure: 503 CBC.0999 with Retry-After.
+func unavailableErr(err error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999",
+		Message: "The service is temporarily unavailable. Retry later.", Err: err, RetryAfter: 5}
+}
+
+func (p *partnerAPI) audit(c *fiber.Ctx, r tenants.AuditRecord) {
+	r.RequestID, r.Source = requestID(c), c.Context().RemoteIP().String()
+	if err := p.Audit.Record(context.WithoutCancel(c.UserContext()), r); err != nil {
+		p.g.log.Error("audit record failed", "event", r.Event, "request_id", r.RequestID, "err", err)
+	}
+}
+
+// signedHeader returns a client-context header's value, refusing it when
+// the signature does not cover it.
+func signedHeader(c *fiber.Ctx, name string) (string, error) {
+	v := strings.TrimSpace(c.Get(name))
+	if v == "" {
+		return "", nil
+	}
+	auth, _ := signing.ParseAuthorization(signingRequest(c))
+	for _, h := range auth.SignedHeaders {
+		if h == strings.ToLower(name) {
+			if len(v) > 128 {
+				return "", &tenants.FieldError{Field: name, Reason: "must be at most 128 characters", Kind: tenants.ErrInvalid}
+			}
+			return v, nil
+		}
+	}
+	return "", &tenants.FieldError{Field: name, Reason: "must be included in SignedHeaders", Kind: tenants.ErrInvalid}
+}
+
+// english reports whether the client prefers English messages.
+func english(c *fiber.Ctx) bool {
+	al := strings.ToLower(c.Get(fiber.HeaderAcceptLanguage))
+	return strings.HasPrefix(al, "en")
+}
