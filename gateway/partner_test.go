@@ -101,7 +101,7 @@ func TestPartnerAPIWithOfficialSDK(t *testing.T) {
 
 			for _, tc := range []struct {
 				typ, value, want string
-				remain          int32
+				remain           int32
 			}{
 				{"name", "acme_corp", "used_by_user", -1},
 				{"name", "free_name", "available", -1},

@@ -88,7 +88,9 @@ func NewCredentials(store objstore.Store, masterKey []byte, cacheTTL time.Durati
 func keyringKey(tenant string) string { return "credentials/tenants/" + tenant + ".json" }
 func akKey(ak string) string          { return "credentials/access-keys/" + ak + ".json" }
 
-func (c *Credentials) aad(tenant, ak string) []byte { return []byte("livery-sk\x00" + tenant + "\x00" + ak) }
+func (c *Credentials) aad(tenant, ak string) []byte {
+	return []byte("livery-sk\x00" + tenant + "\x00" + ak)
+}
 
 // Create makes a new access key for tenant and returns the secret once.
 // Errors: ErrTooManyKeys, or a store error.

@@ -15,11 +15,11 @@ import "time"
 
 // Config is the whole Livery configuration.
 type Config struct {
-	Console Listener     `yaml:"console"`
-	API     Listener     `yaml:"api"`
-	Log     Log          `yaml:"log"`
-	Redis   Redis        `yaml:"redis"`
-	Store   Store        `yaml:"store"`
+	Console  Listener     `yaml:"console"`
+	API      Listener     `yaml:"api"`
+	Log      Log          `yaml:"log"`
+	Redis    Redis        `yaml:"redis"`
+	Store    Store        `yaml:"store"`
 	Proxy    Proxy        `yaml:"proxy"`
 	Security Security     `yaml:"security"`
 	Partner  PartnerAPI   `yaml:"partner_api"`
