@@ -66,7 +66,7 @@ type partnerCfg struct {
 	risk  ratelimit.RiskPolicy
 }
 
-func startPartnerEnv(t *testing.T, pc partnerCfg) *partnerEnv {
+func startPartnerEnv(t testing.TB, pc partnerCfg) *partnerEnv {
 	t.Helper()
 	ctx := context.Background()
 	e := &partnerEnv{outbox: &outbox{}, keys: map[string][2]string{}}
@@ -152,7 +152,7 @@ type rawCall struct {
 	signedSet []string
 }
 
-func (e *partnerEnv) do(t *testing.T, rc rawCall) (*http.Response, string) {
+func (e *partnerEnv) do(t testing.TB, rc rawCall) (*http.Response, string) {
 	t.Helper()
 	if rc.date.IsZero() {
 		rc.date = time.Now()

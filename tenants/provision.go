@@ -60,6 +60,7 @@ func (Builtin) CreateAccount(_ context.Context, r ProvisionRequest) (Account, er
 // are definitive refusals; 5xx and network errors are transient.
 type HTTPProvisioner struct {
 	URL    string
+	Token  string       // sent as a bearer token when set
 	Client *http.Client // default: 10 s timeout
 }
 
@@ -73,6 +74,9 @@ func (p *HTTPProvisioner) CreateAccount(ctx context.Context, r ProvisionRequest)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", r.IdempotencyKey)
+	if p.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.Token)
+	}
 	client := p.Client
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -40,8 +42,10 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "livery demo:", err)
 		return exitFail
 	}
+	accountToken := newToken()
 	upstream := &http.Server{
-		Handler:           console.New(console.Options{Name: "Demo Cloud", Logger: log.With("component", "democonsole")}),
+		Handler: console.New(console.Options{Name: "Demo Cloud", Logger: log.With("component", "democonsole"),
+			AccountToken: accountToken}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	go func() {
@@ -52,6 +56,9 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer upstream.Close()
 	cfg.Tenants[0].Upstream = "http://" + upstreamLn.Addr().String()
 	cfg.Tenants[0].Hosts = []string{"localhost", "127.0.0.1"}
+	// Accounts are created through the demo console's account API.
+	cfg.Tenants[0].Provisioner = config.ProvisionerSpec{Kind: "http",
+		URL: cfg.Tenants[0].Upstream + "/_cloud/accounts", Token: accountToken}
 
 	err = runGateway(ctx, cfg, log, func(consoleAddr, apiAddr net.Addr, svc *services) {
 		port := consoleAddr.(*net.TCPAddr).Port
@@ -80,6 +87,12 @@ Livery demo is running (Ctrl-C to stop).
 		return exitFail
 	}
 	return exitOK
+}
+
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // demoKey revokes the demo tenant's previous keys and makes a fresh pair,

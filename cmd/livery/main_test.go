@@ -12,6 +12,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
+	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 )
 
 func TestCheckConfig(t *testing.T) {
@@ -119,6 +123,25 @@ func TestDemoServesConsoleThroughGateway(t *testing.T) {
 	}
 	if code, body := get(apiURL + "/readyz"); code != 200 || !strings.Contains(body, `"redis":"ok"`) || !strings.Contains(body, `"store":"ok"`) {
 		t.Fatalf("readyz: %d %s", code, body)
+	}
+	// The printed partner key works with the official SDK, and accounts are
+	// created through the demo console's account API.
+	akRe := regexp.MustCompile(`access key \(AK\):\s+(\S+)`)
+	skRe := regexp.MustCompile(`secret key \(SK\):\s+(\S+)`)
+	ak, sk := akRe.FindStringSubmatch(out.String()), skRe.FindStringSubmatch(out.String())
+	if ak == nil || sk == nil {
+		t.Fatalf("demo printed no partner key:\n%s", out.String())
+	}
+	cred := global.NewCredentialsBuilder().WithAk(ak[1]).WithSk(sk[1]).Build()
+	hc, err := bss.BssClientBuilder().WithEndpoints([]string{apiURL}).WithCredential(cred).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "demo_customer"
+	created, err := bss.NewBssClient(hc).CreateSubCustomer(&model.CreateSubCustomerRequest{Body: &model.CreateCustomerV2Req{
+		XaccountId: "demo-user-1", XaccountType: "demo", DomainName: &name}})
+	if err != nil || *created.DomainName != name || len(*created.DomainId) != 32 {
+		t.Fatalf("create customer through the demo: %+v %v\n%s", created, err, errb.String())
 	}
 	cancel()
 	select {

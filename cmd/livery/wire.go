@@ -81,7 +81,7 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*s
 	provs := map[string]tenants.Provisioner{}
 	for _, t := range cfg.Tenants {
 		if t.Provisioner.Kind == "http" {
-			provs[t.ID] = &tenants.HTTPProvisioner{URL: t.Provisioner.URL}
+			provs[t.ID] = &tenants.HTTPProvisioner{URL: t.Provisioner.URL, Token: t.Provisioner.Token}
 		} else {
 			provs[t.ID] = tenants.Builtin{}
 		}

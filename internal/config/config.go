@@ -145,6 +145,10 @@ type TenantSpec struct {
 type ProvisionerSpec struct {
 	Kind string `yaml:"kind"`
 	URL  string `yaml:"url"`
+	// TokenFile holds the bearer token for the account API.
+	TokenFile string `yaml:"token_file"`
+	// Token is read from TokenFile (never from the configuration file).
+	Token string `yaml:"-"`
 }
 
 // RiskSpec limits registrations, each as "N/duration" (e.g. "3/1h");

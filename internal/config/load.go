@@ -238,5 +238,9 @@ func readSecretFiles(cfg *Config) []Problem {
 	load("store.s3.secret_key_file", cfg.Store.S3.SecretKeyFile, &cfg.Store.S3.SecretKey)
 	load("security.master_key_file", cfg.Security.MasterKeyFile, &cfg.Security.MasterKey)
 	load("partner_api.notifier.token_file", cfg.Partner.Notifier.TokenFile, &cfg.Partner.Notifier.Token)
+	for i := range cfg.Tenants {
+		pv := &cfg.Tenants[i].Provisioner
+		load(fmt.Sprintf("tenants[%d].provisioner.token_file", i), pv.TokenFile, &pv.Token)
+	}
 	return out
 }

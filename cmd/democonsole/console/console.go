@@ -62,6 +62,9 @@ type Options struct {
 	Name string
 	// Logger receives one record per request (discarded when nil).
 	Logger *slog.Logger
+	// AccountToken enables the account API (POST /_cloud/accounts) for
+	// callers presenting it as a bearer token; empty disables the API.
+	AccountToken string
 }
 
 type server struct {
@@ -112,6 +115,7 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /ws", s.handleWS)
 	mux.HandleFunc("GET /events", s.handleEvents)
 	mux.HandleFunc("GET /gzip", s.handleGzip)
+	mux.HandleFunc("POST /_cloud/accounts", newAccounts(opts.AccountToken).handleCreate)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
