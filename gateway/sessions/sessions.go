@@ -1,0 +1,346 @@
+// Package sessions keeps browser sessions server-side in Redis, behind an
+// in-process cache invalidated over Redis pub/sub.
+//
+// The cookie carries only an opaque random id. A session ends at its idle
+// timeout (refreshed while used) or its absolute lifetime, on logout, or
+// when the identity provider signals back-channel logout for its sid or
+// subject. Ending a session publishes its id, so every instance drops it
+// from its cache within the pub/sub latency; a cached session is also
+// re-read from Redis at least every CacheTTL. In steady state a request
+// with a cached session makes no Redis round trip.
+package sessions
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrNotFound: no live session has this id (unknown, expired, ended).
+var ErrNotFound = errors.New("sessions: not found")
+
+// Session is one signed-in browser.
+type Session struct {
+	ID         string    `json:"-"`
+	Tenant     string    `json:"tenant"`
+	Kind       string    `json:"kind"` // "customer" or "staff"
+	Issuer     string    `json:"iss"`
+	Subject    string    `json:"sub"`
+	SID        string    `json:"sid,omitempty"`
+	User       string    `json:"user,omitempty"`
+	Email      string    `json:"email,omitempty"`
+	AccountID  string    `json:"account_id,omitempty"`
+	Account    string    `json:"account,omitempty"`
+	Roles      []string  `json:"roles,omitempty"`
+	HomeTenant string    `json:"home_tenant,omitempty"` // staff: the partner they belong to
+	IDToken    string    `json:"id_token,omitempty"`    // for RP-initiated logout
+	CreatedAt  time.Time `json:"created_at"`
+	// Extra carries feature state (preview, delegation) that must end with
+	// the session.
+	Extra map[string]string `json:"extra,omitempty"`
+}
+
+// Options configures a Store.
+type Options struct {
+	IdleTimeout time.Duration // default 30 min
+	MaxLifetime time.Duration // default 12 h
+	CacheTTL    time.Duration // default 15 s
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Store is safe for concurrent use. Close stops its pub/sub listener.
+type Store struct {
+	rdb redis.UniversalClient
+	o   Options
+
+	mu    sync.Mutex
+	cache map[string]cached
+
+	ps     *redis.PubSub // current subscription, guarded by mu
+	cancel context.CancelFunc
+	done   chan struct{}
+	ready  chan struct{}
+}
+
+type cached struct {
+	s       *Session
+	fetched time.Time
+}
+
+const (
+	keyPrefix     = "livery:sess:"
+	invalidateCh  = "livery:sess:invalidate"
+	indexTTLSlack = time.Hour
+)
+
+// New starts the invalidation listener. It returns once subscribed (or
+// after 5 s, logging), so that invalidations published afterwards reach it.
+func New(rdb redis.UniversalClient, o Options) *Store {
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 30 * time.Minute
+	}
+	if o.MaxLifetime <= 0 {
+		o.MaxLifetime = 12 * time.Hour
+	}
+	if o.CacheTTL <= 0 {
+		o.CacheTTL = 15 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Store{rdb: rdb, o: o, cache: map[string]cached{}, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
+	go s.listen(ctx)
+	select {
+	case <-s.ready:
+	case <-time.After(5 * time.Second):
+		o.Logger.Warn("sessions: invalidation channel not subscribed yet; relying on cache TTL")
+	}
+	return s
+}
+
+// Close stops the invalidation listener.
+func (s *Store) Close() {
+	s.cancel()
+	s.mu.Lock()
+	if s.ps != nil {
+		s.ps.Close() // unblocks Receive
+	}
+	s.mu.Unlock()
+	<-s.done
+}
+
+// listen drops invalidated ids from the cache. Every (re)subscription
+// clears the whole cache, since messages may have been missed meanwhile.
+func (s *Store) listen(ctx context.Context) {
+	defer close(s.done)
+	var once sync.Once
+	for ctx.Err() == nil {
+		ps := s.rdb.Subscribe(ctx, invalidateCh)
+		s.mu.Lock()
+		s.ps = ps
+		s.mu.Unlock()
+		for ctx.Err() == nil {
+			msg, err := ps.Receive(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.o.Logger.Warn("sessions: invalidation channel", "err", err)
+					s.clear()
+					time.Sleep(200 * time.Millisecond)
+				}
+				break
+			}
+			switch m := msg.(type) {
+			case *redis.Subscription:
+				s.clear()
+				once.Do(func() { close(s.ready) })
+			case *redis.Message:
+				s.mu.Lock()
+				delete(s.cache, m.Payload)
+				s.mu.Unlock()
+			}
+		}
+		ps.Close()
+	}
+}
+
+func (s *Store) clear() {
+	s.mu.Lock()
+	s.cache = map[string]cached{}
+	s.mu.Unlock()
+}
+
+func newID() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ValidID reports whether id has the shape of a session id; anything else
+// (forged, oversized cookies) is refused without a Redis lookup.
+func ValidID(id string) bool {
+	if len(id) != 43 {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(id)
+	return err == nil
+}
+
+func dataKey(id string) string { return keyPrefix + "d:" + id }
+
+func indexKey(kind, iss, v string) string {
+	sum := sha256.Sum256([]byte(iss + "\x00" + v))
+	return keyPrefix + kind + ":" + hex.EncodeToString(sum[:16])
+}
+
+// Create stores a new session with a fresh id and returns it.
+func (s *Store) Create(ctx context.Context, sess Session) (*Session, error) {
+	sess.ID = newID()
+	if sess.CreatedAt.IsZero() {
+		sess.CreatedAt = s.o.Now().UTC()
+	}
+	b, err := json.Marshal(&sess)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, dataKey(sess.ID), b, s.ttl(&sess))
+		for _, ik := range s.indexKeys(&sess) {
+			p.SAdd(ctx, ik, sess.ID)
+			p.Expire(ctx, ik, s.o.MaxLifetime+indexTTLSlack)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sessions: create: %w", err)
+	}
+	s.put(&sess)
+	return &sess, nil
+}
+
+func (s *Store) indexKeys(sess *Session) []string {
+	keys := []string{indexKey("sub", sess.Issuer, sess.Subject)}
+	if sess.SID != "" {
+		keys = append(keys, indexKey("sid", sess.Issuer, sess.SID))
+	}
+	return keys
+}
+
+// ttl is the Redis lifetime: the idle timeout, capped by the absolute end.
+func (s *Store) ttl(sess *Session) time.Duration {
+	left := sess.CreatedAt.Add(s.o.MaxLifetime).Sub(s.o.Now())
+	if left < s.o.IdleTimeout {
+		return max(left, time.Millisecond)
+	}
+	return s.o.IdleTimeout
+}
+
+func (s *Store) put(sess *Session) {
+	s.mu.Lock()
+	s.cache[sess.ID] = cached{s: sess, fetched: s.o.Now()}
+	s.mu.Unlock()
+}
+
+// Get returns the live session with id. A cached session is returned
+// without contacting Redis; after CacheTTL it is re-read, which also
+// extends its idle timeout. Errors: ErrNotFound, or a Redis error.
+func (s *Store) Get(ctx context.Context, id string) (*Session, error) {
+	if !ValidID(id) {
+		return nil, ErrNotFound
+	}
+	now := s.o.Now()
+	s.mu.Lock()
+	c, ok := s.cache[id]
+	s.mu.Unlock()
+	if ok && now.Sub(c.fetched) < s.o.CacheTTL && now.Before(c.s.CreatedAt.Add(s.o.MaxLifetime)) {
+		return c.s, nil
+	}
+	b, err := s.rdb.Get(ctx, dataKey(id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		s.drop(id)
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sessions: get: %w", err)
+	}
+	var sess Session
+	if err := json.Unmarshal(b, &sess); err != nil {
+		return nil, fmt.Errorf("sessions: decode: %w", err)
+	}
+	sess.ID = id
+	if !now.Before(sess.CreatedAt.Add(s.o.MaxLifetime)) {
+		_ = s.Delete(ctx, id)
+		return nil, ErrNotFound
+	}
+	// Used again: push the idle deadline out (bounded by the absolute end).
+	s.rdb.PExpire(ctx, dataKey(id), s.ttl(&sess))
+	s.put(&sess)
+	return &sess, nil
+}
+
+func (s *Store) drop(id string) {
+	s.mu.Lock()
+	delete(s.cache, id)
+	s.mu.Unlock()
+}
+
+// Delete ends a session on every instance. Deleting an unknown id is not an error.
+func (s *Store) Delete(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = dataKey(id)
+		s.drop(id)
+	}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, keys...)
+		for _, id := range ids {
+			p.Publish(ctx, invalidateCh, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sessions: delete: %w", err)
+	}
+	return nil
+}
+
+// Rotate replaces a session's id (at sign-in and at every privilege
+// change), applying change to the copy first. The old id stops working on
+// every instance.
+func (s *Store) Rotate(ctx context.Context, old *Session, change func(*Session)) (*Session, error) {
+	next := *old
+	next.Extra = map[string]string{}
+	for k, v := range old.Extra {
+		next.Extra[k] = v
+	}
+	if change != nil {
+		change(&next)
+	}
+	created, err := s.Create(ctx, next)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Delete(ctx, old.ID); err != nil {
+		return nil, err
+	}
+	return created, nil
+}
+
+// EndBySID ends every session of the issuer's session id (back-channel
+// logout with sid) and returns how many ended.
+func (s *Store) EndBySID(ctx context.Context, iss, sid string) (int, error) {
+	return s.endIndex(ctx, indexKey("sid", iss, sid))
+}
+
+// EndBySubject ends every session of the issuer's subject.
+func (s *Store) EndBySubject(ctx context.Context, iss, sub string) (int, error) {
+	return s.endIndex(ctx, indexKey("sub", iss, sub))
+}
+
+func (s *Store) endIndex(ctx context.Context, key string) (int, error) {
+	ids, err := s.rdb.SMembers(ctx, key).Result()
+	if err != nil {
+		return 0, fmt.Errorf("sessions: index: %w", err)
+	}
+	if err := s.Delete(ctx, ids...); err != nil {
+		return 0, err
+	}
+	return len(ids), s.rdb.Del(ctx, key).Err()
+}
