@@ -25,7 +25,6 @@ func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(int64(len(cmds))); return next(ctx, cmds) }
 }
 
-
 func openBackends(t *testing.T) map[string]func() redis.UniversalClient {
 	emb, err := redisx.Open(context.Background(), redisx.Options{})
 	if err != nil {
@@ -196,4 +195,3 @@ func TestRedisFlushSignsEveryoneOut(t *testing.T) {
 		t.Fatalf("new sign-in after flush: %v", err)
 	}
 }
-
