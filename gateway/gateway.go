@@ -41,6 +41,13 @@ type Options struct {
 	Proxy   ProxyOptions
 	// Partner, when set, mounts the partner-platform API on the API listener.
 	Partner *PartnerOptions
+	// Identity, when set, signs customers in on the console listener.
+	Identity *IdentityOptions
+	// Admin, when set, mounts staff sign-in and the admin API.
+	Admin *AdminOptions
+	// Assertions, when set, adds identity headers and a signed assertion to
+	// proxied requests and publishes the JWKS on the API listener.
+	Assertions *Assertions
 }
 
 // Gateway owns the two listeners' Fiber apps, the proxy and the metrics.
@@ -64,6 +71,19 @@ func New(o Options) *Gateway {
 
 	g.console = fiber.New(fiberConfig(o.Console, errorHandler(g.log, false), true))
 	g.chain(g.console, "console", true)
+	if o.Identity != nil {
+		id := g.mountIdentity(*o.Identity)
+		g.console.Use(id.authenticate)
+		g.console.Get(pathPrefix+"login", id.login)
+		g.console.Get(pathPrefix+"callback", id.callback)
+		g.console.Get(pathPrefix+"logout", id.logout)
+		g.console.Post(pathPrefix+"logout", id.logout)
+		g.console.Get(pathPrefix+"logged-out", id.loggedOut)
+		g.console.Post(pathPrefix+"backchannel-logout", id.backchannelLogout)
+	}
+	if o.Assertions != nil {
+		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.identityHeaders)
+	}
 	g.console.Use(g.proxy.Handle)
 
 	g.api = fiber.New(fiberConfig(o.API, errorHandler(g.log, true), false))
@@ -71,6 +91,12 @@ func New(o Options) *Gateway {
 	g.api.Get("/healthz", g.healthz)
 	g.api.Get("/readyz", g.readyz)
 	g.api.Get("/metrics", g.metricsHandler())
+	if o.Assertions != nil {
+		g.api.Get("/.well-known/jwks.json", o.Assertions.jwksHandler)
+	}
+	if o.Admin != nil {
+		g.mountAdmin(*o.Admin)
+	}
 	if o.Partner != nil {
 		g.mountPartnerAPI(*o.Partner)
 	}

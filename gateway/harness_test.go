@@ -44,7 +44,7 @@ func startGateway(t testing.TB, upstream string, opts ...gwOption) *testGateway 
 		t.Fatal(err)
 	}
 	reg, err := tenants.NewRegistry([]tenants.Tenant{
-		{ID: "demo", Name: tenants.Names{ZH: "演示", EN: "Demo"}, Hosts: []string{"127.0.0.1", "console.demo.test"}, Upstream: up},
+		{ID: "demo", Name: tenants.Names{ZH: "演示", EN: "Demo"}, Hosts: []string{"127.0.0.1", "console.demo.test"}, Upstream: up, XAccountType: "demo-platform"},
 		{ID: "other", Name: tenants.Names{ZH: "其他", EN: "Other"}, Hosts: []string{"console.other.test"}, Upstream: up},
 	})
 	if err != nil {

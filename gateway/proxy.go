@@ -87,6 +87,7 @@ type ctxKey int
 const (
 	ctxTenant ctxKey = iota
 	ctxRequestID
+	ctxSession
 )
 
 // TenantFrom returns the tenant of an outbound proxy request's context.
@@ -153,6 +154,9 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant) (*http.Request, *clien
 	target.RawQuery = string(c.Request().URI().QueryString())
 
 	ctx := context.WithValue(context.WithValue(context.Background(), ctxTenant, t), ctxRequestID, requestID(c))
+	if sess := SessionOf(c); sess != nil {
+		ctx = context.WithValue(ctx, ctxSession, sess)
+	}
 	out, err := http.NewRequestWithContext(ctx, c.Method(), target.String(), nil)
 	if err != nil {
 		return nil, nil, Errorf(http.StatusBadRequest, "bad_request", "The request could not be forwarded.")

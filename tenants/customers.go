@@ -324,3 +324,50 @@ func newID() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// ByDomainID returns the tenant's active customer with the cloud account id,
+// or nil. Errors: ErrUnavailable.
+func (s *Customers) ByDomainID(ctx context.Context, tenant, domainID string) (*Customer, error) {
+	list, _, err := s.List(ctx, tenant, Query{CustomerID: domainID, Limit: 1})
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return &list[0], nil
+}
+
+// SetManagers assigns the customer managers of a customer (replacing the
+// previous assignment) with compare-and-swap, and updates the index.
+// Errors: ErrNotFound-like nil customer is reported as ErrInvalid; store
+// failures as ErrUnavailable.
+func (s *Customers) SetManagers(ctx context.Context, tenant, domainID string, managers []string) (*Customer, error) {
+	for _, m := range managers {
+		if err := checkText("managers", m, 64, true); err != nil {
+			return nil, err
+		}
+	}
+	found, err := s.ByDomainID(ctx, tenant, domainID)
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, invalid("customer", "no such customer")
+	}
+	key := CustomerKey(tenant, found.XAccountType, found.XAccountID)
+	for attempt := 0; attempt < 5; attempt++ {
+		cur, obj, err := objstore.GetJSON[Customer](ctx, s.o.Store, key)
+		if err != nil {
+			return nil, unavailable("read customer", err)
+		}
+		cur.Managers = append([]string(nil), managers...)
+		_, err = objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfMatch: obj.ETag})
+		if errors.Is(err, objstore.ErrPreconditionFailed) {
+			continue
+		}
+		if err != nil {
+			return nil, unavailable("write customer", err)
+		}
+		s.index(ctx, &cur)
+		return &cur, nil
+	}
+	return nil, unavailable("set managers", errors.New("too much contention"))
+}

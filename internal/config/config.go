@@ -23,7 +23,58 @@ type Config struct {
 	Proxy    Proxy        `yaml:"proxy"`
 	Security Security     `yaml:"security"`
 	Partner  PartnerAPI   `yaml:"partner_api"`
+	Sessions Sessions     `yaml:"sessions"`
+	Identity Identity     `yaml:"identity"`
+	Staff    Staff        `yaml:"staff"`
+	Authz    Authz        `yaml:"authz"`
 	Tenants  []TenantSpec `yaml:"tenants" env:"-"`
+}
+
+// Sessions configures browser sessions (customers on the console
+// listener, staff on the API listener).
+type Sessions struct {
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	MaxLifetime time.Duration `yaml:"max_lifetime"`
+	// CookieSecure marks cookies Secure with the __Host- prefix and makes
+	// OIDC redirect URLs https. Turn off only for plain-HTTP development.
+	CookieSecure bool `yaml:"cookie_secure"`
+}
+
+// Authz configures authorization.
+type Authz struct {
+	// PolicyFile is a Casbin policy CSV, watched and reloaded on change.
+	// Empty: the embedded configs/authz/policy.csv.
+	PolicyFile string `yaml:"policy_file"`
+}
+
+// Identity configures what Livery tells the upstream about the user.
+type Identity struct {
+	// AssertionKeys are PEM files of ECDSA P-256 private keys; the first
+	// signs, all are published in the JWKS (rotation). Empty: an ephemeral
+	// key is generated at start (development only).
+	AssertionKeys []string      `yaml:"assertion_keys"`
+	AssertionTTL  time.Duration `yaml:"assertion_ttl"`
+}
+
+// OIDC is a relying-party registration at an OpenID Connect provider.
+type OIDC struct {
+	Issuer           string   `yaml:"issuer"`
+	ClientID         string   `yaml:"client_id"`
+	ClientSecretFile string   `yaml:"client_secret_file"`
+	ClientSecret     string   `yaml:"-"` // read from ClientSecretFile
+	Scopes           []string `yaml:"scopes"`
+}
+
+// Staff configures operator and partner-staff sign-in on the API listener.
+type Staff struct {
+	OIDC OIDC `yaml:"oidc" env:"-"`
+	// PublicURL is the API listener's external base URL (redirects).
+	PublicURL   string `yaml:"public_url"`
+	RolesClaim  string `yaml:"roles_claim"`
+	TenantClaim string `yaml:"tenant_claim"`
+	// RoleMap maps claim values to roles (operator, partner_admin,
+	// customer_manager); values that are already role names map to themselves.
+	RoleMap map[string]string `yaml:"role_map" env:"-"`
 }
 
 // Security holds the master key that seals partner secret keys at rest.
@@ -138,6 +189,16 @@ type TenantSpec struct {
 	XAccountType string          `yaml:"xaccount_type"`
 	Provisioner  ProvisionerSpec `yaml:"provisioner"`
 	Risk         RiskSpec        `yaml:"risk"`
+	// OIDC is the partner platform's provider for its customers. Without
+	// it the tenant's console is served without sign-in (development).
+	OIDC *TenantOIDC `yaml:"oidc"`
+}
+
+// TenantOIDC is a tenant's customer sign-in provider.
+type TenantOIDC struct {
+	OIDC `yaml:",inline"`
+	// AccountClaim carries the partner-platform account id (default sub).
+	AccountClaim string `yaml:"account_claim"`
 }
 
 // ProvisionerSpec selects how cloud accounts are created: "builtin"

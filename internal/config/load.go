@@ -60,6 +60,9 @@ func Default() Config {
 			IdleConnTimeout: 90 * time.Second, MaxIdleConnsPerHost: 64},
 		Partner: PartnerAPI{CheckIdentityRate: 5, SendCodeRate: 10, CreateRate: 10, QueryRate: 20,
 			PhoneLimit: 5, KeyCacheTTL: 10 * time.Second, Notifier: Notifier{Kind: "log"}},
+		Sessions: Sessions{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, CookieSecure: true},
+		Identity: Identity{AssertionTTL: 60 * time.Second},
+		Staff:    Staff{RolesClaim: "roles", TenantClaim: "tenant"},
 	}
 }
 
@@ -238,9 +241,13 @@ func readSecretFiles(cfg *Config) []Problem {
 	load("store.s3.secret_key_file", cfg.Store.S3.SecretKeyFile, &cfg.Store.S3.SecretKey)
 	load("security.master_key_file", cfg.Security.MasterKeyFile, &cfg.Security.MasterKey)
 	load("partner_api.notifier.token_file", cfg.Partner.Notifier.TokenFile, &cfg.Partner.Notifier.Token)
+	load("staff.oidc.client_secret_file", cfg.Staff.OIDC.ClientSecretFile, &cfg.Staff.OIDC.ClientSecret)
 	for i := range cfg.Tenants {
 		pv := &cfg.Tenants[i].Provisioner
 		load(fmt.Sprintf("tenants[%d].provisioner.token_file", i), pv.TokenFile, &pv.Token)
+		if o := cfg.Tenants[i].OIDC; o != nil {
+			load(fmt.Sprintf("tenants[%d].oidc.client_secret_file", i), o.ClientSecretFile, &o.ClientSecret)
+		}
 	}
 	return out
 }

@@ -39,6 +39,7 @@ func Validate(c *Config) []Problem {
 	p.proxy(c.Proxy)
 	p.security(c)
 	p.partner(c.Partner)
+	p.identity(c)
 	p.tenants(c.Tenants)
 	return p
 }
@@ -63,6 +64,43 @@ func MasterKey(b64 string) ([]byte, error) {
 		return nil, fmt.Errorf("must decode to 32 bytes, got %d", len(k))
 	}
 	return k, nil
+}
+
+func (p *problems) identity(c *Config) {
+	if c.Sessions.IdleTimeout < time.Minute || c.Sessions.IdleTimeout > 24*time.Hour {
+		p.add("sessions.idle_timeout", "must be between 1m and 24h")
+	}
+	if c.Sessions.MaxLifetime < c.Sessions.IdleTimeout || c.Sessions.MaxLifetime > 30*24*time.Hour {
+		p.add("sessions.max_lifetime", "must be at least sessions.idle_timeout and at most 720h")
+	}
+	if c.Identity.AssertionTTL < 5*time.Second || c.Identity.AssertionTTL > 10*time.Minute {
+		p.add("identity.assertion_ttl", "must be between 5s and 10m")
+	}
+	if c.Staff.OIDC.Issuer != "" {
+		p.oidc("staff.oidc", c.Staff.OIDC)
+		if err := checkHTTPURL(c.Staff.PublicURL); err != nil {
+			p.add("staff.public_url", "%v (required with staff.oidc)", err)
+		}
+	}
+	for k, v := range c.Staff.RoleMap {
+		switch v {
+		case "operator", "partner_admin", "customer_manager":
+		default:
+			p.add("staff.role_map."+k, "must map to operator, partner_admin or customer_manager, got %q", v)
+		}
+	}
+}
+
+func (p *problems) oidc(at string, o OIDC) {
+	if err := checkHTTPURL(o.Issuer); err != nil {
+		p.add(at+".issuer", "%v", err)
+	}
+	if o.ClientID == "" {
+		p.add(at+".client_id", "is required")
+	}
+	if o.ClientSecret == "" {
+		p.add(at+".client_secret_file", "is required (a file holding the client secret)")
+	}
 }
 
 func (p *problems) partner(x PartnerAPI) {
@@ -263,6 +301,9 @@ func (p *problems) tenants(ts []TenantSpec) {
 			if _, _, _, _, err := ParseRate(v); err != nil {
 				p.add(at+".risk."+name, "%v", err)
 			}
+		}
+		if t.OIDC != nil {
+			p.oidc(at+".oidc", t.OIDC.OIDC)
 		}
 		if t.Upstream == "" {
 			p.add(at+".upstream", "is required: the absolute http(s) URL of the upstream console")

@@ -62,6 +62,10 @@ type Options struct {
 	Name string
 	// Logger receives one record per request (discarded when nil).
 	Logger *slog.Logger
+	// AssertionJWKSURL and AssertionAudience enable verification of the
+	// gateway's X-Livery-Assertion: the pages then show who is signed in.
+	AssertionJWKSURL  string
+	AssertionAudience string
 	// AccountToken enables the account API (POST /_cloud/accounts) for
 	// callers presenting it as a bearer token; empty disables the API.
 	AccountToken string
@@ -74,6 +78,7 @@ type server struct {
 	gzipPage []byte
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
+	verifier *verifier
 }
 
 // New returns the demo console's handler.
@@ -84,6 +89,10 @@ func New(opts Options) http.Handler {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.AssertionJWKSURL != "" {
+		s.verifier = &verifier{jwksURL: opts.AssertionJWKSURL, audience: opts.AssertionAudience,
+			client: &http.Client{Timeout: 5 * time.Second}}
 	}
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
@@ -115,6 +124,7 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /ws", s.handleWS)
 	mux.HandleFunc("GET /events", s.handleEvents)
 	mux.HandleFunc("GET /gzip", s.handleGzip)
+	mux.HandleFunc("GET /whoami", s.handleWhoami)
 	mux.HandleFunc("POST /_cloud/accounts", newAccounts(opts.AccountToken).handleCreate)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -128,7 +138,7 @@ func New(opts Options) http.Handler {
 // page serves one of the static console pages.
 func (s *server) page(t *template.Template, title, active string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.writeHTML(w, r, http.StatusOK, t, pageData{Name: s.name, Title: title, Active: active})
+		s.writeHTML(w, r, http.StatusOK, t, pageData{Name: s.name, Title: title, Active: active, Who: s.whoOf(r)})
 	}
 }
 

@@ -59,15 +59,16 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eef0f1;vertical-a
 </ul>
 </details>
 <details id="cc-user-menu" class="cc-menu cc-user-menu">
-<summary><span class="cc-user-name">demo-user</span></summary>
+<summary><span class="cc-user-name">{{if and .Who .Who.Verified}}{{.Who.User}}{{else}}demo-user{{end}}</span></summary>
 <ul>
 <li><a href="/#profile">Account settings</a></li>
 <li><a href="/#keys">Access keys</a></li>
 <li><a href="/billing">Billing</a></li>
-<li><a href="/#logout">Sign out</a></li>
+<li><a href="/_livery/logout">Sign out</a></li>
 </ul>
 </details>
 </header>
+{{if .Who}}<p id="cc-identity" class="cc-identity">{{if .Who.Verified}}Signed in (assertion verified): <b>{{.Who.User}}</b>, account <b>{{.Who.Account}}</b> ({{.Who.AccountID}}), partner <b>{{.Who.Tenant}}</b>{{else}}No verified identity{{if .Who.Error}}: {{.Who.Error}}{{end}}{{end}}</p>{{end}}
 <div class="cc-shell">
 <nav id="cc-custom-menu" class="cc-custom-menu cc-left-menu" aria-label="Console">
 <ul>
@@ -194,6 +195,7 @@ type pageData struct {
 	Compressed bool   // overview served by /gzip
 	Path       string // the requested path (404 page)
 	Echo       *headerEcho
+	Who        *who // verified identity, when assertion checking is on
 	Headers    []headerLine
 }
 

@@ -1,0 +1,221 @@
+// Package inject inserts HTML fragments (the partner's branding chrome) into
+// an HTML document in one streaming pass with bounded memory.
+//
+// Insertion points: Fragments.Head goes right after the first real <head ...>
+// start tag, Fragments.Body right after the first real <body ...> start tag.
+// Tags inside comments, bogus comments (<!DOCTYPE>, <![CDATA[...>), raw-text
+// elements (<script>, <style>, <title>, <textarea>, ...) and <template> are not
+// matched, tag names are case-insensitive, and quoted attribute values may
+// contain '>'.
+//
+// A document without a <body> start tag is passed through byte-identical:
+// nothing is injected, not even the head fragment. Because the decision to
+// inject the head fragment can only be made once <body> is seen, the bytes
+// between <head ...> and <body ...> are held back, up to MaxHeadHold bytes. If
+// <body> ends more than MaxHeadHold bytes after <head> (or there is no <head>
+// at all), the head fragment is inserted immediately before the body fragment
+// instead, so each fragment is always inserted exactly once or not at all.
+package inject
+
+import (
+	"bytes"
+	"io"
+)
+
+// MaxHeadHold is the largest number of bytes held back between the end of the
+// <head> start tag and the end of the <body> start tag (see package doc).
+const MaxHeadHold = 512 << 10
+
+// Fragments to insert. Head goes right after the <head ...> start tag (or, if
+// there is no <head>, immediately before the body fragment); Body goes right
+// after the <body ...> start tag. The slices are not copied and must not be
+// modified while a reader using them is live.
+type Fragments struct{ Head, Body []byte }
+
+var indexByte = bytes.IndexByte
+
+// NewReader returns a reader yielding src with the fragments inserted, in one
+// streaming pass with bounded memory (at most MaxHeadHold plus one read's
+// worth of bytes are buffered). If no <body> start tag is found the output is
+// byte-identical to the input. Errors from src (including io.EOF) are
+// returned after all bytes read before them.
+func NewReader(src io.Reader, f Fragments) io.Reader {
+	return newReader(src, f, MaxHeadHold)
+}
+
+// NewReadCloser is NewReader for an http.Response body: Close closes rc.
+func NewReadCloser(rc io.ReadCloser, f Fragments) io.ReadCloser {
+	return struct {
+		io.Reader
+		io.Closer
+	}{newReader(rc, f, MaxHeadHold), rc}
+}
+
+// Transform is NewReader over a byte slice. It returns src itself (not a
+// copy) when nothing is injected.
+func Transform(src []byte, f Fragments) []byte { return transform(src, f, MaxHeadHold) }
+
+func transform(src []byte, f Fragments, limit int) []byte {
+	s := scanner{wantHead: len(f.Head) > 0}
+	hpos, off := -1, 0
+	for off < len(src) {
+		k, ev := s.scan(src[off:])
+		off += k
+		switch ev {
+		case evHead:
+			hpos = off
+		case evBody:
+			out := make([]byte, 0, len(src)+len(f.Head)+len(f.Body))
+			if hpos >= 0 && off-hpos <= limit {
+				out = append(out, src[:hpos]...)
+				out = append(out, f.Head...)
+				out = append(out, src[hpos:off]...)
+			} else {
+				out = append(out, src[:off]...)
+				out = append(out, f.Head...)
+			}
+			out = append(out, f.Body...)
+			return append(out, src[off:]...)
+		}
+	}
+	return src
+}
+
+type reader struct {
+	src     io.Reader
+	f       Fragments
+	sc      scanner
+	limit   int
+	out     [][]byte // ready output, emitted before anything else
+	carry   []byte   // input read but not yet scanned
+	hold    []byte   // scanned bytes after <head>, awaiting the <body> decision
+	holding bool
+	done    bool  // body injected (or given up): pass the rest through
+	err     error // sticky error from src
+}
+
+func newReader(src io.Reader, f Fragments, limit int) *reader {
+	return &reader{src: src, f: f, limit: limit, sc: scanner{wantHead: len(f.Head) > 0}}
+}
+
+func (r *reader) push(b []byte) {
+	if len(b) > 0 {
+		r.out = append(r.out, b)
+	}
+}
+
+func (r *reader) stopHolding() {
+	r.push(r.hold)
+	r.hold, r.holding = nil, false
+}
+
+func (r *reader) event(ev event) {
+	switch ev {
+	case evHead:
+		r.holding = true
+		r.hold = make([]byte, 0, min(4<<10, r.limit))
+	case evBody:
+		if r.holding {
+			r.push(r.f.Head)
+			r.push(r.hold)
+			r.hold, r.holding = nil, false
+		} else {
+			r.push(r.f.Head)
+		}
+		r.push(r.f.Body)
+		r.done = true
+	}
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		if len(r.out) > 0 {
+			n := copy(p, r.out[0])
+			if n == len(r.out[0]) {
+				r.out[0] = nil
+				r.out = r.out[1:]
+			} else {
+				r.out[0] = r.out[0][n:]
+			}
+			return n, nil
+		}
+		if r.done {
+			if len(r.carry) > 0 {
+				n := copy(p, r.carry)
+				r.carry = r.carry[n:]
+				return n, nil
+			}
+			if r.err != nil {
+				return 0, r.err
+			}
+			return r.src.Read(p)
+		}
+		if r.holding && len(r.hold) >= r.limit {
+			r.stopHolding() // <body> is too far away: head fragment goes with the body one
+			continue
+		}
+		if len(r.carry) > 0 {
+			in := r.carry
+			if r.holding {
+				in = in[:min(len(in), r.limit-len(r.hold))]
+			}
+			k, ev := r.sc.scan(in)
+			if r.holding {
+				r.hold = append(r.hold, in[:k]...)
+			} else {
+				r.push(in[:k])
+			}
+			r.carry = r.carry[k:]
+			r.event(ev)
+			continue
+		}
+		if r.err != nil {
+			if r.holding {
+				r.stopHolding() // EOF without <body>: emit verbatim
+				continue
+			}
+			return 0, r.err
+		}
+		if r.holding {
+			r.readHold()
+			continue
+		}
+		n, err := r.src.Read(p)
+		r.err = err
+		k, ev := r.sc.scan(p[:n])
+		if ev == evNone {
+			if n == 0 && err == nil {
+				return 0, nil
+			}
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		r.carry = bytes.Clone(p[k:n])
+		r.event(ev)
+		if k > 0 {
+			return k, nil
+		}
+	}
+}
+
+// readHold reads from src directly into the spare capacity of the hold buffer.
+func (r *reader) readHold() {
+	if len(r.hold) == cap(r.hold) {
+		r.hold = append(r.hold, make([]byte, min(cap(r.hold), r.limit-len(r.hold)))...)[:len(r.hold)]
+	}
+	l := len(r.hold)
+	n, err := r.src.Read(r.hold[l:min(cap(r.hold), r.limit)])
+	r.err = err
+	seg := r.hold[l : l+n]
+	k, ev := r.sc.scan(seg)
+	if ev != evNone {
+		r.carry = bytes.Clone(seg[k:])
+	}
+	r.hold = r.hold[:l+k]
+	r.event(ev)
+}

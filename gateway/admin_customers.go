@@ -1,0 +1,157 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/authz"
+	"github.com/livery/livery/tenants"
+)
+
+// AdminCustomers is what the admin API needs of the customer registry.
+type AdminCustomers interface {
+	List(ctx context.Context, tenant string, q tenants.Query) ([]tenants.Customer, int, error)
+	ByDomainID(ctx context.Context, tenant, domainID string) (*tenants.Customer, error)
+	SetManagers(ctx context.Context, tenant, domainID string, managers []string) (*tenants.Customer, error)
+}
+
+// AdminOptions wires the admin API (/admin/v1) on the API listener.
+type AdminOptions struct {
+	Staff      StaffOptions
+	Authorizer Authorizer
+	Customers  AdminCustomers
+}
+
+// mountAdmin registers staff sign-in and the admin API. Every /admin/v1
+// call is authenticated, then authorized by the Authorizer for the tenant
+// in its path.
+func (g *Gateway) mountAdmin(o AdminOptions) fiber.Router {
+	s := g.mountStaff(o.Staff)
+	v1 := g.api.Group("/admin/v1", s.authenticate)
+	t := v1.Group("/tenants/:tenant", authorize(o.Authorizer))
+	a := &adminCustomers{c: o.Customers}
+	t.Get("/customers", a.list)
+	t.Get("/customers/:customer", a.get)
+	t.Get("/customers/:customer/managers", a.managers)
+	t.Put("/customers/:customer/managers", a.setManagers)
+	return v1
+}
+
+type adminCustomers struct{ c AdminCustomers }
+
+type adminCustomer struct {
+	CustomerID      string   `json:"customer_id"`
+	AccountName     string   `json:"account_name"`
+	XAccountID      string   `json:"xaccount_id"`
+	AssociationType string   `json:"association_type"`
+	AssociatedOn    string   `json:"associated_on"`
+	Managers        []string `json:"managers"`
+}
+
+func toAdmin(c *tenants.Customer) adminCustomer {
+	m := c.Managers
+	if m == nil {
+		m = []string{}
+	}
+	return adminCustomer{CustomerID: c.DomainID, AccountName: c.DomainName, XAccountID: c.XAccountID,
+		AssociationType: c.AssociationType, AssociatedOn: c.AssociatedOn.UTC().Format(timeLayout), Managers: m}
+}
+
+func adminDomainError(err error) error {
+	if err == nil {
+		return nil
+	}
+	perr := partnerError(err)
+	perr.Code = "invalid_request"
+	if perr.Status >= 500 {
+		perr.Code = "unavailable"
+	}
+	return perr
+}
+
+// list answers the tenant's customers; a customer manager sees only the
+// customers assigned to them.
+func (a *adminCustomers) list(c *fiber.Ctx) error {
+	p, _ := PrincipalOf(c)
+	tenant := c.Params("tenant")
+	q := tenants.Query{AccountName: c.Query("account_name"), Limit: 20}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return Errorf(http.StatusBadRequest, "invalid_request", "limit must be 1-100")
+		}
+		q.Limit = n
+	}
+	if v := c.Query("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return Errorf(http.StatusBadRequest, "invalid_request", "offset must be 0 or more")
+		}
+		q.Offset = n
+	}
+	if !authz.CanSeeCustomer(p, tenant, nil) {
+		q.Managers = []string{p.User}
+	}
+	list, count, err := a.c.List(c.UserContext(), tenant, q)
+	if err != nil {
+		return adminDomainError(err)
+	}
+	out := make([]adminCustomer, 0, len(list))
+	for i := range list {
+		out = append(out, toAdmin(&list[i]))
+	}
+	return c.JSON(fiber.Map{"customers": out, "count": count})
+}
+
+// customer loads the path's customer, enforcing manager scoping: a
+// customer the principal may not see is answered 404, like a missing one.
+func (a *adminCustomers) customer(c *fiber.Ctx) (*tenants.Customer, error) {
+	p, _ := PrincipalOf(c)
+	cust, err := a.c.ByDomainID(c.UserContext(), c.Params("tenant"), c.Params("customer"))
+	if err != nil {
+		return nil, adminDomainError(err)
+	}
+	if cust == nil || !authz.CanSeeCustomer(p, c.Params("tenant"), cust.Managers) {
+		return nil, Errorf(http.StatusNotFound, "not_found", "No such customer.")
+	}
+	return cust, nil
+}
+
+func (a *adminCustomers) get(c *fiber.Ctx) error {
+	cust, err := a.customer(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toAdmin(cust))
+}
+
+func (a *adminCustomers) managers(c *fiber.Ctx) error {
+	cust, err := a.customer(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"managers": toAdmin(cust).Managers})
+}
+
+func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
+	if _, err := a.customer(c); err != nil {
+		return err
+	}
+	var body struct {
+		Managers []string `json:"managers"`
+	}
+	if err := decodeStrict(c.Body(), &body); err != nil {
+		return adminDomainError(err)
+	}
+	if len(body.Managers) > 20 {
+		return Errorf(http.StatusBadRequest, "invalid_request", "at most 20 managers per customer")
+	}
+	cust, err := a.c.SetManagers(c.UserContext(), c.Params("tenant"), c.Params("customer"), body.Managers)
+	if err != nil {
+		return adminDomainError(err)
+	}
+	return c.JSON(fiber.Map{"managers": toAdmin(cust).Managers})
+}

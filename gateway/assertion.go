@@ -1,0 +1,194 @@
+package gateway
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/gateway/sessions"
+)
+
+// Identity headers Livery sets towards the upstream. Inbound X-Livery-*
+// headers are always stripped first. Free-text values (user and account
+// names) are percent-encoded UTF-8.
+const (
+	HeaderTenant      = "X-Livery-Tenant"
+	HeaderAccountID   = "X-Livery-Account-Id"
+	HeaderAccountName = "X-Livery-Account-Name"
+	HeaderUser        = "X-Livery-User"
+	HeaderRoles       = "X-Livery-Roles"
+	HeaderAssertion   = "X-Livery-Assertion"
+)
+
+// AssertionIssuer is the iss claim of identity assertions.
+const AssertionIssuer = "livery"
+
+// Assertions mints short-lived ES256 JWTs that tell the upstream who the
+// user is. Several keys may be configured: the first signs, all are
+// published, so keys rotate without breaking verifiers.
+type Assertions struct {
+	keys   []jose.JSONWebKey // private
+	signer jose.Signer
+	ttl    time.Duration
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedAssertion // by session id + audience
+}
+
+type cachedAssertion struct {
+	token string
+	renew time.Time
+}
+
+// AssertionClaims is the payload of an identity assertion.
+type AssertionClaims struct {
+	jwt.Claims
+	Tenant      string   `json:"tenant"`
+	AccountName string   `json:"account_name,omitempty"`
+	User        string   `json:"user,omitempty"`
+	Roles       []string `json:"roles,omitempty"`
+}
+
+// NewAssertions uses the given ECDSA P-256 keys (the first signs). With no
+// key it generates an ephemeral one (development: restarts change it).
+func NewAssertions(keys []*ecdsa.PrivateKey, ttl time.Duration) (*Assertions, error) {
+	if len(keys) == 0 {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		keys = []*ecdsa.PrivateKey{k}
+	}
+	a := &Assertions{ttl: ttl, now: time.Now, cache: map[string]cachedAssertion{}}
+	for _, k := range keys {
+		if k.Curve != elliptic.P256() {
+			return nil, errors.New("assertion keys must be ECDSA P-256")
+		}
+		jwk := jose.JSONWebKey{Key: k, Algorithm: string(jose.ES256), Use: "sig"}
+		pub := jwk.Public()
+		tp, err := pub.Thumbprint(crypto.SHA256)
+		if err != nil {
+			return nil, err
+		}
+		jwk.KeyID = base64.RawURLEncoding.EncodeToString(tp)[:16]
+		a.keys = append(a.keys, jwk)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: a.keys[0]},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return nil, err
+	}
+	a.signer = signer
+	return a, nil
+}
+
+// ParseECKey reads a PEM ECDSA private key (SEC 1 or PKCS #8).
+func ParseECKey(pemBytes []byte) (*ecdsa.PrivateKey, error) {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		return nil, errors.New("no PEM block")
+	}
+	if k, err := x509.ParseECPrivateKey(block.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("not an EC private key: %w", err)
+	}
+	ec, ok := k.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("not an ECDSA key")
+	}
+	return ec, nil
+}
+
+// JWKS returns the public keys.
+func (a *Assertions) JWKS() jose.JSONWebKeySet {
+	var set jose.JSONWebKeySet
+	for _, k := range a.keys {
+		set.Keys = append(set.Keys, k.Public())
+	}
+	return set
+}
+
+// Token returns an assertion for the session, addressed to audience. A
+// token is reused until half its lifetime has passed, so signing happens
+// about once per session per ttl/2, not per request.
+func (a *Assertions) Token(sess *sessions.Session, audience string) (string, error) {
+	key := sess.ID + "\x00" + audience
+	now := a.now()
+	a.mu.Lock()
+	c, ok := a.cache[key]
+	a.mu.Unlock()
+	if ok && now.Before(c.renew) {
+		return c.token, nil
+	}
+	claims := AssertionClaims{
+		Claims: jwt.Claims{Issuer: AssertionIssuer, Subject: sess.AccountID, Audience: jwt.Audience{audience},
+			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-5 * time.Second)),
+			Expiry: jwt.NewNumericDate(now.Add(a.ttl)), ID: newRequestID()},
+		Tenant: sess.Tenant, AccountName: sess.Account, User: sess.User, Roles: sess.Roles,
+	}
+	tok, err := jwt.Signed(a.signer).Claims(claims).Serialize()
+	if err != nil {
+		return "", err
+	}
+	a.mu.Lock()
+	if len(a.cache) > 100000 {
+		a.cache = map[string]cachedAssertion{}
+	}
+	a.cache[key] = cachedAssertion{token: tok, renew: now.Add(a.ttl / 2)}
+	a.mu.Unlock()
+	return tok, nil
+}
+
+// jwksHandler publishes the assertion keys at /.well-known/jwks.json.
+func (a *Assertions) jwksHandler(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
+	return c.JSON(a.JWKS())
+}
+
+// identityHeaders is the proxy Rewrite hook that tells the upstream who is
+// signed in. Anonymous requests (tenants without sign-in) carry none.
+func (a *Assertions) identityHeaders(out *http.Request) error {
+	sess := SessionFrom(out.Context())
+	if sess == nil {
+		return nil
+	}
+	aud := out.URL.Scheme + "://" + out.URL.Host
+	tok, err := a.Token(sess, aud)
+	if err != nil {
+		return fmt.Errorf("identity assertion: %w", err)
+	}
+	h := out.Header
+	h.Set(HeaderTenant, sess.Tenant)
+	h.Set(HeaderAccountID, sess.AccountID)
+	h.Set(HeaderAccountName, url.PathEscape(sess.Account))
+	h.Set(HeaderUser, url.PathEscape(sess.User))
+	h.Set(HeaderRoles, strings.Join(sess.Roles, ","))
+	h.Set(HeaderAssertion, tok)
+	return nil
+}
+
+// SessionFrom returns the session of an outbound proxy request's context.
+func SessionFrom(ctx context.Context) *sessions.Session {
+	s, _ := ctx.Value(ctxSession).(*sessions.Session)
+	return s
+}

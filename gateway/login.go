@@ -1,0 +1,349 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
+
+	"github.com/livery/livery/authz"
+	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/tenants"
+)
+
+// CustomerFinder looks up the customer mapped to a partner-platform account.
+type CustomerFinder interface {
+	Find(ctx context.Context, tenant, xaccountType, xaccountID string) (*tenants.Customer, error)
+}
+
+// IdentityOptions wires customer sign-in on the console listener.
+type IdentityOptions struct {
+	Sessions  *sessions.Store
+	Redis     redis.UniversalClient // login state (state, nonce, PKCE verifier)
+	Customers CustomerFinder
+	// Clients holds each tenant's OIDC registration; tenants without one
+	// are served without sign-in.
+	Clients      map[string]OIDCClient
+	CookieSecure bool
+	// Authorizer, when set, decides every signed-in console request.
+	Authorizer Authorizer
+}
+
+const (
+	loginStateTTL = 10 * time.Minute
+	localSession  = "livery.session"
+	pathPrefix    = "/_livery/"
+)
+
+type identity struct {
+	IdentityOptions
+	g   *Gateway
+	rps map[string]*relyingParty
+}
+
+func (g *Gateway) mountIdentity(o IdentityOptions) *identity {
+	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}}
+	for tenant, c := range o.Clients {
+		id.rps[tenant] = newRelyingParty(c)
+	}
+	return id
+}
+
+// cookie names: __Host- prefixed (Secure, Path=/, no Domain) outside plain-HTTP dev.
+func (id *identity) cookieName(base string) string {
+	if id.CookieSecure {
+		return "__Host-" + base
+	}
+	return base
+}
+
+func (id *identity) setCookie(c *fiber.Ctx, base, value string, maxAge time.Duration) {
+	ck := &fiber.Cookie{Name: id.cookieName(base), Value: value, Path: "/", HTTPOnly: true,
+		Secure: id.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode}
+	if maxAge < 0 {
+		ck.Expires, ck.MaxAge = time.Unix(1, 0), -1
+	} else if maxAge > 0 {
+		ck.MaxAge = int(maxAge.Seconds())
+	}
+	c.Cookie(ck)
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// loginState is kept server-side in Redis for the length of one sign-in.
+type loginState struct {
+	Tenant   string `json:"tenant"`
+	Verifier string `json:"verifier"`
+	Nonce    string `json:"nonce"`
+	Return   string `json:"return"`
+	Bind     string `json:"bind"` // hash of the pre-login cookie
+}
+
+// authenticate loads the customer session for console requests and sends
+// unauthenticated ones to sign-in. Livery's own /_livery/ paths pass.
+func (id *identity) authenticate(c *fiber.Ctx) error {
+	if strings.HasPrefix(c.Path(), pathPrefix) {
+		return c.Next()
+	}
+	t := TenantOf(c)
+	if _, ok := id.rps[t.ID]; !ok {
+		return c.Next() // tenant without sign-in (development)
+	}
+	sess, err := id.session(c)
+	if err != nil {
+		return err
+	}
+	if sess == nil {
+		if c.Method() == http.MethodGet && wantsHTML(c) {
+			return c.Redirect(pathPrefix+"login?rd="+url.QueryEscape(string(c.Request().URI().RequestURI())), http.StatusFound)
+		}
+		return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to use the console.")
+	}
+	c.Locals(localSession, sess)
+	if id.Authorizer != nil {
+		d, err := id.Authorizer.Authorize(c.UserContext(),
+			authz.Subject{User: sess.User, Roles: sess.Roles, Tenant: sess.Tenant, Customer: sess.AccountID},
+			authz.Request{Tenant: t.ID, Object: c.Path(), Action: c.Method()})
+		if err != nil {
+			return &Error{Status: http.StatusInternalServerError, Code: "authz_error", Err: err}
+		}
+		if !d.Allowed {
+			return Errorf(http.StatusForbidden, "forbidden", "This action is not allowed in this console session.")
+		}
+	}
+	return c.Next()
+}
+
+// session returns the request's live session for this tenant, nil when
+// there is none. A session of another tenant is refused outright.
+func (id *identity) session(c *fiber.Ctx) (*sessions.Session, error) {
+	raw := c.Cookies(id.cookieName("livery_session"))
+	if raw == "" {
+		return nil, nil
+	}
+	sess, err := id.Sessions.Get(c.UserContext(), raw)
+	switch {
+	case errors.Is(err, sessions.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
+	}
+	if sess.Tenant != TenantOf(c).ID {
+		return nil, Errorf(http.StatusForbidden, "foreign_session", "This session belongs to another console. Sign in here instead.")
+	}
+	return sess, nil
+}
+
+// SessionOf returns the request's session, if signed in.
+func SessionOf(c *fiber.Ctx) *sessions.Session {
+	s, _ := c.Locals(localSession).(*sessions.Session)
+	return s
+}
+
+func (id *identity) redirectURL(c *fiber.Ctx) string {
+	scheme := "http"
+	if id.CookieSecure || c.Context().IsTLS() {
+		scheme = "https"
+	}
+	return scheme + "://" + string(c.Request().Host()) + pathPrefix + "callback"
+}
+
+func (id *identity) rp(c *fiber.Ctx) (*relyingParty, error) {
+	rp, ok := id.rps[TenantOf(c).ID]
+	if !ok {
+		return nil, Errorf(http.StatusNotFound, "not_found", "Sign-in is not configured for this console.")
+	}
+	return rp, nil
+}
+
+// login starts the authorization code flow with PKCE (S256), state and nonce.
+func (id *identity) login(c *fiber.Ctx) error {
+	rp, err := id.rp(c)
+	if err != nil {
+		return err
+	}
+	p, err := rp.get(c.UserContext())
+	if err != nil {
+		return idpUnavailable(TenantOf(c), err)
+	}
+	bind, state, nonce, verifier := randomToken(), randomToken(), randomToken(), oauth2.GenerateVerifier()
+	st, _ := json.Marshal(loginState{Tenant: TenantOf(c).ID, Verifier: verifier, Nonce: nonce,
+		Return: SafeReturnPath(c.Query("rd")), Bind: hashToken(bind)})
+	if err := id.Redis.Set(c.UserContext(), "livery:login:"+hashToken(state), st, loginStateTTL).Err(); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
+	}
+	id.setCookie(c, "livery_login", bind, loginStateTTL)
+	u := rp.oauth(p, id.redirectURL(c)).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Redirect(u, http.StatusFound)
+}
+
+func idpUnavailable(t *tenants.Tenant, err error) error {
+	return &Error{Status: http.StatusBadGateway, Code: "idp_unavailable",
+		Message: fmt.Sprintf("The sign-in service of %s is unavailable. Please try again shortly.", t.Name.EN), Err: err}
+}
+
+func loginFailed(reason string, err error) error {
+	return &Error{Status: http.StatusBadRequest, Code: "login_failed",
+		Message: "Sign-in could not be completed (" + reason + "). Please start again from your partner's site.", Err: err}
+}
+
+// callback completes sign-in: state, pre-login binding, code exchange,
+// ID-token verification (signature, issuer, audience, expiry, nonce),
+// mapping lookup, session with a fresh id.
+func (id *identity) callback(c *fiber.Ctx) error {
+	rp, err := id.rp(c)
+	if err != nil {
+		return err
+	}
+	t := TenantOf(c)
+	if e := c.Query("error"); e != "" {
+		return &Error{Status: http.StatusUnauthorized, Code: "login_refused",
+			Message: fmt.Sprintf("%s's sign-in service refused the sign-in (%s).", t.Name.EN, sanitizeCode(e))}
+	}
+	state := c.Query("state")
+	if state == "" || len(state) > 256 {
+		return loginFailed("missing state", nil)
+	}
+	raw, err := id.Redis.GetDel(c.UserContext(), "livery:login:"+hashToken(state)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return loginFailed("unknown or used state", nil)
+	} else if err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
+	}
+	var st loginState
+	if json.Unmarshal(raw, &st) != nil || st.Tenant != t.ID {
+		return loginFailed("state of another console", nil)
+	}
+	bind := c.Cookies(id.cookieName("livery_login"))
+	if subtle.ConstantTimeCompare([]byte(hashToken(bind)), []byte(st.Bind)) != 1 {
+		return loginFailed("sign-in started in another browser", nil)
+	}
+	id.setCookie(c, "livery_login", "", -1)
+	p, err := rp.get(c.UserContext())
+	if err != nil {
+		return idpUnavailable(t, err)
+	}
+	ctx := rp.ctx(c.UserContext())
+	tok, err := rp.oauth(p, id.redirectURL(c)).Exchange(ctx, c.Query("code"), oauth2.VerifierOption(st.Verifier))
+	if err != nil {
+		return loginFailed("code exchange refused", err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		return loginFailed("no ID token", nil)
+	}
+	idt, err := rp.verifier(p).Verify(ctx, rawID)
+	if err != nil {
+		return loginFailed("ID token rejected", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
+		return loginFailed("nonce mismatch", nil)
+	}
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return loginFailed("unreadable claims", err)
+	}
+	account, _ := claims[rp.cfg.AccountClaim].(string)
+	cust, err := id.Customers.Find(c.UserContext(), t.ID, t.XAccountType, account)
+	if err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Sign-in is temporarily unavailable.", Err: err, RetryAfter: 5}
+	}
+	if account == "" || cust == nil || cust.State != tenants.StateActive {
+		return &Error{Status: http.StatusForbidden, Code: "not_associated",
+			Message: fmt.Sprintf("This account is not associated with %s / %s. Register through the partner's site first.", t.Name.EN, t.Name.ZH)}
+	}
+	name, _ := claims["name"].(string)
+	email, _ := claims["email"].(string)
+	sid, _ := claims["sid"].(string)
+	// A fresh id at sign-in; a previous session in this browser ends.
+	if old := c.Cookies(id.cookieName("livery_session")); old != "" {
+		_ = id.Sessions.Delete(c.UserContext(), old)
+	}
+	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: "customer", Issuer: idt.Issuer,
+		Subject: idt.Subject, SID: sid, User: firstNonEmpty(name, email, account), Email: email, AccountID: cust.DomainID,
+		Account: cust.DomainName, Roles: []string{"customer"}, IDToken: rawID})
+	if err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
+	}
+	id.setCookie(c, "livery_session", sess.ID, 0)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Redirect(st.Return, http.StatusFound)
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// sanitizeCode keeps an IdP error code printable and short.
+func sanitizeCode(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' || r == '-' {
+			b.WriteRune(r)
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	return b.String()
+}
+
+// SafeReturnPath accepts only same-origin relative paths. Anything that a
+// browser could resolve to another origin — "//evil", "/\evil", "https:",
+// their percent-encoded forms, control characters — becomes "/".
+func SafeReturnPath(rd string) string {
+	if rd == "" || len(rd) > 2048 || rd[0] != '/' {
+		return "/"
+	}
+	for _, probe := range []string{rd, percentDecode(rd), percentDecode(percentDecode(rd))} {
+		if len(probe) > 1 && (probe[1] == '/' || probe[1] == '\\') {
+			return "/"
+		}
+		if strings.ContainsAny(probe, "\\\r\n\t\x00") {
+			return "/"
+		}
+	}
+	u, err := url.Parse(rd)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return rd
+}
+
+func percentDecode(s string) string {
+	if d, err := url.PathUnescape(s); err == nil {
+		return d
+	}
+	return s
+}

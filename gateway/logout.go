@@ -1,0 +1,121 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/gofiber/fiber/v2"
+)
+
+// backchannelEvent is the events member every logout token carries.
+const backchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
+
+// logout ends the local session and, when the provider supports it,
+// continues with RP-initiated logout at the provider.
+func (id *identity) logout(c *fiber.Ctx) error {
+	sess, _ := id.session(c)
+	id.setCookie(c, "livery_session", "", -1)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if sess == nil {
+		return c.Redirect(pathPrefix+"logged-out", http.StatusFound)
+	}
+	if err := id.Sessions.Delete(c.UserContext(), sess.ID); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+			Message: "Sign-out could not be completed. Please try again.", Err: err, RetryAfter: 5}
+	}
+	rp, ok := id.rps[TenantOf(c).ID]
+	if ok {
+		if _, err := rp.get(c.UserContext()); err == nil {
+			if end := rp.endSession(); end != "" {
+				u, err := url.Parse(end)
+				if err == nil {
+					q := u.Query()
+					q.Set("id_token_hint", sess.IDToken)
+					q.Set("client_id", rp.cfg.ClientID)
+					q.Set("post_logout_redirect_uri", id.baseURL(c)+pathPrefix+"logged-out")
+					u.RawQuery = q.Encode()
+					return c.Redirect(u.String(), http.StatusFound)
+				}
+			}
+		}
+	}
+	return c.Redirect(pathPrefix+"logged-out", http.StatusFound)
+}
+
+func (id *identity) baseURL(c *fiber.Ctx) string {
+	scheme := "http"
+	if id.CookieSecure || c.Context().IsTLS() {
+		scheme = "https"
+	}
+	return scheme + "://" + string(c.Request().Host())
+}
+
+func (id *identity) loggedOut(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.SendString(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head>` +
+		`<body style="font:16px system-ui,sans-serif;max-width:40rem;margin:4rem auto"><h1>You are signed out</h1>` +
+		`<p><a href="/">Sign in again</a></p></body></html>`)
+}
+
+// backchannelLogout implements OIDC Back-Channel Logout 1.0: the provider
+// POSTs a signed logout token; every session of its sid (or, without sid,
+// of its subject) ends on every instance.
+func (id *identity) backchannelLogout(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	bad := func(err error) error {
+		id.g.log.Warn("back-channel logout refused", "request_id", requestID(c), "err", err)
+		return c.Status(http.StatusBadRequest).JSON(fiber.Map{"error": "invalid_request"})
+	}
+	rp, err := id.rp(c)
+	if err != nil {
+		return err
+	}
+	raw := c.FormValue("logout_token")
+	if raw == "" || len(raw) > 16<<10 {
+		return bad(errors.New("missing logout_token"))
+	}
+	p, err := rp.get(c.UserContext())
+	if err != nil {
+		return idpUnavailable(TenantOf(c), err)
+	}
+	v := p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID, SkipExpiryCheck: true,
+		SupportedSigningAlgs: []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.PS256}})
+	tok, err := v.Verify(rp.ctx(c.UserContext()), raw)
+	if err != nil {
+		return bad(err)
+	}
+	var claims struct {
+		SID    string         `json:"sid"`
+		Nonce  *string        `json:"nonce"`
+		Events map[string]any `json:"events"`
+		IAT    int64          `json:"iat"`
+	}
+	if err := tok.Claims(&claims); err != nil {
+		return bad(err)
+	}
+	switch {
+	case claims.Nonce != nil:
+		return bad(errors.New("logout token carries a nonce"))
+	case claims.Events == nil || claims.Events[backchannelEvent] == nil:
+		return bad(errors.New("logout token lacks the back-channel logout event"))
+	case claims.IAT == 0 || time.Since(time.Unix(claims.IAT, 0)).Abs() > 10*time.Minute:
+		return bad(errors.New("logout token iat missing or stale"))
+	case claims.SID == "" && tok.Subject == "":
+		return bad(errors.New("logout token has neither sid nor sub"))
+	}
+	var n int
+	if claims.SID != "" {
+		n, err = id.Sessions.EndBySID(c.UserContext(), tok.Issuer, claims.SID)
+	} else {
+		n, err = id.Sessions.EndBySubject(c.UserContext(), tok.Issuer, tok.Subject)
+	}
+	if err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Try again.", Err: err, RetryAfter: 5}
+	}
+	id.g.log.Info("back-channel logout", "tenant", TenantOf(c).ID, "sessions", n, "request_id", requestID(c))
+	return c.SendStatus(http.StatusOK)
+}

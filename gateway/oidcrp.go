@@ -1,0 +1,100 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// OIDCClient is a relying-party registration at one provider.
+type OIDCClient struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	Scopes       []string
+	// AccountClaim names the claim carrying the partner-platform account id
+	// (customer sign-in; default "sub").
+	AccountClaim string
+}
+
+// relyingParty discovers its provider lazily and retries discovery after a
+// failure, so one provider being down stops neither the gateway nor the
+// other tenants. Key sets are refreshed by go-oidc on unknown key ids.
+type relyingParty struct {
+	cfg    OIDCClient
+	client *http.Client
+
+	mu       sync.Mutex
+	provider *oidc.Provider
+	endSess  string
+	failedAt time.Time
+	lastErr  error
+}
+
+// discoveryRetry is how long a failed discovery is remembered before the
+// next request tries again.
+const discoveryRetry = 3 * time.Second
+
+func newRelyingParty(c OIDCClient) *relyingParty {
+	if len(c.Scopes) == 0 {
+		c.Scopes = []string{oidc.ScopeOpenID, "profile", "email"}
+	}
+	if c.AccountClaim == "" {
+		c.AccountClaim = "sub"
+	}
+	return &relyingParty{cfg: c, client: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// get returns the discovered provider, discovering it if needed. Errors
+// mean the provider is unreachable or its discovery document is invalid.
+func (rp *relyingParty) get(ctx context.Context) (*oidc.Provider, error) {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if rp.provider != nil {
+		return rp.provider, nil
+	}
+	if rp.lastErr != nil && time.Since(rp.failedAt) < discoveryRetry {
+		return nil, rp.lastErr
+	}
+	dctx, cancel := context.WithTimeout(oidc.ClientContext(context.WithoutCancel(ctx), rp.client), 10*time.Second)
+	defer cancel()
+	p, err := oidc.NewProvider(dctx, rp.cfg.Issuer)
+	if err != nil {
+		rp.lastErr, rp.failedAt = fmt.Errorf("oidc discovery %s: %w", rp.cfg.Issuer, err), time.Now()
+		return nil, rp.lastErr
+	}
+	var extra struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	_ = p.Claims(&extra)
+	rp.provider, rp.endSess, rp.lastErr = p, extra.EndSession, nil
+	return p, nil
+}
+
+func (rp *relyingParty) oauth(p *oidc.Provider, redirectURL string) *oauth2.Config {
+	return &oauth2.Config{ClientID: rp.cfg.ClientID, ClientSecret: rp.cfg.ClientSecret,
+		Endpoint: p.Endpoint(), RedirectURL: redirectURL, Scopes: rp.cfg.Scopes}
+}
+
+// verifier checks ID tokens (and bearer JWTs): signature, issuer, audience
+// = client id, expiry. Only asymmetric algorithms are accepted ("none" and
+// HMAC never are).
+func (rp *relyingParty) verifier(p *oidc.Provider) *oidc.IDTokenVerifier {
+	return p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID,
+		SupportedSigningAlgs: []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.PS256}})
+}
+
+func (rp *relyingParty) ctx(ctx context.Context) context.Context {
+	return oidc.ClientContext(ctx, rp.client)
+}
+
+func (rp *relyingParty) endSession() string {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	return rp.endSess
+}
