@@ -122,14 +122,11 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 	}
 	c.Locals(localSession, sess)
 	if id.Authorizer != nil {
-		d, err := id.Authorizer.Authorize(c.UserContext(),
+		if err := decide(c, id.Authorizer,
 			authz.Subject{User: sess.User, Roles: sess.Roles, Tenant: sess.Tenant, Customer: sess.AccountID},
-			authz.Request{Tenant: t.ID, Object: c.Path(), Action: c.Method()})
-		if err != nil {
-			return &Error{Status: http.StatusInternalServerError, Code: "authz_error", Err: err}
-		}
-		if !d.Allowed {
-			return Errorf(http.StatusForbidden, "forbidden", "This action is not allowed in this console session.")
+			authz.Request{Tenant: t.ID, Object: c.Path(), Action: c.Method()},
+			"This action is not allowed in this console session."); err != nil {
+			return err
 		}
 	}
 	return c.Next()

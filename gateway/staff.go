@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -222,13 +223,26 @@ func authorize(a Authorizer) fiber.Handler {
 		if !ok {
 			return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in first.")
 		}
-		d, err := a.Authorize(c.UserContext(), p, authz.Request{Tenant: c.Params("tenant"), Object: c.Path(), Action: c.Method()})
-		if err != nil {
-			return &Error{Status: http.StatusInternalServerError, Code: "authz_error", Err: err}
-		}
-		if !d.Allowed {
-			return Errorf(http.StatusForbidden, "forbidden", "You are not allowed to do this.")
+		req := authz.Request{Tenant: c.Params("tenant"), Object: c.Path(), Action: c.Method()}
+		if err := decide(c, a, p, req, "You are not allowed to do this."); err != nil {
+			return err
 		}
 		return c.Next()
+	}
+}
+
+// decide asks a about r for s and maps the outcome: allowed → nil; denied
+// (authz.ErrDenied) → 403 with msg; any other failure → 500 (fail closed).
+// The decision's reason is logged, never shown.
+func decide(c *fiber.Ctx, a Authorizer, s authz.Subject, r authz.Request, msg string) error {
+	d, err := a.Authorize(c.UserContext(), s, r)
+	switch {
+	case err == nil && d.Allowed:
+		return nil
+	case err == nil || errors.Is(err, authz.ErrDenied):
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: msg,
+			Err: fmt.Errorf("user %q: %s", s.User, d.Reason)}
+	default:
+		return &Error{Status: http.StatusInternalServerError, Code: "authz_error", Err: err}
 	}
 }

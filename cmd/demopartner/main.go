@@ -39,8 +39,8 @@ func run() error {
 	xtype := flag.String("xaccount-type", "", "platform id assigned to the partner (xaccount_type)")
 	consoleURL := flag.String("console-url", "http://127.0.0.1:8080/", "partner console URL on Livery")
 	clientID := flag.String("client-id", "livery", "OIDC client id Livery uses")
-	redirects := flag.String("redirect-uris", "http://127.0.0.1:8080/oidc/callback", "comma-separated redirect URIs of the client")
-	postLogout := flag.String("post-logout-uris", "http://127.0.0.1:8080/", "comma-separated post-logout redirect URIs")
+	redirects := flag.String("redirect-uris", "http://127.0.0.1:8080/_livery/callback", "comma-separated redirect URIs of the client")
+	postLogout := flag.String("post-logout-uris", "http://127.0.0.1:8080/_livery/logged-out", "comma-separated post-logout redirect URIs")
 	backchannel := flag.String("backchannel-logout-uri", "", "client's back-channel logout URI (optional)")
 	flag.Parse()
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -17,12 +18,14 @@ import (
 )
 
 // demoCmd runs the whole demo in one process: the demo console as the
-// upstream, the gateway in front of it with one demo tenant, the embedded
-// Redis and the directory store. Only loopback addresses are used.
+// upstream, the demo partner platform (sign-up page + OpenID Connect
+// provider), and the gateway in front of the console with one demo tenant,
+// the embedded Redis and the directory store. Only loopback is used.
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", stderr)
 	consoleAddr := fs.String("console", "127.0.0.1:8080", "console listener address")
 	apiAddr := fs.String("api", "127.0.0.1:8081", "API listener address")
+	partnerAddr := fs.String("partner", "127.0.0.1:9091", "demo partner platform address")
 	dataDir := fs.String("data", "./data", "object store directory")
 	if fs.Parse(args) != nil {
 		return exitConfig
@@ -36,57 +39,91 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Console.Addr, cfg.API.Addr, cfg.Store.Dir.Path = *consoleAddr, *apiAddr, *dataDir
 	cfg.Log.Format = "text"
 	log := newLogger(cfg.Log, stderr)
-
-	upstreamLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Fprintln(stderr, "livery demo:", err)
-		return exitFail
-	}
-	accountToken := newToken()
-	upstream := &http.Server{
-		Handler: console.New(console.Options{Name: "Demo Cloud", Logger: log.With("component", "democonsole"),
-			AccountToken: accountToken}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
-	go func() {
-		if err := upstream.Serve(upstreamLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("demo console stopped", "err", err)
-		}
-	}()
-	defer upstream.Close()
-	cfg.Tenants[0].Upstream = "http://" + upstreamLn.Addr().String()
-	cfg.Tenants[0].Hosts = []string{"localhost", "127.0.0.1"}
-	// Accounts are created through the demo console's account API.
-	cfg.Tenants[0].Provisioner = config.ProvisionerSpec{Kind: "http",
-		URL: cfg.Tenants[0].Upstream + "/_cloud/accounts", Token: accountToken}
-
-	err = runGateway(ctx, cfg, log, func(consoleAddr, apiAddr net.Addr, svc *services) {
-		port := consoleAddr.(*net.TCPAddr).Port
-		ak, sk, err := demoKey(ctx, svc, cfg.Tenants[0].ID)
-		if err != nil {
-			log.Error("demo partner key", "err", err)
-		}
-		fmt.Fprintf(stdout, `
-Livery demo is running (Ctrl-C to stop).
-
-  Console through Livery (tenant %q):  http://localhost:%d/
-  Headers the console received:          http://localhost:%d/headers
-  Demo console directly (upstream):      %s/
-  Health / readiness / metrics:          http://%s/healthz  /readyz  /metrics
-  Object store directory:                %s   Redis: embedded
-
-  Partner API (SDK-HMAC-SHA256):          http://%s/v2/partners/sub-customers
-    demo partner access key (AK):         %s
-    demo partner secret key (SK):         %s   (shown once; a new pair each start)
-    xaccount_type:                        %s
-
-`, cfg.Tenants[0].ID, port, port, cfg.Tenants[0].Upstream, apiAddr, cfg.Store.Dir.Path, apiAddr, ak, sk, cfg.Tenants[0].ID)
-	})
-	if err != nil {
+	if err := runDemo(ctx, cfg, *partnerAddr, log, stdout); err != nil {
 		fmt.Fprintln(stderr, "livery demo:", err)
 		return exitFail
 	}
 	return exitOK
+}
+
+func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, log *slog.Logger, stdout io.Writer) error {
+	// Bind everything first: every URL is known before sign-in is configured.
+	lns, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+	upstreamLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	partnerLn, err := net.Listen("tcp", partnerAddr)
+	if err != nil {
+		upstreamLn.Close()
+		return fmt.Errorf("demo partner listener: %w", err)
+	}
+	d := newDemoPartner(lns, partnerLn)
+	accountToken := newToken()
+	upstreamURL := "http://" + upstreamLn.Addr().String()
+	upstream := &http.Server{
+		Handler: console.New(console.Options{Name: "Demo Cloud", Logger: log.With("component", "democonsole"),
+			AccountToken: accountToken, AssertionJWKSURL: d.apiURL + "/.well-known/jwks.json", AssertionAudience: upstreamURL}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go serveDemo(upstream, upstreamLn, log, "demo console")
+	defer upstream.Close()
+	partner := &http.Server{Handler: d, ReadHeaderTimeout: 10 * time.Second}
+	go serveDemo(partner, partnerLn, log, "demo partner")
+	defer partner.Close()
+
+	t := &cfg.Tenants[0]
+	t.Upstream = upstreamURL
+	t.Hosts = []string{"localhost", "127.0.0.1"}
+	// Accounts are created through the demo console's account API.
+	t.Provisioner = config.ProvisionerSpec{Kind: "http", URL: upstreamURL + "/_cloud/accounts", Token: accountToken}
+	d.configure(cfg)
+
+	return runGateway(ctx, cfg, log, lns, func(_, _ net.Addr, svc *services) {
+		ak, sk, err := demoKey(ctx, svc, t.ID)
+		if err != nil {
+			log.Error("demo partner key", "err", err)
+			return
+		}
+		if err := d.start(ak, sk, t.ID, log.With("component", "demopartner")); err != nil {
+			log.Error("demo partner platform", "err", err)
+			return
+		}
+		fmt.Fprintf(stdout, `
+Livery demo is running (Ctrl-C to stop).
+
+  1. Sign up on the demo partner platform:  %s/
+  2. Then "go to console" (partner sign-in), or open the console directly:
+     Console through Livery (tenant %q):     %s/
+     Who the console sees (verified):         %s/whoami
+     Headers the console received:            %s/headers
+  Demo console directly (upstream):           %s/
+  Health / readiness / metrics:               %s/healthz  /readyz  /metrics
+  Identity assertion keys (JWKS):             %s/.well-known/jwks.json
+  Object store directory:                     %s   Redis: embedded
+
+  Staff sign-in (admin API, %s/admin/login):
+    operator:          user %-14s password %s
+    partner admin:     user %-14s password %s
+
+  Partner API (SDK-HMAC-SHA256):              %s/v2/partners/sub-customers
+    demo partner access key (AK):             %s
+    demo partner secret key (SK):             %s   (shown once; a new pair each start)
+    xaccount_type:                            %s
+
+`, d.partnerURL, t.ID, d.consoleURL, d.consoleURL, d.consoleURL, upstreamURL, d.apiURL, d.apiURL, cfg.Store.Dir.Path,
+			d.apiURL, demoOperator, d.operatorPassword, demoPartnerAdmin, d.adminPassword,
+			d.apiURL, ak, sk, t.ID)
+	})
+}
+
+func serveDemo(srv *http.Server, ln net.Listener, log *slog.Logger, what string) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error(what+" stopped", "err", err)
+	}
 }
 
 func newToken() string {

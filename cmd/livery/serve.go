@@ -32,7 +32,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
 		return exitConfig
 	}
 	log := newLogger(cfg.Log, stderr)
-	if err := runGateway(ctx, cfg, log, nil); err != nil {
+	if err := runGateway(ctx, cfg, log, nil, nil); err != nil {
 		log.Error("livery stopped", "err", err)
 		return exitFail
 	}
@@ -49,15 +49,35 @@ func newLogger(c config.Log, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// runGateway opens the services, starts both listeners and serves until
-// ctx ends, then shuts down gracefully. ready, if set, is called once
-// serving, with the bound addresses and the services.
-func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func(console, api net.Addr, svc *services)) error {
+// listeners are pre-bound console and API listeners (the demo binds them
+// first so that it knows every URL before configuring sign-in).
+type listeners struct{ console, api net.Listener }
+
+// runGateway opens the services, starts both listeners (lns, or bound from
+// cfg when nil) and serves until ctx ends, then shuts down gracefully.
+// ready, if set, is called once serving, with the bound addresses and the
+// services.
+func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *listeners, ready func(console, api net.Addr, svc *services)) error {
+	if lns == nil {
+		var err error
+		if lns, err = listen(cfg); err != nil {
+			return err
+		}
+	}
+	consoleLn, apiLn := lns.console, lns.api
+	defer consoleLn.Close()
+	defer apiLn.Close()
 	svc, err := openServices(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
+	idp, err := buildIdentity(cfg, svc, log)
+	if err != nil {
+		return err
+	}
+	defer idp.sessions.Close()
+	idp.watchPolicy(ctx, log)
 	trusted, err := parseCIDRs(cfg.Proxy.TrustedProxies)
 	if err != nil {
 		return err
@@ -78,17 +98,11 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, ready
 			MaxIdleConnsPerHost:   cfg.Proxy.MaxIdleConnsPerHost,
 			TrustedProxies:        trusted,
 		},
-		Partner: svc.partnerOptions(),
+		Partner:    svc.partnerOptions(),
+		Identity:   idp.identity,
+		Admin:      idp.admin,
+		Assertions: idp.assertions,
 	})
-	consoleLn, err := net.Listen("tcp", cfg.Console.Addr)
-	if err != nil {
-		return fmt.Errorf("console listener: %w", err)
-	}
-	apiLn, err := net.Listen("tcp", cfg.API.Addr)
-	if err != nil {
-		consoleLn.Close()
-		return fmt.Errorf("api listener: %w", err)
-	}
 	log.Info("livery serving", "version", versionString(), "console", consoleLn.Addr().String(),
 		"api", apiLn.Addr().String(), "redis", svc.rdb.Mode, "store", cfg.Store.Driver, "tenants", len(cfg.Tenants))
 	if ready != nil {
@@ -105,6 +119,20 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, ready
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return gw.Shutdown(sctx)
+}
+
+// listen binds the console and API listeners of cfg.
+func listen(cfg *config.Config) (*listeners, error) {
+	c, err := net.Listen("tcp", cfg.Console.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("console listener: %w", err)
+	}
+	a, err := net.Listen("tcp", cfg.API.Addr)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("api listener: %w", err)
+	}
+	return &listeners{console: c, api: a}, nil
 }
 
 func openStore(ctx context.Context, c config.Store) (objstore.Store, error) {

@@ -34,7 +34,9 @@ type Options struct {
 	XAccountType  string // platform id assigned to the partner
 	ConsoleURL    string // partner's console host on Livery
 	Clients       []idp.Client
-	Logger        *slog.Logger
+	// Users are extra IdP accounts (e.g. partner staff with roles claims).
+	Users  []idp.User
+	Logger *slog.Logger
 }
 
 type platform struct {
@@ -78,7 +80,7 @@ func New(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("platform: partner API client: %w", err)
 	}
-	provider, err := idp.New(idp.Options{Issuer: o.PublicURL + "/idp", Clients: o.Clients, Logger: log})
+	provider, err := idp.New(idp.Options{Issuer: o.PublicURL + "/idp", Clients: o.Clients, Users: o.Users, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("platform: %w", err)
 	}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/livery/livery/authz"
+	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/internal/config"
+)
+
+// identityParts are the sign-in, session and authorization pieces of one
+// process, built from the configuration.
+type identityParts struct {
+	sessions   *sessions.Store
+	authz      *authz.Casbin
+	assertions *gateway.Assertions
+	identity   *gateway.IdentityOptions
+	admin      *gateway.AdminOptions // nil without staff.oidc
+}
+
+// buildIdentity wires customer sign-in (tenants with an oidc block), the
+// identity assertion signer, staff sign-in with the admin API (when
+// staff.oidc is configured) and the Casbin authorizer. Errors name the
+// setting that is wrong.
+func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identityParts, error) {
+	az, err := authz.NewCasbin("", cfg.Authz.PolicyFile, authz.Options{Logger: log.With("component", "authz")})
+	if err != nil {
+		return nil, fmt.Errorf("authz.policy_file: %w", err)
+	}
+	asr, err := loadAssertions(cfg.Identity, log)
+	if err != nil {
+		return nil, err
+	}
+	st := sessions.New(svc.rdb, sessions.Options{IdleTimeout: cfg.Sessions.IdleTimeout,
+		MaxLifetime: cfg.Sessions.MaxLifetime, Logger: log.With("component", "sessions")})
+	p := &identityParts{sessions: st, authz: az, assertions: asr}
+	clients := map[string]gateway.OIDCClient{}
+	for _, t := range cfg.Tenants {
+		if t.OIDC == nil {
+			continue
+		}
+		clients[t.ID] = gateway.OIDCClient{Issuer: t.OIDC.Issuer, ClientID: t.OIDC.ClientID,
+			ClientSecret: t.OIDC.ClientSecret, Scopes: t.OIDC.Scopes, AccountClaim: t.OIDC.AccountClaim}
+	}
+	if len(clients) == 0 {
+		log.Warn("no tenant has an oidc block: consoles are served without sign-in (development only)")
+	}
+	p.identity = &gateway.IdentityOptions{Sessions: st, Redis: svc.rdb, Customers: svc.customers,
+		Clients: clients, CookieSecure: cfg.Sessions.CookieSecure, Authorizer: az}
+	if s := cfg.Staff; s.OIDC.Issuer != "" {
+		p.admin = &gateway.AdminOptions{
+			Staff: gateway.StaffOptions{
+				Client: gateway.OIDCClient{Issuer: s.OIDC.Issuer, ClientID: s.OIDC.ClientID,
+					ClientSecret: s.OIDC.ClientSecret, Scopes: s.OIDC.Scopes},
+				PublicURL: s.PublicURL, RolesClaim: s.RolesClaim, TenantClaim: s.TenantClaim, RoleMap: s.RoleMap,
+				Sessions: st, Redis: svc.rdb, CookieSecure: cfg.Sessions.CookieSecure,
+			},
+			Authorizer: az,
+			Customers:  svc.customers,
+		}
+	}
+	return p, nil
+}
+
+// watchPolicy follows the policy file until ctx ends; the embedded policy
+// cannot change and is not watched.
+func (p *identityParts) watchPolicy(ctx context.Context, log *slog.Logger) {
+	go func() {
+		if err := p.authz.Watch(ctx); err != nil && !errors.Is(err, authz.ErrNoPolicyFile) {
+			log.Error("authz: policy file is no longer watched; restart to pick up changes", "err", err)
+		}
+	}()
+}
+
+// loadAssertions reads the assertion signing keys (PEM, ECDSA P-256); the
+// first signs, all are published. Without keys an ephemeral key is made.
+func loadAssertions(c config.Identity, log *slog.Logger) (*gateway.Assertions, error) {
+	keys := make([]*ecdsa.PrivateKey, 0, len(c.AssertionKeys))
+	for i, path := range c.AssertionKeys {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("identity.assertion_keys[%d]: %w", i, err)
+		}
+		k, err := gateway.ParseECKey(b)
+		if err != nil {
+			return nil, fmt.Errorf("identity.assertion_keys[%d] (%s): %w", i, path, err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		log.Warn("no identity.assertion_keys configured: signing identity assertions with an ephemeral key (development only; upstreams must refetch the JWKS after each restart)")
+	}
+	a, err := gateway.NewAssertions(keys, c.AssertionTTL)
+	if err != nil {
+		return nil, fmt.Errorf("identity.assertion_keys: %w", err)
+	}
+	return a, nil
+}
