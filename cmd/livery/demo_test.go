@@ -148,7 +148,7 @@ func TestDemoJourney(t *testing.T) {
 	// 4. The console verified the identity assertion Livery signed.
 	resp, body = fetch(t, browser, "GET", consoleURL+"/whoami", nil)
 	var who struct {
-		Verified                    bool
+		Verified                   bool
 		User, Tenant, Account_Name string
 	}
 	if err := json.Unmarshal([]byte(body), &who); err != nil || resp.StatusCode != 200 {
