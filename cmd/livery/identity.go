@@ -102,3 +102,22 @@ func loadAssertions(c config.Identity, log *slog.Logger) (*gateway.Assertions, e
 	}
 	return a, nil
 }
+
+// checkReferencedFiles loads the files the configuration points at whose
+// content the configuration validator cannot judge (the Casbin policy, the
+// assertion keys), so that check-config and serve refuse them up front.
+func checkReferencedFiles(cfg *config.Config) []string {
+	var problems []string
+	quiet := slog.New(slog.DiscardHandler)
+	if cfg.Authz.PolicyFile != "" {
+		if _, err := authz.NewCasbin("", cfg.Authz.PolicyFile, authz.Options{Logger: quiet}); err != nil {
+			problems = append(problems, "authz.policy_file: "+err.Error())
+		}
+	}
+	if len(cfg.Identity.AssertionKeys) > 0 {
+		if _, err := loadAssertions(cfg.Identity, quiet); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	return problems
+}

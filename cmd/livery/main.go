@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/livery/livery/internal/config"
@@ -123,6 +124,10 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 		} else {
 			fmt.Fprintln(stderr, "livery: configuration:", err)
 		}
+		return nil, false
+	}
+	if problems := checkReferencedFiles(cfg); len(problems) > 0 {
+		fmt.Fprintf(stderr, "livery: configuration has %d problem(s):\n  %s\n", len(problems), strings.Join(problems, "\n  "))
 		return nil, false
 	}
 	return cfg, true

@@ -23,6 +23,14 @@ tenants:
 	malformed := filepath.Join(dir, "malformed.yaml")
 	os.WriteFile(malformed, []byte("tenants: [\n"), 0o600)
 
+	badPolicy := filepath.Join(dir, "policy.csv")
+	os.WriteFile(badPolicy, []byte("p, customer, *, overview, GET, allow\n"), 0o600)
+	badKey := filepath.Join(dir, "key.pem")
+	os.WriteFile(badKey, []byte("not a key"), 0o600)
+	refs := filepath.Join(dir, "refs.yaml")
+	os.WriteFile(refs, []byte("authz: {policy_file: "+badPolicy+"}\nidentity: {assertion_keys: ["+badKey+"]}\n"+
+		"tenants: [{id: acme, name: {zh: 甲, en: A}, hosts: [a.example], upstream: http://127.0.0.1:1}]\n"), 0o600)
+
 	tests := []struct {
 		name     string
 		args     []string
@@ -33,6 +41,9 @@ tenants:
 		{"every problem listed", []string{"check-config", "-config", bad}, 2, []string{
 			"field consle not found", "tenants[1].upstream: is required", `tenants[1].hosts[0]: host "a.example" is already used by tenants[0]`,
 			"tenants[2].upstream: must be an absolute http(s) URL"}},
+		{"unusable referenced files", []string{"check-config", "-config", refs}, 2, []string{
+			"2 problem(s)", "authz.policy_file:", `line 1: object "overview" must start with /`,
+			"identity.assertion_keys[0] (" + badKey + "): no PEM block"}},
 		{"malformed yaml", []string{"check-config", "-config", malformed}, 2, []string{"yaml:"}},
 		{"missing file", []string{"check-config", "-config", filepath.Join(dir, "nope.yaml")}, 2, []string{"nope.yaml"}},
 		{"serve refuses bad config", []string{"serve", "-config", bad}, 2, []string{"tenants[1].upstream"}},

@@ -38,7 +38,9 @@ func TestExampleConfigIsValidWithSecretsFromEnvAndFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "sms"), []byte("tok"), 0o600)
 	masterKey := filepath.Join(dir, "master")
 	os.WriteFile(masterKey, []byte("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\n"), 0o600)
-	data = []byte(strings.NewReplacer("/run/secrets/redis-password", redisPw,
+	os.WriteFile(filepath.Join(dir, "oidc"), []byte("oidc-secret\n"), 0o600)
+	data = []byte(strings.NewReplacer("/run/secrets/staff-oidc-secret", filepath.Join(dir, "oidc"),
+		"/run/secrets/partner-a-oidc-secret", filepath.Join(dir, "oidc"), "/run/secrets/redis-password", redisPw,
 		"/run/secrets/s3-secret-key", s3Secret, "/run/secrets/livery-master-key", masterKey, "/run/secrets/sms-token", filepath.Join(dir, "sms")).Replace(string(data)))
 	cfg, problems := Parse(data, noEnv)
 	if len(problems) > 0 {
@@ -46,6 +48,10 @@ func TestExampleConfigIsValidWithSecretsFromEnvAndFiles(t *testing.T) {
 	}
 	if cfg.Redis.Password != "r-secret" || cfg.Store.S3.SecretKey != "s3-secret" {
 		t.Fatalf("secrets not read from files: %q %q", cfg.Redis.Password, cfg.Store.S3.SecretKey)
+	}
+	if cfg.Staff.OIDC.ClientSecret != "oidc-secret" || cfg.Tenants[0].OIDC.ClientSecret != "oidc-secret" ||
+		cfg.Staff.RoleMap["partner-admins"] != "partner_admin" || len(cfg.Identity.AssertionKeys) != 2 {
+		t.Fatalf("identity settings: %+v %+v", cfg.Staff, cfg.Identity)
 	}
 	if len(cfg.Tenants) != 2 || cfg.Tenants[1].Hosts[1] != "console.partner-b.example.cn" {
 		t.Fatalf("tenants: %+v", cfg.Tenants)
