@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -181,7 +182,8 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant) (*http.Request, *clien
 
 // copyRequestHeaders copies inbound headers except hop-by-hop headers,
 // those named by Connection, Host, and every X-Livery-* header: identity
-// headers are set by Livery alone.
+// headers are set by Livery alone. Livery's own cookies (sessions, login
+// state) are removed from Cookie: the upstream never sees a session id.
 func copyRequestHeaders(dst http.Header, c *fiber.Ctx) {
 	hdr := &c.Request().Header
 	connTokens := connectionTokens(string(hdr.Peek(fiber.HeaderConnection)))
@@ -191,6 +193,11 @@ func copyRequestHeaders(dst http.Header, c *fiber.Ctx) {
 			IsLiveryHeader(name) {
 			return
 		}
+		if name == "Cookie" {
+			if v = withoutLiveryCookies(v); len(v) == 0 {
+				return
+			}
+		}
 		dst.Add(name, string(v))
 	})
 }
@@ -199,6 +206,34 @@ func copyRequestHeaders(dst http.Header, c *fiber.Ctx) {
 // only Livery may set towards the upstream.
 func IsLiveryHeader(name string) bool {
 	return len(name) >= 9 && strings.EqualFold(name[:9], "x-livery-")
+}
+
+// IsLiveryCookie reports whether a cookie name belongs to Livery
+// (livery_*, including the __Host- prefixed forms).
+func IsLiveryCookie(name string) bool {
+	name = strings.TrimPrefix(name, "__Host-")
+	return strings.HasPrefix(name, "livery_")
+}
+
+// withoutLiveryCookies returns a Cookie header value without Livery's
+// cookies, v itself when it has none.
+func withoutLiveryCookies(v []byte) []byte {
+	if !bytes.Contains(v, []byte("livery_")) {
+		return v
+	}
+	var out []byte
+	for _, part := range bytes.Split(v, []byte(";")) {
+		kv := bytes.TrimSpace(part)
+		name, _, _ := bytes.Cut(kv, []byte("="))
+		if len(kv) == 0 || IsLiveryCookie(string(bytes.TrimSpace(name))) {
+			continue
+		}
+		if len(out) > 0 {
+			out = append(out, "; "...)
+		}
+		out = append(out, kv...)
+	}
+	return out
 }
 
 var hopByHop = map[string]bool{

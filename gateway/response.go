@@ -25,6 +25,9 @@ func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *http.Respons
 			continue
 		}
 		for _, v := range values {
+			if name == "Set-Cookie" && setsLiveryCookie(v) {
+				continue // the upstream cannot plant or clear Livery's cookies
+			}
 			h.Add(name, v)
 		}
 	}
@@ -123,4 +126,10 @@ func (p *Proxy) tunnel(c *fiber.Ctx, t *tenants.Tenant, resp *http.Response) err
 		p.log.Debug("tunnel closed", "request_id", rid, "tenant", tenantID)
 	})
 	return nil
+}
+
+// setsLiveryCookie reports whether a Set-Cookie value names a Livery cookie.
+func setsLiveryCookie(v string) bool {
+	name, _, _ := strings.Cut(v, "=")
+	return IsLiveryCookie(strings.TrimSpace(name))
 }

@@ -1,0 +1,62 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestWithoutLiveryCookies(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"a=1; b=2", "a=1; b=2"},
+		{"livery_session=abc", ""},
+		{"__Host-livery_session=abc; lang=zh", "lang=zh"},
+		{"a=1; livery_login=x; __Host-livery_staff=y; b=2", "a=1; b=2"},
+		{"notlivery_x=1;livery_lang=zh", "notlivery_x=1"},
+		{" ; a=1 ;; ", " ; a=1 ;; "}, // no Livery cookie: untouched
+		{"x=livery_session", "x=livery_session"},
+	}
+	for _, tt := range tests {
+		if got := string(withoutLiveryCookies([]byte(tt.in))); got != tt.want {
+			t.Errorf("withoutLiveryCookies(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestLiveryCookiesNeverReachUpstream: the session id stays between the
+// browser and Livery; the console's own cookies pass.
+func TestLiveryCookiesNeverReachUpstream(t *testing.T) {
+	up := startDemoUpstream(t)
+	g := startGateway(t, up.URL)
+	req := newReq(t, "GET", g.consoleURL+"/headers?format=json", nil, "Host", "console.demo.test",
+		"Cookie", "console_pref=dark; __Host-livery_session=secret-session-id; livery_login=secret-binding")
+	resp, body := do(t, req)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var echo headerEcho
+	if err := json.Unmarshal([]byte(body), &echo); err != nil {
+		t.Fatal(err)
+	}
+	if got := echo.Headers["Cookie"]; len(got) != 1 || got[0] != "console_pref=dark" {
+		t.Fatalf("upstream saw Cookie %v", got)
+	}
+}
+
+// TestUpstreamCannotSetLiveryCookies: Set-Cookie for Livery's names is
+// dropped (no session fixation from the upstream); others pass.
+func TestUpstreamCannotSetLiveryCookies(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", "console_pref=dark; Path=/")
+		w.Header().Add("Set-Cookie", "__Host-livery_session=attacker; Path=/; Secure")
+		w.Header().Add("Set-Cookie", " livery_login=x")
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(up.Close)
+	g := startGateway(t, up.URL)
+	resp, _ := do(t, newReq(t, "GET", g.consoleURL+"/", nil, "Host", "console.demo.test"))
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 1 || got[0] != "console_pref=dark; Path=/" {
+		t.Fatalf("Set-Cookie reaching the browser: %q", got)
+	}
+}
