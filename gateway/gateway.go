@@ -48,6 +48,8 @@ type Options struct {
 	// Assertions, when set, adds identity headers and a signed assertion to
 	// proxied requests and publishes the JWKS on the API listener.
 	Assertions *Assertions
+	// Branding, when set, injects tenants' branding into console pages.
+	Branding *BrandingOptions
 }
 
 // Gateway owns the two listeners' Fiber apps, the proxy and the metrics.
@@ -83,6 +85,9 @@ func New(o Options) *Gateway {
 	}
 	if o.Assertions != nil {
 		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.identityHeaders)
+	}
+	if o.Branding != nil {
+		g.mountBranding(*o.Branding)
 	}
 	g.console.Use(g.proxy.Handle)
 

@@ -1,0 +1,165 @@
+package gateway
+
+import (
+	"bufio"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+
+	"github.com/livery/livery/branding/inject"
+)
+
+// ChromeProvider decides what to inject into one HTML document.
+type ChromeProvider interface {
+	// Chrome returns the fragments for the document requested by out (its
+	// context carries the tenant and the session, see TenantFrom and
+	// SessionFrom) and the response's Content-Security-Policy values
+	// adjusted so that the fragments render under them. ok=false leaves the
+	// response untouched. It must not block on I/O in steady state.
+	Chrome(out *http.Request, csp []string) (f inject.Fragments, newCSP []string, ok bool)
+}
+
+// sniffLen is how much of a document is peeked at to decide its charset.
+const sniffLen = 1024
+
+// documentRequest asks the upstream for identity encoding on requests that
+// can return an HTML document, so injection does not have to decode. It is
+// a RewriteFunc.
+func documentRequest(out *http.Request) error {
+	if out.Method == http.MethodGet && acceptsHTML(out.Header.Get("Accept")) && out.Header.Get("Range") == "" {
+		out.Header.Set("Accept-Encoding", "identity")
+	}
+	return nil
+}
+
+func acceptsHTML(accept string) bool {
+	return accept == "" || strings.Contains(accept, "text/html") || strings.Contains(accept, "*/*")
+}
+
+// injectBranding returns the ModifyResponseFunc that streams the chrome
+// into HTML documents: GET, 200, text/html, not a download, not a range,
+// not an event stream, and only in an ASCII-compatible charset. Encoded
+// bodies (gzip, deflate, br) are decoded and sent identity-encoded.
+// Content-Length, ETag and Content-MD5 of a modified response are dropped.
+// Everything else passes through byte-identical. It never fails a
+// response: a body it cannot decode is passed through untouched.
+func injectBranding(p ChromeProvider) ModifyResponseFunc {
+	return func(resp *http.Response) error {
+		if !injectable(resp) {
+			return nil
+		}
+		body, decoded := decodeBody(resp)
+		if body == nil {
+			return nil // unknown or broken encoding: leave it alone
+		}
+		// Sniff what the first read brings (never wait for more: the
+		// upstream may be streaming the page slowly).
+		br := bufio.NewReaderSize(body, 4096)
+		_, _ = br.Peek(1)
+		sniff, _ := br.Peek(min(br.Buffered(), sniffLen))
+		rc := readCloser{br, body}
+		if !inject.ASCIICompatible(resp.Header.Get("Content-Type"), sniff) {
+			if decoded {
+				setBody(resp, rc, true)
+			} else {
+				resp.Body = rc
+			}
+			return nil
+		}
+		f, csp, ok := p.Chrome(resp.Request, resp.Header.Values("Content-Security-Policy"))
+		if !ok {
+			if decoded {
+				setBody(resp, rc, true)
+			} else {
+				resp.Body = rc
+			}
+			return nil
+		}
+		if len(csp) > 0 {
+			resp.Header["Content-Security-Policy"] = csp
+		}
+		setBody(resp, inject.NewReadCloser(rc, f), decoded)
+		resp.Header.Add("Vary", "Accept-Language")
+		return nil
+	}
+}
+
+// setBody installs a body of unknown length that no longer matches the
+// upstream's validators (or encoding, when decoded).
+func setBody(resp *http.Response, rc io.ReadCloser, decoded bool) {
+	resp.Body = rc
+	resp.ContentLength = -1
+	resp.Header.Del("Content-Length")
+	resp.Header.Del("ETag")
+	resp.Header.Del("Content-MD5")
+	if decoded {
+		resp.Header.Del("Content-Encoding")
+	}
+}
+
+func injectable(resp *http.Response) bool {
+	if resp.Request == nil || resp.Request.Method != http.MethodGet || resp.StatusCode != http.StatusOK {
+		return false
+	}
+	h := resp.Header
+	if h.Get("Content-Range") != "" || len(h.Values("Content-Encoding")) > 1 {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil || mt != "text/html" {
+		return false
+	}
+	if cd := h.Get("Content-Disposition"); cd != "" {
+		if d, _, err := mime.ParseMediaType(cd); err != nil || d != "inline" {
+			return false // a download
+		}
+	}
+	return true
+}
+
+// decodeBody returns the decoded body and whether decoding happened; nil
+// for an encoding it does not know or a body that does not start as one.
+func decodeBody(resp *http.Response) (io.ReadCloser, bool) {
+	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return resp.Body, false
+	case "gzip", "x-gzip":
+		br := bufio.NewReader(resp.Body)
+		resp.Body = readCloser{br, resp.Body} // peeked bytes stay readable
+		if magic, err := br.Peek(2); err != nil || magic[0] != 0x1f || magic[1] != 0x8b {
+			return nil, false
+		}
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, false
+		}
+		return readCloser{zr, resp.Body}, true
+	case "deflate":
+		// HTTP "deflate" is zlib; some servers send raw DEFLATE.
+		br := bufio.NewReader(resp.Body)
+		if hdr, err := br.Peek(2); err == nil && (uint16(hdr[0])<<8|uint16(hdr[1]))%31 == 0 && hdr[0]&0x0f == 8 {
+			zr, err := zlib.NewReader(br)
+			if err == nil {
+				return readCloser{zr, resp.Body}, true
+			}
+		}
+		return readCloser{flate.NewReader(br), resp.Body}, true
+	case "br":
+		return readCloser{brotli.NewReader(resp.Body), resp.Body}, true
+	}
+	return nil, false
+}
+
+// readCloser reads from r and closes c.
+type readCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (r readCloser) Close() error { return r.c.Close() }
