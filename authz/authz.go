@@ -27,6 +27,9 @@ const (
 	// RoleDelegated is a partner user switched into a customer's console
 	// under an approved delegation grant: customer scope minus denials.
 	RoleDelegated = "delegated"
+	// RolePreviewer is a browser previewing proposed branding for a staff
+	// member: one tenant's console, read-only.
+	RolePreviewer = "previewer"
 )
 
 var (

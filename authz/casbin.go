@@ -146,7 +146,11 @@ func (c *Casbin) reload(force bool) error {
 // pattern matches. The request is allowed when some eligible role is allowed
 // and no eligible role hits an explicit deny rule (deny overrides, as within
 // one role). Paths must be canonical (no empty, "." or ".." segments) and
-// methods plain tokens; anything else is denied.
+// methods plain tokens; anything else is denied. A path that names a tenant
+// (it starts like a policy pattern with a :tenant segment, e.g.
+// /admin/v1/tenants/:tenant) is denied unless it names r.Tenant, whatever
+// rule would match: wildcard rules such as the operator's "/*" cannot be used
+// to reach tenant B's endpoints with a decision made for tenant A.
 func (c *Casbin) Authorize(ctx context.Context, s Subject, r Request) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{Reason: "context done"}, err
@@ -155,17 +159,8 @@ func (c *Casbin) Authorize(ctx context.Context, s Subject, r Request) (Decision,
 	return d, err
 }
 
-// roleResult is the evaluation of one role, for Explain.
-type roleResult struct {
-	Role     string
-	Eligible bool
-	Allowed  bool
-	Rule     []string
-	Note     string
-}
-
-func (c *Casbin) evaluate(snap *snapshot, s Subject, r Request) (Decision, []roleResult, error) {
-	deny := func(reason string) (Decision, []roleResult, error) {
+func (c *Casbin) evaluate(snap *snapshot, s Subject, r Request) (Decision, []RoleTrace, error) {
+	deny := func(reason string) (Decision, []RoleTrace, error) {
 		return Decision{Reason: reason}, nil, fmt.Errorf("%w: %s", ErrDenied, reason)
 	}
 	act := strings.ToUpper(r.Action)
@@ -178,8 +173,11 @@ func (c *Casbin) evaluate(snap *snapshot, s Subject, r Request) (Decision, []rol
 	if len(s.Roles) == 0 {
 		return deny("subject has no roles")
 	}
+	if t, ok := snap.pathTenant(r.Object); ok && t != r.Tenant {
+		return deny(fmt.Sprintf("path names tenant %q but the request concerns tenant %q", t, r.Tenant))
+	}
 	var (
-		trace         []roleResult
+		trace         []RoleTrace
 		allow, denied = -1, -1 // indexes into trace
 		seen          = map[string]bool{}
 	)
@@ -188,7 +186,7 @@ func (c *Casbin) evaluate(snap *snapshot, s Subject, r Request) (Decision, []rol
 			continue
 		}
 		seen[role] = true
-		rr := roleResult{Role: role, Eligible: true}
+		rr := RoleTrace{Role: role, InPolicy: snap.roles[role], Eligible: true}
 		switch {
 		case c.platform[role]:
 		case s.Tenant == "":
@@ -239,6 +237,11 @@ func (c *Casbin) evaluate(snap *snapshot, s Subject, r Request) (Decision, []rol
 		}
 	}
 	return Decision{Reason: reason}, trace, fmt.Errorf("%w: %s", ErrDenied, reason)
+}
+
+// Source names the active policy: its file path, or "embedded policy".
+func (c *Casbin) Source() string {
+	return c.cur.Load().source
 }
 
 // formatRule renders a matched rule as its policy-file line.

@@ -2,7 +2,10 @@ package gateway
 
 import (
 	"context"
+	"errors"
+	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -65,6 +68,11 @@ func adminDomainError(err error) error {
 		return nil
 	}
 	perr := partnerError(err)
+	var fe *tenants.FieldError
+	if errors.As(err, &fe) && fe.Field == "" {
+		// A type error at the top level: the body is not an object.
+		perr.Message = "body: must be a JSON object"
+	}
 	perr.Code = "invalid_request"
 	if perr.Status >= 500 {
 		perr.Code = "unavailable"
@@ -136,20 +144,39 @@ func (a *adminCustomers) managers(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"managers": toAdmin(cust).Managers})
 }
 
+// maxManagers is how many customer managers one customer may have.
+const maxManagers = 20
+
+// setManagers replaces the customer's managers. The body must be a JSON
+// object {"managers": [...]} sent as application/json; the field is
+// required ([] clears the assignment, a missing field or null does not).
+// Duplicates are dropped. Nothing is written unless the whole body is valid.
 func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
 	if _, err := a.customer(c); err != nil {
 		return err
 	}
+	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationJSON {
+		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as Content-Type: application/json.")
+	}
 	var body struct {
-		Managers []string `json:"managers"`
+		Managers *[]string `json:"managers"`
 	}
 	if err := decodeStrict(c.Body(), &body); err != nil {
 		return adminDomainError(err)
 	}
-	if len(body.Managers) > 20 {
-		return Errorf(http.StatusBadRequest, "invalid_request", "at most 20 managers per customer")
+	if body.Managers == nil {
+		return Errorf(http.StatusBadRequest, "invalid_request", `managers is required: a JSON array of user ids ([] removes every manager)`)
 	}
-	cust, err := a.c.SetManagers(c.UserContext(), c.Params("tenant"), c.Params("customer"), body.Managers)
+	managers := make([]string, 0, len(*body.Managers))
+	for _, m := range *body.Managers {
+		if !slices.Contains(managers, m) {
+			managers = append(managers, m)
+		}
+		if len(managers) > maxManagers {
+			return Errorf(http.StatusBadRequest, "invalid_request", "at most %d managers per customer", maxManagers)
+		}
+	}
+	cust, err := a.c.SetManagers(c.UserContext(), c.Params("tenant"), c.Params("customer"), managers)
 	if err != nil {
 		return adminDomainError(err)
 	}

@@ -22,6 +22,9 @@ type Error struct {
 	Err     error
 	// RetryAfter, when positive, is sent as Retry-After (seconds).
 	RetryAfter int
+	// Problems, when set, is sent as "problems" in JSON bodies: field-level
+	// validation failures the client can act on.
+	Problems any
 }
 
 func (e *Error) Error() string {
@@ -43,6 +46,7 @@ type errorBody struct {
 	Code      string `json:"error_code"`
 	Message   string `json:"error_msg"`
 	RequestID string `json:"request_id"`
+	Problems  any    `json:"problems,omitempty"`
 }
 
 var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
@@ -122,7 +126,7 @@ func errorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
 		c.Response().Header.Del(fiber.HeaderContentSecurityPolicy)
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		if alwaysJSON || !wantsHTML(c) {
-			return c.JSON(errorBody{Code: e.Code, Message: msg, RequestID: rid})
+			return c.JSON(errorBody{Code: e.Code, Message: msg, RequestID: rid, Problems: e.Problems})
 		}
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		return errorPage.Execute(c.Response().BodyWriter(), map[string]any{

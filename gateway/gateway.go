@@ -73,6 +73,10 @@ func New(o Options) *Gateway {
 
 	g.console = fiber.New(fiberConfig(o.Console, errorHandler(g.log, false), true))
 	g.chain(g.console, "console", true)
+	var pv *previews
+	if o.Branding != nil {
+		pv = g.mountBrandingConsole(*o.Branding)
+	}
 	if o.Identity != nil {
 		id := g.mountIdentity(*o.Identity)
 		g.console.Use(id.authenticate)
@@ -86,9 +90,6 @@ func New(o Options) *Gateway {
 	if o.Assertions != nil {
 		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.identityHeaders)
 	}
-	if o.Branding != nil {
-		g.mountBranding(*o.Branding)
-	}
 	g.console.Use(g.proxy.Handle)
 
 	g.api = fiber.New(fiberConfig(o.API, errorHandler(g.log, true), false))
@@ -100,7 +101,10 @@ func New(o Options) *Gateway {
 		g.api.Get("/.well-known/jwks.json", o.Assertions.jwksHandler)
 	}
 	if o.Admin != nil {
-		g.mountAdmin(*o.Admin)
+		v1 := g.mountAdmin(*o.Admin)
+		if o.Branding != nil && o.Branding.Workflow != nil {
+			g.mountAdminBranding(v1, o.Admin.Authorizer, o.Branding.Workflow, pv)
+		}
 	}
 	if o.Partner != nil {
 		g.mountPartnerAPI(*o.Partner)

@@ -115,6 +115,14 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 		return err
 	}
 	if sess == nil {
+		if pv := previewOf(c); pv != nil && id.Authorizer != nil {
+			// Staff previewing branding: read-only, as the policy allows.
+			if err := decide(c, id.Authorizer, pv.subject(),
+				authz.Request{Tenant: t.ID, Object: c.Path(), Action: c.Method()}, "A preview is read-only."); err != nil {
+				return err
+			}
+			return c.Next()
+		}
 		if c.Method() == http.MethodGet && wantsHTML(c) {
 			return c.Redirect(pathPrefix+"login?rd="+url.QueryEscape(string(c.Request().URI().RequestURI())), http.StatusFound)
 		}

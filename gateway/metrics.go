@@ -13,6 +13,7 @@ type Metrics struct {
 	duration       *prometheus.HistogramVec
 	upstreamErrors *prometheus.CounterVec
 	clientAborts   *prometheus.CounterVec
+	unbranded      *prometheus.CounterVec
 }
 
 // NewMetrics creates and registers the gateway metrics, plus the Go runtime
@@ -37,8 +38,12 @@ func NewMetrics() *Metrics {
 			Name: "livery_client_aborts_total",
 			Help: "Exchanges the client abandoned (request upload cut or response not fully read); not server errors.",
 		}, []string{"listener", "tenant"}),
+		unbranded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livery_branding_unbranded_total",
+			Help: "HTML documents served without branding because no live branding was available (none approved, or never loaded).",
+		}, []string{"tenant"}),
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.upstreamErrors, m.clientAborts,
+	m.Registry.MustRegister(m.requests, m.duration, m.upstreamErrors, m.clientAborts, m.unbranded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -89,7 +89,19 @@ const (
 	ctxTenant ctxKey = iota
 	ctxRequestID
 	ctxSession
+	ctxPreview
+	ctxLang
 )
+
+// langCookie is the visitor's console language choice (zh or en); like
+// every livery_* cookie it is not forwarded to the upstream.
+const langCookie = "livery_lang"
+
+// langFrom returns the language cookie of an outbound request's visitor.
+func langFrom(ctx context.Context) string {
+	l, _ := ctx.Value(ctxLang).(string)
+	return l
+}
 
 // TenantFrom returns the tenant of an outbound proxy request's context.
 func TenantFrom(ctx context.Context) *tenants.Tenant {
@@ -157,6 +169,12 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant) (*http.Request, *clien
 	ctx := context.WithValue(context.WithValue(context.Background(), ctxTenant, t), ctxRequestID, requestID(c))
 	if sess := SessionOf(c); sess != nil {
 		ctx = context.WithValue(ctx, ctxSession, sess)
+	}
+	if pv := previewOf(c); pv != nil {
+		ctx = context.WithValue(ctx, ctxPreview, pv)
+	}
+	if lang := c.Cookies(langCookie); lang != "" {
+		ctx = context.WithValue(ctx, ctxLang, lang)
 	}
 	out, err := http.NewRequestWithContext(ctx, c.Method(), target.String(), nil)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -47,7 +49,10 @@ type staff struct {
 	id *identity // cookie helpers
 }
 
-const localPrincipal = "livery.principal"
+const (
+	localPrincipal     = "livery.principal"
+	localPrincipalName = "livery.principal_name"
+)
 
 func (g *Gateway) mountStaff(o StaffOptions) *staff {
 	if o.RolesClaim == "" {
@@ -103,11 +108,12 @@ func (s *staff) login(c *fiber.Ctx) error {
 	st, _ := json.Marshal(loginState{Tenant: "_staff", Verifier: verifier, Nonce: nonce,
 		Return: SafeReturnPath(c.Query("rd")), Bind: hashToken(bind)})
 	if err := s.Redis.Set(c.UserContext(), "livery:login:"+hashToken(state), st, loginStateTTL).Err(); err != nil {
-		return unavailableErr(err)
+		return staffUnavailable(err)
 	}
 	s.id.setCookie(c, "livery_staff_login", bind, loginStateTTL)
 	u := s.rp.oauth(p, s.PublicURL+"/admin/callback").AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("nonce", nonce))
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(u, http.StatusFound)
 }
 
@@ -115,9 +121,15 @@ func (s *staff) callback(c *fiber.Ctx) error {
 	if e := c.Query("error"); e != "" {
 		return &Error{Status: http.StatusUnauthorized, Code: "login_refused", Message: "Sign-in refused (" + sanitizeCode(e) + ")."}
 	}
-	raw, err := s.Redis.GetDel(c.UserContext(), "livery:login:"+hashToken(c.Query("state"))).Bytes()
-	if err != nil {
-		return loginFailed("unknown or used state", err)
+	state := c.Query("state")
+	if state == "" || len(state) > 256 {
+		return loginFailed("missing state", nil)
+	}
+	raw, err := s.Redis.GetDel(c.UserContext(), "livery:login:"+hashToken(state)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return loginFailed("unknown or used state", nil)
+	} else if err != nil {
+		return staffUnavailable(err) // the store failed: retryable, not the user's fault
 	}
 	var st loginState
 	if json.Unmarshal(raw, &st) != nil || st.Tenant != "_staff" ||
@@ -135,6 +147,9 @@ func (s *staff) callback(c *fiber.Ctx) error {
 		return loginFailed("code exchange refused", err)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		return loginFailed("no ID token", nil)
+	}
 	idt, err := s.rp.verifier(p).Verify(ctx, rawID)
 	if err != nil {
 		return loginFailed("ID token rejected", err)
@@ -143,64 +158,110 @@ func (s *staff) callback(c *fiber.Ctx) error {
 		return loginFailed("nonce mismatch", nil)
 	}
 	var claims map[string]any
-	_ = idt.Claims(&claims)
+	if err := idt.Claims(&claims); err != nil {
+		return loginFailed("unreadable claims", err)
+	}
 	roles, home := s.principalFromClaims(claims)
 	if len(roles) == 0 {
-		return Errorf(http.StatusForbidden, "no_role", "Your account has no Livery staff role.")
+		return errNoStaffRole()
 	}
 	name, _ := claims["name"].(string)
 	sid, _ := claims["sid"].(string)
+	// A fresh id at sign-in; a previous staff session in this browser ends.
+	if old := c.Cookies(s.id.cookieName("livery_staff")); old != "" {
+		if prev, err := s.Sessions.Get(c.UserContext(), old); err == nil && prev.Kind == "staff" {
+			_ = s.Sessions.Delete(c.UserContext(), old)
+		}
+	}
 	sess, err := s.Sessions.Create(c.UserContext(), sessions.Session{Tenant: "_staff", Kind: "staff", Issuer: idt.Issuer,
 		Subject: idt.Subject, SID: sid, User: firstNonEmpty(name, idt.Subject), Roles: roles, HomeTenant: home, IDToken: rawID})
 	if err != nil {
-		return unavailableErr(err)
+		return staffUnavailable(err)
 	}
 	s.id.setCookie(c, "livery_staff", sess.ID, 0)
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(st.Return, http.StatusFound)
+}
+
+// staffUnavailable answers a failed dependency (session or login-state
+// store) on the staff endpoints with the admin API's error code (the
+// partner API's reference codes are for /v2 only).
+func staffUnavailable(err error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+		Message: "The service is temporarily unavailable. Retry later.", Err: err, RetryAfter: 5}
+}
+
+func errNoStaffRole() *Error {
+	return Errorf(http.StatusForbidden, "no_role", "Your account has no Livery staff role.")
 }
 
 func (s *staff) logout(c *fiber.Ctx) error {
 	if raw := c.Cookies(s.id.cookieName("livery_staff")); raw != "" {
-		if err := s.Sessions.Delete(c.UserContext(), raw); err != nil {
-			return unavailableErr(err)
+		// Only a staff session can be ended here: the cookie is client
+		// input and must not end a customer's console session.
+		sess, err := s.Sessions.Get(c.UserContext(), raw)
+		switch {
+		case err == nil && sess.Kind == "staff":
+			if err := s.Sessions.Delete(c.UserContext(), raw); err != nil {
+				return staffUnavailable(err)
+			}
+		case err != nil && !errors.Is(err, sessions.ErrNotFound):
+			return staffUnavailable(err)
 		}
 	}
 	s.id.setCookie(c, "livery_staff", "", -1)
+	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.SendStatus(http.StatusNoContent)
 }
 
 // authenticate resolves the staff principal from a bearer JWT or the staff
-// session cookie. Neither: 401.
+// session cookie. Neither: 401. A valid token of a user without a staff
+// role: 403, as at browser sign-in.
+//
+// The principal's User is the provider's subject: a stable, unique user id
+// (manager assignments and CanSeeCustomer compare it). The display name is
+// a claim many providers let users edit, so it never identifies anyone.
 func (s *staff) authenticate(c *fiber.Ctx) error {
-	if h := c.Get(fiber.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
+	if scheme, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " "); strings.EqualFold(scheme, "Bearer") {
 		p, err := s.rp.get(c.UserContext())
 		if err != nil {
 			return &Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
 		}
-		tok, err := s.rp.verifier(p).Verify(s.rp.ctx(c.UserContext()), strings.TrimPrefix(h, "Bearer "))
+		tok, err := s.rp.verifier(p).Verify(s.rp.ctx(c.UserContext()), strings.TrimSpace(token))
 		if err != nil {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer error="invalid_token"`)
 			return &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "The bearer token is invalid or expired.", Err: err}
 		}
 		var claims map[string]any
-		_ = tok.Claims(&claims)
+		if err := tok.Claims(&claims); err != nil {
+			c.Set(fiber.HeaderWWWAuthenticate, `Bearer error="invalid_token"`)
+			return &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "The bearer token is invalid or expired.", Err: err}
+		}
 		roles, home := s.principalFromClaims(claims)
+		if len(roles) == 0 {
+			return errNoStaffRole()
+		}
 		name, _ := claims["name"].(string)
-		c.Locals(localPrincipal, authz.Subject{User: firstNonEmpty(name, tok.Subject), Roles: roles, Tenant: home})
+		c.Locals(localPrincipal, authz.Subject{User: tok.Subject, Roles: roles, Tenant: home})
+		c.Locals(localPrincipalName, firstNonEmpty(name, tok.Subject))
 		return c.Next()
 	}
 	raw := c.Cookies(s.id.cookieName("livery_staff"))
 	if raw == "" {
+		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
 		return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in at /admin/login or send a bearer token.")
 	}
 	sess, err := s.Sessions.Get(c.UserContext(), raw)
-	if errors.Is(err, sessions.ErrNotFound) || (err == nil && sess.Kind != "staff") {
+	if errors.Is(err, sessions.ErrNotFound) || (err == nil && (sess.Kind != "staff" || sess.Subject == "")) {
+		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
 		return Errorf(http.StatusUnauthorized, "unauthenticated", "Your staff session has ended. Sign in again.")
 	}
 	if err != nil {
-		return unavailableErr(err)
+		return staffUnavailable(err)
 	}
 	c.Locals(localSession, sess)
-	c.Locals(localPrincipal, authz.Subject{User: sess.User, Roles: sess.Roles, Tenant: sess.HomeTenant})
+	c.Locals(localPrincipal, authz.Subject{User: sess.Subject, Roles: sess.Roles, Tenant: sess.HomeTenant})
+	c.Locals(localPrincipalName, firstNonEmpty(sess.User, sess.Subject))
 	return c.Next()
 }
 
@@ -210,9 +271,13 @@ func PrincipalOf(c *fiber.Ctx) (authz.Subject, bool) {
 	return p, ok
 }
 
+// whoami answers the principal: user (the provider's subject, the id used
+// in manager assignments), display name, roles and home tenant.
 func (s *staff) whoami(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
-	return c.JSON(fiber.Map{"user": p.User, "roles": p.Roles, "tenant": p.Tenant})
+	name, _ := c.Locals(localPrincipalName).(string)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"user": p.User, "name": name, "roles": p.Roles, "tenant": p.Tenant})
 }
 
 // authorize asks the Authorizer about the admin API call: the tenant is
@@ -234,15 +299,67 @@ func authorize(a Authorizer) fiber.Handler {
 // decide asks a about r for s and maps the outcome: allowed → nil; denied
 // (authz.ErrDenied) → 403 with msg; any other failure → 500 (fail closed).
 // The decision's reason is logged, never shown.
+//
+// The path is decided in every form the upstream may resolve it to (see
+// authzObjects); each must be allowed.
 func decide(c *fiber.Ctx, a Authorizer, s authz.Subject, r authz.Request, msg string) error {
-	d, err := a.Authorize(c.UserContext(), s, r)
-	switch {
-	case err == nil && d.Allowed:
-		return nil
-	case err == nil || errors.Is(err, authz.ErrDenied):
-		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: msg,
-			Err: fmt.Errorf("user %q: %s", s.User, d.Reason)}
-	default:
-		return &Error{Status: http.StatusInternalServerError, Code: "authz_error", Err: err}
+	objects, ok := authzObjects(r.Object)
+	if !ok {
+		return Errorf(http.StatusBadRequest, "invalid_path", "The request path is malformed.")
 	}
+	for _, obj := range objects {
+		r.Object = obj
+		d, err := a.Authorize(c.UserContext(), s, r)
+		switch {
+		case err == nil && d.Allowed:
+			continue
+		case err == nil || errors.Is(err, authz.ErrDenied):
+			return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: msg,
+				Err: fmt.Errorf("user %q: %s", s.User, d.Reason)}
+		default:
+			return &Error{Status: http.StatusInternalServerError, Code: "authz_error", Err: err}
+		}
+	}
+	return nil
+}
+
+var pathLiterals = strings.NewReplacer("?", "%3F", "#", "%23")
+
+// authzObjects returns the request path as received followed by the forms
+// an upstream may resolve it to: percent-decoded (repeatedly, for servers
+// that decode twice) and lower-cased (for case-insensitive servers). Policy
+// rules are written for plain paths, so "/%61dmin/x" or "/ADMIN/x" must not
+// slip past a deny of "/admin/*"; a decoded form that is not canonical
+// ("/%2e%2e/admin") is denied by the authorizer. A decoded "?" or "#" is
+// part of the path, not a query or fragment, and stays escaped. ok is false
+// for a path with a malformed escape, which no upstream would read the same
+// way.
+func authzObjects(path string) (objects []string, ok bool) {
+	add := func(p string) {
+		if !slices.Contains(objects, p) {
+			objects = append(objects, p)
+		}
+	}
+	add(path)
+	cur := path
+	for i := 0; i < 3 && strings.Contains(cur, "%"); i++ {
+		dec, err := url.PathUnescape(cur)
+		if err != nil {
+			if i == 0 {
+				return nil, false
+			}
+			break // "%" that is literal after decoding: the earlier forms stand
+		}
+		if dec == cur {
+			break
+		}
+		cur = dec
+		add(pathLiterals.Replace(dec))
+	}
+	for _, o := range objects {
+		if lower := strings.ToLower(o); lower != o {
+			add(lower)
+		}
+	}
+	return objects, true
 }

@@ -8,6 +8,8 @@
 //	livery keys create|list|revoke -tenant ID [-key AK]
 //	                                manage partner access keys (AK/SK)
 //	livery reindex [-tenant ID]     rebuild the Redis customer index
+//	livery policy check -sub U -roles R [-tenant HOME] -dom T -obj PATH -act M
+//	                                explain an authorization decision
 //	livery version                  print the version
 //
 // The configuration file defaults to $LIVERY_CONFIG, or to the embedded
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return reindexCmd(ctx, args, stdout, stderr)
 	case "check-config":
 		return checkConfigCmd(args, stdout, stderr)
+	case "policy":
+		return policyCmd(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "livery", versionString())
 		return exitOK
@@ -82,6 +86,7 @@ commands:
   check-config   validate the configuration and exit -config FILE
   keys           create|list|revoke partner access keys -tenant ID [-key AK]
   reindex        rebuild the Redis customer index from the object store [-tenant ID]
+  policy check   explain an authorization decision   -sub U -roles R -tenant HOME -dom T -obj PATH -act M
   version        print the version`
 
 func versionString() string {

@@ -78,6 +78,15 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *
 	}
 	defer idp.sessions.Close()
 	idp.watchPolicy(ctx, log)
+	brand, err := buildBranding(cfg, svc, idp, log)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(cfg.Tenants))
+	for i, t := range cfg.Tenants {
+		ids[i] = t.ID
+	}
+	brand.run(ctx, ids, log)
 	trusted, err := parseCIDRs(cfg.Proxy.TrustedProxies)
 	if err != nil {
 		return err
@@ -102,6 +111,7 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *
 		Identity:   idp.identity,
 		Admin:      idp.admin,
 		Assertions: idp.assertions,
+		Branding:   brand.options,
 	})
 	log.Info("livery serving", "version", versionString(), "console", consoleLn.Addr().String(),
 		"api", apiLn.Addr().String(), "redis", svc.rdb.Mode, "store", cfg.Store.Driver, "tenants", len(cfg.Tenants))

@@ -27,6 +27,7 @@ type Config struct {
 	Identity Identity     `yaml:"identity"`
 	Staff    Staff        `yaml:"staff"`
 	Authz    Authz        `yaml:"authz"`
+	Branding Branding     `yaml:"branding"`
 	Tenants  []TenantSpec `yaml:"tenants" env:"-"`
 }
 
@@ -38,6 +39,19 @@ type Sessions struct {
 	// CookieSecure marks cookies Secure with the __Host- prefix and makes
 	// OIDC redirect URLs https. Turn off only for plain-HTTP development.
 	CookieSecure bool `yaml:"cookie_secure"`
+}
+
+// Branding configures the branding review workflow.
+type Branding struct {
+	// Timezone of the review team (IANA name) for due dates; default UTC.
+	Timezone string `yaml:"timezone"`
+	// Holidays are non-working weekdays and Workdays working weekend days
+	// ("YYYY-MM-DD"), for the 3-working-day review due date.
+	Holidays []string `yaml:"holidays"`
+	Workdays []string `yaml:"workdays"`
+	// AllowLoopbackLinks accepts http:// links to loopback hosts in
+	// branding documents (development only).
+	AllowLoopbackLinks bool `yaml:"allow_loopback_links"`
 }
 
 // Authz configures authorization.

@@ -40,6 +40,7 @@ func Validate(c *Config) []Problem {
 	p.security(c)
 	p.partner(c.Partner)
 	p.identity(c)
+	p.branding(c.Branding)
 	p.tenants(c.Tenants)
 	return p
 }
@@ -371,4 +372,23 @@ func NormalizeHost(h string) (string, error) {
 		}
 	}
 	return h, nil
+}
+
+func (p *problems) branding(b Branding) {
+	if b.Timezone != "" {
+		if _, err := time.LoadLocation(b.Timezone); err != nil {
+			p.add("branding.timezone", "unknown time zone %q", b.Timezone)
+		}
+	}
+	for _, l := range []struct {
+		name string
+		days []string
+	}{{"holidays", b.Holidays}, {"workdays", b.Workdays}} {
+		name := l.name
+		for i, d := range l.days {
+			if _, err := time.Parse("2006-01-02", d); err != nil {
+				p.add(fmt.Sprintf("branding.%s[%d]", name, i), "must be a date YYYY-MM-DD, got %q", d)
+			}
+		}
+	}
 }

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/livery/livery/branding"
+	"github.com/livery/livery/branding/live"
+	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/internal/config"
+	"github.com/livery/livery/tenants"
+)
+
+// brandingParts are the branding workflow, the live cache shared by the
+// injector, and the gateway options built on them.
+type brandingParts struct {
+	workflow *workflow.Service
+	live     *live.Cache
+	options  *gateway.BrandingOptions
+}
+
+// buildBranding wires the branding workflow on the object store, the live
+// branding cache (Redis pub/sub between instances), the chrome renderer
+// and preview. Errors name the setting that is wrong.
+func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *slog.Logger) (*brandingParts, error) {
+	b := cfg.Branding
+	hol, err := workflow.NewHolidays(b.Holidays, b.Workdays)
+	if err != nil {
+		return nil, fmt.Errorf("branding.holidays: %w", err)
+	}
+	loc := time.UTC
+	if b.Timezone != "" {
+		if loc, err = time.LoadLocation(b.Timezone); err != nil {
+			return nil, fmt.Errorf("branding.timezone: %w", err)
+		}
+	}
+	opts := workflow.Options{Validate: branding.ValidateOptions{AllowLoopbackHTTP: b.AllowLoopbackLinks},
+		Holidays: hol, Location: loc, Logger: log.With("component", "branding")}
+	// The cache reads through a service without a notifier; the service the
+	// admin API uses tells the cache (and so every instance) about changes.
+	cache := live.New(workflow.New(svc.store, opts), svc.rdb, live.Options{Logger: log.With("component", "branding-live")})
+	opts.Notifier = cache
+	wf := workflow.New(svc.store, opts)
+
+	chrome := gateway.NewBrandChrome(cache, render.DefaultUpstream())
+	reg := svc.tenants
+	chrome.Names = func(tenant, locale string) string {
+		t, ok := reg.ByID(tenant)
+		if !ok {
+			return ""
+		}
+		if locale == render.LocaleZH {
+			return t.Name.ZH
+		}
+		return t.Name.EN
+	}
+	o := &gateway.BrandingOptions{
+		Chrome:   chrome,
+		Assets:   assets{wf: wf, chrome: chrome},
+		Workflow: wf,
+		Preview: &gateway.PreviewOptions{Redis: svc.rdb, Sessions: idp.sessions, Docs: gateway.WorkflowPreviews{W: wf},
+			Tenants: reg, ConsoleURL: consoleURL(cfg), CookieSecure: cfg.Sessions.CookieSecure},
+	}
+	return &brandingParts{workflow: wf, live: cache, options: o}, nil
+}
+
+// run keeps the live cache subscribed until ctx ends, after warming it
+// with every tenant so that the first page of each is branded.
+func (p *brandingParts) run(ctx context.Context, tenantIDs []string, log *slog.Logger) {
+	go func() {
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := p.live.Warm(wctx, tenantIDs); err != nil {
+			log.Warn("branding: could not load every tenant's live branding at start; pages are served unbranded until it loads", "err", err)
+		}
+		cancel()
+		if err := p.live.Run(ctx); err != nil {
+			log.Error("branding: live cache stopped; approvals reach this instance only by the periodic refresh", "err", err)
+		}
+	}()
+}
+
+// assets serves logos from the workflow's store and stylesheets from the
+// renderer.
+type assets struct {
+	wf     *workflow.Service
+	chrome *gateway.BrandChrome
+}
+
+func (a assets) OpenImage(ctx context.Context, sha, ext string) (io.ReadCloser, string, int64, error) {
+	return a.wf.OpenImage(ctx, sha, ext)
+}
+func (a assets) Stylesheet(tenant, name string) ([]byte, bool) {
+	return a.chrome.Stylesheet(tenant, name)
+}
+func (assets) IsNotFound(err error) bool { return errors.Is(err, workflow.ErrNotFound) }
+
+// consoleURL derives a tenant console's external base URL (for preview
+// links): its first host, https unless cookies are insecure (plain-HTTP
+// development), with the console listener's port when it is not the
+// scheme's default and the host names no port.
+func consoleURL(cfg *config.Config) func(t *tenants.Tenant) string {
+	scheme, port := "https", ""
+	if !cfg.Sessions.CookieSecure {
+		scheme = "http"
+	}
+	if _, p, err := net.SplitHostPort(cfg.Console.Addr); err == nil && p != "" && p != "0" &&
+		!(scheme == "https" && p == "443") && !(scheme == "http" && p == "80") {
+		port = p
+	}
+	return func(t *tenants.Tenant) string {
+		host := t.Hosts[0]
+		if port != "" && !strings.Contains(host, ":") {
+			host += ":" + port
+		}
+		return scheme + "://" + host
+	}
+}

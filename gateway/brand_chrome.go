@@ -1,0 +1,152 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/livery/livery/branding/inject"
+	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/branding/workflow"
+)
+
+// LiveBranding is the live branding of each tenant as this instance knows
+// it (branding/live.Cache): no I/O in steady state.
+type LiveBranding interface {
+	Get(tenant string) (v *workflow.Version, ok bool)
+}
+
+// BrandChrome is the ChromeProvider of approved branding (and of a staff
+// member's preview): it renders through a bounded cache per (tenant,
+// version, locale) and remembers the stylesheets it referenced so that
+// AssetSource.Stylesheet can serve them.
+type BrandChrome struct {
+	Live     LiveBranding
+	Upstream render.Upstream
+	// Names gives the partner's display name (logo alt text) per tenant
+	// and locale; nil uses the renderer's default.
+	Names func(tenant, locale string) string
+
+	cache     *render.Cache
+	unbranded *prometheus.CounterVec
+
+	mu       sync.Mutex
+	previews map[string]*render.Chrome // preview renders by content key
+	styles   map[string][]byte         // stylesheet path → CSS
+}
+
+// NewBrandChrome builds the provider. The gateway it is given to counts
+// documents served unbranded (livery_branding_unbranded_total).
+func NewBrandChrome(live LiveBranding, up render.Upstream) *BrandChrome {
+	return &BrandChrome{Live: live, Upstream: up, cache: render.NewCache(render.DefaultCacheSize),
+		previews: map[string]*render.Chrome{}, styles: map[string][]byte{}}
+}
+
+const maxRemembered = 256
+
+// Chrome implements ChromeProvider.
+func (b *BrandChrome) Chrome(out *http.Request, csp []string) (inject.Fragments, []string, bool) {
+	ctx := out.Context()
+	t := TenantFrom(ctx)
+	if t == nil {
+		return inject.Fragments{}, nil, false
+	}
+	locale := render.Locale(out.Header.Get("Accept-Language"), langFrom(ctx))
+	user := ""
+	if s := SessionFrom(ctx); s != nil {
+		user = s.User
+	}
+	var ch *render.Chrome
+	if pv := PreviewFrom(ctx); pv != nil {
+		if user == "" {
+			user = pv.User
+		}
+		ch = b.preview(pv, locale)
+	} else {
+		v, ok := b.Live.Get(t.ID)
+		if !ok {
+			if b.unbranded != nil {
+				b.unbranded.WithLabelValues(t.ID).Inc()
+			}
+			return inject.Fragments{}, nil, false
+		}
+		ch = b.cache.Get(render.Key{Tenant: t.ID, Version: v.Number, Locale: locale}, time.Now(), func() *render.Chrome {
+			return render.Render(t.ID, v.Number, &v.Doc, locale, b.Upstream, render.RenderOptions{PartnerName: b.name(t.ID, locale)})
+		})
+	}
+	b.remember(ch)
+	newCSP, nonce := render.AdjustCSPValues(csp, ch.StyleHash())
+	return ch.Fragments(user, nonce), newCSP, true
+}
+
+func (b *BrandChrome) name(tenant, locale string) string {
+	if b.Names == nil {
+		return ""
+	}
+	return b.Names(tenant, locale)
+}
+
+// preview renders a preview document (cached by its content).
+func (b *BrandChrome) preview(pv *Preview, locale string) *render.Chrome {
+	doc, _ := json.Marshal(pv.Doc)
+	sum := sha256.Sum256(append([]byte(pv.Tenant+"\x00"+locale+"\x00"), doc...))
+	key := string(sum[:])
+	b.mu.Lock()
+	ch := b.previews[key]
+	b.mu.Unlock()
+	if ch != nil && !ch.Expired(time.Now()) {
+		return ch
+	}
+	// Preview versions are numbered 0: they never collide with a live
+	// stylesheet path because the path carries the CSS hash.
+	ch = render.Render(pv.Tenant, 0, &pv.Doc, locale, b.Upstream,
+		render.RenderOptions{Preview: true, PartnerName: b.name(pv.Tenant, locale)})
+	b.mu.Lock()
+	if len(b.previews) >= maxRemembered {
+		clear(b.previews)
+	}
+	b.previews[key] = ch
+	b.mu.Unlock()
+	return ch
+}
+
+func (b *BrandChrome) remember(ch *render.Chrome) {
+	p := ch.StylesheetPath()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, ok := b.styles[p]; ok {
+		return
+	}
+	if len(b.styles) >= maxRemembered {
+		clear(b.styles)
+	}
+	b.styles[p] = ch.CSS
+}
+
+// Stylesheet returns CSS this instance referenced, or that the tenant's
+// live version renders to (a page rendered by another instance).
+func (b *BrandChrome) Stylesheet(tenant, name string) ([]byte, bool) {
+	p := stylesPath + tenant + "/" + name
+	b.mu.Lock()
+	css, ok := b.styles[p]
+	b.mu.Unlock()
+	if ok {
+		return css, true
+	}
+	v, ok := b.Live.Get(tenant)
+	if !ok {
+		return nil, false
+	}
+	ch := b.cache.Get(render.Key{Tenant: tenant, Version: v.Number, Locale: render.LocaleEN}, time.Now(), func() *render.Chrome {
+		return render.Render(tenant, v.Number, &v.Doc, render.LocaleEN, b.Upstream, render.RenderOptions{PartnerName: b.name(tenant, render.LocaleEN)})
+	})
+	if ch.StylesheetPath() != p {
+		return nil, false
+	}
+	b.remember(ch)
+	return ch.CSS, true
+}

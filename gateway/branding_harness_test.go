@@ -1,0 +1,129 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/livery/livery/branding/live"
+	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/internal/objstore"
+	"github.com/livery/livery/tenants"
+)
+
+// brandEnv is a staffEnv whose gateway also runs branding: the workflow on
+// a directory store, the live cache on the env's Redis, the chrome
+// provider, assets and preview.
+type brandEnv struct {
+	*staffEnv
+	wf    *workflow.Service
+	live  *live.Cache
+	store objstore.Store
+}
+
+func newBrandEnv(t *testing.T) *brandEnv {
+	t.Helper()
+	b := &brandEnv{}
+	store, err := objstore.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.store = store
+	quiet := slog.New(slog.DiscardHandler)
+	b.staffEnv = newStaffEnv(t, func(e *staffEnv, o *Options) {
+		opts := workflow.Options{Logger: quiet}
+		b.live = live.New(workflow.New(store, opts), e.rdb, live.Options{Logger: quiet})
+		opts.Notifier = b.live
+		b.wf = workflow.New(store, opts)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = b.live.Run(ctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		select {
+		case <-b.live.Subscribed():
+		case <-time.After(5 * time.Second):
+			t.Fatal("live cache did not subscribe")
+		}
+		chrome := NewBrandChrome(b.live, render.DefaultUpstream())
+		consoleURL := e.consoleURL
+		o.Branding = &BrandingOptions{
+			Chrome:   chrome,
+			Assets:   testAssets{wf: b.wf, chrome: chrome},
+			Workflow: b.wf,
+			Preview: &PreviewOptions{Redis: e.rdb, Sessions: e.sessions, Docs: WorkflowPreviews{W: b.wf},
+				Tenants: e.reg, ConsoleURL: func(t *tenants.Tenant) string {
+					if t.ID == "acme" {
+						return consoleURL
+					}
+					return "http://" + t.Hosts[0]
+				}},
+		}
+	})
+	return b
+}
+
+type testAssets struct {
+	wf     *workflow.Service
+	chrome *BrandChrome
+}
+
+func (a testAssets) OpenImage(ctx context.Context, sha, ext string) (io.ReadCloser, string, int64, error) {
+	return a.wf.OpenImage(ctx, sha, ext)
+}
+func (a testAssets) Stylesheet(tenant, name string) ([]byte, bool) {
+	return a.chrome.Stylesheet(tenant, name)
+}
+func (testAssets) IsNotFound(err error) bool { return errors.Is(err, workflow.ErrNotFound) }
+
+// pngImage is a small real PNG of the given colour.
+func pngImage(t testing.TB, c color.Color) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 24, 12))
+	for x := range 24 {
+		for y := range 12 {
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// upload posts data as the multipart field "file".
+func (e *brandEnv) upload(t testing.TB, tenant, token string, data []byte) apiResp {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "logo.png")
+	fw.Write(data)
+	mw.Close()
+	return e.api(t, http.MethodPost, "/admin/v1/tenants/"+tenant+"/branding/images", token, body.String(),
+		"Content-Type", mw.FormDataContentType())
+}
+
+// page fetches an HTML console page with c (nil: no cookies) on host.
+func (e *brandEnv) page(t testing.TB, c *http.Client, path string, headers ...string) (int, string, http.Header) {
+	t.Helper()
+	if c == nil {
+		c = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	req := newReq(t, http.MethodGet, e.consoleURL+path, nil, append([]string{"Accept", "text/html"}, headers...)...)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}

@@ -1,0 +1,225 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/livery/livery/authz"
+	"github.com/livery/livery/branding"
+	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/tenants"
+)
+
+// Preview lets staff open the real console with proposed branding. The
+// admin API mints a one-time token (2 min) for the staff member; opening
+// /_livery/preview?token=… on the tenant's console host turns it into a
+// preview marker cookie (HttpOnly) whose record lives in Redis. The marker
+// is bound to the staff session that created it (ending that session ends
+// the preview) and to the tenant; customers never get one. Pages served
+// with a marker carry the proposed chrome and a visible preview ribbon.
+const (
+	previewTokenTTL  = 2 * time.Minute
+	previewMaxTTL    = 30 * time.Minute
+	previewCookie    = "livery_preview"
+	previewKeyPrefix = "livery:preview:"
+	localPreview     = "livery.preview"
+)
+
+// Preview is a staff member's preview of proposed branding.
+type Preview struct {
+	Tenant   string            `json:"tenant"`
+	Source   string            `json:"source"` // "pending:<submission id>" or "draft:<etag>"
+	Doc      branding.Document `json:"doc"`
+	User     string            `json:"user"`
+	Roles    []string          `json:"roles"`
+	Home     string            `json:"home,omitempty"`
+	StaffSID string            `json:"staff_sid,omitempty"` // "" for bearer-token callers
+	Expires  time.Time         `json:"expires"`
+}
+
+// PreviewDocuments gives the document a preview shows.
+type PreviewDocuments interface {
+	// PreviewDocument returns the pending submission's document (source
+	// "pending") or the draft (source "draft") and a key naming that exact
+	// content. Errors follow the workflow's contract.
+	PreviewDocument(ctx context.Context, tenant, source string) (doc branding.Document, key string, err error)
+}
+
+// PreviewOptions wires branding preview.
+type PreviewOptions struct {
+	Redis    redis.UniversalClient
+	Sessions *sessions.Store // staff sessions a preview is bound to
+	Docs     PreviewDocuments
+	Tenants  interface {
+		ByID(id string) (*tenants.Tenant, bool)
+	}
+	// ConsoleURL is a tenant console's external base URL (no trailing /).
+	ConsoleURL   func(t *tenants.Tenant) string
+	CookieSecure bool
+}
+
+type previews struct {
+	PreviewOptions
+	id *identity // cookie helpers
+}
+
+func newPreviews(o PreviewOptions) *previews {
+	return &previews{PreviewOptions: o, id: &identity{IdentityOptions: IdentityOptions{CookieSecure: o.CookieSecure}}}
+}
+
+// startPreview (admin API) mints a token and answers with the console URL
+// that starts the preview: JSON for POST, a redirect for GET (a link the
+// reviewer can click).
+func (a *adminBranding) startPreview(c *fiber.Ctx) error {
+	pv := a.preview
+	tenant := c.Params("tenant")
+	t, ok := pv.Tenants.ByID(tenant)
+	if !ok {
+		return Errorf(http.StatusNotFound, "not_found", "No tenant %q.", tenant)
+	}
+	source := c.Query("source", "pending")
+	if source != "pending" && source != "draft" {
+		return Errorf(http.StatusBadRequest, "bad_request", "source must be pending or draft.")
+	}
+	doc, key, err := pv.Docs.PreviewDocument(c.UserContext(), tenant, source)
+	if err != nil {
+		return brandingError(err)
+	}
+	p, _ := PrincipalOf(c)
+	rec := Preview{Tenant: tenant, Source: source + ":" + key, Doc: doc, User: p.User, Roles: p.Roles, Home: p.Tenant,
+		Expires: time.Now().Add(previewMaxTTL)}
+	if sess, ok := c.Locals(localSession).(*sessions.Session); ok {
+		rec.StaffSID = sess.ID
+	}
+	token := randomToken()
+	if err := pv.put(c.UserContext(), "token:"+hashToken(token), rec, previewTokenTTL); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
+	}
+	u := pv.ConsoleURL(t) + pathPrefix + "preview?token=" + url.QueryEscape(token)
+	if c.Method() == http.MethodGet {
+		return c.Redirect(u, http.StatusSeeOther)
+	}
+	return c.Status(http.StatusCreated).JSON(fiber.Map{"url": u, "expires_in": int(previewTokenTTL.Seconds())})
+}
+
+func (pv *previews) put(ctx context.Context, key string, rec Preview, ttl time.Duration) error {
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return pv.Redis.Set(ctx, previewKeyPrefix+key, b, ttl).Err()
+}
+
+// enter (console listener) exchanges a token for the marker cookie.
+func (pv *previews) enter(c *fiber.Ctx) error {
+	refused := Errorf(http.StatusForbidden, "preview_refused", "This preview link is invalid, expired or already used. Start the preview again from the admin console.")
+	token := c.Query("token")
+	if token == "" || len(token) > 100 {
+		return refused
+	}
+	b, err := pv.Redis.GetDel(c.UserContext(), previewKeyPrefix+"token:"+hashToken(token)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return refused
+	} else if err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
+	}
+	var rec Preview
+	if json.Unmarshal(b, &rec) != nil || rec.Tenant != TenantOf(c).ID {
+		return refused // a token for another tenant's console
+	}
+	marker := randomToken()
+	if err := pv.put(c.UserContext(), "marker:"+hashToken(marker), rec, time.Until(rec.Expires)); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
+	}
+	pv.id.setCookie(c, previewCookie, marker, 0)
+	return c.Redirect("/", http.StatusSeeOther)
+}
+
+// leave ends the preview in this browser.
+func (pv *previews) leave(c *fiber.Ctx) error {
+	if raw := c.Cookies(pv.id.cookieName(previewCookie)); raw != "" {
+		_ = pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+hashToken(raw)).Err()
+	}
+	pv.id.setCookie(c, previewCookie, "", -1)
+	return c.Redirect("/", http.StatusSeeOther)
+}
+
+// lookup returns the request's live preview marker, nil when there is
+// none or it is no longer valid (expired, other tenant, staff session
+// ended). Only browsers holding a marker cookie pay the Redis round trip.
+func (pv *previews) lookup(c *fiber.Ctx) *Preview {
+	raw := c.Cookies(pv.id.cookieName(previewCookie))
+	if raw == "" || len(raw) > 100 {
+		return nil
+	}
+	b, err := pv.Redis.Get(c.UserContext(), previewKeyPrefix+"marker:"+hashToken(raw)).Bytes()
+	if err != nil {
+		return nil
+	}
+	var rec Preview
+	if json.Unmarshal(b, &rec) != nil || rec.Tenant != TenantOf(c).ID || time.Now().After(rec.Expires) {
+		return nil
+	}
+	if rec.StaffSID != "" {
+		if pv.Sessions == nil {
+			return nil
+		}
+		if _, err := pv.Sessions.Get(c.UserContext(), rec.StaffSID); err != nil {
+			return nil // the staff member signed out: the preview ends with them
+		}
+	}
+	return &rec
+}
+
+// middleware finds the request's preview marker (console listener, before
+// sign-in) and keeps it for the sign-in check, the proxy and the injector.
+func (pv *previews) middleware(c *fiber.Ctx) error {
+	if rec := pv.lookup(c); rec != nil {
+		c.Locals(localPreview, rec)
+	}
+	return c.Next()
+}
+
+// previewOf returns the request's valid preview, nil when none.
+func previewOf(c *fiber.Ctx) *Preview {
+	p, _ := c.Locals(localPreview).(*Preview)
+	return p
+}
+
+// subject is what a preview browser without a customer session may do:
+// the previewer role in the previewed tenant (read-only console).
+func (p *Preview) subject() authz.Subject {
+	return authz.Subject{User: p.User, Roles: []string{authz.RolePreviewer}, Tenant: p.Tenant}
+}
+
+// PreviewFrom returns the preview of an outbound proxy request, if any.
+func PreviewFrom(ctx context.Context) *Preview {
+	p, _ := ctx.Value(ctxPreview).(*Preview)
+	return p
+}
+
+// WorkflowPreviews serves preview documents from the branding workflow.
+type WorkflowPreviews struct {
+	W interface {
+		Pending(ctx context.Context, tenant string) (workflow.Submission, error)
+		Draft(ctx context.Context, tenant string) (workflow.Draft, error)
+	}
+}
+
+// PreviewDocument implements PreviewDocuments.
+func (p WorkflowPreviews) PreviewDocument(ctx context.Context, tenant, source string) (branding.Document, string, error) {
+	if source == "draft" {
+		d, err := p.W.Draft(ctx, tenant)
+		return d.Doc, "etag-" + d.ETag, err
+	}
+	s, err := p.W.Pending(ctx, tenant)
+	return s.Doc, s.ID, err
+}
