@@ -88,6 +88,9 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, log *s
 			log.Error("demo partner key", "err", err)
 			return
 		}
+		if err := seedDemoBranding(ctx, svc.branding.workflow, t.ID); err != nil {
+			log.Error("demo branding", "err", err)
+		}
 		if err := d.start(ak, sk, t.ID, log.With("component", "demopartner")); err != nil {
 			log.Error("demo partner platform", "err", err)
 			return

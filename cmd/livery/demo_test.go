@@ -145,6 +145,15 @@ func TestDemoJourney(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != consoleURL+"/billing" {
 		t.Fatalf("after sign-in: %d at %s\n%s", resp.StatusCode, resp.Request.URL, body)
 	}
+	// The demo tenant's seeded branding (approved through the workflow) is
+	// injected, with the partner logo served by Livery.
+	logo := regexp.MustCompile(`src="(/_livery/assets/[0-9a-f]{64}\.png)"`).FindStringSubmatch(body)
+	if !strings.Contains(body, `id="livery-chrome"`) || !strings.Contains(body, "Partner support") || logo == nil {
+		t.Fatalf("console page not branded:\n%s", body)
+	}
+	if resp, img := fetch(t, browser, "GET", consoleURL+logo[1], nil); resp.StatusCode != 200 || !strings.HasPrefix(img, "\x89PNG") {
+		t.Fatalf("logo: %d", resp.StatusCode)
+	}
 	// 4. The console verified the identity assertion Livery signed.
 	resp, body = fetch(t, browser, "GET", consoleURL+"/whoami", nil)
 	var who struct {

@@ -87,6 +87,7 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *
 		ids[i] = t.ID
 	}
 	brand.run(ctx, ids, log)
+	svc.branding = brand
 	trusted, err := parseCIDRs(cfg.Proxy.TrustedProxies)
 	if err != nil {
 		return err

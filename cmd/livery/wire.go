@@ -36,6 +36,7 @@ type services struct {
 	limiter   *ratelimit.Limiter
 	notifier  notify.Notifier
 	audit     *tenants.Auditor
+	branding  *brandingParts // set by runGateway
 }
 
 func (s *services) Close() {
