@@ -40,9 +40,10 @@ type Casbin struct {
 	debounce  time.Duration
 	onReload  func(error)
 
-	cur      atomic.Pointer[snapshot]
-	reloadMu sync.Mutex        // serialises loads
-	lastSum  [sha256.Size]byte // content of the last load attempt; guarded by reloadMu
+	cur       atomic.Pointer[snapshot]
+	decisions decisionCache     // memoized Authorize results, keyed by snapshot
+	reloadMu  sync.Mutex        // serialises loads
+	lastSum   [sha256.Size]byte // content of the last load attempt; guarded by reloadMu
 }
 
 var _ Authorizer = (*Casbin)(nil)
@@ -155,7 +156,13 @@ func (c *Casbin) Authorize(ctx context.Context, s Subject, r Request) (Decision,
 	if err := ctx.Err(); err != nil {
 		return Decision{Reason: "context done"}, err
 	}
-	d, _, err := c.evaluate(c.cur.Load(), s, r)
+	snap := c.cur.Load()
+	k := keyOf(snap, s, r)
+	if hit, ok := c.decisions.get(k); ok {
+		return hit.d, hit.err
+	}
+	d, _, err := c.evaluate(snap, s, r)
+	c.decisions.put(k, d, err)
 	return d, err
 }
 

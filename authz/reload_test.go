@@ -324,5 +324,15 @@ func BenchmarkAuthorize(b *testing.B) {
 				}
 			}
 		})
+		// The first decision for a request walks the policy; Authorize
+		// then answers repeats from its cache.
+		b.Run(bc.name+" uncached", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if d, _, err := c.evaluate(c.cur.Load(), bc.s, bc.r); err != nil || !d.Allowed {
+					b.Fatalf("not allowed: %+v, %v", d, err)
+				}
+			}
+		})
 	}
 }

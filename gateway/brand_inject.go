@@ -163,3 +163,12 @@ type readCloser struct {
 }
 
 func (r readCloser) Close() error { return r.c.Close() }
+
+// Buffered reports how many bytes can be read without waiting (when the
+// reader is buffered), so the injector can coalesce its output.
+func (r readCloser) Buffered() int {
+	if b, ok := r.Reader.(interface{ Buffered() int }); ok {
+		return b.Buffered()
+	}
+	return 0
+}

@@ -31,7 +31,7 @@ type brandEnv struct {
 	store objstore.Store
 }
 
-func newBrandEnv(t *testing.T) *brandEnv {
+func newBrandEnv(t testing.TB) *brandEnv {
 	t.Helper()
 	b := &brandEnv{}
 	store, err := objstore.NewDir(t.TempDir())

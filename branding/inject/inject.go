@@ -127,7 +127,35 @@ func (r *reader) event(ev event) {
 	}
 }
 
+// Read fills p with as much output as is available without waiting on
+// src: pending fragments and scanned input, and data src has buffered
+// (when it has a Buffered() int method, like *bufio.Reader). Small
+// documents thus leave in one piece instead of one write per fragment.
 func (r *reader) Read(p []byte) (int, error) {
+	n, err := r.read(p)
+	for err == nil && n > 0 && n < len(p) && r.ready() {
+		m, e := r.read(p[n:])
+		n, err = n+m, e
+		if m == 0 {
+			break
+		}
+	}
+	return n, err
+}
+
+// ready reports whether read can make progress without blocking on src.
+func (r *reader) ready() bool {
+	if len(r.out) > 0 || len(r.carry) > 0 {
+		return true
+	}
+	if r.err != nil {
+		return r.holding // the held bytes are emitted at EOF
+	}
+	b, ok := r.src.(interface{ Buffered() int })
+	return ok && b.Buffered() > 0
+}
+
+func (r *reader) read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}

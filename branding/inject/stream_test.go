@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"runtime"
@@ -31,6 +32,11 @@ func FuzzInject(f *testing.F) {
 		got, _ = io.ReadAll(iotest.OneByteReader(newReader(iotest.HalfReader(bytes.NewReader(in)), fr, lim)))
 		if !bytes.Equal(got, want) {
 			t.Fatalf("onebyte/half mismatch: %q vs %q", got, want)
+		}
+		// A buffered source lets Read coalesce output (Buffered() > 0).
+		got, err = io.ReadAll(newReader(bufio.NewReaderSize(smallReads{bytes.NewReader(in), int(chunk%64) + 1}, 16), fr, lim))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("buffered source mismatch: %q vs %q (%v)", got, want, err)
 		}
 		hi, bi := bytes.Index(want, fr.Head), bytes.Index(want, fr.Body)
 		if hi < 0 && bi < 0 {
