@@ -63,7 +63,7 @@ func (b *BrandChrome) Chrome(out *http.Request, csp []string) (inject.Fragments,
 	var ch *render.Chrome
 	if pv := PreviewFrom(ctx); pv != nil {
 		if user == "" {
-			user = pv.User
+			user = firstNonEmpty(pv.Name, pv.User)
 		}
 		ch = b.preview(pv, locale)
 	} else {

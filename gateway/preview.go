@@ -39,6 +39,7 @@ type Preview struct {
 	Source   string            `json:"source"` // "pending:<submission id>" or "draft:<etag>"
 	Doc      branding.Document `json:"doc"`
 	User     string            `json:"user"`
+	Name     string            `json:"name,omitempty"` // display name, shown in the chrome
 	Roles    []string          `json:"roles"`
 	Home     string            `json:"home,omitempty"`
 	StaffSID string            `json:"staff_sid,omitempty"` // "" for bearer-token callers
@@ -94,7 +95,8 @@ func (a *adminBranding) startPreview(c *fiber.Ctx) error {
 		return brandingError(err)
 	}
 	p, _ := PrincipalOf(c)
-	rec := Preview{Tenant: tenant, Source: source + ":" + key, Doc: doc, User: p.User, Roles: p.Roles, Home: p.Tenant,
+	name, _ := c.Locals(localPrincipalName).(string)
+	rec := Preview{Tenant: tenant, Source: source + ":" + key, Doc: doc, User: p.User, Name: name, Roles: p.Roles, Home: p.Tenant,
 		Expires: time.Now().Add(previewMaxTTL)}
 	if sess, ok := c.Locals(localSession).(*sessions.Session); ok {
 		rec.StaffSID = sess.ID

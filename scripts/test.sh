@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole Livery test suite, on a fresh machine too: installs
-# redis-server from Debian packages when missing and builds the pinned MinIO
-# release into a cache outside the clone (once; about 4 minutes), then runs
-# `go test -race ./...`. Extra arguments go to `go test` (e.g. -run, -v).
-# The test harness starts its own Redis and MinIO on free loopback ports and
-# fails loudly if it cannot.
+# redis-server and chromium (for the headless-browser tests) from Debian
+# packages when missing and builds the pinned MinIO release into a cache
+# outside the clone (once; about 4 minutes), then runs `go test -race ./...`.
+# Extra arguments go to `go test` (e.g. -run, -v). The test harness starts
+# its own Redis and MinIO on free loopback ports and the browser tests their
+# own Chromium (LIVERY_CHROMIUM, exported here), and they fail loudly if they
+# cannot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,11 +15,34 @@ CACHE="${LIVERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/livery}"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
+apt_updated=
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "test.sh: installing redis-server from Debian packages" >&2
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  apt_install redis-server
 fi
+
+if [ -z "${LIVERY_CHROMIUM:-}" ]; then
+  for browser in chromium chromium-browser google-chrome; do
+    if command -v "$browser" >/dev/null 2>&1; then
+      LIVERY_CHROMIUM="$(command -v "$browser")"
+      break
+    fi
+  done
+fi
+if [ -z "${LIVERY_CHROMIUM:-}" ]; then
+  echo "test.sh: installing chromium from Debian packages (headless-browser tests)" >&2
+  apt_install chromium
+  LIVERY_CHROMIUM="$(command -v chromium)" || { echo "test.sh: chromium is still not on PATH after installing it" >&2; exit 1; }
+fi
+export LIVERY_CHROMIUM
 
 MINIO_BIN="$CACHE/bin/minio-$MINIO_VERSION"
 if [ ! -x "$MINIO_BIN" ]; then

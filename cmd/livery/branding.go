@@ -50,7 +50,14 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 	opts.Notifier = cache
 	wf := workflow.New(svc.store, opts)
 
-	chrome := gateway.NewBrandChrome(cache, render.DefaultUpstream())
+	up := render.DefaultUpstream()
+	if l := b.CloudLogo; l != (config.CloudLogo{}) {
+		up.CloudLogo = render.CloudLogo{URLZH: l.URLZH, URLEN: l.URLEN, AltZH: l.AltZH, AltEN: l.AltEN}
+	}
+	if err := render.ValidateUpstream(up); err != nil {
+		return nil, fmt.Errorf("branding.cloud_logo: %w", err)
+	}
+	chrome := gateway.NewBrandChrome(cache, up)
 	reg := svc.tenants
 	chrome.Names = func(tenant, locale string) string {
 		t, ok := reg.ByID(tenant)

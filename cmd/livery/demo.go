@@ -81,6 +81,7 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, log *s
 	// Accounts are created through the demo console's account API.
 	t.Provisioner = config.ProvisionerSpec{Kind: "http", URL: upstreamURL + "/_cloud/accounts", Token: accountToken}
 	d.configure(cfg)
+	cfg.Branding.CloudLogo = config.CloudLogo{URLZH: console.LogoPath, URLEN: console.LogoPath, AltZH: "演示云", AltEN: "Demo Cloud"}
 
 	return runGateway(ctx, cfg, log, lns, func(_, _ net.Addr, svc *services) {
 		ak, sk, err := demoKey(ctx, svc, t.ID)

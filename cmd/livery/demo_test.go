@@ -148,7 +148,8 @@ func TestDemoJourney(t *testing.T) {
 	// The demo tenant's seeded branding (approved through the workflow) is
 	// injected, with the partner logo served by Livery.
 	logo := regexp.MustCompile(`src="(/_livery/assets/[0-9a-f]{64}\.png)"`).FindStringSubmatch(body)
-	if !strings.Contains(body, `id="livery-chrome"`) || !strings.Contains(body, "Partner support") || logo == nil {
+	if !strings.Contains(body, `id="livery-chrome"`) || !strings.Contains(body, "Partner support") || logo == nil ||
+		!strings.Contains(body, `src="/static/logo.svg"`) {
 		t.Fatalf("console page not branded:\n%s", body)
 	}
 	if resp, img := fetch(t, browser, "GET", consoleURL+logo[1], nil); resp.StatusCode != 200 || !strings.HasPrefix(img, "\x89PNG") {

@@ -52,6 +52,17 @@ type Branding struct {
 	// AllowLoopbackLinks accepts http:// links to loopback hosts in
 	// branding documents (development only).
 	AllowLoopbackLinks bool `yaml:"allow_loopback_links"`
+	// CloudLogo is the cloud's own logo shown beside the partner's (dual
+	// brand): same-origin paths or https URLs; alt texts name the cloud.
+	CloudLogo CloudLogo `yaml:"cloud_logo"`
+}
+
+// CloudLogo locates the cloud's logo per locale.
+type CloudLogo struct {
+	URLZH string `yaml:"url_zh"`
+	URLEN string `yaml:"url_en"`
+	AltZH string `yaml:"alt_zh"`
+	AltEN string `yaml:"alt_en"`
 }
 
 // Authz configures authorization.

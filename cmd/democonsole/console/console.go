@@ -6,12 +6,19 @@
 // the proxy: a request-header echo, large downloads and uploads, slow
 // responses, WebSocket echo, Server-Sent Events and gzip-compressed HTML.
 // It uses only net/http and gorilla/websocket.
+//
+// Every HTML page is sent with a strict nonce-based Content-Security-Policy
+// (a fresh nonce per response), as real consoles do, so that the gateway's
+// branding is exercised under one. GET /static/logo.svg is the console's
+// logo, usable as the cloud logo of the gateway's dual-brand chrome.
 package console
 
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -75,7 +82,6 @@ type server struct {
 	name     string
 	log      *slog.Logger
 	pages    pages
-	gzipPage []byte
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
 	verifier *verifier
@@ -101,15 +107,9 @@ func New(opts Options) http.Handler {
 		// names, so the Origin seldom matches the Host; accept any origin.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
-	html, err := render(s.pages.overview, pageData{Name: s.name, Title: "Overview", Active: "overview", Compressed: true})
-	if err != nil {
+	if _, err := render(s.pages.overview, pageData{Name: s.name, Title: "Overview", Active: "overview", Compressed: true, Nonce: "x"}); err != nil {
 		panic(err) // the templates are constant; this is a programming error
 	}
-	var zbuf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&zbuf, gzip.BestCompression)
-	zw.Write(html)
-	zw.Close()
-	s.gzipPage = zbuf.Bytes()
 
 	mux := http.NewServeMux()
 	s.mux = mux
@@ -125,6 +125,7 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /events", s.handleEvents)
 	mux.HandleFunc("GET /gzip", s.handleGzip)
 	mux.HandleFunc("GET /whoami", s.handleWhoami)
+	mux.HandleFunc("GET "+LogoPath, handleLogo)
 	mux.HandleFunc("POST /_cloud/accounts", newAccounts(opts.AccountToken).handleCreate)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -142,7 +143,41 @@ func (s *server) page(t *template.Template, title, active string) http.HandlerFu
 	}
 }
 
+// LogoPath is where the console serves its logo (an SVG image).
+const LogoPath = "/static/logo.svg"
+
+const logoSVG = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">` +
+	`<rect width="96" height="96" rx="24" fill="#1664ff"/>` +
+	`<path d="M26 60a14 14 0 0 1 4-27 20 20 0 0 1 38 5 11 11 0 0 1-2 22z" fill="#fff"/></svg>`
+
+func handleLogo(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "image/svg+xml")
+	h.Set("Content-Length", strconv.Itoa(len(logoSVG)))
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if r.Method != http.MethodHead {
+		io.WriteString(w, logoSVG)
+	}
+}
+
+// newNonce returns a fresh CSP nonce (128 random bits, base64url: nothing for html/template to escape).
+func newNonce() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// contentSecurityPolicy is the policy of every HTML page: same-origin
+// resources only, inline <style> and <script> only with the nonce.
+func contentSecurityPolicy(nonce string) string {
+	return "default-src 'self'; style-src 'self' 'nonce-" + nonce + "'; img-src 'self'; script-src 'nonce-" + nonce + "'"
+}
+
+// writeHTML renders a page with a fresh nonce and sends it with its
+// Content-Security-Policy.
 func (s *server) writeHTML(w http.ResponseWriter, r *http.Request, status int, t *template.Template, data pageData) {
+	data.Nonce = newNonce()
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.log.Error("render page", "path", r.URL.Path, "err", err)
@@ -151,6 +186,7 @@ func (s *server) writeHTML(w http.ResponseWriter, r *http.Request, status int, t
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(data.Nonce))
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -405,15 +441,29 @@ func (s *server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// handleGzip serves the overview gzip-compressed, whatever the request's
+// Accept-Encoding. It is compressed per response because of its nonce.
 func (s *server) handleGzip(w http.ResponseWriter, r *http.Request) {
+	nonce := newNonce()
+	html, err := render(s.pages.overview, pageData{Name: s.name, Title: "Overview", Active: "overview", Compressed: true, Nonce: nonce})
+	if err != nil {
+		s.log.Error("render page", "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var zbuf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&zbuf, gzip.BestCompression)
+	zw.Write(html)
+	zw.Close()
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", contentSecurityPolicy(nonce))
 	h.Set("Content-Encoding", "gzip")
-	h.Set("Content-Length", strconv.Itoa(len(s.gzipPage)))
+	h.Set("Content-Length", strconv.Itoa(zbuf.Len()))
 	h.Set("Vary", "Accept-Encoding")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		w.Write(s.gzipPage)
+		w.Write(zbuf.Bytes())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -441,5 +442,57 @@ func TestHead(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.ContentLength != 12345 {
 		t.Errorf("HEAD /download: status %d, Content-Length %d", resp.StatusCode, resp.ContentLength)
+	}
+}
+
+// TestContentSecurityPolicy: every HTML page carries a strict nonce-based
+// policy, a fresh nonce per response, and the page's inline <style> and
+// <script> carry that nonce.
+func TestContentSecurityPolicy(t *testing.T) {
+	srv := newServer(t)
+	policy := regexp.MustCompile(`^default-src 'self'; style-src 'self' 'nonce-([A-Za-z0-9_-]{22})'; img-src 'self'; script-src 'nonce-([A-Za-z0-9_-]{22})'$`)
+	seen := map[string]string{}
+	for _, path := range []string{"/", "/resources", "/billing", "/marketplace", "/headers", "/no/such/page", "/", "/gzip"} {
+		resp, body := get(t, srv, path, nil)
+		m := policy.FindStringSubmatch(resp.Header.Get("Content-Security-Policy"))
+		if m == nil || m[1] != m[2] {
+			t.Fatalf("%s: Content-Security-Policy %q", path, resp.Header.Get("Content-Security-Policy"))
+		}
+		nonce := m[1]
+		if prev, dup := seen[nonce]; dup {
+			t.Errorf("%s reuses the nonce of %s", path, prev)
+		}
+		seen[nonce] = path
+		if n := bytes.Count(body, []byte(`<style nonce="`+nonce+`">`)); n != 1 {
+			t.Errorf("%s: %d <style> elements with the response's nonce", path, n)
+		}
+		if n := bytes.Count(body, []byte(`<script nonce="`+nonce+`">`)); n != 1 {
+			t.Errorf("%s: %d <script> elements with the response's nonce", path, n)
+		}
+		// Nothing inline that the policy would block.
+		if c := bytes.Count(body, []byte("<style")) + bytes.Count(body, []byte("<script")); c != 2 {
+			t.Errorf("%s: %d inline style/script elements, want 2", path, c)
+		}
+		if bytes.Contains(body, []byte(" style=")) || bytes.Contains(body, []byte(" onclick=")) {
+			t.Errorf("%s: inline style or event handler attribute", path)
+		}
+	}
+	// Not on other responses.
+	for _, path := range []string{"/headers?format=json", "/healthz", LogoPath} {
+		if resp, _ := get(t, srv, path, nil); resp.Header.Get("Content-Security-Policy") != "" {
+			t.Errorf("%s: unexpected CSP %q", path, resp.Header.Get("Content-Security-Policy"))
+		}
+	}
+}
+
+func TestLogo(t *testing.T) {
+	srv := newServer(t)
+	resp, body := get(t, srv, LogoPath, nil)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" ||
+		!bytes.HasPrefix(body, []byte("<svg ")) || resp.ContentLength != int64(len(body)) {
+		t.Fatalf("logo: %d %v %q", resp.StatusCode, resp.Header, body)
+	}
+	if _, page := get(t, srv, "/", nil); !bytes.Contains(page, []byte(`src="`+LogoPath+`"`)) {
+		t.Error("the console does not show its logo")
 	}
 }

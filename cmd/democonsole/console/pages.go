@@ -9,13 +9,18 @@ import (
 // (logo, info menu, resources drop-down, user drop-down), a left menu and a
 // main area. The ids and classes prefixed cc- are stable: branding features
 // of the gateway hide or restyle these areas by CSS selector.
+//
+// Pages are served under a strict nonce-based Content-Security-Policy (see
+// contentSecurityPolicy): the layout's only inline <style> and <script>
+// carry the response's nonce, and it uses no style attributes or inline
+// event handlers.
 const layoutTemplate = `{{define "layout"}}<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - {{.Name}}</title>
-<style>
+<style nonce="{{.Nonce}}">
 *{box-sizing:border-box}
 body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2329;background:#f5f6f7}
 a{color:#1664ff;text-decoration:none}
@@ -42,7 +47,7 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eef0f1;vertical-a
 </head>
 <body>
 <header id="cc-topnav" class="cc-topnav">
-<a id="cc-logo" class="cc-logo" href="/"><span class="cc-logo-mark" aria-hidden="true"></span><span class="cc-logo-text">{{.Name}}</span></a>
+<a id="cc-logo" class="cc-logo" href="/"><img class="cc-logo-mark" src="` + LogoPath + `" width="24" height="24" alt=""><span class="cc-logo-text">{{.Name}}</span></a>
 <nav id="cc-info-menu" class="cc-info-menu" aria-label="Information">
 <a href="/#docs">Documentation</a>
 <a href="/#support">Support</a>
@@ -82,6 +87,17 @@ th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eef0f1;vertical-a
 {{template "content" .}}
 </main>
 </div>
+<script nonce="{{.Nonce}}">
+(function () {
+  // Only one drop-down menu open at a time.
+  document.addEventListener("toggle", function (e) {
+    var d = e.target;
+    if (!d.open || !d.classList || !d.classList.contains("cc-menu")) return;
+    document.querySelectorAll("details.cc-menu[open]").forEach(function (o) { if (o !== d) o.open = false; });
+  }, true);
+  document.documentElement.setAttribute("data-cc-script", "ready");
+})();
+</script>
 </body>
 </html>
 {{end}}`
@@ -197,6 +213,7 @@ type pageData struct {
 	Echo       *headerEcho
 	Who        *who // verified identity, when assertion checking is on
 	Headers    []headerLine
+	Nonce      string // the CSP nonce of this response's inline <style> and <script>
 }
 
 type headerLine struct{ Name, Value string }
