@@ -84,7 +84,15 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		if len(csp) > 0 {
 			resp.Header["Content-Security-Policy"] = csp
 		}
-		setBody(resp, inject.NewReadCloser(rc, f), decoded)
+		out := inject.NewReadCloser(rc, f)
+		if resp.ContentLength >= 0 {
+			// A body of known length is complete at the upstream: filling
+			// each read means fewer, fuller chunks (one flush each) towards
+			// the client, still with bounded memory. Bodies of unknown
+			// length may be progressive and keep every read's bytes moving.
+			out = fullReads{out}
+		}
+		setBody(resp, out, decoded)
 		resp.Header.Add("Vary", "Accept-Language")
 		return nil
 	}
@@ -171,4 +179,22 @@ func (r readCloser) Buffered() int {
 		return b.Buffered()
 	}
 	return 0
+}
+
+// fullReads makes every Read fill p unless the source ends or fails.
+type fullReads struct{ io.ReadCloser }
+
+func (r fullReads) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.ReadCloser.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			break
+		}
+	}
+	return n, nil
 }

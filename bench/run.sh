@@ -1,0 +1,440 @@
+#!/usr/bin/env bash
+# bench/run.sh — Livery branding-proxy throughput vs the upstream and vs
+# nginx + sub_filter, in one run on this machine.
+#
+# USAGE
+#   bash bench/run.sh [--go-bench] [--profile] [--keep]
+#
+#   Environment (defaults in brackets):
+#     BENCH_THREADS        wrk threads                               [2]
+#     BENCH_CONNECTIONS    wrk connections                           [32]
+#     BENCH_DURATION       wrk duration of each measured run         [10s]
+#     BENCH_WARMUP         wrk warm-up per target, discarded (0=off) [2s]
+#     BENCH_ROUNDS         rounds over the three targets (interleaved,
+#                          so background load hits all rows alike); the
+#                          table shows each target's median round and
+#                          the req/s range over the rounds            [3]
+#     BENCH_PATH           console page benchmarked (HTML)           [/]
+#     BENCH_SAME_IDENTITY  1: the direct and nginx requests carry the
+#                          X-Livery-Assertion Livery sends, so the demo
+#                          console verifies it and renders the same
+#                          signed-in page in all three rows; 0: they go
+#                          anonymous (cheaper upstream work)          [1]
+#     BENCH_NGINX_WORKERS  nginx worker_processes                    [auto]
+#     BENCH_NGINX_PORT     nginx listen port                         [a free port]
+#     BENCH_NGINX_ACCESS_LOG  1: nginx writes an access log, as Livery
+#                          and the demo console do (fair); 0: off     [1]
+#     BENCH_PROFILE=1      same as --profile
+#     BENCH_GO=1           same as --go-bench
+#     BENCH_KEEP=1         same as --keep
+#     NGINX                nginx binary          [nginx in PATH or /usr/sbin/nginx]
+#     WRK                  wrk binary            [wrk in PATH]
+#
+#   --go-bench  also runs the injection/render micro-benchmarks
+#               (go test -run '^$' -bench . -benchmem ./branding/inject ./branding/render)
+#               and prints their MB/s, ns/op and allocs/op.
+#   --profile   after the measurements, one more wrk run against Livery with
+#               `perf record -g` attached to the livery demo process, and a
+#               summary of where its CPU time goes (needs perf; note that the
+#               demo process also hosts the demo console, i.e. the upstream).
+#   --keep      keeps the temporary directory (logs, captured pages, nginx.conf).
+#
+#   Needs: go, wrk (required: the script stops with an error without it),
+#   nginx with the sub_filter module (optional: without it the nginx row is
+#   skipped with a note). Nothing is installed, no system config is touched;
+#   everything lives in a mktemp directory removed on exit.
+#
+# WHAT IS MEASURED
+#   One HTML page of the demo console (BENCH_PATH, default the overview
+#   page "/"), fetched by wrk over keep-alive HTTP/1.1 on loopback:
+#
+#   (a) direct  — the demo console (the upstream) itself.
+#   (b) livery  — through Livery's console listener, Host 127.0.0.1 (a host
+#                 of the demo tenant), signed in as a customer (the
+#                 livery_session cookie), with an approved branding injected
+#                 in one streaming pass. Includes everything Livery does per
+#                 request: session lookup (embedded Redis), authorization,
+#                 identity headers/assertion, proxying, chrome injection,
+#                 access log.
+#   (c) nginx   — nginx proxy_pass to the same upstream with
+#                 Accept-Encoding "" and sub_filter (once, text/html)
+#                 inserting the exact chrome bytes Livery injects (captured
+#                 from a Livery response) at the same two places (after
+#                 <head> and after <body>). nginx does no authentication.
+#
+#   How it is set up: builds cmd/livery and bench/setup, runs
+#   `livery demo` on free loopback ports (console upstream, partner
+#   platform + IdP, Livery console and API listeners, embedded Redis,
+#   directory store), then bench/setup signs up a customer on the partner
+#   platform and signs them in through Livery (/_livery/login → IdP form →
+#   callback); signs in as partner-admin (/admin/login), uploads a PNG logo,
+#   PUTs a branding draft and submits it; signs in as operator and approves
+#   it; polls the page until the new branding is live; captures the chrome.
+#
+#   Before measuring it verifies: (a) is 200 without chrome; (b) is 200 (not
+#   a redirect to sign-in) and contains id="livery-chrome" and the captured
+#   chrome; (c) is 200 and contains the same chrome. After measuring it checks
+#   (b) again, and each row shows the average response size wrk read (a
+#   redirect or error page would stand out).
+#
+#   Everything (wrk, the upstream, Livery, nginx) shares this machine's
+#   CPUs, so absolute numbers are for comparison within one run only.
+#
+# OUTPUT
+#   A table per row: requests/s (median round, and the range over the
+#   rounds), latency (avg, p50, p90, p99, max), bytes per response as read
+#   by wrk, errors (socket errors + non-2xx/3xx), and server-side CPU per
+#   request (user+sys ticks of the livery demo process, which also hosts
+#   the demo console, plus nginx's processes in row (c), divided by the
+#   requests served). Then each proxy's own CPU per request (its row minus
+#   the direct row) and the ratios livery/direct and livery/nginx
+#   (requests/s > 1: Livery serves more; latency < 1: Livery answers sooner).
+#   On a shared or busy machine requests/s swings with other load; the CPU
+#   per request is the steadier comparison.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNECTIONS:-32}
+DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
+ROUNDS=${BENCH_ROUNDS:-3}
+PAGE=${BENCH_PATH:-/}
+SAME_IDENTITY=${BENCH_SAME_IDENTITY:-1}
+NGINX_WORKERS=${BENCH_NGINX_WORKERS:-auto}
+NGINX_ACCESS_LOG=${BENCH_NGINX_ACCESS_LOG:-1}
+GO_BENCH=${BENCH_GO:-0}
+PROFILE=${BENCH_PROFILE:-0}
+KEEP=${BENCH_KEEP:-0}
+
+for arg in "$@"; do
+  case "$arg" in
+    --go-bench) GO_BENCH=1 ;;
+    --keep) KEEP=1 ;;
+    --profile) PROFILE=1 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'run.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# --- tools -------------------------------------------------------------------
+WRK=${WRK:-$(command -v wrk || true)}
+if [[ -z "$WRK" || ! -x "$WRK" ]]; then
+  die "wrk is not installed (needed for every measurement). Install it (e.g. apt-get install wrk) or set WRK=/path/to/wrk."
+fi
+command -v go >/dev/null || die "go is not installed (needed to build livery and bench/setup)."
+NGINX=${NGINX:-$(command -v nginx || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; } || true)}
+HAVE_NGINX=1
+if [[ -z "$NGINX" || ! -x "$NGINX" ]]; then
+  HAVE_NGINX=0
+  echo "NOTE: nginx not found: the nginx+sub_filter row is skipped (set NGINX=/path/to/nginx)." >&2
+fi
+[[ "$PAGE" == /* ]] || die "BENCH_PATH must start with /"
+
+# --- temp dir and cleanup ----------------------------------------------------
+TMP=$(mktemp -d -t livery-bench.XXXXXX)
+LIVERY_PID=""
+NGINX_PID=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n "$NGINX_PID" ]] && kill -0 "$NGINX_PID" 2>/dev/null; then
+    kill -QUIT "$NGINX_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$NGINX_PID" 2>/dev/null || true
+  fi
+  if [[ -n "$LIVERY_PID" ]] && kill -0 "$LIVERY_PID" 2>/dev/null; then
+    kill -TERM "$LIVERY_PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$LIVERY_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$LIVERY_PID" 2>/dev/null || true
+  fi
+  wait 2>/dev/null || true
+  if [[ "$KEEP" == 1 ]]; then
+    echo "Kept $TMP (demo.out, demo.log, capture/, nginx/, wrk-*.txt)." >&2
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- build -------------------------------------------------------------------
+say "building livery and bench/setup"
+(cd "$root" && go build -o "$TMP/livery" ./cmd/livery && go build -o "$TMP/setup" ./bench/setup)
+SETUP="$TMP/setup"
+
+# --- livery demo ---------------------------------------------------------------
+say "starting livery demo (logs: demo.log)"
+"$TMP/livery" demo -console 127.0.0.1:0 -api 127.0.0.1:0 -partner 127.0.0.1:0 -data "$TMP/data" \
+  >"$TMP/demo.out" 2>"$TMP/demo.log" &
+LIVERY_PID=$!
+for i in $(seq 300); do
+  grep -q 'xaccount_type:' "$TMP/demo.out" 2>/dev/null && break
+  kill -0 "$LIVERY_PID" 2>/dev/null || { cat "$TMP/demo.log" >&2; die "livery demo exited during start-up"; }
+  [[ $i == 300 ]] && { cat "$TMP/demo.log" >&2; die "livery demo printed no URLs within 30s"; }
+  sleep 0.1
+done
+
+say "signing up a customer, approving a branding, capturing the chrome"
+setup_out=$("$SETUP" prepare -demo-output "$TMP/demo.out" -out "$TMP/capture" -path "$PAGE") ||
+  die "setup failed (see above; livery log: $TMP/demo.log, run with --keep to keep it)"
+eval "$setup_out"
+: "${CONSOLE_URL:?}" "${UPSTREAM_URL:?}" "${SESSION:?}"
+CAP="$TMP/capture"
+
+DIRECT_URL="$UPSTREAM_URL$PAGE"
+LIVERY_URL="$CONSOLE_URL$PAGE"
+COOKIE="Cookie: livery_session=$SESSION"
+
+# --- nginx ---------------------------------------------------------------------
+if [[ "$HAVE_NGINX" == 1 ]]; then
+  NGINX_PORT=${BENCH_NGINX_PORT:-$("$SETUP" freeport)}
+  NP="$TMP/nginx"
+  mkdir -p "$NP"/{client_body,proxy,fastcgi,uwsgi,scgi}
+  user_directive=""
+  [[ $(id -u) == 0 ]] && user_directive="user root;" # the master runs as root: workers stay the current user
+  access_log="off"
+  [[ "$NGINX_ACCESS_LOG" == 1 ]] && access_log="$NP/access.log"
+  sed -e "s#@USER_DIRECTIVE@#$user_directive#" -e "s#@WORKERS@#$NGINX_WORKERS#" -e "s#@PREFIX@#$NP#g" \
+      -e "s#@ACCESS_LOG@#$access_log#" -e "s#@CAPTURE@#$CAP#g" -e "s#@UPSTREAM@#${UPSTREAM_URL#http://}#" \
+      -e "s#@PORT@#$NGINX_PORT#" "$here/nginx.conf.tmpl" >"$NP/nginx.conf"
+  "$NGINX" -t -q -e "$NP/error.log" -p "$NP" -c nginx.conf -g "daemon off; pid $NP/nginx.pid;" ||
+    die "nginx rejected $NP/nginx.conf (see $NP/error.log)"
+  say "starting nginx on 127.0.0.1:$NGINX_PORT ($NGINX)"
+  "$NGINX" -e "$NP/error.log" -p "$NP" -c nginx.conf -g "daemon off; pid $NP/nginx.pid;" &
+  NGINX_PID=$!
+  NGINX_URL="http://127.0.0.1:$NGINX_PORT$PAGE"
+  "$SETUP" get -url "$NGINX_URL" -wait 10s >/dev/null 2>&1 || true # ready (checked properly below)
+  kill -0 "$NGINX_PID" 2>/dev/null || { cat "$NP/error.log" >&2; die "nginx did not start"; }
+fi
+
+# --- identity for the direct and nginx rows -----------------------------------
+ID_HDR=()
+fresh_identity() {
+  ID_HDR=()
+  [[ "$SAME_IDENTITY" == 1 ]] || return 0
+  local out
+  out=$("$SETUP" assertion -console "$CONSOLE_URL" -session "$SESSION") || die "could not read the identity assertion"
+  eval "$out"
+  ID_HDR=(-H "X-Livery-Assertion: $ASSERTION")
+  local secs=${DURATION%s}
+  if [[ "$secs" =~ ^[0-9]+$ ]] && (( ASSERTION_TTL < secs + 2 )); then
+    echo "NOTE: the assertion expires ${ASSERTION_TTL}s from now, before the run ends: the upstream still verifies it, but renders an error line instead of the user." >&2
+  fi
+}
+
+# --- verification before measuring ---------------------------------------------
+say "verifying the three targets"
+fresh_identity
+v=$("$SETUP" get -url "$DIRECT_URL" "${ID_HDR[@]}" -status 200 -absent 'id="livery-chrome"') ||
+  die "direct page check failed"
+echo "  (a) direct: $v, no chrome" >&2
+"$SETUP" get -url "$LIVERY_URL" -status 302 >/dev/null 2>&1 ||
+  echo "  NOTE: (b) without the session cookie is not a 302 to sign-in" >&2
+v=$("$SETUP" get -url "$LIVERY_URL" -H "$COOKIE" -status 200 -contains 'id="livery-chrome"' \
+    -contains 'Bench support desk' -nonce -contains-file "$CAP/chrome_body.html" -contains-file "$CAP/chrome_head.html") ||
+  die "Livery page check failed: not signed in (redirect?) or not branded"
+echo "  (b) livery: $v, signed in (no redirect), contains id=\"livery-chrome\" and the approved branding" >&2
+if [[ "$HAVE_NGINX" == 1 ]]; then
+  v=$("$SETUP" get -url "$NGINX_URL" "${ID_HDR[@]}" -status 200 -contains-file "$CAP/chrome_body.html" \
+      -contains-file "$CAP/chrome_head.html" -nonce) || die "nginx page check failed: the fragment is not injected"
+  echo "  (c) nginx:  $v, contains the injected chrome ($CHROME_HEAD_BYTES + $CHROME_BODY_BYTES bytes, exact capture: $CHROME_EXACT)" >&2
+fi
+echo "  chrome: head $CHROME_HEAD_BYTES bytes + body $CHROME_BODY_BYTES bytes; upstream page $UPSTREAM_PAGE_BYTES bytes, Livery page $LIVERY_PAGE_BYTES bytes" >&2
+
+# --- measuring -------------------------------------------------------------------
+# to_bytes "12.34MB" -> bytes (wrk uses 1024-based units)
+to_bytes() {
+  awk -v s="$1" 'BEGIN { n = s + 0; u = s; sub(/^[0-9.]+/, "", u);
+    m = 1; if (u == "KB") m = 1024; else if (u == "MB") m = 1024^2; else if (u == "GB") m = 1024^3; else if (u == "TB") m = 1024^4;
+    printf "%.0f", n * m }'
+}
+# to_ms "1.23ms" / "456.00us" / "1.20s" -> milliseconds
+to_ms() {
+  awk -v s="$1" 'BEGIN { n = s + 0; u = s; sub(/^[0-9.]+/, "", u);
+    m = 1; if (u == "us") m = 0.001; else if (u == "s") m = 1000; else if (u == "m") m = 60000;
+    printf "%.3f", n * m }'
+}
+
+# Server-side CPU: user+system ticks of the livery demo process (Livery
+# and the demo console) and, for the nginx row, of nginx's master and
+# workers. Unlike requests/s this hardly depends on other load on the
+# machine.
+HZ=$(getconf CLK_TCK)
+server_pids() {
+  echo "$LIVERY_PID"
+  if [[ $1 == nginx ]]; then
+    echo "$NGINX_PID"
+    ps -o pid= --ppid "$NGINX_PID" || true
+  fi
+}
+cpu_ticks() {
+  local t=0 p v
+  for p in "$@"; do
+    v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+    t=$((t + v))
+  done
+  echo "$t"
+}
+
+# run_wrk NAME URL ROUND [headers...] -> $TMP/wrk-NAME-ROUND.txt, $TMP/cpu-NAME-ROUND.txt
+run_wrk() {
+  local name=$1 url=$2 round=$3; shift 3
+  if [[ "$WARMUP" != 0 && "$WARMUP" != 0s ]]; then
+    "$WRK" -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$@" "$url" >/dev/null
+  fi
+  local pids before
+  pids=$(server_pids "$name")
+  # shellcheck disable=SC2086 # a list of pids
+  before=$(cpu_ticks $pids)
+  "$WRK" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$TMP/wrk-$name-$round.txt"
+  # shellcheck disable=SC2086
+  echo $(( $(cpu_ticks $pids) - before )) >"$TMP/cpu-$name-$round.txt"
+}
+
+# parse NAME ROUND -> "rps avg p50 p90 p99 max bytes_per_resp errors cpu_us_per_req"
+parse() {
+  local f="$TMP/wrk-$1-$2.txt"
+  local rps avg max p50 p90 p99 reqs rbytes errs non2xx cpu
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' "$f")
+  avg=$(to_ms "$(awk '$1 == "Latency" && NF >= 4 { print $2; exit }' "$f")")
+  max=$(to_ms "$(awk '$1 == "Latency" && NF >= 4 { print $4; exit }' "$f")")
+  p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$f")")
+  p90=$(to_ms "$(awk '$1 == "90%" { print $2 }' "$f")")
+  p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$f")")
+  reqs=$(awk '/requests in/ { print $1 }' "$f")
+  rbytes=$(to_bytes "$(awk '/requests in/ { print $5 }' "$f")")
+  errs=$(awk '/Socket errors/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$f")
+  non2xx=$(awk '/Non-2xx or 3xx responses/ { print $5 }' "$f")
+  cpu=$(awk -v t="$(cat "$TMP/cpu-$1-$2.txt")" -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+  echo "$rps $avg $p50 $p90 $p99 $max $(( rbytes / (reqs > 0 ? reqs : 1) )) $(( ${errs:-0} + ${non2xx:-0} )) $cpu"
+}
+
+targets=(direct livery)
+[[ "$HAVE_NGINX" == 1 ]] && targets+=(nginx)
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+say "measuring: wrk -t$THREADS -c$CONNS -d$DURATION --latency (warm-up $WARMUP), $ROUNDS round(s), page $PAGE"
+for ((r = 1; r <= ROUNDS; r++)); do
+  for t in "${targets[@]}"; do
+    case $t in
+      direct) fresh_identity; run_wrk direct "$DIRECT_URL" "$r" "${ID_HDR[@]}" ;;
+      livery) run_wrk livery "$LIVERY_URL" "$r" -H "$COOKIE" ;;
+      nginx) fresh_identity; run_wrk nginx "$NGINX_URL" "$r" "${ID_HDR[@]}" ;;
+    esac
+    echo "  round $r $t: $(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-$t-$r.txt") req/s" >&2
+  done
+done
+
+# The session must still be valid and the page branded after the runs.
+"$SETUP" get -url "$LIVERY_URL" -H "$COOKIE" -status 200 -contains 'id="livery-chrome"' >/dev/null ||
+  die "after the runs the Livery page is no longer 200 + branded: its numbers are not valid"
+
+# median round per target (by requests/s)
+# (and the median CPU per request, taken separately)
+declare -A row range cpu
+mid=$(( (ROUNDS + 1) / 2 ))
+for t in "${targets[@]}"; do
+  lines=()
+  for ((r = 1; r <= ROUNDS; r++)); do lines+=("$(parse "$t" "$r")"); done
+  sorted=$(printf '%s\n' "${lines[@]}" | sort -g -k1,1)
+  row[$t]=$(sed -n "${mid}p" <<<"$sorted")
+  range[$t]=$(awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo, hi }' <<<"$sorted")
+  cpu[$t]=$(printf '%s\n' "${lines[@]}" | awk '{ print $9 }' | sort -g | sed -n "${mid}p")
+done
+
+echo
+echo "Livery benchmark — page $PAGE, wrk -t$THREADS -c$CONNS -d$DURATION, median of $ROUNDS round(s), $(nproc) CPUs shared by wrk, upstream, Livery and nginx"
+echo "load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[[ "$SAME_IDENTITY" == 1 ]] && echo "(direct and nginx requests carry the same X-Livery-Assertion: the upstream renders the same signed-in page in every row)"
+printf '%-34s %8s %13s %7s %7s %7s %7s %7s %6s %6s %9s\n' "target" "req/s" "req/s range" "avg ms" "p50 ms" "p90 ms" "p99 ms" "max ms" "B/resp" "errors" "CPU us/req"
+label() {
+  case $1 in
+    direct) echo "(a) direct upstream" ;;
+    livery) echo "(b) livery (signed in + branding)" ;;
+    nginx) echo "(c) nginx proxy + sub_filter" ;;
+  esac
+}
+for t in "${targets[@]}"; do
+  read -r rps avg p50 p90 p99 max bpr errs _ <<<"${row[$t]}"
+  printf '%-34s %8.0f %13s %7.2f %7.2f %7.2f %7.2f %7.2f %6s %6s %9s\n' "$(label "$t")" "$rps" "${range[$t]}" "$avg" "$p50" "$p90" "$p99" "$max" "$bpr" "$errs" "${cpu[$t]}"
+done
+[[ "$HAVE_NGINX" == 1 ]] || echo "(c) nginx proxy + sub_filter       skipped: nginx not found"
+echo "CPU us/req: server-side CPU (user+sys) per request, median round: the livery demo process (Livery and the"
+echo "demo console, the upstream) plus, in row (c), nginx's processes. wrk's own CPU is not counted."
+own() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
+echo "Proxy's own CPU per request (row minus (a)): livery $(own "${cpu[livery]}" "${cpu[direct]}") us$(
+  [[ "$HAVE_NGINX" == 1 ]] && echo ", nginx+sub_filter $(own "${cpu[nginx]}" "${cpu[direct]}") us")"
+echo
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b; else printf "n/a" }'; }
+read -r d_rps d_avg _ _ d_p99 _ <<<"${row[direct]}"
+read -r l_rps l_avg _ _ l_p99 _ <<<"${row[livery]}"
+echo "ratios (req/s > 1: Livery serves more; latency < 1: Livery answers sooner):"
+echo "livery/direct: req/s x$(ratio "$l_rps" "$d_rps"), avg latency x$(ratio "$l_avg" "$d_avg"), p99 x$(ratio "$l_p99" "$d_p99")"
+if [[ "$HAVE_NGINX" == 1 ]]; then
+  read -r n_rps n_avg _ _ n_p99 _ <<<"${row[nginx]}"
+  echo "livery/nginx:  req/s x$(ratio "$l_rps" "$n_rps"), avg latency x$(ratio "$l_avg" "$n_avg"), p99 x$(ratio "$l_p99" "$n_p99"), own CPU per request x$(ratio "$(own "${cpu[livery]}" "${cpu[direct]}")" "$(own "${cpu[nginx]}" "${cpu[direct]}")")"
+  if awk -v l="$l_rps" -v n="$n_rps" 'BEGIN { exit !(l >= n) }'; then
+    echo "=> Livery is at least as fast as nginx+sub_filter on this page (req/s)."
+  else
+    echo "=> Livery is slower than nginx+sub_filter on this page (req/s x$(ratio "$l_rps" "$n_rps"))."
+  fi
+fi
+
+# --- profile ------------------------------------------------------------------------
+if [[ "$PROFILE" == 1 ]]; then
+  echo
+  if ! command -v perf >/dev/null; then
+    echo "NOTE: perf not found: no profile."
+  else
+    secs=${DURATION%s}; [[ "$secs" =~ ^[0-9]+$ ]] || secs=10
+    "$WRK" -t"$THREADS" -c"$CONNS" -d"$((secs + 2))s" -H "$COOKIE" "$LIVERY_URL" >"$TMP/wrk-profile.txt" &
+    wrk_pid=$!
+    sleep 1
+    perf record -q -F 997 -g -p "$LIVERY_PID" -o "$TMP/perf.data" -- sleep "$secs" 2>"$TMP/perf.log" || true
+    wait "$wrk_pid" || true
+    if [[ -s "$TMP/perf.data" ]]; then
+      echo "CPU profile of the livery demo process under wrk on (b) ($(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-profile.txt") req/s with perf attached)."
+      echo "The demo process also runs the demo console: its share is the upstream's work, not Livery's."
+      # Attribute every sample to the first matching area of its call stack.
+      perf script -i "$TMP/perf.data" -F comm,tid,ip,sym 2>/dev/null | awk '
+        function area(st) {
+          if (st ~ /democonsole\/console/)                  return "upstream: demo console handler (page render, ES256 assertion verify)"
+          if (st ~ /net\/http\.\(\*conn\)\.serve/)          return "upstream: net/http server (read request, write response)"
+          if (st ~ /gcBgMarkWorker|bgsweep|bgscavenge/)     return "Go GC background workers (whole process)"
+          if (st ~ /writeBodyChunked/ && st ~ /inject/)     return "livery: chrome injection (inject reader, reading the upstream body)"
+          if (st ~ /writeBodyChunked/)                      return "livery: writing the body to the client (chunked, one write syscall per chunk)"
+          if (st ~ /accessLog/ && st ~ /slog/)              return "livery: access log"
+          if (st ~ /accessLog|authenticate|Proxy\)\.Handle/) return "livery: handler chain (session, authz, assertion, proxy, chrome, CSP)"
+          if (st ~ /persistConn/)                           return "livery: HTTP client to the upstream (transport loops)"
+          if (st ~ /fasthttp/)                              return "livery: fasthttp server (read request, write headers)"
+          if (st ~ /runtime\.(mcall|schedule|findRunnable|park_m)/) return "Go scheduler"
+          return "other (kernel, runtime, timers)"
+        }
+        /^[^ \t]/ { if (st != "") { c[area(st)]++; n++ } st = ""; next }
+        NF { st = st " " $2 }
+        END { if (st != "") { c[area(st)]++; n++ }
+              for (k in c) printf "  %5.1f%%  %s\n", 100 * c[k] / n, k }' | sort -rn || true
+      echo "  hottest functions (self time):"
+      perf report -i "$TMP/perf.data" --stdio --no-children --sort sym -g none 2>/dev/null |
+        grep -v '^#' | grep . | head -12 | sed 's/^/  /' || true
+      if [[ "$KEEP" == 1 ]]; then echo "  (perf report -i $TMP/perf.data for more)"; else echo "  (run with --keep to keep perf.data)"; fi
+    else
+      echo "NOTE: perf recorded nothing (see $TMP/perf.log)."
+    fi
+  fi
+fi
+
+# --- micro-benchmarks ------------------------------------------------------------
+if [[ "$GO_BENCH" == 1 ]]; then
+  echo
+  echo "Injection / render micro-benchmarks (go test -run '^\$' -bench . -benchmem ./branding/inject ./branding/render):"
+  (cd "$root" && go test -run '^$' -bench . -benchmem ./branding/inject ./branding/render) |
+    awk '/^(Benchmark|pkg:|ok|FAIL)/' || echo "NOTE: the micro-benchmarks failed (output above)."
+fi
