@@ -56,11 +56,10 @@ func NewCache(size int) *Cache {
 func (c *Cache) Get(key Key, now time.Time, build func() *Chrome) *Chrome {
 	c.mu.Lock()
 	if el, ok := c.items[key]; ok {
-		e := el.Value.(*entry)
-		if !e.c.Expired(now) {
+		if ch := el.Value.(*entry).c; !ch.Expired(now) {
 			c.ll.MoveToFront(el)
 			c.mu.Unlock()
-			return e.c
+			return ch
 		}
 	}
 	if cl, ok := c.inflight[key]; ok {
