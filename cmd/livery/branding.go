@@ -50,12 +50,9 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 	opts.Notifier = cache
 	wf := workflow.New(svc.store, opts)
 
-	up := render.DefaultUpstream()
-	if l := b.CloudLogo; l != (config.CloudLogo{}) {
-		up.CloudLogo = render.CloudLogo{URLZH: l.URLZH, URLEN: l.URLEN, AltZH: l.AltZH, AltEN: l.AltEN}
-	}
-	if err := render.ValidateUpstream(up); err != nil {
-		return nil, fmt.Errorf("branding.cloud_logo: %w", err)
+	up, err := upstreamOf(b)
+	if err != nil {
+		return nil, err
 	}
 	chrome := gateway.NewBrandChrome(cache, up)
 	reg := svc.tenants
@@ -129,4 +126,46 @@ func consoleURL(cfg *config.Config) func(t *tenants.Tenant) string {
 		}
 		return scheme + "://" + host
 	}
+}
+
+// upstreamOf builds the renderer's view of the upstream console from the
+// configuration; errors name the setting (branding.console.menus.info).
+func upstreamOf(b config.Branding) (render.Upstream, error) {
+	up := render.DefaultUpstream()
+	if l := b.CloudLogo; l != (config.CloudLogo{}) {
+		up.CloudLogo = render.CloudLogo{URLZH: l.URLZH, URLEN: l.URLEN, AltZH: l.AltZH, AltEN: l.AltEN}
+	}
+	if c := b.Console; c != nil {
+		up.Menus = render.MenuSelectors{Info: c.Menus.Info, Resources: c.Menus.Resources, User: c.Menus.User, Custom: c.Menus.Custom}
+		up.Ops = render.OpsSelectors{Announcements: c.Ops.Announcements, Activities: c.Ops.Activities, Recommended: c.Ops.Recommended}
+		up.Nav, up.Logo = c.Nav, c.Logo
+		if c.DefaultNavColor != "" {
+			up.DefaultNavColor = c.DefaultNavColor
+		}
+	}
+	if err := render.ValidateUpstream(up); err != nil {
+		var problems []error
+		for _, e := range unwrapAll(err) {
+			var ue *render.UpstreamError
+			if errors.As(e, &ue) {
+				field := "branding.console." + ue.Field
+				if strings.HasPrefix(ue.Field, "cloud_logo") {
+					field = "branding." + ue.Field
+				}
+				problems = append(problems, errors.New(field+": "+ue.Message))
+			}
+		}
+		if len(problems) == 0 {
+			return up, fmt.Errorf("branding: %w", err)
+		}
+		return up, errors.Join(problems...)
+	}
+	return up, nil
+}
+
+func unwrapAll(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -103,15 +103,21 @@ func loadAssertions(c config.Identity, log *slog.Logger) (*gateway.Assertions, e
 	return a, nil
 }
 
-// checkReferencedFiles loads the files the configuration points at whose
-// content the configuration validator cannot judge (the Casbin policy, the
-// assertion keys), so that check-config and serve refuse them up front.
+// checkReferencedFiles loads what the configuration validator cannot judge
+// by itself (the Casbin policy file, the assertion keys, the console
+// selectors the renderer accepts), so that check-config and serve refuse
+// them up front.
 func checkReferencedFiles(cfg *config.Config) []string {
 	var problems []string
 	quiet := slog.New(slog.DiscardHandler)
 	if cfg.Authz.PolicyFile != "" {
 		if _, err := authz.NewCasbin("", cfg.Authz.PolicyFile, authz.Options{Logger: quiet}); err != nil {
 			problems = append(problems, "authz.policy_file: "+err.Error())
+		}
+	}
+	if _, err := upstreamOf(cfg.Branding); err != nil {
+		for _, e := range unwrapAll(err) {
+			problems = append(problems, e.Error())
 		}
 	}
 	if len(cfg.Identity.AssertionKeys) > 0 {

@@ -27,6 +27,9 @@ tenants:
 	os.WriteFile(badPolicy, []byte("p, customer, *, overview, GET, allow\n"), 0o600)
 	badKey := filepath.Join(dir, "key.pem")
 	os.WriteFile(badKey, []byte("not a key"), 0o600)
+	badAreas := filepath.Join(dir, "areas.yaml")
+	os.WriteFile(badAreas, []byte("tenants: [{id: acme, name: {zh: 甲, en: A}, hosts: [a.example], upstream: http://127.0.0.1:1}]\n"+
+		"branding:\n  console: {menus: {resources: \"#res}{\"}, nav: \"#nav<x>\"}\n  cloud_logo: {url_en: \"javascript:x\"}\n"), 0o600)
 	refs := filepath.Join(dir, "refs.yaml")
 	os.WriteFile(refs, []byte("authz: {policy_file: "+badPolicy+"}\nidentity: {assertion_keys: ["+badKey+"]}\n"+
 		"tenants: [{id: acme, name: {zh: 甲, en: A}, hosts: [a.example], upstream: http://127.0.0.1:1}]\n"), 0o600)
@@ -44,6 +47,9 @@ tenants:
 		{"unusable referenced files", []string{"check-config", "-config", refs}, 2, []string{
 			"2 problem(s)", "authz.policy_file:", `line 1: object "overview" must start with /`,
 			"identity.assertion_keys[0] (" + badKey + "): no PEM block"}},
+		{"console selectors", []string{"check-config", "-config", badAreas}, 2, []string{"3 problem(s)",
+			"branding.console.menus.resources: must not contain", "branding.console.nav: must not contain",
+			"branding.cloud_logo.url_en:"}},
 		{"malformed yaml", []string{"check-config", "-config", malformed}, 2, []string{"yaml:"}},
 		{"missing file", []string{"check-config", "-config", filepath.Join(dir, "nope.yaml")}, 2, []string{"nope.yaml"}},
 		{"serve refuses bad config", []string{"serve", "-config", bad}, 2, []string{"tenants[1].upstream"}},

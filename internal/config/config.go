@@ -55,6 +55,28 @@ type Branding struct {
 	// CloudLogo is the cloud's own logo shown beside the partner's (dual
 	// brand): same-origin paths or https URLs; alt texts name the cloud.
 	CloudLogo CloudLogo `yaml:"cloud_logo"`
+	// Console locates the upstream console's areas by CSS selector. Absent:
+	// the demo console's selectors. Present: exactly these (an empty
+	// selector means the console has no such area).
+	Console *ConsoleAreas `yaml:"console" env:"-"`
+}
+
+// ConsoleAreas are CSS selectors of the upstream console.
+type ConsoleAreas struct {
+	Menus struct {
+		Info      string `yaml:"info"`
+		Resources string `yaml:"resources"`
+		User      string `yaml:"user"`
+		Custom    string `yaml:"custom"`
+	} `yaml:"menus"`
+	Ops struct {
+		Announcements string `yaml:"announcements"`
+		Activities    string `yaml:"activities"`
+		Recommended   string `yaml:"recommended"`
+	} `yaml:"ops"`
+	Nav             string `yaml:"nav"`  // navigation bar: gets the partner's colour
+	Logo            string `yaml:"logo"` // the console's own logo: hidden (the chrome shows it)
+	DefaultNavColor string `yaml:"default_nav_color"`
 }
 
 // CloudLogo locates the cloud's logo per locale.
