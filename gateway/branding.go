@@ -1,5 +1,14 @@
 package gateway
 
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/branding/render"
+)
+
 // BrandingOptions wires branding into both listeners.
 type BrandingOptions struct {
 	// Chrome decides what each HTML document gets; nil disables injection.
@@ -11,6 +20,9 @@ type BrandingOptions struct {
 	Workflow BrandingWorkflow
 	// Preview, when set, enables branding preview for staff.
 	Preview *PreviewOptions
+	// CookieSecure marks the language cookie Secure (outside plain-HTTP
+	// development).
+	CookieSecure bool
 }
 
 // mountBrandingConsole installs the console side: preview marker lookup
@@ -31,8 +43,29 @@ func (g *Gateway) mountBrandingConsole(o BrandingOptions) *previews {
 		bc.unbranded = g.metrics.unbranded
 	}
 	if o.Chrome != nil {
+		g.console.Get(render.LanguagePath, setLanguage(o.CookieSecure))
 		g.proxy.Rewrite = append(g.proxy.Rewrite, documentRequest)
 		g.proxy.ModifyResponse = append(g.proxy.ModifyResponse, injectBranding(o.Chrome))
 	}
 	return pv
+}
+
+// setLanguage answers the chrome's language switch (?to=zh|en): it pins
+// the console language in a cookie and returns to the page the switch was
+// clicked on (the Referer, when it is this host), else to "/".
+func setLanguage(secure bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		to := c.Query("to")
+		if to != render.LocaleZH && to != render.LocaleEN {
+			return Errorf(http.StatusBadRequest, "bad_request", "The language must be zh or en.")
+		}
+		c.Cookie(&fiber.Cookie{Name: render.LocaleCookie, Value: to, Path: "/", MaxAge: 365 * 24 * 3600,
+			HTTPOnly: true, Secure: secure, SameSite: fiber.CookieSameSiteLaxMode})
+		back := "/"
+		if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Host != "" && ref.Host == string(c.Request().Host()) {
+			back = SafeReturnPath(ref.RequestURI())
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Redirect(back, http.StatusSeeOther)
+	}
 }

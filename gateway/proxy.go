@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/tenants"
 )
 
@@ -95,7 +96,7 @@ const (
 
 // langCookie is the visitor's console language choice (zh or en); like
 // every livery_* cookie it is not forwarded to the upstream.
-const langCookie = "livery_lang"
+const langCookie = render.LocaleCookie
 
 // langFrom returns the language cookie of an outbound request's visitor.
 func langFrom(ctx context.Context) string {

@@ -14,13 +14,16 @@ import (
 // labels are the chrome's fixed texts in one locale.
 type labels struct {
 	lang, partnerLogo, promotions, custom, announcements, account, signOut, preview string // account: shown for an empty user name
+	other, otherLang, otherName                                                     string // the language switch
 }
 
 var (
 	labelsZH = labels{lang: "zh-CN", partnerLogo: "合作伙伴标志", promotions: "推广", custom: "自定义菜单",
-		announcements: "公告", account: "账户", signOut: "退出登录", preview: "预览"}
+		announcements: "公告", account: "账户", signOut: "退出登录", preview: "预览",
+		other: LocaleEN, otherLang: "en", otherName: "English"}
 	labelsEN = labels{lang: "en", partnerLogo: "Partner logo", promotions: "Promotions", custom: "Menu",
-		announcements: "Announcements", account: "Account", signOut: "Sign out", preview: "Preview"}
+		announcements: "Announcements", account: "Account", signOut: "Sign out", preview: "Preview",
+		other: LocaleZH, otherLang: "zh-CN", otherName: "中文"}
 )
 
 // htmlWriter accumulates HTML; every dynamic value goes through text or attr.
@@ -227,6 +230,11 @@ func bodyHTML(p chromeParams) (pre, post string, validUntil time.Time) {
 	w.attr("href", signOut)
 	w.raw(">")
 	w.text(p.l.signOut)
+	w.raw("</a></li><li><a id=\"livery-lang\" class=\"livery-lang\"")
+	w.attr("href", LanguagePath+"?to="+p.l.other)
+	w.attr("lang", p.l.otherLang)
+	w.raw(">")
+	w.text(p.l.otherName)
 	w.raw("</a></li></ul></details>\n</div>\n")
 	if p.preview {
 		w.raw(`<div id="livery-preview-ribbon" class="livery-preview-ribbon" role="status">`)

@@ -8,6 +8,10 @@ import (
 // LocaleCookie is the cookie that pins the console language ("zh" or "en").
 const LocaleCookie = "livery_lang"
 
+// LanguagePath is where the chrome's language switch points
+// (LanguagePath?to=zh|en); the gateway sets LocaleCookie there.
+const LanguagePath = "/_livery/lang"
+
 // maxLanguageRanges bounds the Accept-Language entries examined.
 const maxLanguageRanges = 32
 

@@ -67,9 +67,10 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 		return t.Name.EN
 	}
 	o := &gateway.BrandingOptions{
-		Chrome:   chrome,
-		Assets:   assets{wf: wf, chrome: chrome},
-		Workflow: wf,
+		Chrome:       chrome,
+		CookieSecure: cfg.Sessions.CookieSecure,
+		Assets:       assets{wf: wf, chrome: chrome},
+		Workflow:     wf,
 		Preview: &gateway.PreviewOptions{Redis: svc.rdb, Sessions: idp.sessions, Docs: gateway.WorkflowPreviews{W: wf},
 			Tenants: reg, ConsoleURL: consoleURL(cfg), CookieSecure: cfg.Sessions.CookieSecure},
 	}
