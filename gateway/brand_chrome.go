@@ -74,13 +74,21 @@ func (b *BrandChrome) Chrome(out *http.Request, csp []string) (inject.Fragments,
 			}
 			return inject.Fragments{}, nil, false
 		}
-		ch = b.cache.Get(render.Key{Tenant: t.ID, Version: v.Number, Locale: locale}, time.Now(), func() *render.Chrome {
-			return render.Render(t.ID, v.Number, &v.Doc, locale, b.Upstream, render.RenderOptions{PartnerName: b.name(t.ID, locale)})
-		})
+		ch = b.approved(t.ID, v, locale)
 	}
-	b.remember(ch)
 	newCSP, nonce := render.AdjustCSPValues(csp, ch.StyleHash())
 	return ch.Fragments(user, nonce), newCSP, true
+}
+
+// approved returns the cached chrome of an approved version. Rendering
+// (once per tenant, version and locale) records its stylesheet, so the hot
+// path takes no lock of its own.
+func (b *BrandChrome) approved(tenant string, v *workflow.Version, locale string) *render.Chrome {
+	return b.cache.Get(render.Key{Tenant: tenant, Version: v.Number, Locale: locale}, time.Now(), func() *render.Chrome {
+		ch := render.Render(tenant, v.Number, &v.Doc, locale, b.Upstream, render.RenderOptions{PartnerName: b.name(tenant, locale)})
+		b.remember(ch)
+		return ch
+	})
 }
 
 func (b *BrandChrome) name(tenant, locale string) string {
@@ -105,6 +113,7 @@ func (b *BrandChrome) preview(pv *Preview, locale string) *render.Chrome {
 	// stylesheet path because the path carries the CSS hash.
 	ch = render.Render(pv.Tenant, 0, &pv.Doc, locale, b.Upstream,
 		render.RenderOptions{Preview: true, PartnerName: b.name(pv.Tenant, locale)})
+	b.remember(ch)
 	b.mu.Lock()
 	if len(b.previews) >= maxRemembered {
 		clear(b.previews)
@@ -141,12 +150,9 @@ func (b *BrandChrome) Stylesheet(tenant, name string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	ch := b.cache.Get(render.Key{Tenant: tenant, Version: v.Number, Locale: render.LocaleEN}, time.Now(), func() *render.Chrome {
-		return render.Render(tenant, v.Number, &v.Doc, render.LocaleEN, b.Upstream, render.RenderOptions{PartnerName: b.name(tenant, render.LocaleEN)})
-	})
-	if ch.StylesheetPath() != p {
-		return nil, false
+	// The CSS does not depend on the locale.
+	if ch := b.approved(tenant, v, render.LocaleEN); ch.StylesheetPath() == p {
+		return ch.CSS, true
 	}
-	b.remember(ch)
-	return ch.CSS, true
+	return nil, false
 }

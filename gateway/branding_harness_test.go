@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -31,7 +32,12 @@ type brandEnv struct {
 	store objstore.Store
 }
 
-func newBrandEnv(t testing.TB) *brandEnv {
+func newBrandEnv(t testing.TB) *brandEnv { return newBrandEnvOn(t, nil, render.DefaultUpstream()) }
+
+// newBrandEnvOn is newBrandEnv with up as the chrome's upstream
+// configuration and, when upstream is set, every tenant's console there
+// instead of the JSON recorder.
+func newBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *brandEnv {
 	t.Helper()
 	b := &brandEnv{}
 	store, err := objstore.NewDir(t.TempDir())
@@ -41,6 +47,19 @@ func newBrandEnv(t testing.TB) *brandEnv {
 	b.store = store
 	quiet := slog.New(slog.DiscardHandler)
 	b.staffEnv = newStaffEnv(t, func(e *staffEnv, o *Options) {
+		if upstream != nil {
+			var list []tenants.Tenant
+			for _, tn := range e.reg.All() {
+				c := *tn
+				c.Upstream = upstream
+				list = append(list, c)
+			}
+			reg, err := tenants.NewRegistry(list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.reg, o.Tenants = reg, reg // preview resolves tenants through e.reg
+		}
 		opts := workflow.Options{Logger: quiet}
 		b.live = live.New(workflow.New(store, opts), e.rdb, live.Options{Logger: quiet})
 		opts.Notifier = b.live
@@ -54,7 +73,7 @@ func newBrandEnv(t testing.TB) *brandEnv {
 		case <-time.After(5 * time.Second):
 			t.Fatal("live cache did not subscribe")
 		}
-		chrome := NewBrandChrome(b.live, render.DefaultUpstream())
+		chrome := NewBrandChrome(b.live, up)
 		consoleURL := e.consoleURL
 		o.Branding = &BrandingOptions{
 			Chrome:   chrome,
@@ -86,10 +105,14 @@ func (a testAssets) Stylesheet(tenant, name string) ([]byte, bool) {
 func (testAssets) IsNotFound(err error) bool { return errors.Is(err, workflow.ErrNotFound) }
 
 // pngImage is a small real PNG of the given colour.
-func pngImage(t testing.TB, c color.Color) []byte {
-	img := image.NewRGBA(image.Rect(0, 0, 24, 12))
-	for x := range 24 {
-		for y := range 12 {
+func pngImage(t testing.TB, c color.Color) []byte { return pngOf(t, 24, 12, c) }
+
+// pngOf is a real w×h PNG of one colour.
+func pngOf(t testing.TB, w, h int, c color.Color) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		for y := range h {
 			img.Set(x, y, c)
 		}
 	}

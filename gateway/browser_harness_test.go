@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"image"
-	"image/color"
 	"image/png"
 	"log/slog"
 	"net/http/httptest"
@@ -22,12 +20,8 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/render"
-	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/cmd/democonsole/console"
-	"github.com/livery/livery/internal/objstore"
-	"github.com/livery/livery/tenants"
 )
 
 // browserUpstream is the chrome's upstream configuration in the browser
@@ -48,74 +42,10 @@ func browserUpstream(t testing.TB) render.Upstream {
 // browserUpstream as the chrome's upstream configuration.
 func newBrowserEnv(t *testing.T) *brandEnv {
 	t.Helper()
-	b := &brandEnv{}
-	store, err := objstore.NewDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b.store = store
-	quiet := slog.New(slog.DiscardHandler)
-	b.staffEnv = newStaffEnv(t, func(e *staffEnv, o *Options) {
-		srv := httptest.NewServer(console.New(console.Options{Name: "Demo Cloud", Logger: quiet}))
-		t.Cleanup(srv.Close)
-		upstream, _ := url.Parse(srv.URL)
-		var list []tenants.Tenant
-		for _, tn := range e.reg.All() {
-			c := *tn
-			c.Upstream = upstream
-			list = append(list, c)
-		}
-		reg, err := tenants.NewRegistry(list)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.reg, o.Tenants = reg, reg // preview resolves tenants through e.reg
-
-		opts := workflow.Options{Logger: quiet}
-		b.live = live.New(workflow.New(store, opts), e.rdb, live.Options{Logger: quiet})
-		opts.Notifier = b.live
-		b.wf = workflow.New(store, opts)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { _ = b.live.Run(ctx); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
-		select {
-		case <-b.live.Subscribed():
-		case <-time.After(5 * time.Second):
-			t.Fatal("live cache did not subscribe")
-		}
-		chrome := NewBrandChrome(b.live, browserUpstream(t))
-		consoleURL := e.consoleURL
-		o.Branding = &BrandingOptions{
-			Chrome:   chrome,
-			Assets:   testAssets{wf: b.wf, chrome: chrome},
-			Workflow: b.wf,
-			Preview: &PreviewOptions{Redis: e.rdb, Sessions: e.sessions, Docs: WorkflowPreviews{W: b.wf},
-				Tenants: reg, ConsoleURL: func(t *tenants.Tenant) string {
-					if t.ID == "acme" {
-						return consoleURL
-					}
-					return "http://" + t.Hosts[0]
-				}},
-		}
-	})
-	return b
-}
-
-// browserPNG is a real w×h PNG of one colour.
-func browserPNG(t testing.TB, w, h int, c color.Color) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for x := range w {
-		for y := range h {
-			img.Set(x, y, c)
-		}
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, img); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	srv := httptest.NewServer(console.New(console.Options{Name: "Demo Cloud", Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(srv.Close)
+	upstream, _ := url.Parse(srv.URL)
+	return newBrandEnvOn(t, upstream, browserUpstream(t))
 }
 
 // chromiumPath finds the browser: $LIVERY_CHROMIUM, else chromium,

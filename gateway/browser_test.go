@@ -118,8 +118,8 @@ func TestBrowserBranding(t *testing.T) {
 	const ctJSON = "application/json"
 
 	// Version 1 with logo A, approved and live.
-	logoA := browserPNG(t, 24, 12, color.RGBA{200, 30, 30, 255})
-	logoB := browserPNG(t, 40, 20, color.RGBA{30, 30, 200, 255})
+	logoA := pngOf(t, 24, 12, color.RGBA{200, 30, 30, 255})
+	logoB := pngOf(t, 40, 20, color.RGBA{30, 30, 200, 255})
 	assetA, urlA := e.uploadLogo(t, pa, logoA)
 	assetB, urlB := e.uploadLogo(t, pa, logoB)
 	docA := brandDoc(assetA, "https://www.acme.example")

@@ -57,19 +57,7 @@ tenants:
 		{"version", []string{"version"}, 0, []string{"livery "}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			code := run(context.Background(), tt.args, &out, &errb)
-			all := out.String() + errb.String()
-			if code != tt.wantCode {
-				t.Fatalf("exit %d, want %d:\n%s", code, tt.wantCode, all)
-			}
-			for _, w := range tt.wantOut {
-				if !strings.Contains(all, w) {
-					t.Errorf("output lacks %q:\n%s", w, all)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkRun(t, tt.args, tt.wantCode, tt.wantOut) })
 	}
 }
 
@@ -89,4 +77,21 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// checkRun runs the livery command line with args and checks its exit
+// status and that its output contains every wantOut.
+func checkRun(t *testing.T, args []string, wantCode int, wantOut []string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	all := out.String() + errb.String()
+	if code != wantCode {
+		t.Fatalf("exit %d, want %d:\n%s", code, wantCode, all)
+	}
+	for _, w := range wantOut {
+		if !strings.Contains(all, w) {
+			t.Errorf("output lacks %q:\n%s", w, all)
+		}
+	}
 }

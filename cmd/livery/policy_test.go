@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -40,18 +37,6 @@ func TestPolicyCheck(t *testing.T) {
 		{"no subcommand", []string{"policy"}, 2, []string{"usage: livery policy check"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var out, errb bytes.Buffer
-			code := run(context.Background(), tt.args, &out, &errb)
-			all := out.String() + errb.String()
-			if code != tt.wantCode {
-				t.Fatalf("exit %d, want %d:\n%s", code, tt.wantCode, all)
-			}
-			for _, w := range tt.wantOut {
-				if !strings.Contains(all, w) {
-					t.Errorf("output lacks %q:\n%s", w, all)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkRun(t, tt.args, tt.wantCode, tt.wantOut) })
 	}
 }
