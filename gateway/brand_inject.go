@@ -84,16 +84,24 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		if len(csp) > 0 {
 			resp.Header["Content-Security-Policy"] = csp
 		}
-		out := inject.NewReadCloser(rc, f)
-		if resp.ContentLength >= 0 {
-			// A body of known length is complete at the upstream: filling
-			// each read means fewer, fuller chunks (one flush each) towards
-			// the client, still with bounded memory. Bodies of unknown
-			// length may be progressive and keep every read's bytes moving.
-			out = fullReads{out}
-		}
-		setBody(resp, out, decoded)
 		resp.Header.Add("Vary", "Accept-Language")
+		if resp.ContentLength < 0 || decoded {
+			// Possibly progressive: every read's bytes move on at once.
+			setBody(resp, inject.NewReadCloser(rc, f), decoded)
+			return nil
+		}
+		// A body of known length is complete at the upstream: reading
+		// ahead to the <body> tag (bounded) gives the output's exact
+		// length, so the page leaves with a Content-Length in as few
+		// writes as the server's buffer allows instead of one flushed
+		// chunk per read.
+		sized, n := inject.Sized(rc, resp.ContentLength, f, 0)
+		if n < 0 {
+			// Undecided within the bound: chunked, but in full reads.
+			sized = fullReads{sized}
+		}
+		setBody(resp, readCloser{sized, rc}, false)
+		resp.ContentLength = n
 		return nil
 	}
 }
@@ -182,12 +190,12 @@ func (r readCloser) Buffered() int {
 }
 
 // fullReads makes every Read fill p unless the source ends or fails.
-type fullReads struct{ io.ReadCloser }
+type fullReads struct{ io.Reader }
 
 func (r fullReads) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
-		m, err := r.ReadCloser.Read(p[n:])
+		m, err := r.Reader.Read(p[n:])
 		n += m
 		if err != nil {
 			return n, err

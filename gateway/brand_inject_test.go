@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -56,17 +57,24 @@ func TestInjectBranding(t *testing.T) {
 		headers []string // name, value pairs
 		body    []byte
 	}
+	late := "<html>" + strings.Repeat("<!-- padding -->", 5000) + "<body>x" // <body> beyond the read-ahead bound
 	html := []string{"Content-Type", "text/html; charset=utf-8", "ETag", `"v1"`}
 	tests := []struct {
 		name     string
 		method   string
 		up       upstream
 		refuse   bool
+		chunked  bool // the upstream sends no Content-Length
 		wantBody string // "" = byte-identical to upstream body
 		wantGone []string
 		wantHdr  map[string]string
 	}{
 		{name: "plain document", up: upstream{200, html, []byte(page)}, wantBody: injected,
+			wantGone: []string{"ETag"}, wantHdr: map[string]string{"Content-Length": strconv.Itoa(len(injected))}},
+		{name: "document of unknown length", up: upstream{200, html, []byte(page)}, chunked: true, wantBody: injected,
+			wantGone: []string{"ETag", "Content-Length"}},
+		{name: "body tag beyond the read-ahead", up: upstream{200, html, []byte(late)},
+			wantBody: string(inject.Transform([]byte(late), inject.Fragments{Head: []byte(`<link id="h">`), Body: []byte(`<div id="chrome"></div>`)})),
 			wantGone: []string{"ETag", "Content-Length"}},
 		{name: "gzip decoded", up: upstream{200, append([]string{"Content-Encoding", "gzip"}, html...), encode(t, "gzip", page)},
 			wantBody: injected, wantGone: []string{"Content-Encoding", "ETag"}},
@@ -106,6 +114,9 @@ func TestInjectBranding(t *testing.T) {
 					w.Header().Set(tt.up.headers[i], tt.up.headers[i+1])
 				}
 				w.WriteHeader(tt.up.status)
+				if tt.chunked {
+					w.(http.Flusher).Flush()
+				}
 				w.Write(tt.up.body)
 			}))
 			defer up.Close()

@@ -22,6 +22,10 @@ type ListenerOptions struct {
 	WriteTimeout   time.Duration
 	IdleTimeout    time.Duration
 	MaxHeaderBytes int // larger request headers are answered 431
+	// WriteBufferBytes is the per-connection response buffer (0: the
+	// server's default, 4 KB): a response up to this size, headers
+	// included, leaves in one write.
+	WriteBufferBytes int
 	BodyLimit      int
 }
 
@@ -117,6 +121,7 @@ func fiberConfig(o ListenerOptions, eh fiber.ErrorHandler, streaming bool) fiber
 		ErrorHandler:          eh,
 		DisableStartupMessage: true,
 		ReadBufferSize:        o.MaxHeaderBytes,
+		WriteBufferSize:       o.WriteBufferBytes,
 		ReadTimeout:           o.ReadTimeout,
 		WriteTimeout:          o.WriteTimeout,
 		IdleTimeout:           o.IdleTimeout,

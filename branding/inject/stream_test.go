@@ -3,6 +3,7 @@ package inject
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"runtime"
 	"testing"
@@ -37,6 +38,18 @@ func FuzzInject(f *testing.F) {
 		got, err = io.ReadAll(newReader(bufio.NewReaderSize(smallReads{bytes.NewReader(in), int(chunk%64) + 1}, 16), fr, lim))
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("buffered source mismatch: %q vs %q (%v)", got, want, err)
+		}
+		// Sized yields the same bytes and, when it commits to a length,
+		// the right one; it may only give up when the output is longer
+		// than its read-ahead bound.
+		ahead := int(chunk%256) + 1
+		sr, size := sized(newReader(smallReads{bytes.NewReader(in), int(chunk%64) + 1}, fr, lim), int64(len(in)), ahead)
+		got, err = io.ReadAll(sr)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("sized mismatch: %q vs %q (%v)", got, want, err)
+		}
+		if size != int64(len(want)) && (size != -1 || len(want) < ahead) {
+			t.Fatalf("sized length %d, output %d bytes (read-ahead %d)", size, len(want), ahead)
 		}
 		hi, bi := bytes.Index(want, fr.Head), bytes.Index(want, fr.Body)
 		if hi < 0 && bi < 0 {
@@ -176,5 +189,57 @@ func BenchmarkTransform(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Transform(page, frag)
+	}
+}
+
+// TestSized covers the cases where Sized must not commit to a length: a
+// source shorter or longer than announced, a failing source, and a body
+// start tag beyond the read-ahead bound; and that it commits otherwise. In
+// every case it yields exactly what NewReader yields.
+func TestSized(t *testing.T) {
+	fr := Fragments{Head: []byte("<H>"), Body: []byte("<B>")}
+	page := []byte("<!doctype html><html><head><title>x</title></head><body class=a>hello</body></html>")
+	late := append(append([]byte("<html>"), bytes.Repeat([]byte("<!-- -->"), 100)...), "<body>x"...)
+	boom := errors.New("upstream cut")
+	bytesOf := func(b []byte) func() io.Reader { return func() io.Reader { return bytes.NewReader(b) } }
+	failing := func(n int) func() io.Reader {
+		return func() io.Reader { return io.MultiReader(bytes.NewReader(page[:n]), iotest.ErrReader(boom)) }
+	}
+	cases := []struct {
+		name     string
+		src      func() io.Reader
+		n        int64
+		limit    int
+		wantSize int64
+		wantErr  error
+	}{
+		{"injected", bytesOf(page), int64(len(page)), 0, int64(len(page) + 6), nil},
+		{"no body: passed through", bytesOf([]byte("plain text")), 10, 0, 10, nil},
+		{"no body, short source", bytesOf([]byte("plain text")), 11, 0, -1, nil},
+		{"no body, long source", bytesOf([]byte("plain text")), 9, 0, -1, nil},
+		{"unknown length", bytesOf(page), -1, 0, -1, nil},
+		{"body beyond the bound", bytesOf(late), int64(len(late)), 64, -1, nil},
+		{"body within the bound", bytesOf(late), int64(len(late)), 4096, int64(len(late) + 6), nil},
+		{"source fails before the body", failing(30), int64(len(page)), 0, -1, boom},
+		{"source fails after the body", failing(70), int64(len(page)), 0, int64(len(page) + 6), boom},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			want, wantErr := io.ReadAll(NewReader(tc.src(), fr))
+			r, size := Sized(tc.src(), tc.n, fr, tc.limit)
+			if size != tc.wantSize {
+				t.Fatalf("size = %d, want %d", size, tc.wantSize)
+			}
+			got, err := io.ReadAll(r)
+			if !errors.Is(err, tc.wantErr) || !errors.Is(wantErr, tc.wantErr) {
+				t.Fatalf("err = %v (NewReader: %v), want %v", err, wantErr, tc.wantErr)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("output %q, NewReader gives %q", got, want)
+			}
+		})
+	}
+	if _, size := Sized(iotest.ErrReader(nil), 10, fr, 0); size != -1 {
+		t.Fatalf("a source that returns nothing forever: size %d, want -1", size)
 	}
 }

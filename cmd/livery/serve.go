@@ -173,5 +173,6 @@ func parseCIDRs(cidrs []string) ([]*net.IPNet, error) {
 
 func listenerOptions(l config.Listener) gateway.ListenerOptions {
 	return gateway.ListenerOptions{ReadTimeout: l.ReadTimeout, WriteTimeout: l.WriteTimeout,
-		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, BodyLimit: l.BodyLimit}
+		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, BodyLimit: l.BodyLimit,
+		WriteBufferBytes: l.WriteBufferBytes}
 }

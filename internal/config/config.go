@@ -164,6 +164,9 @@ type Listener struct {
 	WriteTimeout   time.Duration `yaml:"write_timeout"`
 	IdleTimeout    time.Duration `yaml:"idle_timeout"`
 	MaxHeaderBytes int           `yaml:"max_header_bytes"`
+	// WriteBufferBytes is the per-connection response buffer: a response
+	// (headers and body) up to this size leaves in one write.
+	WriteBufferBytes int `yaml:"write_buffer_bytes"`
 	// BodyLimit is the largest request body held in memory. On the console
 	// listener larger bodies are streamed to the upstream; on the API listener
 	// they are refused with 413.

@@ -51,9 +51,11 @@ type LookupEnv func(string) (string, bool)
 func Default() Config {
 	return Config{
 		Console: Listener{Addr: ":8080", ReadTimeout: 60 * time.Second, WriteTimeout: 0,
-			IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, BodyLimit: 256 << 10},
+			IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, BodyLimit: 256 << 10,
+			WriteBufferBytes: 16 << 10},
 		API: Listener{Addr: ":8081", ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
-			IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, BodyLimit: 1 << 20},
+			IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, BodyLimit: 1 << 20,
+			WriteBufferBytes: 4 << 10},
 		Log:   Log{Level: "info", Format: "json"},
 		Store: Store{Driver: "dir", Dir: DirStore{Path: "./data"}, S3: S3Store{Region: "us-east-1"}},
 		Proxy: Proxy{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 30 * time.Second,

@@ -178,6 +178,9 @@ func (p *problems) listener(name string, l Listener) {
 	if l.MaxHeaderBytes < 1024 || l.MaxHeaderBytes > 1<<20 {
 		p.add(name+".max_header_bytes", "must be between 1024 and 1048576")
 	}
+	if l.WriteBufferBytes < 1024 || l.WriteBufferBytes > 1<<20 {
+		p.add(name+".write_buffer_bytes", "must be between 1024 and 1048576")
+	}
 	if l.BodyLimit < 1024 {
 		p.add(name+".body_limit", "must be at least 1024")
 	}
