@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 
 	"github.com/livery/livery/gateway"
@@ -64,6 +65,7 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *
 			return err
 		}
 	}
+	tuneRuntime(cfg.Runtime, os.Getenv, log)
 	consoleLn, apiLn := lns.console, lns.api
 	defer consoleLn.Close()
 	defer apiLn.Close()

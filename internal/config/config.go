@@ -28,7 +28,20 @@ type Config struct {
 	Staff    Staff        `yaml:"staff"`
 	Authz    Authz        `yaml:"authz"`
 	Branding Branding     `yaml:"branding"`
+	Runtime  Runtime      `yaml:"runtime"`
 	Tenants  []TenantSpec `yaml:"tenants" env:"-"`
+}
+
+// Runtime tunes the Go garbage collector. The GOGC and GOMEMLIMIT
+// environment variables, when set, take precedence over these settings.
+type Runtime struct {
+	// GCPercent is the heap growth that triggers a collection (GOGC). A
+	// gateway's live heap is small and its garbage is per request: a
+	// larger value trades a little memory for much less collector CPU.
+	GCPercent int `yaml:"gc_percent"`
+	// MemoryLimitMB is a soft memory limit (GOMEMLIMIT) in MiB; as the
+	// process nears it the collector runs more often. 0: none.
+	MemoryLimitMB int `yaml:"memory_limit_mb"`
 }
 
 // Sessions configures browser sessions (customers on the console

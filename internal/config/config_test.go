@@ -159,10 +159,12 @@ tenants:
 			want: []string{"security.master_key: must decode to 32 bytes, got 5"}},
 		{name: "listener and proxy limits", yaml: `
 console: {addr: "nonsense", max_header_bytes: 10, write_buffer_bytes: 100}
+runtime: {gc_percent: 10, memory_limit_mb: -1}
 proxy: {connect_timeout: 0s, trusted_proxies: [10.0.0.1]}
 redis: {url: "http://r", addrs: [r1]}
 tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "https://u"}]
-`, want: []string{"console.addr: must be host:port", "console.max_header_bytes", "console.write_buffer_bytes: must be between", "proxy.connect_timeout: must be positive",
+`, want: []string{"console.addr: must be host:port", "console.max_header_bytes", "console.write_buffer_bytes: must be between",
+			"runtime.gc_percent: must be between 50 and 10000, got 10", "runtime.memory_limit_mb: must not be negative", "proxy.connect_timeout: must be positive",
 			"proxy.trusted_proxies[0]: must be a CIDR", "redis: set either url", "redis.url: scheme must be", "redis.addrs[0]: must be host:port"}},
 	}
 	for _, tt := range tests {

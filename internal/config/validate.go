@@ -23,6 +23,12 @@ func Validate(c *Config) []Problem {
 	var p problems
 	p.listener("console", c.Console)
 	p.listener("api", c.API)
+	if c.Runtime.GCPercent < 50 || c.Runtime.GCPercent > 10000 {
+		p.add("runtime.gc_percent", "must be between 50 and 10000, got %d", c.Runtime.GCPercent)
+	}
+	if c.Runtime.MemoryLimitMB < 0 {
+		p.add("runtime.memory_limit_mb", "must not be negative (0: no limit)")
+	}
 	if c.Console.Addr != "" && c.Console.Addr == c.API.Addr {
 		p.add("api.addr", "must differ from console.addr")
 	}
