@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 
@@ -60,10 +61,10 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		}
 		// Sniff what the first read brings (never wait for more: the
 		// upstream may be streaming the page slowly).
-		br := bufio.NewReaderSize(body, 4096)
+		br := newSniffBody(body)
 		_, _ = br.Peek(1)
 		sniff, _ := br.Peek(min(br.Buffered(), sniffLen))
-		rc := readCloser{br, body}
+		rc := br
 		if !inject.ASCIICompatible(resp.Header.Get("Content-Type"), sniff) {
 			if decoded {
 				setBody(resp, rc, true)
@@ -96,11 +97,11 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		// writes as the server's buffer allows instead of one flushed
 		// chunk per read.
 		sized, n := inject.Sized(rc, resp.ContentLength, f, 0)
+		var out io.Reader = sized
 		if n < 0 {
-			// Undecided within the bound: chunked, but in full reads.
-			sized = fullReads{sized}
+			out = fullReads{sized} // undecided within the bound: chunked, but in full reads
 		}
-		setBody(resp, readCloser{sized, rc}, false)
+		setBody(resp, readCloser{out, closers{sized, rc}}, false)
 		resp.ContentLength = n
 		return nil
 	}
@@ -187,6 +188,46 @@ func (r readCloser) Buffered() int {
 		return b.Buffered()
 	}
 	return 0
+}
+
+// sniffPool holds the buffered readers documents are sniffed through.
+var sniffPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
+// sniffBody is a document body read through a pooled buffer; Close closes
+// the body and returns the buffer. It must not be read after Close.
+type sniffBody struct {
+	*bufio.Reader
+	body io.Closer
+}
+
+func newSniffBody(body io.ReadCloser) *sniffBody {
+	br := sniffPool.Get().(*bufio.Reader)
+	br.Reset(body)
+	return &sniffBody{br, body}
+}
+
+func (s *sniffBody) Close() error {
+	if s.Reader == nil {
+		return nil
+	}
+	err := s.body.Close()
+	s.Reader.Reset(nil)
+	sniffPool.Put(s.Reader)
+	s.Reader = nil
+	return err
+}
+
+// closers closes each in turn and returns the first error.
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // fullReads makes every Read fill p unless the source ends or fails.

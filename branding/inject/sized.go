@@ -1,8 +1,8 @@
 package inject
 
 import (
-	"bytes"
 	"io"
+	"sync"
 )
 
 // MaxSizedPrefix is the default bound on how much output Sized reads ahead
@@ -27,18 +27,28 @@ const MaxSizedPrefix = 64 << 10
 // sending (a body of known length is complete at its origin), so it does
 // not hold up a progressively streamed page; callers should use NewReader
 // for bodies of unknown length.
-func Sized(src io.Reader, n int64, f Fragments, limit int) (io.Reader, int64) {
+//
+// Close releases the read-ahead buffer (it does not close src); the reader
+// must not be used after Close.
+func Sized(src io.Reader, n int64, f Fragments, limit int) (io.ReadCloser, int64) {
 	if limit <= 0 {
 		limit = MaxSizedPrefix
 	}
 	return sized(newReader(src, f, MaxHeadHold), n, limit)
 }
 
-func sized(r *reader, n int64, limit int) (io.Reader, int64) {
+// aheadPool holds read-ahead buffers of the initial size; a buffer that
+// had to grow is left to the collector.
+var aheadPool = sync.Pool{New: func() any { b := make([]byte, 0, aheadSize); return &b }}
+
+const aheadSize = 4 << 10
+
+func sized(r *reader, n int64, limit int) (io.ReadCloser, int64) {
 	if n < 0 {
-		return r, -1
+		return io.NopCloser(r), -1
 	}
-	buf := make([]byte, 0, min(4<<10, limit))
+	pb := aheadPool.Get().(*[]byte)
+	buf := (*pb)[:0]
 	var err error
 	for empty := 0; !r.done && len(buf) < limit && empty < 100; {
 		if len(buf) == cap(buf) {
@@ -61,13 +71,42 @@ func sized(r *reader, n int64, limit int) (io.Reader, int64) {
 	case err == io.EOF && int64(len(buf)) == n:
 		size = n // the source ended without a <body>: passed through as is
 	}
-	if err != nil {
-		return io.MultiReader(bytes.NewReader(buf), errReader{err}), size
+	s := &sizedReader{buf: buf, rest: r, err: err}
+	if cap(buf) == aheadSize {
+		s.pooled = pb
 	}
-	return io.MultiReader(bytes.NewReader(buf), r), size
+	return s, size
 }
 
-// errReader replays a source's error after the bytes read ahead.
-type errReader struct{ err error }
+// sizedReader yields the bytes read ahead, then the rest of the injector's
+// output, or the source's error that stopped the read-ahead.
+type sizedReader struct {
+	buf    []byte
+	off    int
+	rest   io.Reader
+	err    error
+	pooled *[]byte // buf's pool entry, nil when buf is not pooled
+}
 
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+func (s *sizedReader) Read(p []byte) (int, error) {
+	if s.off < len(s.buf) {
+		n := copy(p, s.buf[s.off:])
+		s.off += n
+		return n, nil
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	return s.rest.Read(p)
+}
+
+// Close returns the read-ahead buffer to the pool.
+func (s *sizedReader) Close() error {
+	if s.pooled != nil {
+		*s.pooled = s.buf[:0]
+		aheadPool.Put(s.pooled)
+		s.pooled = nil
+	}
+	s.buf, s.off, s.err = nil, 0, io.ErrClosedPipe
+	return nil
+}

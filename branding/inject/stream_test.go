@@ -242,4 +242,23 @@ func TestSized(t *testing.T) {
 	if _, size := Sized(iotest.ErrReader(nil), 10, fr, 0); size != -1 {
 		t.Fatalf("a source that returns nothing forever: size %d, want -1", size)
 	}
+	// Read-ahead buffers are pooled: a closed reader's buffer serves the
+	// next one, and a live reader's bytes are never shared.
+	want := Transform(page, fr)
+	a, _ := Sized(iotest.HalfReader(bytes.NewReader(page)), int64(len(page)), fr, 0)
+	b, _ := Sized(bytes.NewReader(page), int64(len(page)), fr, 0)
+	b.Close()
+	c, _ := Sized(bytes.NewReader(late), int64(len(late)), fr, 0)
+	for name, r := range map[string]io.Reader{"first": a, "third": c} {
+		got, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "first" && !bytes.Equal(got, want) || name == "third" && !bytes.Equal(got, Transform(late, fr)) {
+			t.Fatalf("%s reader: %q", name, got)
+		}
+	}
+	if n, err := b.Read(make([]byte, 10)); n != 0 || err == nil {
+		t.Fatalf("read after Close: %d, %v", n, err)
+	}
 }
