@@ -64,7 +64,7 @@ func TestInjectBranding(t *testing.T) {
 		method   string
 		up       upstream
 		refuse   bool
-		chunked  bool // the upstream sends no Content-Length
+		chunked  bool   // the upstream sends no Content-Length
 		wantBody string // "" = byte-identical to upstream body
 		wantGone []string
 		wantHdr  map[string]string

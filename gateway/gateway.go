@@ -26,7 +26,7 @@ type ListenerOptions struct {
 	// server's default, 4 KB): a response up to this size, headers
 	// included, leaves in one write.
 	WriteBufferBytes int
-	BodyLimit      int
+	BodyLimit        int
 }
 
 // Check is a named readiness probe of a dependency (Redis, object store).
