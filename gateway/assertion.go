@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,7 +10,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -167,17 +165,16 @@ func (a *Assertions) jwksHandler(c *fiber.Ctx) error {
 
 // identityHeaders is the proxy Rewrite hook that tells the upstream who is
 // signed in. Anonymous requests (tenants without sign-in) carry none.
-func (a *Assertions) identityHeaders(out *http.Request) error {
-	sess := SessionFrom(out.Context())
+func (a *Assertions) identityHeaders(out *Outbound) error {
+	sess := out.Session
 	if sess == nil {
 		return nil
 	}
-	aud := out.URL.Scheme + "://" + out.URL.Host
-	tok, err := a.Token(sess, aud)
+	tok, err := a.Token(sess, out.Origin)
 	if err != nil {
 		return fmt.Errorf("identity assertion: %w", err)
 	}
-	h := out.Header
+	h := &out.Header
 	h.Set(HeaderTenant, sess.Tenant)
 	h.Set(HeaderAccountID, sess.AccountID)
 	h.Set(HeaderAccountName, url.PathEscape(sess.Account))
@@ -185,10 +182,4 @@ func (a *Assertions) identityHeaders(out *http.Request) error {
 	h.Set(HeaderRoles, strings.Join(sess.Roles, ","))
 	h.Set(HeaderAssertion, tok)
 	return nil
-}
-
-// SessionFrom returns the session of an outbound proxy request's context.
-func SessionFrom(ctx context.Context) *sessions.Session {
-	s, _ := ctx.Value(ctxSession).(*sessions.Session)
-	return s
 }

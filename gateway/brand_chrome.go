@@ -3,7 +3,6 @@ package gateway
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"net/http"
 	"sync"
 	"time"
 
@@ -49,19 +48,18 @@ func NewBrandChrome(live LiveBranding, up render.Upstream) *BrandChrome {
 const maxRemembered = 256
 
 // Chrome implements ChromeProvider.
-func (b *BrandChrome) Chrome(out *http.Request, csp []string) (inject.Fragments, []string, bool) {
-	ctx := out.Context()
-	t := TenantFrom(ctx)
+func (b *BrandChrome) Chrome(out *Outbound, csp []string) (inject.Fragments, []string, bool) {
+	t := out.Tenant
 	if t == nil {
 		return inject.Fragments{}, nil, false
 	}
-	locale := render.Locale(out.Header.Get("Accept-Language"), langFrom(ctx))
+	locale := render.Locale(string(out.Header.Peek("Accept-Language")), out.Lang)
 	user := ""
-	if s := SessionFrom(ctx); s != nil {
+	if s := out.Session; s != nil {
 		user = s.User
 	}
 	var ch *render.Chrome
-	if pv := PreviewFrom(ctx); pv != nil {
+	if pv := out.Preview; pv != nil {
 		if user == "" {
 			user = firstNonEmpty(pv.Name, pv.User)
 		}

@@ -12,18 +12,18 @@ import (
 	"sync"
 
 	"github.com/andybalholm/brotli"
+	"github.com/valyala/fasthttp"
 
 	"github.com/livery/livery/branding/inject"
 )
 
 // ChromeProvider decides what to inject into one HTML document.
 type ChromeProvider interface {
-	// Chrome returns the fragments for the document requested by out (its
-	// context carries the tenant and the session, see TenantFrom and
-	// SessionFrom) and the response's Content-Security-Policy values
-	// adjusted so that the fragments render under them. ok=false leaves the
-	// response untouched. It must not block on I/O in steady state.
-	Chrome(out *http.Request, csp []string) (f inject.Fragments, newCSP []string, ok bool)
+	// Chrome returns the fragments for the document requested by out and
+	// the response's Content-Security-Policy values adjusted so that the
+	// fragments render under them. ok=false leaves the response untouched.
+	// It must not block on I/O in steady state.
+	Chrome(out *Outbound, csp []string) (f inject.Fragments, newCSP []string, ok bool)
 }
 
 // sniffLen is how much of a document is peeked at to decide its charset.
@@ -32,8 +32,8 @@ const sniffLen = 1024
 // documentRequest asks the upstream for identity encoding on requests that
 // can return an HTML document, so injection does not have to decode. It is
 // a RewriteFunc.
-func documentRequest(out *http.Request) error {
-	if out.Method == http.MethodGet && acceptsHTML(out.Header.Get("Accept")) && out.Header.Get("Range") == "" {
+func documentRequest(out *Outbound) error {
+	if out.Header.IsGet() && acceptsHTML(string(out.Header.Peek("Accept"))) && len(out.Header.Peek("Range")) == 0 {
 		out.Header.Set("Accept-Encoding", "identity")
 	}
 	return nil
@@ -51,7 +51,7 @@ func acceptsHTML(accept string) bool {
 // Everything else passes through byte-identical. It never fails a
 // response: a body it cannot decode is passed through untouched.
 func injectBranding(p ChromeProvider) ModifyResponseFunc {
-	return func(resp *http.Response) error {
+	return func(resp *Response) error {
 		if !injectable(resp) {
 			return nil
 		}
@@ -65,7 +65,7 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		_, _ = br.Peek(1)
 		sniff, _ := br.Peek(min(br.Buffered(), sniffLen))
 		rc := br
-		if !inject.ASCIICompatible(resp.Header.Get("Content-Type"), sniff) {
+		if !inject.ASCIICompatible(string(resp.Header.ContentType()), sniff) {
 			if decoded {
 				setBody(resp, rc, true)
 			} else {
@@ -73,7 +73,7 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 			}
 			return nil
 		}
-		f, csp, ok := p.Chrome(resp.Request, resp.Header.Values("Content-Security-Policy"))
+		f, csp, ok := p.Chrome(resp.Out, headerValues(resp.Header, "Content-Security-Policy"))
 		if !ok {
 			if decoded {
 				setBody(resp, rc, true)
@@ -83,7 +83,10 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 			return nil
 		}
 		if len(csp) > 0 {
-			resp.Header["Content-Security-Policy"] = csp
+			resp.Header.Del("Content-Security-Policy")
+			for _, v := range csp {
+				resp.Header.Add("Content-Security-Policy", v)
+			}
 		}
 		resp.Header.Add("Vary", "Accept-Language")
 		if resp.ContentLength < 0 || decoded {
@@ -107,12 +110,20 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 	}
 }
 
+// headerValues returns every value of a response header.
+func headerValues(h *fasthttp.ResponseHeader, name string) []string {
+	var out []string
+	for _, v := range h.PeekAll(name) {
+		out = append(out, string(v))
+	}
+	return out
+}
+
 // setBody installs a body of unknown length that no longer matches the
 // upstream's validators (or encoding, when decoded).
-func setBody(resp *http.Response, rc io.ReadCloser, decoded bool) {
+func setBody(resp *Response, rc io.ReadCloser, decoded bool) {
 	resp.Body = rc
 	resp.ContentLength = -1
-	resp.Header.Del("Content-Length")
 	resp.Header.Del("ETag")
 	resp.Header.Del("Content-MD5")
 	if decoded {
@@ -120,20 +131,20 @@ func setBody(resp *http.Response, rc io.ReadCloser, decoded bool) {
 	}
 }
 
-func injectable(resp *http.Response) bool {
-	if resp.Request == nil || resp.Request.Method != http.MethodGet || resp.StatusCode != http.StatusOK {
+func injectable(resp *Response) bool {
+	if !resp.Out.Header.IsGet() || resp.StatusCode != http.StatusOK {
 		return false
 	}
 	h := resp.Header
-	if h.Get("Content-Range") != "" || len(h.Values("Content-Encoding")) > 1 {
+	if len(h.Peek("Content-Range")) != 0 || len(h.PeekAll("Content-Encoding")) > 1 {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
+	mt, _, err := mime.ParseMediaType(string(h.ContentType()))
 	if err != nil || mt != "text/html" {
 		return false
 	}
-	if cd := h.Get("Content-Disposition"); cd != "" {
-		if d, _, err := mime.ParseMediaType(cd); err != nil || d != "inline" {
+	if cd := h.Peek("Content-Disposition"); len(cd) != 0 {
+		if d, _, err := mime.ParseMediaType(string(cd)); err != nil || d != "inline" {
 			return false // a download
 		}
 	}
@@ -142,8 +153,8 @@ func injectable(resp *http.Response) bool {
 
 // decodeBody returns the decoded body and whether decoding happened; nil
 // for an encoding it does not know or a body that does not start as one.
-func decodeBody(resp *http.Response) (io.ReadCloser, bool) {
-	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
+func decodeBody(resp *Response) (io.ReadCloser, bool) {
+	switch enc := strings.ToLower(strings.TrimSpace(string(resp.Header.Peek("Content-Encoding")))); enc {
 	case "", "identity":
 		return resp.Body, false
 	case "gzip", "x-gzip":

@@ -19,8 +19,8 @@ import (
 // fixedChrome injects fixed fragments and rewrites the CSP recognisably.
 type fixedChrome struct{ refuse bool }
 
-func (f fixedChrome) Chrome(out *http.Request, csp []string) (inject.Fragments, []string, bool) {
-	if f.refuse || TenantFrom(out.Context()) == nil {
+func (f fixedChrome) Chrome(out *Outbound, csp []string) (inject.Fragments, []string, bool) {
+	if f.refuse || out.Tenant == nil {
 		return inject.Fragments{}, nil, false
 	}
 	var adj []string

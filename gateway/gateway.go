@@ -163,6 +163,6 @@ func (g *Gateway) Serve(console, api net.Listener) error {
 // until ctx expires, then closes idle upstream connections.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	err := errors.Join(g.console.ShutdownWithContext(ctx), g.api.ShutdownWithContext(ctx))
-	g.proxy.Transport.CloseIdleConnections()
+	g.proxy.CloseIdleConnections()
 	return err
 }

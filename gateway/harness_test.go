@@ -56,7 +56,7 @@ func startGateway(t testing.TB, upstream string, opts ...gwOption) *testGateway 
 		Console: ListenerOptions{ReadTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 64 << 10},
 		API:     ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
 		Proxy: ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
-			IdleConnTimeout: time.Minute, MaxIdleConnsPerHost: 64},
+			IdleConnTimeout: time.Minute, MaxConnsPerHost: 256},
 	}
 	for _, fn := range opts {
 		fn(&o)

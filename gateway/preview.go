@@ -202,12 +202,6 @@ func (p *Preview) subject() authz.Subject {
 	return authz.Subject{User: p.User, Roles: []string{authz.RolePreviewer}, Tenant: p.Tenant}
 }
 
-// PreviewFrom returns the preview of an outbound proxy request, if any.
-func PreviewFrom(ctx context.Context) *Preview {
-	p, _ := ctx.Value(ctxPreview).(*Preview)
-	return p
-}
-
 // WorkflowPreviews serves preview documents from the branding workflow.
 type WorkflowPreviews struct {
 	W interface {

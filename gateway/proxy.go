@@ -10,111 +10,98 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/tenants"
 )
 
 // ProxyOptions configures the reverse proxy to the upstream consoles.
 type ProxyOptions struct {
-	ConnectTimeout        time.Duration
+	ConnectTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for the upstream's response
+	// (until its first byte); bodies may then stream for as long as they
+	// last.
 	ResponseHeaderTimeout time.Duration
 	IdleConnTimeout       time.Duration
-	MaxIdleConnsPerHost   int
+	// MaxConnsPerHost caps the connections to one upstream; a request
+	// waits up to ConnectTimeout for a free one.
+	MaxConnsPerHost int
 	// TrustedProxies are the peers whose X-Forwarded-* headers are kept.
 	TrustedProxies []*net.IPNet
 }
 
+// Outbound is one request on its way to the upstream, as Rewrite hooks see
+// it: the request (method, URI, headers) and what Livery knows about the
+// visitor.
+type Outbound struct {
+	*fasthttp.Request
+	Tenant    *tenants.Tenant
+	Session   *sessions.Session // nil: anonymous
+	Preview   *Preview          // nil unless a staff preview
+	Lang      string            // the visitor's language cookie (zh, en or empty)
+	RequestID string
+	// Origin is the upstream's scheme://host (the assertion audience).
+	Origin string
+}
+
+// Response is the upstream's response as ModifyResponse hooks see it,
+// before it is copied to the client.
+type Response struct {
+	Out        *Outbound
+	StatusCode int
+	Header     *fasthttp.ResponseHeader
+	// Body streams the upstream body. A hook that replaces it must close
+	// the original from the new body's Close, set ContentLength (-1 when
+	// unknown: the client gets it chunked) and delete validators (ETag)
+	// that no longer describe the body.
+	Body          io.ReadCloser
+	ContentLength int64
+}
+
 // RewriteFunc may modify the outbound request before it is sent: add
-// identity headers, change the path. The request's context carries the
-// tenant and request id (TenantFrom, RequestIDFrom). Returning an error
-// aborts the exchange; it is answered by the error mapper.
-type RewriteFunc func(out *http.Request) error
+// identity headers, change the path. Returning an error aborts the
+// exchange; it is answered by the error mapper.
+type RewriteFunc func(out *Outbound) error
 
 // ModifyResponseFunc may modify the upstream response before it is copied
-// to the client. A function that replaces resp.Body must set
-// resp.ContentLength to the new length, or to -1 when unknown, and delete
-// validators (ETag) that no longer describe the body. resp.Request is the
-// outbound request. Returning an error answers 502.
-type ModifyResponseFunc func(resp *http.Response) error
+// to the client. Returning an error answers 502.
+type ModifyResponseFunc func(resp *Response) error
 
 // Proxy forwards console requests to the tenant's upstream. Request and
 // response bodies stream in both directions; WebSocket upgrades are
 // tunnelled. It is safe for concurrent use once built; hooks must be added
 // before the first request.
 type Proxy struct {
-	Transport      *http.Transport
 	Rewrite        []RewriteFunc
 	ModifyResponse []ModifyResponseFunc
 
-	trusted []*net.IPNet
-	metrics *Metrics
-	log     *slog.Logger
+	upstreams *upstreams
+	trusted   []*net.IPNet
+	metrics   *Metrics
+	log       *slog.Logger
 }
 
-// NewProxy builds a proxy with a keep-alive connection pool and the given
-// connect, response-header and idle timeouts.
+// NewProxy builds a proxy with a keep-alive client per upstream and the
+// given connect, response-header and idle timeouts.
 func NewProxy(o ProxyOptions, m *Metrics, log *slog.Logger) *Proxy {
-	dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
-	return &Proxy{
-		Transport: &http.Transport{
-			Proxy:                 nil, // never route console traffic through an environment proxy
-			DialContext:           dialer.DialContext,
-			MaxIdleConns:          1024,
-			MaxIdleConnsPerHost:   o.MaxIdleConnsPerHost,
-			IdleConnTimeout:       o.IdleConnTimeout,
-			ResponseHeaderTimeout: o.ResponseHeaderTimeout,
-			TLSHandshakeTimeout:   o.ConnectTimeout,
-			ExpectContinueTimeout: time.Second,
-			DisableCompression:    true, // bodies pass through with their own encoding
-		},
-		trusted: o.TrustedProxies,
-		metrics: m,
-		log:     log,
+	if o.MaxConnsPerHost <= 0 {
+		o.MaxConnsPerHost = 4096
 	}
+	return &Proxy{upstreams: newUpstreams(o), trusted: o.TrustedProxies, metrics: m, log: log}
 }
 
-// releaseWait bounds how long an exchange waits for the transport to let go
-// of the client's request body.
-const releaseWait = 5 * time.Second
-
-type ctxKey int
-
-const (
-	ctxTenant ctxKey = iota
-	ctxRequestID
-	ctxSession
-	ctxPreview
-	ctxLang
-)
+// CloseIdleConnections closes the idle upstream connections.
+func (p *Proxy) CloseIdleConnections() { p.upstreams.closeIdle() }
 
 // langCookie is the visitor's console language choice (zh or en); like
 // every livery_* cookie it is not forwarded to the upstream.
 const langCookie = render.LocaleCookie
-
-// langFrom returns the language cookie of an outbound request's visitor.
-func langFrom(ctx context.Context) string {
-	l, _ := ctx.Value(ctxLang).(string)
-	return l
-}
-
-// TenantFrom returns the tenant of an outbound proxy request's context.
-func TenantFrom(ctx context.Context) *tenants.Tenant {
-	t, _ := ctx.Value(ctxTenant).(*tenants.Tenant)
-	return t
-}
-
-// RequestIDFrom returns the request id of an outbound proxy request's context.
-func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(ctxRequestID).(string)
-	return id
-}
 
 // Handle is the Fiber handler that proxies the request to the tenant
 // resolved by the tenant middleware.
@@ -127,6 +114,12 @@ func (p *Proxy) Handle(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	release := true
+	defer func() {
+		if release {
+			fasthttp.ReleaseRequest(out.Request)
+		}
+	}()
 	upgrade := isUpgrade(c)
 	if upgrade {
 		out.Header.Set("Connection", "Upgrade")
@@ -137,13 +130,26 @@ func (p *Proxy) Handle(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	resp, err := p.Transport.RoundTrip(out)
-	if err != nil {
+	if upgrade {
+		return p.upgrade(c, t, out)
+	}
+	fr := fasthttp.AcquireResponse()
+	if err := p.upstreams.client(t.Upstream).Do(out.Request, fr); err != nil {
+		fasthttp.ReleaseResponse(fr)
 		return p.roundTripError(c, t, err, body)
 	}
-	if upgrade && resp.StatusCode == http.StatusSwitchingProtocols {
-		return p.tunnel(c, t, resp)
+	release = false
+	fr.Header.SetNoDefaultContentType(true) // a response without Content-Type stays without one
+	resp := &Response{Out: out, StatusCode: fr.StatusCode(), Header: &fr.Header,
+		Body: &exchangeBody{fr: fr, out: out.Request}, ContentLength: int64(fr.Header.ContentLength())}
+	if resp.ContentLength < 0 {
+		resp.ContentLength = -1
 	}
+	return p.respond(c, t, resp)
+}
+
+// respond runs the response hooks and copies the response to the client.
+func (p *Proxy) respond(c *fiber.Ctx, t *tenants.Tenant, resp *Response) error {
 	for _, fn := range p.ModifyResponse {
 		if err := fn(resp); err != nil {
 			resp.Body.Close()
@@ -156,9 +162,51 @@ func (p *Proxy) Handle(c *fiber.Ctx) error {
 	return nil
 }
 
+// exchangeBody is the upstream body of an exchange: Close ends the stream
+// (a pooled connection goes back to the pool only when the body was fully
+// read; a dedicated one is closed) and releases the request and response.
+type exchangeBody struct {
+	fr     *fasthttp.Response
+	out    *fasthttp.Request // nil when the caller releases it
+	conn   net.Conn          // the dedicated connection, nil when pooled
+	stream io.Reader
+	read   bool
+}
+
+func (b *exchangeBody) Read(p []byte) (int, error) {
+	if !b.read {
+		b.read = true
+		if b.fr != nil {
+			if b.stream = b.fr.BodyStream(); b.stream == nil {
+				b.stream = bytes.NewReader(b.fr.Body())
+			}
+		}
+	}
+	if b.stream == nil {
+		return 0, io.ErrClosedPipe
+	}
+	return b.stream.Read(p)
+}
+
+func (b *exchangeBody) Close() error {
+	if b.fr == nil {
+		return nil
+	}
+	err := b.fr.CloseBodyStream()
+	fasthttp.ReleaseResponse(b.fr)
+	if b.out != nil {
+		fasthttp.ReleaseRequest(b.out)
+	}
+	if b.conn != nil {
+		err = errors.Join(err, b.conn.Close())
+	}
+	b.fr, b.out, b.conn, b.stream, b.read = nil, nil, nil, nil, true
+	return err
+}
+
 // outbound builds the upstream request: target URL, cleaned headers,
 // X-Forwarded-*, and the streaming request body.
-func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant) (*http.Request, *clientBody, error) {
+func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant) (*Outbound, *clientBody, error) {
 	in, err := url.ParseRequestURI(string(c.Request().URI().PathOriginal()))
 	if err != nil || !strings.HasPrefix(in.Path, "/") {
 		return nil, nil, Errorf(http.StatusBadRequest, "bad_request", "The request path is malformed.")
@@ -167,33 +215,23 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant) (*http.Request, *clien
 	target.Path, target.RawPath = joinURLPath(t.Upstream, in)
 	target.RawQuery = string(c.Request().URI().QueryString())
 
-	ctx := context.WithValue(context.WithValue(context.Background(), ctxTenant, t), ctxRequestID, requestID(c))
-	if sess := SessionOf(c); sess != nil {
-		ctx = context.WithValue(ctx, ctxSession, sess)
-	}
-	if pv := previewOf(c); pv != nil {
-		ctx = context.WithValue(ctx, ctxPreview, pv)
-	}
-	if lang := c.Cookies(langCookie); lang != "" {
-		ctx = context.WithValue(ctx, ctxLang, lang)
-	}
-	out, err := http.NewRequestWithContext(ctx, c.Method(), target.String(), nil)
-	if err != nil {
-		return nil, nil, Errorf(http.StatusBadRequest, "bad_request", "The request could not be forwarded.")
-	}
-	out.URL = &target
-	copyRequestHeaders(out.Header, c)
-	p.setForwarded(out.Header, c)
-	out.Header.Set(fiber.HeaderXRequestID, requestID(c))
+	req := fasthttp.AcquireRequest()
+	req.Header.SetNoDefaultContentType(true)
+	req.Header.SetMethod(c.Method())
+	req.SetRequestURI(target.String())
+	copyRequestHeaders(&req.Header, c)
+	p.setForwarded(&req.Header, c)
+	req.Header.Set(fiber.HeaderXRequestID, requestID(c))
+	out := &Outbound{Request: req, Tenant: t, Session: SessionOf(c), Preview: previewOf(c),
+		Lang: c.Cookies(langCookie), RequestID: requestID(c), Origin: t.Upstream.Scheme + "://" + t.Upstream.Host}
 
 	var body *clientBody
 	switch n := c.Request().Header.ContentLength(); {
 	case n == 0 || n == -2: // no body
 	default:
 		if stream := c.Context().RequestBodyStream(); stream != nil {
-			body = newClientBody(stream, int64(n))
-			out.Body = body
-			out.ContentLength = int64(n) // -1: chunked
+			body = &clientBody{r: stream, want: int64(n)}
+			req.SetBodyStream(body, n) // -1: chunked
 		}
 	}
 	return out, body, nil
@@ -203,7 +241,7 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant) (*http.Request, *clien
 // those named by Connection, Host, and every X-Livery-* header: identity
 // headers are set by Livery alone. Livery's own cookies (sessions, login
 // state) are removed from Cookie: the upstream never sees a session id.
-func copyRequestHeaders(dst http.Header, c *fiber.Ctx) {
+func copyRequestHeaders(dst *fasthttp.RequestHeader, c *fiber.Ctx) {
 	hdr := &c.Request().Header
 	connTokens := connectionTokens(string(hdr.Peek(fiber.HeaderConnection)))
 	hdr.VisitAll(func(k, v []byte) {
@@ -283,7 +321,7 @@ func isUpgrade(c *fiber.Ctx) bool {
 // setForwarded sets X-Forwarded-For/-Proto/-Host. Values sent by a trusted
 // proxy are kept (the peer is appended to X-Forwarded-For); from anyone
 // else they are replaced, as is Forwarded.
-func (p *Proxy) setForwarded(h http.Header, c *fiber.Ctx) {
+func (p *Proxy) setForwarded(h *fasthttp.RequestHeader, c *fiber.Ctx) {
 	peer := c.Context().RemoteIP()
 	trusted := false
 	for _, n := range p.trusted {
@@ -303,15 +341,19 @@ func (p *Proxy) setForwarded(h http.Header, c *fiber.Ctx) {
 		h.Set("X-Forwarded-Host", string(c.Request().Host()))
 		return
 	}
-	if prior := strings.Join(h.Values("X-Forwarded-For"), ", "); prior != "" {
-		h.Set("X-Forwarded-For", prior+", "+peer.String())
+	var prior []string
+	for _, v := range h.PeekAll("X-Forwarded-For") {
+		prior = append(prior, string(v))
+	}
+	if len(prior) > 0 {
+		h.Set("X-Forwarded-For", strings.Join(prior, ", ")+", "+peer.String())
 	} else {
 		h.Set("X-Forwarded-For", peer.String())
 	}
-	if h.Get("X-Forwarded-Proto") == "" {
+	if len(h.Peek("X-Forwarded-Proto")) == 0 {
 		h.Set("X-Forwarded-Proto", proto)
 	}
-	if h.Get("X-Forwarded-Host") == "" {
+	if len(h.Peek("X-Forwarded-Host")) == 0 {
 		h.Set("X-Forwarded-Host", string(c.Request().Host()))
 	}
 }
@@ -337,7 +379,6 @@ func joinURLPath(base, in *url.URL) (path, rawpath string) {
 // roundTripError maps a failed upstream exchange: client gone → 499 (not a
 // server error), timeout → 504, anything else → 502.
 func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body *clientBody) error {
-	body.wait(releaseWait)
 	if body.failed() {
 		c.Locals(localAborted, true)
 		p.metrics.clientAborts.WithLabelValues("console", t.ID).Inc()
@@ -348,7 +389,8 @@ func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body 
 	kind, status, msg := "unreachable", http.StatusBadGateway, "The console is temporarily unreachable. Please try again shortly."
 	var ne net.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrTimeout) ||
+		errors.Is(err, fasthttp.ErrDialTimeout) || errors.As(err, &ne) && ne.Timeout():
 		kind, status, msg = "timeout", http.StatusGatewayTimeout, "The console did not respond in time. Please try again shortly."
 	case errors.Is(err, syscall.ECONNREFUSED):
 		kind = "refused"
@@ -357,22 +399,15 @@ func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body 
 	return &Error{Status: status, Code: "upstream_" + kind, Message: msg, Err: err}
 }
 
-// clientBody is the inbound request body as read by the transport. It
-// remembers whether the client failed to deliver it, so that a cut upload
-// is not blamed on the upstream, and signals when the transport is done
-// with it: the underlying stream belongs to the server connection and must
-// not be read after the exchange ends.
+// clientBody is the inbound request body as the upstream client reads it
+// (on the handler's goroutine, while sending the request). It remembers
+// whether the client failed to deliver it, so that a cut upload is not
+// blamed on the upstream.
 type clientBody struct {
 	r      io.Reader
 	want   int64 // Content-Length, or -1 when chunked
 	n      int64
-	broken atomic.Bool
-	once   sync.Once
-	closed chan struct{}
-}
-
-func newClientBody(r io.Reader, want int64) *clientBody {
-	return &clientBody{r: r, want: want, closed: make(chan struct{})}
+	broken bool
 }
 
 func (b *clientBody) Read(p []byte) (int, error) {
@@ -382,28 +417,9 @@ func (b *clientBody) Read(p []byte) (int, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil && err != io.EOF {
-		b.broken.Store(true)
+		b.broken = true
 	}
 	return n, err
 }
 
-// Close is called by the transport when it has finished with the body.
-func (b *clientBody) Close() error {
-	b.once.Do(func() { close(b.closed) })
-	return nil
-}
-
-func (b *clientBody) failed() bool { return b != nil && b.broken.Load() }
-
-// wait blocks until the transport released the body, or d elapsed.
-func (b *clientBody) wait(d time.Duration) {
-	if b == nil {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-b.closed:
-	case <-t.C:
-	}
-}
+func (b *clientBody) failed() bool { return b != nil && b.broken }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -241,13 +242,13 @@ func TestHooks(t *testing.T) {
 	up := startDemoUpstream(t)
 	t.Run("rewrite and modify response", func(t *testing.T) {
 		g := startGateway(t, up.URL)
-		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *http.Request) error {
-			out.Header.Set("X-Livery-Tenant", TenantFrom(out.Context()).ID)
-			out.Header.Set("X-Livery-Request", RequestIDFrom(out.Context()))
+		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *Outbound) error {
+			out.Header.Set("X-Livery-Tenant", out.Tenant.ID)
+			out.Header.Set("X-Livery-Request", out.RequestID)
 			return nil
 		})
-		g.gw.Proxy().ModifyResponse = append(g.gw.Proxy().ModifyResponse, func(resp *http.Response) error {
-			if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		g.gw.Proxy().ModifyResponse = append(g.gw.Proxy().ModifyResponse, func(resp *Response) error {
+			if !strings.HasPrefix(string(resp.Header.ContentType()), "application/json") {
 				return nil
 			}
 			resp.Body = struct {
@@ -255,7 +256,6 @@ func TestHooks(t *testing.T) {
 				io.Closer
 			}{io.MultiReader(strings.NewReader(`{"wrapped":`), resp.Body, strings.NewReader(`}`)), resp.Body}
 			resp.ContentLength = -1
-			resp.Header.Del("Content-Length")
 			return nil
 		})
 		resp, body := do(t, newReq(t, "GET", g.consoleURL+"/headers?format=json", nil))
@@ -272,8 +272,8 @@ func TestHooks(t *testing.T) {
 	})
 	t.Run("failing hooks", func(t *testing.T) {
 		g := startGateway(t, up.URL)
-		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *http.Request) error {
-			switch out.URL.Path {
+		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *Outbound) error {
+			switch string(out.URI().Path()) {
 			case "/panic":
 				panic("secret internal detail")
 			case "/deny":
@@ -317,6 +317,46 @@ func TestWebSocketThroughGateway(t *testing.T) {
 		_, got, err := conn.ReadMessage()
 		if err != nil || string(got) != msg {
 			t.Fatalf("echo of %d bytes: got %d bytes, %v", len(msg), len(got), err)
+		}
+	}
+}
+
+// TestResponseHeaderTimeoutSparesBodies checks that the response-header
+// timeout bounds only the wait for the response: a body that keeps coming
+// for longer is delivered whole, and the next exchange on the same pooled
+// connection is bounded again.
+func TestResponseHeaderTimeoutSparesBodies(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, _ := time.ParseDuration(r.URL.Query().Get("wait"))
+		if r.URL.Path == "/late-headers" {
+			time.Sleep(d)
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(200)
+		for i := 0; i < 3; i++ {
+			fmt.Fprintf(w, "part %d\n", i)
+			w.(http.Flusher).Flush()
+			if r.URL.Path == "/slow-body" {
+				time.Sleep(d)
+			}
+		}
+	}))
+	defer up.Close()
+	g := startGateway(t, up.URL, func(o *Options) { o.Proxy.ResponseHeaderTimeout = 300 * time.Millisecond })
+	steps := []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/slow-body?wait=250ms", 200, "part 0\npart 1\npart 2\n"}, // 750 ms of body
+		{"/slow-body?wait=0s", 200, "part 0\npart 1\npart 2\n"},
+		{"/late-headers?wait=1s", 504, ""},
+		{"/slow-body?wait=200ms", 200, "part 0\npart 1\npart 2\n"},
+	}
+	for _, s := range steps {
+		resp, body := do(t, newReq(t, "GET", g.consoleURL+s.path, nil, "Accept", "text/plain"))
+		if resp.StatusCode != s.status || s.body != "" && body != s.body {
+			t.Fatalf("%s: %d %q, want %d %q", s.path, resp.StatusCode, body, s.status, s.body)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -10,27 +11,17 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/livery/livery/tenants"
 )
 
 // copyResponse copies status and end-to-end headers and hands the body to
 // the server as a stream: it is never held in memory.
-func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *http.Response) {
+func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *Response) {
 	h := &c.Response().Header
 	h.SetNoDefaultContentType(true)
-	connTokens := connectionTokens(resp.Header.Get("Connection"))
-	for name, values := range resp.Header {
-		if isHopByHop(name) || connTokens[strings.ToLower(name)] || name == "Content-Length" || name == "Date" {
-			continue
-		}
-		for _, v := range values {
-			if name == "Set-Cookie" && setsLiveryCookie(v) {
-				continue // the upstream cannot plant or clear Livery's cookies
-			}
-			h.Add(name, v)
-		}
-	}
+	copyResponseHeaders(h, resp.Header)
 	c.Status(resp.StatusCode)
 	noBody := c.Method() == http.MethodHead || resp.StatusCode == http.StatusNoContent ||
 		resp.StatusCode == http.StatusNotModified || resp.StatusCode < 200
@@ -42,11 +33,25 @@ func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *http.Respons
 		c.Response().SkipBody = true
 		return
 	}
-	body := &upstreamBody{rc: resp.Body, p: p, tenant: t.ID, requestID: requestID(c)}
-	if cb, ok := resp.Request.Body.(*clientBody); ok {
-		body.req = cb
-	}
+	body := &upstreamBody{rc: resp.Body, p: p, tenant: t.ID, requestID: resp.Out.RequestID}
 	c.Context().SetBodyStream(body, int(resp.ContentLength)) // -1: chunked
+}
+
+// copyResponseHeaders copies the upstream's end-to-end headers: not
+// hop-by-hop ones or those named by Connection, not Content-Length (the
+// server frames the body) or Date, and no Set-Cookie for Livery's cookies.
+func copyResponseHeaders(dst *fasthttp.ResponseHeader, src *fasthttp.ResponseHeader) {
+	connTokens := connectionTokens(string(src.Peek(fiber.HeaderConnection)))
+	src.VisitAll(func(k, v []byte) {
+		name := http.CanonicalHeaderKey(string(k))
+		if isHopByHop(name) || connTokens[strings.ToLower(name)] || name == "Content-Length" || name == "Date" {
+			return
+		}
+		if name == "Set-Cookie" && setsLiveryCookie(string(v)) {
+			return // the upstream cannot plant or clear Livery's cookies
+		}
+		dst.Add(name, string(v))
+	})
 }
 
 // upstreamBody streams the upstream response to the client. The server
@@ -55,7 +60,6 @@ func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *http.Respons
 type upstreamBody struct {
 	rc        io.ReadCloser
 	p         *Proxy
-	req       *clientBody
 	tenant    string
 	requestID string
 	n         int64
@@ -79,7 +83,6 @@ func (b *upstreamBody) Read(p []byte) (int, error) {
 func (b *upstreamBody) Close() error {
 	b.once.Do(func() {
 		b.rc.Close()
-		b.req.wait(releaseWait)
 		switch {
 		case b.readErr != nil:
 			b.p.metrics.upstreamErrors.WithLabelValues(b.tenant, "body").Inc()
@@ -93,35 +96,63 @@ func (b *upstreamBody) Close() error {
 	return nil
 }
 
-// tunnel completes a protocol switch (WebSocket): it answers the client
-// with the upstream's 101 on the raw connection and copies bytes both ways
-// until either side closes.
-func (p *Proxy) tunnel(c *fiber.Ctx, t *tenants.Tenant, resp *http.Response) error {
-	backend, ok := resp.Body.(io.ReadWriteCloser)
-	if !ok {
-		resp.Body.Close()
-		return &Error{Status: http.StatusBadGateway, Code: "bad_gateway",
-			Message: "The console's protocol switch could not be completed.", Err: fmt.Errorf("101 body is %T", resp.Body)}
+// upgrade sends a protocol-switch request (WebSocket) on a dedicated
+// connection. A 101 is tunnelled: the client gets the upstream's 101 on
+// the raw connection and bytes are copied both ways until either side
+// closes. Any other answer is an ordinary response.
+func (p *Proxy) upgrade(c *fiber.Ctx, t *tenants.Tenant, out *Outbound) error {
+	conn, br, err := p.upstreams.dialUpgrade(t.Upstream)
+	if err != nil {
+		return p.roundTripError(c, t, err, nil)
+	}
+	bw := bufio.NewWriter(conn)
+	if err := out.Write(bw); err == nil {
+		err = bw.Flush()
+	}
+	fr := fasthttp.AcquireResponse()
+	fr.StreamBody = true
+	_ = conn.SetReadDeadline(time.Now().Add(p.upstreams.o.ResponseHeaderTimeout))
+	if err == nil {
+		err = fr.Read(br)
+	}
+	if err != nil {
+		conn.Close()
+		fasthttp.ReleaseResponse(fr)
+		return p.roundTripError(c, t, err, nil)
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	fr.Header.SetNoDefaultContentType(true)
+	if fr.StatusCode() != http.StatusSwitchingProtocols {
+		body := &exchangeBody{fr: fr, conn: conn}
+		resp := &Response{Out: out, StatusCode: fr.StatusCode(), Header: &fr.Header, Body: body,
+			ContentLength: int64(fr.Header.ContentLength())}
+		if resp.ContentLength < 0 {
+			resp.ContentLength = -1
+		}
+		return p.respond(c, t, resp)
 	}
 	head := &strings.Builder{}
 	fmt.Fprintf(head, "HTTP/1.1 101 %s\r\n", http.StatusText(http.StatusSwitchingProtocols))
-	resp.Header.Write(head)
+	fr.Header.VisitAll(func(k, v []byte) {
+		fmt.Fprintf(head, "%s: %s\r\n", k, v)
+	})
 	head.WriteString("\r\n")
-	tenantID, rid := t.ID, requestID(c)
+	fasthttp.ReleaseResponse(fr)
+	tenantID, rid := t.ID, out.RequestID
 	c.Status(http.StatusSwitchingProtocols)
 	c.Context().HijackSetNoResponse(true)
-	c.Context().Hijack(func(conn net.Conn) {
-		defer backend.Close()
-		_ = conn.SetDeadline(time.Time{})
-		if _, err := io.WriteString(conn, head.String()); err != nil {
+	c.Context().Hijack(func(client net.Conn) {
+		defer conn.Close()
+		_ = client.SetDeadline(time.Time{})
+		if _, err := io.WriteString(client, head.String()); err != nil {
 			return
 		}
 		done := make(chan struct{}, 2)
-		go func() { _, _ = io.Copy(backend, conn); done <- struct{}{} }()
-		go func() { _, _ = io.Copy(conn, backend); done <- struct{}{} }()
-		<-done // either side closed: tear both down
+		go func() { _, _ = io.Copy(conn, client); done <- struct{}{} }()
+		go func() { _, _ = io.Copy(client, br); done <- struct{}{} }() // br holds bytes read past the 101
+		<-done                                                         // either side closed: tear both down
+		client.Close()
 		conn.Close()
-		backend.Close()
 		<-done
 		p.log.Debug("tunnel closed", "request_id", rid, "tenant", tenantID)
 	})

@@ -263,7 +263,7 @@ func (e *staffEnv) start(t testing.TB) {
 		Console: ListenerOptions{ReadTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 64 << 10},
 		API:     ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
 		Proxy: ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
-			IdleConnTimeout: time.Minute, MaxIdleConnsPerHost: 64},
+			IdleConnTimeout: time.Minute, MaxConnsPerHost: 256},
 		Identity: &IdentityOptions{Sessions: e.sessions, Redis: e.rdb, Customers: e.customers,
 			Clients: map[string]OIDCClient{"acme": customer, "globex": customer}, Authorizer: e.authz},
 		Admin: &AdminOptions{

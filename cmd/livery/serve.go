@@ -107,7 +107,7 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *
 			ConnectTimeout:        cfg.Proxy.ConnectTimeout,
 			ResponseHeaderTimeout: cfg.Proxy.ResponseHeaderTimeout,
 			IdleConnTimeout:       cfg.Proxy.IdleConnTimeout,
-			MaxIdleConnsPerHost:   cfg.Proxy.MaxIdleConnsPerHost,
+			MaxConnsPerHost:       cfg.Proxy.MaxConnsPerHost,
 			TrustedProxies:        trusted,
 		},
 		Partner:    svc.partnerOptions(),

@@ -234,7 +234,8 @@ type Proxy struct {
 	ConnectTimeout        time.Duration `yaml:"connect_timeout"`
 	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
 	IdleConnTimeout       time.Duration `yaml:"idle_conn_timeout"`
-	MaxIdleConnsPerHost   int           `yaml:"max_idle_conns_per_host"`
+	// MaxConnsPerHost caps the connections to one upstream.
+	MaxConnsPerHost int `yaml:"max_conns_per_host"`
 	// TrustedProxies lists the CIDRs of load balancers in front of Livery
 	// whose X-Forwarded-* headers are kept (appended to). From any other
 	// peer those headers are replaced.

@@ -60,7 +60,7 @@ func Default() Config {
 		Runtime: Runtime{GCPercent: 400},
 		Store:   Store{Driver: "dir", Dir: DirStore{Path: "./data"}, S3: S3Store{Region: "us-east-1"}},
 		Proxy: Proxy{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 30 * time.Second,
-			IdleConnTimeout: 90 * time.Second, MaxIdleConnsPerHost: 64},
+			IdleConnTimeout: 90 * time.Second, MaxConnsPerHost: 4096},
 		Partner: PartnerAPI{CheckIdentityRate: 5, SendCodeRate: 10, CreateRate: 10, QueryRate: 20,
 			PhoneLimit: 5, KeyCacheTTL: 10 * time.Second, Notifier: Notifier{Kind: "log"}},
 		Sessions: Sessions{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, CookieSecure: true},

@@ -250,8 +250,8 @@ func (p *problems) proxy(x Proxy) {
 	if x.IdleConnTimeout <= 0 {
 		p.add("proxy.idle_conn_timeout", "must be positive")
 	}
-	if x.MaxIdleConnsPerHost < 1 {
-		p.add("proxy.max_idle_conns_per_host", "must be at least 1")
+	if x.MaxConnsPerHost < 1 {
+		p.add("proxy.max_conns_per_host", "must be at least 1")
 	}
 	for i, c := range x.TrustedProxies {
 		if _, _, err := net.ParseCIDR(c); err != nil {
