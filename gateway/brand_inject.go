@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
@@ -139,8 +140,7 @@ func injectable(resp *Response) bool {
 	if len(h.Peek("Content-Range")) != 0 || len(h.PeekAll("Content-Encoding")) > 1 {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(string(h.ContentType()))
-	if err != nil || mt != "text/html" {
+	if !mediaTypeIs(h.ContentType(), "text/html") {
 		return false
 	}
 	if cd := h.Peek("Content-Disposition"); len(cd) != 0 {
@@ -149,6 +149,15 @@ func injectable(resp *Response) bool {
 		}
 	}
 	return true
+}
+
+// mediaTypeIs reports whether a Content-Type value's media type (before
+// any parameters) is mt, ignoring case and surrounding spaces.
+func mediaTypeIs(v []byte, mt string) bool {
+	if i := bytes.IndexByte(v, ';'); i >= 0 {
+		v = v[:i]
+	}
+	return strings.EqualFold(string(bytes.TrimSpace(v)), mt)
 }
 
 // decodeBody returns the decoded body and whether decoding happened; nil

@@ -245,18 +245,40 @@ func copyRequestHeaders(dst *fasthttp.RequestHeader, c *fiber.Ctx) {
 	hdr := &c.Request().Header
 	connTokens := connectionTokens(string(hdr.Peek(fiber.HeaderConnection)))
 	hdr.VisitAll(func(k, v []byte) {
-		name := http.CanonicalHeaderKey(string(k))
-		if name == "Host" || name == "Content-Length" || isHopByHop(name) || connTokens[strings.ToLower(name)] ||
-			IsLiveryHeader(name) {
+		if headerIs(k, "Host") || headerIs(k, "Content-Length") || isHopByHopBytes(k) ||
+			connTokens != nil && connTokens[strings.ToLower(string(k))] || isLiveryHeaderBytes(k) {
 			return
 		}
-		if name == "Cookie" {
+		if headerIs(k, "Cookie") {
 			if v = withoutLiveryCookies(v); len(v) == 0 {
 				return
 			}
 		}
-		dst.Add(name, string(v))
+		dst.AddBytesKV(k, v)
 	})
+}
+
+// headerIs reports whether the header name k is name, ignoring case.
+func headerIs(k []byte, name string) bool {
+	return len(k) == len(name) && strings.EqualFold(string(k), name) // no allocation: the conversion is only compared
+}
+
+func isLiveryHeaderBytes(k []byte) bool {
+	return len(k) >= 9 && strings.EqualFold(string(k[:9]), "x-livery-")
+}
+
+// hopByHopNames are the headers that describe one connection, not the
+// message (RFC 9110 section 7.6.1, plus Proxy-Connection and Keep-Alive).
+var hopByHopNames = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+func isHopByHopBytes(k []byte) bool {
+	for _, n := range hopByHopNames {
+		if headerIs(k, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // IsLiveryHeader reports whether name is in the X-Livery-* namespace that
@@ -292,13 +314,6 @@ func withoutLiveryCookies(v []byte) []byte {
 	}
 	return out
 }
-
-var hopByHop = map[string]bool{
-	"Connection": true, "Proxy-Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true,
-	"Proxy-Authorization": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-}
-
-func isHopByHop(canonical string) bool { return hopByHop[canonical] }
 
 func connectionTokens(v string) map[string]bool {
 	if v == "" {

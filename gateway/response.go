@@ -43,14 +43,14 @@ func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *Response) {
 func copyResponseHeaders(dst *fasthttp.ResponseHeader, src *fasthttp.ResponseHeader) {
 	connTokens := connectionTokens(string(src.Peek(fiber.HeaderConnection)))
 	src.VisitAll(func(k, v []byte) {
-		name := http.CanonicalHeaderKey(string(k))
-		if isHopByHop(name) || connTokens[strings.ToLower(name)] || name == "Content-Length" || name == "Date" {
+		if isHopByHopBytes(k) || connTokens != nil && connTokens[strings.ToLower(string(k))] ||
+			headerIs(k, "Content-Length") || headerIs(k, "Date") {
 			return
 		}
-		if name == "Set-Cookie" && setsLiveryCookie(string(v)) {
+		if headerIs(k, "Set-Cookie") && setsLiveryCookie(string(v)) {
 			return // the upstream cannot plant or clear Livery's cookies
 		}
-		dst.Add(name, string(v))
+		dst.AddBytesKV(k, v)
 	})
 }
 
