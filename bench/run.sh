@@ -380,6 +380,13 @@ echo "livery/direct: req/s x$(ratio "$l_rps" "$d_rps"), avg latency x$(ratio "$l
 if [[ "$HAVE_NGINX" == 1 ]]; then
   read -r n_rps n_avg _ _ n_p99 _ <<<"${row[nginx]}"
   echo "livery/nginx:  req/s x$(ratio "$l_rps" "$n_rps"), avg latency x$(ratio "$l_avg" "$n_avg"), p99 x$(ratio "$l_p99" "$n_p99"), own CPU per request x$(ratio "$(own "${cpu[livery]}" "${cpu[direct]}")" "$(own "${cpu[nginx]}" "${cpu[direct]}")")"
+  wins=0
+  for ((r = 1; r <= ROUNDS; r++)); do
+    lr=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-livery-$r.txt")
+    nr=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-nginx-$r.txt")
+    awk -v l="$lr" -v n="$nr" 'BEGIN { exit !(l >= n) }' && wins=$((wins + 1))
+  done
+  echo "livery served at least as many req/s as nginx in $wins of $ROUNDS round(s) (same round, back to back)"
   if awk -v l="$l_rps" -v n="$n_rps" 'BEGIN { exit !(l >= n) }'; then
     echo "=> Livery is at least as fast as nginx+sub_filter on this page (req/s)."
   else
@@ -408,11 +415,11 @@ if [[ "$PROFILE" == 1 ]]; then
           if (st ~ /democonsole\/console/)                  return "upstream: demo console handler (page render, ES256 assertion verify)"
           if (st ~ /net\/http\.\(\*conn\)\.serve/)          return "upstream: net/http server (read request, write response)"
           if (st ~ /gcBgMarkWorker|bgsweep|bgscavenge/)     return "Go GC background workers (whole process)"
-          if (st ~ /writeBodyChunked/ && st ~ /inject/)     return "livery: chrome injection (inject reader, reading the upstream body)"
-          if (st ~ /writeBodyChunked/)                      return "livery: writing the body to the client (chunked, one write syscall per chunk)"
+          if (st ~ /writeBody(Chunked|FixedSize|Stream)/ && st ~ /inject/) return "livery: chrome injection (inject reader, reading the upstream body)"
+          if (st ~ /writeBody(Chunked|FixedSize|Stream)/)   return "livery: writing the body to the client"
           if (st ~ /accessLog/ && st ~ /slog/)              return "livery: access log"
+          if (st ~ /HostClient|persistConn/)                return "livery: HTTP client to the upstream (send request, read response headers)"
           if (st ~ /accessLog|authenticate|Proxy\)\.Handle/) return "livery: handler chain (session, authz, assertion, proxy, chrome, CSP)"
-          if (st ~ /persistConn/)                           return "livery: HTTP client to the upstream (transport loops)"
           if (st ~ /fasthttp/)                              return "livery: fasthttp server (read request, write headers)"
           if (st ~ /runtime\.(mcall|schedule|findRunnable|park_m)/) return "Go scheduler"
           return "other (kernel, runtime, timers)"
