@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -138,14 +137,20 @@ func (p *Proxy) Handle(c *fiber.Ctx) error {
 		fasthttp.ReleaseResponse(fr)
 		return p.roundTripError(c, t, err, body)
 	}
-	release = false
+	release = false // the response body releases it
+	return p.respond(c, t, newResponse(out, fr, out.Request, nil))
+}
+
+// newResponse wraps an upstream response for the hooks. Its body releases
+// fr and, when set, the request release and the dedicated connection conn.
+func newResponse(out *Outbound, fr *fasthttp.Response, release *fasthttp.Request, conn net.Conn) *Response {
 	fr.Header.SetNoDefaultContentType(true) // a response without Content-Type stays without one
-	resp := &Response{Out: out, StatusCode: fr.StatusCode(), Header: &fr.Header,
-		Body: &exchangeBody{fr: fr, out: out.Request}, ContentLength: int64(fr.Header.ContentLength())}
-	if resp.ContentLength < 0 {
-		resp.ContentLength = -1
+	body := &exchangeBody{fr: fr, out: release, conn: conn, stream: fr.BodyStream()}
+	if body.stream == nil {
+		body.stream = bytes.NewReader(fr.Body())
 	}
-	return p.respond(c, t, resp)
+	return &Response{Out: out, StatusCode: fr.StatusCode(), Header: &fr.Header, Body: body,
+		ContentLength: max(int64(fr.Header.ContentLength()), -1)}
 }
 
 // respond runs the response hooks and copies the response to the client.
@@ -170,18 +175,9 @@ type exchangeBody struct {
 	out    *fasthttp.Request // nil when the caller releases it
 	conn   net.Conn          // the dedicated connection, nil when pooled
 	stream io.Reader
-	read   bool
 }
 
 func (b *exchangeBody) Read(p []byte) (int, error) {
-	if !b.read {
-		b.read = true
-		if b.fr != nil {
-			if b.stream = b.fr.BodyStream(); b.stream == nil {
-				b.stream = bytes.NewReader(b.fr.Body())
-			}
-		}
-	}
 	if b.stream == nil {
 		return 0, io.ErrClosedPipe
 	}
@@ -200,7 +196,7 @@ func (b *exchangeBody) Close() error {
 	if b.conn != nil {
 		err = errors.Join(err, b.conn.Close())
 	}
-	b.fr, b.out, b.conn, b.stream, b.read = nil, nil, nil, nil, true
+	b.fr, b.out, b.conn, b.stream = nil, nil, nil, nil
 	return err
 }
 
@@ -246,7 +242,7 @@ func copyRequestHeaders(dst *fasthttp.RequestHeader, c *fiber.Ctx) {
 	connTokens := connectionTokens(string(hdr.Peek(fiber.HeaderConnection)))
 	hdr.VisitAll(func(k, v []byte) {
 		if headerIs(k, "Host") || headerIs(k, "Content-Length") || isHopByHopBytes(k) ||
-			connTokens != nil && connTokens[strings.ToLower(string(k))] || isLiveryHeaderBytes(k) {
+			connTokens != nil && connTokens[strings.ToLower(string(k))] || IsLiveryHeader(string(k)) {
 			return
 		}
 		if headerIs(k, "Cookie") {
@@ -261,10 +257,6 @@ func copyRequestHeaders(dst *fasthttp.RequestHeader, c *fiber.Ctx) {
 // headerIs reports whether the header name k is name, ignoring case.
 func headerIs(k []byte, name string) bool {
 	return len(k) == len(name) && strings.EqualFold(string(k), name) // no allocation: the conversion is only compared
-}
-
-func isLiveryHeaderBytes(k []byte) bool {
-	return len(k) >= 9 && strings.EqualFold(string(k[:9]), "x-livery-")
 }
 
 // hopByHopNames are the headers that describe one connection, not the
@@ -404,7 +396,7 @@ func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body 
 	kind, status, msg := "unreachable", http.StatusBadGateway, "The console is temporarily unreachable. Please try again shortly."
 	var ne net.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrTimeout) ||
+	case errors.Is(err, fasthttp.ErrTimeout) ||
 		errors.Is(err, fasthttp.ErrDialTimeout) || errors.As(err, &ne) && ne.Timeout():
 		kind, status, msg = "timeout", http.StatusGatewayTimeout, "The console did not respond in time. Please try again shortly."
 	case errors.Is(err, syscall.ECONNREFUSED):

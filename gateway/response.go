@@ -121,15 +121,8 @@ func (p *Proxy) upgrade(c *fiber.Ctx, t *tenants.Tenant, out *Outbound) error {
 		return p.roundTripError(c, t, err, nil)
 	}
 	_ = conn.SetReadDeadline(time.Time{})
-	fr.Header.SetNoDefaultContentType(true)
 	if fr.StatusCode() != http.StatusSwitchingProtocols {
-		body := &exchangeBody{fr: fr, conn: conn}
-		resp := &Response{Out: out, StatusCode: fr.StatusCode(), Header: &fr.Header, Body: body,
-			ContentLength: int64(fr.Header.ContentLength())}
-		if resp.ContentLength < 0 {
-			resp.ContentLength = -1
-		}
-		return p.respond(c, t, resp)
+		return p.respond(c, t, newResponse(out, fr, nil, conn))
 	}
 	head := &strings.Builder{}
 	fmt.Fprintf(head, "HTTP/1.1 101 %s\r\n", http.StatusText(http.StatusSwitchingProtocols))

@@ -38,7 +38,7 @@ func (us *upstreams) client(u *url.URL) *fasthttp.HostClient {
 	hc := &fasthttp.HostClient{
 		Addr:                     hostPort(u),
 		IsTLS:                    u.Scheme == "https",
-		TLSConfig:                &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12},
+		TLSConfig:                tlsConfig(u),
 		Dial:                     us.dial,
 		MaxConns:                 us.o.MaxConnsPerHost,
 		MaxConnWaitTimeout:       us.o.ConnectTimeout,
@@ -77,7 +77,7 @@ func (us *upstreams) dialUpgrade(u *url.URL) (net.Conn, *bufio.Reader, error) {
 		return nil, nil, err
 	}
 	if u.Scheme == "https" {
-		tc := tls.Client(c, &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12})
+		tc := tls.Client(c, tlsConfig(u))
 		if err := tc.Handshake(); err != nil {
 			c.Close()
 			return nil, nil, err
@@ -94,6 +94,10 @@ func (us *upstreams) closeIdle() {
 	for _, hc := range us.clients {
 		hc.CloseIdleConnections()
 	}
+}
+
+func tlsConfig(u *url.URL) *tls.Config {
+	return &tls.Config{ServerName: u.Hostname(), MinVersion: tls.VersionTLS12}
 }
 
 func hostPort(u *url.URL) string {
