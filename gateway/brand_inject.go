@@ -62,25 +62,16 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		}
 		// Sniff what the first read brings (never wait for more: the
 		// upstream may be streaming the page slowly).
-		br := newSniffBody(body)
-		_, _ = br.Peek(1)
-		sniff, _ := br.Peek(min(br.Buffered(), sniffLen))
-		rc := br
+		rc := newSniffBody(body)
+		_, _ = rc.Peek(1)
+		sniff, _ := rc.Peek(min(rc.Buffered(), sniffLen))
 		if !inject.ASCIICompatible(string(resp.Header.ContentType()), sniff) {
-			if decoded {
-				setBody(resp, rc, true)
-			} else {
-				resp.Body = rc
-			}
+			passThrough(resp, rc, decoded)
 			return nil
 		}
 		f, csp, ok := p.Chrome(resp.Out, headerValues(resp.Header, "Content-Security-Policy"))
 		if !ok {
-			if decoded {
-				setBody(resp, rc, true)
-			} else {
-				resp.Body = rc
-			}
+			passThrough(resp, rc, decoded)
 			return nil
 		}
 		if len(csp) > 0 {
@@ -108,6 +99,16 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		setBody(resp, readCloser{out, closers{sized, rc}}, false)
 		resp.ContentLength = n
 		return nil
+	}
+}
+
+// passThrough sends a document uninjected: as the upstream sent it, or
+// decoded (then its length and validators no longer apply).
+func passThrough(resp *Response, rc io.ReadCloser, decoded bool) {
+	if decoded {
+		setBody(resp, rc, true)
+	} else {
+		resp.Body = rc
 	}
 }
 
