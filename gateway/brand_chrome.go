@@ -31,6 +31,7 @@ type BrandChrome struct {
 	Names func(tenant, locale string) string
 
 	cache     *render.Cache
+	csp       render.CSPCache // the console's policies, by value with nonces masked
 	unbranded *prometheus.CounterVec
 
 	mu       sync.Mutex
@@ -74,7 +75,7 @@ func (b *BrandChrome) Chrome(out *Outbound, csp []string) (inject.Fragments, []s
 		}
 		ch = b.approved(t.ID, v, locale)
 	}
-	newCSP, nonce := render.AdjustCSPValues(csp, ch.StyleHash())
+	newCSP, nonce := b.csp.Adjust(csp, ch.StyleHash())
 	return ch.Fragments(user, nonce), newCSP, true
 }
 

@@ -148,5 +148,6 @@ func FuzzAdjustCSP(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		out, nonce := AdjustCSP(in, testHash)
 		checkAdjusted(t, in, out, nonce)
+		checkCached(t, &CSPCache{}, strings.Split(in, "\n"))
 	})
 }
