@@ -26,6 +26,9 @@ func ASCIICompatible(contentType string, sniff []byte) bool {
 		bytes.HasPrefix(sniff, []byte{0, 0, 0xFE, 0xFF}):
 		return false
 	}
+	if strings.EqualFold(contentType, "text/html; charset=utf-8") { // the common case, without parsing
+		return true
+	}
 	if contentType != "" {
 		if _, params, err := mime.ParseMediaType(contentType); err == nil {
 			if cs, ok := params["charset"]; ok && strings.TrimSpace(cs) != "" {

@@ -2,6 +2,15 @@
 // console, the upstream that Livery proxies in demos and end-to-end tests.
 //
 //	democonsole [-addr 127.0.0.1:9090] [-name "Demo Cloud"]
+//	            [-assertion-jwks URL [-assertion-audience URL]]
+//
+// With -assertion-jwks the pages verify the gateway's X-Livery-Assertion
+// against that key set (the gateway's API listener serves it at
+// /.well-known/jwks.json) and show who is signed in; the audience is the
+// console's own URL, http://<addr> unless -assertion-audience says
+// otherwise. The account API (POST /_cloud/accounts) is enabled when the
+// environment variable DEMOCONSOLE_ACCOUNT_TOKEN holds its bearer token
+// (an environment variable, not a flag: flags show up in process lists).
 package main
 
 import (
@@ -30,12 +39,21 @@ func main() {
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:9090", "listen address (host:port)")
 	name := flag.String("name", "Demo Cloud", "product name shown in the console")
+	jwks := flag.String("assertion-jwks", "", "JWKS URL of the gateway's identity assertions (empty: not verified)")
+	audience := flag.String("assertion-audience", "", "audience of the assertions (default http://<addr>)")
 	flag.Parse()
+	if *audience == "" {
+		*audience = "http://" + *addr
+	}
+	if *jwks == "" {
+		*audience = ""
+	}
 
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	srv := &http.Server{
 		Addr:              *addr,
-		Handler:           console.New(console.Options{Name: *name, Logger: logger}),
+		Handler:           console.New(console.Options{Name: *name, Logger: logger,
+			AssertionJWKSURL: *jwks, AssertionAudience: *audience, AccountToken: os.Getenv("DEMOCONSOLE_ACCOUNT_TOKEN")}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,

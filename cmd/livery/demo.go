@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"time"
 
 	"github.com/livery/livery/cmd/democonsole/console"
@@ -21,13 +23,27 @@ import (
 // upstream, the demo partner platform (sign-up page + OpenID Connect
 // provider), and the gateway in front of the console with one demo tenant,
 // the embedded Redis and the directory store. Only loopback is used.
+//
+// With -upstream the demo console is not started: the gateway fronts the
+// console at that URL instead (a democonsole process, started with the
+// same account token in DEMOCONSOLE_ACCOUNT_TOKEN as the demo's
+// LIVERY_DEMO_ACCOUNT_TOKEN, and -assertion-jwks pointing at the demo's API
+// listener). The benchmark runs it that way, so that the upstream's work
+// stays out of the gateway's process.
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", stderr)
 	consoleAddr := fs.String("console", "127.0.0.1:8080", "console listener address")
 	apiAddr := fs.String("api", "127.0.0.1:8081", "API listener address")
 	partnerAddr := fs.String("partner", "127.0.0.1:9091", "demo partner platform address")
 	dataDir := fs.String("data", "./data", "object store directory")
+	upstream := fs.String("upstream", "", "URL of a running democonsole to front (default: one in this process);\n"+
+		"its account token comes from LIVERY_DEMO_ACCOUNT_TOKEN")
 	if fs.Parse(args) != nil {
+		return exitConfig
+	}
+	ext, err := externalUpstream(*upstream, os.Getenv(demoTokenEnv))
+	if err != nil {
+		fmt.Fprintln(stderr, "livery demo:", err)
 		return exitConfig
 	}
 	// The demo ignores LIVERY_* overrides: it always runs the embedded setup.
@@ -39,38 +55,65 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Console.Addr, cfg.API.Addr, cfg.Store.Dir.Path = *consoleAddr, *apiAddr, *dataDir
 	cfg.Log.Format = "text"
 	log := newLogger(cfg.Log, stderr)
-	if err := runDemo(ctx, cfg, *partnerAddr, log, stdout); err != nil {
+	if err := runDemo(ctx, cfg, *partnerAddr, ext, log, stdout); err != nil {
 		fmt.Fprintln(stderr, "livery demo:", err)
 		return exitFail
 	}
 	return exitOK
 }
 
-func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, log *slog.Logger, stdout io.Writer) error {
+// demoTokenEnv holds the account token of a democonsole given by -upstream.
+const demoTokenEnv = "LIVERY_DEMO_ACCOUNT_TOKEN"
+
+// demoUpstream is a democonsole run outside the demo's process.
+type demoUpstream struct{ url, token string }
+
+// externalUpstream checks -upstream and its token; nil means the demo runs
+// its own console.
+func externalUpstream(rawURL, token string) (*demoUpstream, error) {
+	if rawURL == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "http" || u.Host == "" || u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.User != nil {
+		return nil, fmt.Errorf("-upstream %q: want an http URL of a democonsole, such as http://127.0.0.1:9090", rawURL)
+	}
+	if token == "" {
+		return nil, fmt.Errorf("-upstream needs the democonsole's account token in %s (the value of its DEMOCONSOLE_ACCOUNT_TOKEN)", demoTokenEnv)
+	}
+	return &demoUpstream{url: "http://" + u.Host, token: token}, nil
+}
+
+func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *demoUpstream, log *slog.Logger, stdout io.Writer) error {
 	// Bind everything first: every URL is known before sign-in is configured.
 	lns, err := listen(cfg)
 	if err != nil {
 		return err
 	}
-	upstreamLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
 	partnerLn, err := net.Listen("tcp", partnerAddr)
 	if err != nil {
-		upstreamLn.Close()
 		return fmt.Errorf("demo partner listener: %w", err)
 	}
 	d := newDemoPartner(lns, partnerLn)
-	accountToken := newToken()
-	upstreamURL := "http://" + upstreamLn.Addr().String()
-	upstream := &http.Server{
-		Handler: console.New(console.Options{Name: "Demo Cloud", Logger: log.With("component", "democonsole"),
-			AccountToken: accountToken, AssertionJWKSURL: d.apiURL + "/.well-known/jwks.json", AssertionAudience: upstreamURL}),
-		ReadHeaderTimeout: 10 * time.Second,
+	upstreamURL, accountToken := "", ""
+	if ext != nil {
+		upstreamURL, accountToken = ext.url, ext.token
+	} else {
+		upstreamLn, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			partnerLn.Close()
+			return err
+		}
+		accountToken = newToken()
+		upstreamURL = "http://" + upstreamLn.Addr().String()
+		upstream := &http.Server{
+			Handler: console.New(console.Options{Name: "Demo Cloud", Logger: log.With("component", "democonsole"),
+				AccountToken: accountToken, AssertionJWKSURL: d.apiURL + "/.well-known/jwks.json", AssertionAudience: upstreamURL}),
+			ReadHeaderTimeout: 10 * time.Second,
+		}
+		go serveDemo(upstream, upstreamLn, log, "demo console")
+		defer upstream.Close()
 	}
-	go serveDemo(upstream, upstreamLn, log, "demo console")
-	defer upstream.Close()
 	partner := &http.Server{Handler: d, ReadHeaderTimeout: 10 * time.Second}
 	go serveDemo(partner, partnerLn, log, "demo partner")
 	defer partner.Close()

@@ -20,15 +20,15 @@ import (
 
 // demo runs `livery demo` in process on free ports and returns its output
 // once the URLs are printed; the demo stops with the test.
-func demo(t *testing.T) (out *syncBuffer, stop func()) {
+func demo(t *testing.T, extra ...string) (out *syncBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out, errb := &syncBuffer{}, &syncBuffer{}
 	done := make(chan int, 1)
 	data := t.TempDir()
 	go func() {
-		done <- run(ctx, []string{"demo", "-console", "127.0.0.1:0", "-api", "127.0.0.1:0", "-partner", "127.0.0.1:0",
-			"-data", data}, out, errb)
+		done <- run(ctx, append([]string{"demo", "-console", "127.0.0.1:0", "-api", "127.0.0.1:0", "-partner", "127.0.0.1:0",
+			"-data", data}, extra...), out, errb)
 	}()
 	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(out.String(), "xaccount_type:"); {
 		if time.Now().After(deadline) {
