@@ -51,8 +51,8 @@ func run() error {
 
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	srv := &http.Server{
-		Addr:              *addr,
-		Handler:           console.New(console.Options{Name: *name, Logger: logger,
+		Addr: *addr,
+		Handler: console.New(console.Options{Name: *name, Logger: logger,
 			AssertionJWKSURL: *jwks, AssertionAudience: *audience, AccountToken: os.Getenv("DEMOCONSOLE_ACCOUNT_TOKEN")}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
