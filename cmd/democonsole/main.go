@@ -50,10 +50,11 @@ func run() error {
 	}
 
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	h := console.New(console.Options{Name: *name, Logger: logger,
+		AssertionJWKSURL: *jwks, AssertionAudience: *audience, AccountToken: os.Getenv("DEMOCONSOLE_ACCOUNT_TOKEN")})
 	srv := &http.Server{
-		Addr: *addr,
-		Handler: console.New(console.Options{Name: *name, Logger: logger,
-			AssertionJWKSURL: *jwks, AssertionAudience: *audience, AccountToken: os.Getenv("DEMOCONSOLE_ACCOUNT_TOKEN")}),
+		Addr:              *addr,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
