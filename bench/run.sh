@@ -20,6 +20,14 @@
 #                          console verifies it and renders the same
 #                          signed-in page in all three rows; 0: they go
 #                          anonymous (cheaper upstream work)          [1]
+#     BENCH_UPSTREAM       where the demo console (the upstream) runs:
+#                          process  - its own process (cmd/democonsole),
+#                                     as a console runs in production; each
+#                                     proxy's CPU is then read from its own
+#                                     processes;
+#                          embedded - inside the `livery demo` process (one
+#                                     Go runtime for both; a proxy's own CPU
+#                                     is then its row minus row (a))  [process]
 #     BENCH_NGINX_WORKERS  nginx worker_processes                    [auto]
 #     BENCH_NGINX_PORT     nginx listen port                         [a free port]
 #     BENCH_NGINX_ACCESS_LOG  1: nginx writes an access log, as Livery
@@ -35,8 +43,8 @@
 #               and prints their MB/s, ns/op and allocs/op.
 #   --profile   after the measurements, one more wrk run against Livery with
 #               `perf record -g` attached to the livery demo process, and a
-#               summary of where its CPU time goes (needs perf; note that the
-#               demo process also hosts the demo console, i.e. the upstream).
+#               summary of where its CPU time goes (needs perf; with
+#               BENCH_UPSTREAM=embedded that process also hosts the upstream).
 #   --keep      keeps the temporary directory (logs, captured pages, nginx.conf).
 #
 #   Needs: go, wrk (required: the script stops with an error without it),
@@ -62,10 +70,12 @@
 #                 from a Livery response) at the same two places (after
 #                 <head> and after <body>). nginx does no authentication.
 #
-#   How it is set up: builds cmd/livery and bench/setup, runs
-#   `livery demo` on free loopback ports (console upstream, partner
-#   platform + IdP, Livery console and API listeners, embedded Redis,
-#   directory store), then bench/setup signs up a customer on the partner
+#   How it is set up: builds cmd/livery, cmd/democonsole and bench/setup,
+#   starts the demo console on a free loopback port (verifying Livery's
+#   identity assertions against the JWKS of Livery's API listener, and
+#   with a fresh account-API token), runs `livery demo -upstream` in front
+#   of it on free loopback ports (partner platform + IdP, Livery console
+#   and API listeners, embedded Redis, directory store), then bench/setup signs up a customer on the partner
 #   platform and signs them in through Livery (/_livery/login → IdP form →
 #   callback); signs in as partner-admin (/admin/login), uploads a PNG logo,
 #   PUTs a branding draft and submits it; signs in as operator and approves
@@ -84,10 +94,11 @@
 #   A table per row: requests/s (median round, and the range over the
 #   rounds), latency (avg, p50, p90, p99, max), bytes per response as read
 #   by wrk, errors (socket errors + non-2xx/3xx), and server-side CPU per
-#   request (user+sys ticks of the livery demo process, which also hosts
-#   the demo console, plus nginx's processes in row (c), divided by the
-#   requests served). Then each proxy's own CPU per request (its row minus
-#   the direct row) and the ratios livery/direct and livery/nginx
+#   request (user+sys ticks of the upstream's process, plus Livery's process
+#   in row (b) and nginx's processes in row (c), divided by the requests
+#   served). Then each proxy's own CPU per request (the ticks of its own
+#   processes; with BENCH_UPSTREAM=embedded, its row minus the direct row)
+#   and the ratios livery/direct and livery/nginx
 #   (requests/s > 1: Livery serves more; latency < 1: Livery answers sooner).
 #   On a shared or busy machine requests/s swings with other load; the CPU
 #   per request is the steadier comparison.
@@ -104,6 +115,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 PAGE=${BENCH_PATH:-/}
 SAME_IDENTITY=${BENCH_SAME_IDENTITY:-1}
 NGINX_WORKERS=${BENCH_NGINX_WORKERS:-auto}
+UPSTREAM_MODE=${BENCH_UPSTREAM:-process}
 NGINX_ACCESS_LOG=${BENCH_NGINX_ACCESS_LOG:-1}
 GO_BENCH=${BENCH_GO:-0}
 PROFILE=${BENCH_PROFILE:-0}
@@ -135,11 +147,14 @@ if [[ -z "$NGINX" || ! -x "$NGINX" ]]; then
   echo "NOTE: nginx not found: the nginx+sub_filter row is skipped (set NGINX=/path/to/nginx)." >&2
 fi
 [[ "$PAGE" == /* ]] || die "BENCH_PATH must start with /"
+[[ "$UPSTREAM_MODE" == process || "$UPSTREAM_MODE" == embedded ]] ||
+  die "BENCH_UPSTREAM must be process or embedded, not $UPSTREAM_MODE"
 
 # --- temp dir and cleanup ----------------------------------------------------
 TMP=$(mktemp -d -t livery-bench.XXXXXX)
 LIVERY_PID=""
 NGINX_PID=""
+UPSTREAM_PID=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -153,9 +168,14 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$LIVERY_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$LIVERY_PID" 2>/dev/null || true
   fi
+  if [[ -n "$UPSTREAM_PID" ]] && kill -0 "$UPSTREAM_PID" 2>/dev/null; then
+    kill -TERM "$UPSTREAM_PID" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$UPSTREAM_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$UPSTREAM_PID" 2>/dev/null || true
+  fi
   wait 2>/dev/null || true
   if [[ "$KEEP" == 1 ]]; then
-    echo "Kept $TMP (demo.out, demo.log, capture/, nginx/, wrk-*.txt)." >&2
+    echo "Kept $TMP (demo.out, demo.log, upstream.log, capture/, nginx/, wrk-*.txt)." >&2
   else
     rm -rf "$TMP"
   fi
@@ -166,15 +186,30 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- build -------------------------------------------------------------------
-say "building livery and bench/setup"
-(cd "$root" && go build -o "$TMP/livery" ./cmd/livery && go build -o "$TMP/setup" ./bench/setup)
+say "building livery, democonsole and bench/setup"
+(cd "$root" && go build -o "$TMP/livery" ./cmd/livery && go build -o "$TMP/democonsole" ./cmd/democonsole &&
+  go build -o "$TMP/setup" ./bench/setup)
 SETUP="$TMP/setup"
 
-# --- livery demo ---------------------------------------------------------------
+# --- the upstream and livery demo ------------------------------------------------
+demo_args=(-console 127.0.0.1:0 -api 127.0.0.1:0)
+if [[ "$UPSTREAM_MODE" == process ]]; then
+  up_addr="127.0.0.1:$("$SETUP" freeport)"
+  api_addr="127.0.0.1:$("$SETUP" freeport)"
+  token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+  say "starting the demo console on $up_addr (logs: upstream.log)"
+  DEMOCONSOLE_ACCOUNT_TOKEN=$token "$TMP/democonsole" -addr "$up_addr" \
+    -assertion-jwks "http://$api_addr/.well-known/jwks.json" 2>"$TMP/upstream.log" &
+  UPSTREAM_PID=$!
+  "$SETUP" get -url "http://$up_addr/healthz" -wait 10s >/dev/null 2>&1 ||
+    { cat "$TMP/upstream.log" >&2; die "the demo console did not start on $up_addr"; }
+  demo_args=(-console 127.0.0.1:0 -api "$api_addr" -upstream "http://$up_addr")
+  export LIVERY_DEMO_ACCOUNT_TOKEN=$token
+fi
 say "starting livery demo (logs: demo.log)"
-"$TMP/livery" demo -console 127.0.0.1:0 -api 127.0.0.1:0 -partner 127.0.0.1:0 -data "$TMP/data" \
-  >"$TMP/demo.out" 2>"$TMP/demo.log" &
+"$TMP/livery" demo "${demo_args[@]}" -partner 127.0.0.1:0 -data "$TMP/data" >"$TMP/demo.out" 2>"$TMP/demo.log" &
 LIVERY_PID=$!
+unset LIVERY_DEMO_ACCOUNT_TOKEN
 for i in $(seq 300); do
   grep -q 'xaccount_type:' "$TMP/demo.out" 2>/dev/null && break
   kill -0 "$LIVERY_PID" 2>/dev/null || { cat "$TMP/demo.log" >&2; die "livery demo exited during start-up"; }
@@ -268,12 +303,18 @@ to_ms() {
 # workers. Unlike requests/s this hardly depends on other load on the
 # machine.
 HZ=$(getconf CLK_TCK)
+# proxy_pids NAME: the processes of row NAME's proxy (none for direct; for
+# livery none either when it shares its process with the upstream).
+proxy_pids() {
+  case $1 in
+    livery) [[ -n "$UPSTREAM_PID" ]] && echo "$LIVERY_PID" ;;
+    nginx) echo "$NGINX_PID"; ps -o pid= --ppid "$NGINX_PID" || true ;;
+  esac
+  return 0
+}
 server_pids() {
-  echo "$LIVERY_PID"
-  if [[ $1 == nginx ]]; then
-    echo "$NGINX_PID"
-    ps -o pid= --ppid "$NGINX_PID" || true
-  fi
+  echo "${UPSTREAM_PID:-$LIVERY_PID}"
+  proxy_pids "$1"
 }
 cpu_ticks() {
   local t=0 p v
@@ -285,21 +326,23 @@ cpu_ticks() {
 }
 
 # run_wrk NAME URL ROUND [headers...] -> $TMP/wrk-NAME-ROUND.txt, $TMP/cpu-NAME-ROUND.txt
+# (ticks of all server processes, ticks of the proxy's own processes)
 run_wrk() {
   local name=$1 url=$2 round=$3; shift 3
   if [[ "$WARMUP" != 0 && "$WARMUP" != 0s ]]; then
     "$WRK" -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$@" "$url" >/dev/null
   fi
-  local pids before
+  local pids ppids before pbefore
   pids=$(server_pids "$name")
-  # shellcheck disable=SC2086 # a list of pids
-  before=$(cpu_ticks $pids)
+  ppids=$(proxy_pids "$name")
+  # shellcheck disable=SC2086 # lists of pids
+  before=$(cpu_ticks $pids) pbefore=$(cpu_ticks $ppids)
   "$WRK" -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" >"$TMP/wrk-$name-$round.txt"
   # shellcheck disable=SC2086
-  echo $(( $(cpu_ticks $pids) - before )) >"$TMP/cpu-$name-$round.txt"
+  echo $(( $(cpu_ticks $pids) - before )) $(( $(cpu_ticks $ppids) - pbefore )) >"$TMP/cpu-$name-$round.txt"
 }
 
-# parse NAME ROUND -> "rps avg p50 p90 p99 max bytes_per_resp errors cpu_us_per_req"
+# parse NAME ROUND -> "rps avg p50 p90 p99 max bytes_per_resp errors cpu_us_per_req proxy_cpu_us_per_req"
 parse() {
   local f="$TMP/wrk-$1-$2.txt"
   local rps avg max p50 p90 p99 reqs rbytes errs non2xx cpu
@@ -313,7 +356,7 @@ parse() {
   rbytes=$(to_bytes "$(awk '/requests in/ { print $5 }' "$f")")
   errs=$(awk '/Socket errors/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$f")
   non2xx=$(awk '/Non-2xx or 3xx responses/ { print $5 }' "$f")
-  cpu=$(awk -v t="$(cat "$TMP/cpu-$1-$2.txt")" -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+  cpu=$(awk -v hz="$HZ" -v n="$reqs" '{ for (i = 1; i <= 2; i++) printf "%.1f ", (n > 0 ? $i * 1e6 / hz / n : 0) }' "$TMP/cpu-$1-$2.txt")
   echo "$rps $avg $p50 $p90 $p99 $max $(( rbytes / (reqs > 0 ? reqs : 1) )) $(( ${errs:-0} + ${non2xx:-0} )) $cpu"
 }
 
@@ -338,7 +381,7 @@ done
 
 # median round per target (by requests/s)
 # (and the median CPU per request, taken separately)
-declare -A row range cpu
+declare -A row range cpu pcpu
 mid=$(( (ROUNDS + 1) / 2 ))
 for t in "${targets[@]}"; do
   lines=()
@@ -347,6 +390,7 @@ for t in "${targets[@]}"; do
   row[$t]=$(sed -n "${mid}p" <<<"$sorted")
   range[$t]=$(awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo, hi }' <<<"$sorted")
   cpu[$t]=$(printf '%s\n' "${lines[@]}" | awk '{ print $9 }' | sort -g | sed -n "${mid}p")
+  pcpu[$t]=$(printf '%s\n' "${lines[@]}" | awk '{ print $10 }' | sort -g | sed -n "${mid}p")
 done
 
 echo
@@ -366,11 +410,19 @@ for t in "${targets[@]}"; do
   printf '%-34s %8.0f %13s %7.2f %7.2f %7.2f %7.2f %7.2f %6s %6s %9s\n' "$(label "$t")" "$rps" "${range[$t]}" "$avg" "$p50" "$p90" "$p99" "$max" "$bpr" "$errs" "${cpu[$t]}"
 done
 [[ "$HAVE_NGINX" == 1 ]] || echo "(c) nginx proxy + sub_filter       skipped: nginx not found"
-echo "CPU us/req: server-side CPU (user+sys) per request, median round: the livery demo process (Livery and the"
-echo "demo console, the upstream) plus, in row (c), nginx's processes. wrk's own CPU is not counted."
-own() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
-echo "Proxy's own CPU per request (row minus (a)): livery $(own "${cpu[livery]}" "${cpu[direct]}") us$(
-  [[ "$HAVE_NGINX" == 1 ]] && echo ", nginx+sub_filter $(own "${cpu[nginx]}" "${cpu[direct]}") us")"
+if [[ "$UPSTREAM_MODE" == process ]]; then
+  echo "upstream: the demo console in its own process. CPU us/req: server-side CPU (user+sys) per request, median"
+  echo "round: the upstream's process plus, in row (b), Livery's and, in row (c), nginx's. wrk's CPU is not counted."
+  own() { echo "${pcpu[$1]}"; }
+  how="its own processes, median round"
+else
+  echo "upstream: embedded in the livery demo process. CPU us/req: server-side CPU (user+sys) per request, median"
+  echo "round: the livery demo process (Livery and the upstream) plus, in row (c), nginx's. wrk's CPU is not counted."
+  own() { awk -v a="${cpu[$1]}" -v b="${cpu[direct]}" 'BEGIN { printf "%.1f", a - b }'; }
+  how="row minus (a)"
+fi
+echo "Proxy's own CPU per request ($how): livery $(own livery) us$(
+  [[ "$HAVE_NGINX" == 1 ]] && echo ", nginx+sub_filter $(own nginx) us")"
 echo
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b; else printf "n/a" }'; }
 read -r d_rps d_avg _ _ d_p99 _ <<<"${row[direct]}"
@@ -379,7 +431,7 @@ echo "ratios (req/s > 1: Livery serves more; latency < 1: Livery answers sooner)
 echo "livery/direct: req/s x$(ratio "$l_rps" "$d_rps"), avg latency x$(ratio "$l_avg" "$d_avg"), p99 x$(ratio "$l_p99" "$d_p99")"
 if [[ "$HAVE_NGINX" == 1 ]]; then
   read -r n_rps n_avg _ _ n_p99 _ <<<"${row[nginx]}"
-  echo "livery/nginx:  req/s x$(ratio "$l_rps" "$n_rps"), avg latency x$(ratio "$l_avg" "$n_avg"), p99 x$(ratio "$l_p99" "$n_p99"), own CPU per request x$(ratio "$(own "${cpu[livery]}" "${cpu[direct]}")" "$(own "${cpu[nginx]}" "${cpu[direct]}")")"
+  echo "livery/nginx:  req/s x$(ratio "$l_rps" "$n_rps"), avg latency x$(ratio "$l_avg" "$n_avg"), p99 x$(ratio "$l_p99" "$n_p99"), own CPU per request x$(ratio "$(own livery)" "$(own nginx)")"
   wins=0
   for ((r = 1; r <= ROUNDS; r++)); do
     lr=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-livery-$r.txt")
@@ -395,48 +447,9 @@ if [[ "$HAVE_NGINX" == 1 ]]; then
 fi
 
 # --- profile ------------------------------------------------------------------------
-if [[ "$PROFILE" == 1 ]]; then
-  echo
-  if ! command -v perf >/dev/null; then
-    echo "NOTE: perf not found: no profile."
-  else
-    secs=${DURATION%s}; [[ "$secs" =~ ^[0-9]+$ ]] || secs=10
-    "$WRK" -t"$THREADS" -c"$CONNS" -d"$((secs + 2))s" -H "$COOKIE" "$LIVERY_URL" >"$TMP/wrk-profile.txt" &
-    wrk_pid=$!
-    sleep 1
-    perf record -q -F 997 -g -p "$LIVERY_PID" -o "$TMP/perf.data" -- sleep "$secs" 2>"$TMP/perf.log" || true
-    wait "$wrk_pid" || true
-    if [[ -s "$TMP/perf.data" ]]; then
-      echo "CPU profile of the livery demo process under wrk on (b) ($(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-profile.txt") req/s with perf attached)."
-      echo "The demo process also runs the demo console: its share is the upstream's work, not Livery's."
-      # Attribute every sample to the first matching area of its call stack.
-      perf script -i "$TMP/perf.data" -F comm,tid,ip,sym 2>/dev/null | awk '
-        function area(st) {
-          if (st ~ /democonsole\/console/)                  return "upstream: demo console handler (page render, ES256 assertion verify)"
-          if (st ~ /net\/http\.\(\*conn\)\.serve/)          return "upstream: net/http server (read request, write response)"
-          if (st ~ /gcBgMarkWorker|bgsweep|bgscavenge/)     return "Go GC background workers (whole process)"
-          if (st ~ /writeBody(Chunked|FixedSize|Stream)/ && st ~ /inject/) return "livery: chrome injection (inject reader, reading the upstream body)"
-          if (st ~ /writeBody(Chunked|FixedSize|Stream)/)   return "livery: writing the body to the client"
-          if (st ~ /accessLog/ && st ~ /slog/)              return "livery: access log"
-          if (st ~ /HostClient|persistConn/)                return "livery: HTTP client to the upstream (send request, read response headers)"
-          if (st ~ /accessLog|authenticate|Proxy\)\.Handle/) return "livery: handler chain (session, authz, assertion, proxy, chrome, CSP)"
-          if (st ~ /fasthttp/)                              return "livery: fasthttp server (read request, write headers)"
-          if (st ~ /runtime\.(mcall|schedule|findRunnable|park_m)/) return "Go scheduler"
-          return "other (kernel, runtime, timers)"
-        }
-        /^[^ \t]/ { if (st != "") { c[area(st)]++; n++ } st = ""; next }
-        NF { st = st " " $2 }
-        END { if (st != "") { c[area(st)]++; n++ }
-              for (k in c) printf "  %5.1f%%  %s\n", 100 * c[k] / n, k }' | sort -rn || true
-      echo "  hottest functions (self time):"
-      perf report -i "$TMP/perf.data" --stdio --no-children --sort sym -g none 2>/dev/null |
-        grep -v '^#' | grep . | head -12 | sed 's/^/  /' || true
-      if [[ "$KEEP" == 1 ]]; then echo "  (perf report -i $TMP/perf.data for more)"; else echo "  (run with --keep to keep perf.data)"; fi
-    else
-      echo "NOTE: perf recorded nothing (see $TMP/perf.log)."
-    fi
-  fi
-fi
+# shellcheck source=bench/profile.sh
+source "$here/profile.sh"
+profile_livery
 
 # --- micro-benchmarks ------------------------------------------------------------
 if [[ "$GO_BENCH" == 1 ]]; then

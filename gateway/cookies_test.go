@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 )
 
@@ -58,5 +59,30 @@ func TestUpstreamCannotSetLiveryCookies(t *testing.T) {
 	resp, _ := do(t, newReq(t, "GET", g.consoleURL+"/", nil, "Host", "console.demo.test"))
 	if got := resp.Header.Values("Set-Cookie"); len(got) != 1 || got[0] != "console_pref=dark; Path=/" {
 		t.Fatalf("Set-Cookie reaching the browser: %q", got)
+	}
+}
+
+// TestSetCookieLinesKeptApart: cookies with one name but another path or
+// domain are different cookies to a browser; every Set-Cookie line of the
+// upstream reaches the client, in order, byte for byte.
+func TestSetCookieLinesKeptApart(t *testing.T) {
+	lines := []string{
+		"pref=a; Path=/",
+		"pref=b; Path=/billing",
+		"pref=c; Domain=console.demo.test; Path=/",
+		"other=1",
+		"pref=; Path=/old; Max-Age=0",
+	}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, l := range lines {
+			w.Header().Add("Set-Cookie", l)
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(up.Close)
+	g := startGateway(t, up.URL)
+	resp, _ := do(t, newReq(t, "GET", g.consoleURL+"/", nil, "Host", "console.demo.test"))
+	if got := resp.Header.Values("Set-Cookie"); !slices.Equal(got, lines) {
+		t.Fatalf("Set-Cookie reaching the browser:\n got %q\nwant %q", got, lines)
 	}
 }
