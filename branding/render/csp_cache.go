@@ -1,6 +1,7 @@
 package render
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,61 +122,58 @@ func nonceSources(v string, f func(start, end int)) {
 
 func isCSPSep(c byte) bool { return c == ',' || c == ';' || isCSPSpace(rune(c)) }
 
-// maskNonces replaces each nonce value in v by a placeholder (its index in
-// nonces, a ValidNonce itself; equal values share one), appending new
-// values to nonces.
-func maskNonces(v string, nonces []string) (string, []string) {
+// replaceNonces returns v with each nonce value (see nonceSources)
+// replaced by f's result; a value for which f reports false stays.
+func replaceNonces(v string, f func(val string) (string, bool)) string {
 	var b strings.Builder
 	last := 0
 	nonceSources(v, func(start, end int) {
-		if b.Len() == 0 {
-			b.Grow(len(v))
-		}
-		idx := -1
-		for k, n := range nonces {
-			if n == v[start:end] {
-				idx = k
-				break
-			}
-		}
-		if idx < 0 {
-			idx = len(nonces)
-			nonces = append(nonces, v[start:end])
-		}
-		b.WriteString(v[last:start])
-		b.WriteString(strconv.Itoa(idx))
-		last = end
-	})
-	if last == 0 {
-		return v, nonces
-	}
-	b.WriteString(v[last:])
-	return b.String(), nonces
-}
-
-// unmaskNonces puts the nonce values back into a masked string. It reports
-// false if a placeholder has no value (which masked output never has).
-func unmaskNonces(v string, nonces []string) (string, bool) {
-	var b strings.Builder
-	last, ok := 0, true
-	nonceSources(v, func(start, end int) {
-		k := placeholderIndex(v[start:end])
-		if k < 0 || k >= len(nonces) {
-			ok = false
+		repl, ok := f(v[start:end])
+		if !ok {
 			return
 		}
 		if b.Len() == 0 {
 			b.Grow(len(v) + 32)
 		}
 		b.WriteString(v[last:start])
-		b.WriteString(nonces[k])
+		b.WriteString(repl)
 		last = end
 	})
-	if last == 0 {
-		return v, ok
+	if last == 0 { // a value never starts at 0: "'nonce-" precedes it
+		return v
 	}
 	b.WriteString(v[last:])
-	return b.String(), ok
+	return b.String()
+}
+
+// maskNonces replaces each nonce value in v by a placeholder (its index in
+// nonces, a ValidNonce itself; equal values share one), appending new
+// values to nonces.
+func maskNonces(v string, nonces []string) (string, []string) {
+	masked := replaceNonces(v, func(val string) (string, bool) {
+		idx := slices.Index(nonces, val)
+		if idx < 0 {
+			idx = len(nonces)
+			nonces = append(nonces, val)
+		}
+		return strconv.Itoa(idx), true
+	})
+	return masked, nonces
+}
+
+// unmaskNonces puts the nonce values back into a masked string. It reports
+// false if a placeholder has no value (which masked output never has).
+func unmaskNonces(v string, nonces []string) (string, bool) {
+	ok := true
+	out := replaceNonces(v, func(p string) (string, bool) {
+		k := placeholderIndex(p)
+		if k < 0 || k >= len(nonces) {
+			ok = false
+			return "", false
+		}
+		return nonces[k], true
+	})
+	return out, ok
 }
 
 // placeholderIndex returns the index a placeholder stands for, or -1.

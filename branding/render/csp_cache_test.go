@@ -32,15 +32,7 @@ func checkCached(t *testing.T, c *CSPCache, values []string) {
 // renameNonces gives every valid nonce value in v a new value (equal
 // values stay equal).
 func renameNonces(v string) string {
-	var b strings.Builder
-	last := 0
-	nonceSources(v, func(start, end int) {
-		b.WriteString(v[last:start])
-		b.WriteString("r3n4m3d" + v[start:end])
-		last = end
-	})
-	b.WriteString(v[last:])
-	return b.String()
+	return replaceNonces(v, func(val string) (string, bool) { return "r3n4m3d" + val, true })
 }
 
 func TestCSPCache(t *testing.T) {
