@@ -253,25 +253,9 @@ func (id *identity) callback(c *fiber.Ctx) error {
 	if err != nil {
 		return idpUnavailable(t, err)
 	}
-	ctx := rp.ctx(c.UserContext())
-	tok, err := rp.oauth(p, id.redirectURL(c)).Exchange(ctx, c.Query("code"), oauth2.VerifierOption(st.Verifier))
+	rawID, idt, claims, err := rp.redeem(c.UserContext(), p, id.redirectURL(c), c.Query("code"), &st)
 	if err != nil {
-		return loginFailed("code exchange refused", err)
-	}
-	rawID, _ := tok.Extra("id_token").(string)
-	if rawID == "" {
-		return loginFailed("no ID token", nil)
-	}
-	idt, err := rp.verifier(p).Verify(ctx, rawID)
-	if err != nil {
-		return loginFailed("ID token rejected", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
-		return loginFailed("nonce mismatch", nil)
-	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		return loginFailed("unreadable claims", err)
+		return err
 	}
 	account, _ := claims[rp.cfg.AccountClaim].(string)
 	cust, err := id.Customers.Find(c.UserContext(), t.ID, t.XAccountType, account)

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"sync"
@@ -91,6 +92,33 @@ func (rp *relyingParty) verifier(p *oidc.Provider) *oidc.IDTokenVerifier {
 
 func (rp *relyingParty) ctx(ctx context.Context) context.Context {
 	return oidc.ClientContext(ctx, rp.client)
+}
+
+// redeem completes an authorization-code sign-in: it exchanges code (with
+// the PKCE verifier of st) at p, and verifies the returned ID token
+// (signature, issuer, audience, expiry) and its nonce against st. Every
+// failure is a loginFailed error naming the step.
+func (rp *relyingParty) redeem(ctx context.Context, p *oidc.Provider, redirectURL, code string, st *loginState) (rawID string, idt *oidc.IDToken, claims map[string]any, err error) {
+	ctx = rp.ctx(ctx)
+	tok, err := rp.oauth(p, redirectURL).Exchange(ctx, code, oauth2.VerifierOption(st.Verifier))
+	if err != nil {
+		return "", nil, nil, loginFailed("code exchange refused", err)
+	}
+	rawID, _ = tok.Extra("id_token").(string)
+	if rawID == "" {
+		return "", nil, nil, loginFailed("no ID token", nil)
+	}
+	idt, err = rp.verifier(p).Verify(ctx, rawID)
+	if err != nil {
+		return "", nil, nil, loginFailed("ID token rejected", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
+		return "", nil, nil, loginFailed("nonce mismatch", nil)
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return "", nil, nil, loginFailed("unreadable claims", err)
+	}
+	return rawID, idt, claims, nil
 }
 
 func (rp *relyingParty) endSession() string {

@@ -141,25 +141,9 @@ func (s *staff) callback(c *fiber.Ctx) error {
 	if err != nil {
 		return &Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
 	}
-	ctx := s.rp.ctx(c.UserContext())
-	tok, err := s.rp.oauth(p, s.PublicURL+"/admin/callback").Exchange(ctx, c.Query("code"), oauth2.VerifierOption(st.Verifier))
+	rawID, idt, claims, err := s.rp.redeem(c.UserContext(), p, s.PublicURL+"/admin/callback", c.Query("code"), &st)
 	if err != nil {
-		return loginFailed("code exchange refused", err)
-	}
-	rawID, _ := tok.Extra("id_token").(string)
-	if rawID == "" {
-		return loginFailed("no ID token", nil)
-	}
-	idt, err := s.rp.verifier(p).Verify(ctx, rawID)
-	if err != nil {
-		return loginFailed("ID token rejected", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
-		return loginFailed("nonce mismatch", nil)
-	}
-	var claims map[string]any
-	if err := idt.Claims(&claims); err != nil {
-		return loginFailed("unreadable claims", err)
+		return err
 	}
 	roles, home := s.principalFromClaims(claims)
 	if len(roles) == 0 {
