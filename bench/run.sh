@@ -30,8 +30,12 @@
 #                                     is then its row minus row (a))  [process]
 #     BENCH_NGINX_WORKERS  nginx worker_processes                    [auto]
 #     BENCH_NGINX_PORT     nginx listen port                         [a free port]
-#     BENCH_NGINX_ACCESS_LOG  1: nginx writes an access log, as Livery
-#                          and the demo console do (fair); 0: off     [1]
+#     BENCH_NGINX_ACCESS_LOG  nginx's access log, so that both proxies
+#                          log every request (fair): buffered - batched
+#                          writes (buffer=64k flush=1s), as Livery's
+#                          default log.buffer_bytes/flush_interval;
+#                          unbuffered - one write per request; off  [buffered]
+#     BENCH_FLOOR          1: also measure row (d), the floor     [1]
 #     BENCH_PROFILE=1      same as --profile
 #     BENCH_GO=1           same as --go-bench
 #     BENCH_KEEP=1         same as --keep
@@ -64,6 +68,11 @@
 #                 request: session lookup (embedded Redis), authorization,
 #                 identity headers/assertion, proxying, chrome injection,
 #                 access log.
+#   (d) floor   — `bench/setup floor`: the same Go HTTP stack as Livery
+#                 (fasthttp server + keep-alive client) sending the same
+#                 bytes (captured chrome + nonce via inject.Transform on
+#                 the buffered page) with none of Livery's features: what
+#                 Go costs here before Livery's own work.
 #   (c) nginx   — nginx proxy_pass to the same upstream with
 #                 Accept-Encoding "" and sub_filter (once, text/html)
 #                 inserting the exact chrome bytes Livery injects (captured
@@ -116,10 +125,11 @@ PAGE=${BENCH_PATH:-/}
 SAME_IDENTITY=${BENCH_SAME_IDENTITY:-1}
 NGINX_WORKERS=${BENCH_NGINX_WORKERS:-auto}
 UPSTREAM_MODE=${BENCH_UPSTREAM:-process}
-NGINX_ACCESS_LOG=${BENCH_NGINX_ACCESS_LOG:-1}
+NGINX_ACCESS_LOG=${BENCH_NGINX_ACCESS_LOG:-buffered}
 GO_BENCH=${BENCH_GO:-0}
 PROFILE=${BENCH_PROFILE:-0}
 KEEP=${BENCH_KEEP:-0}
+FLOOR=${BENCH_FLOOR:-1}
 
 for arg in "$@"; do
   case "$arg" in
@@ -155,6 +165,7 @@ TMP=$(mktemp -d -t livery-bench.XXXXXX)
 LIVERY_PID=""
 NGINX_PID=""
 UPSTREAM_PID=""
+FLOOR_PID=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -163,6 +174,7 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$NGINX_PID" 2>/dev/null || true
   fi
+  [[ -n "$FLOOR_PID" ]] && kill -KILL "$FLOOR_PID" 2>/dev/null
   if [[ -n "$LIVERY_PID" ]] && kill -0 "$LIVERY_PID" 2>/dev/null; then
     kill -TERM "$LIVERY_PID" 2>/dev/null || true
     for _ in $(seq 100); do kill -0 "$LIVERY_PID" 2>/dev/null || break; sleep 0.1; done
@@ -235,8 +247,12 @@ if [[ "$HAVE_NGINX" == 1 ]]; then
   mkdir -p "$NP"/{client_body,proxy,fastcgi,uwsgi,scgi}
   user_directive=""
   [[ $(id -u) == 0 ]] && user_directive="user root;" # the master runs as root: workers stay the current user
-  access_log="off"
-  [[ "$NGINX_ACCESS_LOG" == 1 ]] && access_log="$NP/access.log"
+  case "$NGINX_ACCESS_LOG" in
+    buffered) access_log="$NP/access.log combined buffer=64k flush=1s" ;;
+    unbuffered | 1) access_log="$NP/access.log" ;;
+    off | 0) access_log="off" ;;
+    *) die "BENCH_NGINX_ACCESS_LOG must be buffered, unbuffered or off, not $NGINX_ACCESS_LOG" ;;
+  esac
   sed -e "s#@USER_DIRECTIVE@#$user_directive#" -e "s#@WORKERS@#$NGINX_WORKERS#" -e "s#@PREFIX@#$NP#g" \
       -e "s#@ACCESS_LOG@#$access_log#" -e "s#@CAPTURE@#$CAP#g" -e "s#@UPSTREAM@#${UPSTREAM_URL#http://}#" \
       -e "s#@PORT@#$NGINX_PORT#" "$here/nginx.conf.tmpl" >"$NP/nginx.conf"
@@ -248,6 +264,14 @@ if [[ "$HAVE_NGINX" == 1 ]]; then
   NGINX_URL="http://127.0.0.1:$NGINX_PORT$PAGE"
   "$SETUP" get -url "$NGINX_URL" -wait 10s >/dev/null 2>&1 || true # ready (checked properly below)
   kill -0 "$NGINX_PID" 2>/dev/null || { cat "$NP/error.log" >&2; die "nginx did not start"; }
+fi
+
+if [[ "$FLOOR" == 1 ]]; then
+  FLOOR_URL="http://127.0.0.1:$("$SETUP" freeport)$PAGE"
+  FLOOR_ADDR=${FLOOR_URL#http://}
+  "$SETUP" floor -listen "${FLOOR_ADDR%%/*}" -upstream "${UPSTREAM_URL#http://}" -capture "$CAP" 2>"$TMP/floor.log" &
+  FLOOR_PID=$!
+  disown "$FLOOR_PID" # killed in cleanup, without a job report
 fi
 
 # --- identity for the direct and nginx rows -----------------------------------
@@ -282,6 +306,11 @@ if [[ "$HAVE_NGINX" == 1 ]]; then
       -contains-file "$CAP/chrome_head.html" -nonce) || die "nginx page check failed: the fragment is not injected"
   echo "  (c) nginx:  $v, contains the injected chrome ($CHROME_HEAD_BYTES + $CHROME_BODY_BYTES bytes, exact capture: $CHROME_EXACT)" >&2
 fi
+if [[ "$FLOOR" == 1 ]]; then
+  v=$("$SETUP" get -url "$FLOOR_URL" "${ID_HDR[@]}" -status 200 -contains-file "$CAP/chrome_body.html" \
+      -contains-file "$CAP/chrome_head.html" -nonce -wait 10s) || die "floor page check failed (see $TMP/floor.log)"
+  echo "  (d) floor:  $v, contains the injected chrome" >&2
+fi
 echo "  chrome: head $CHROME_HEAD_BYTES bytes + body $CHROME_BODY_BYTES bytes; upstream page $UPSTREAM_PAGE_BYTES bytes, Livery page $LIVERY_PAGE_BYTES bytes" >&2
 
 # --- measuring -------------------------------------------------------------------
@@ -309,6 +338,7 @@ proxy_pids() {
   case $1 in
     livery) [[ -n "$UPSTREAM_PID" ]] && echo "$LIVERY_PID" ;;
     nginx) echo "$NGINX_PID"; ps -o pid= --ppid "$NGINX_PID" || true ;;
+    floor) echo "$FLOOR_PID" ;;
   esac
   return 0
 }
@@ -362,6 +392,7 @@ parse() {
 
 targets=(direct livery)
 [[ "$HAVE_NGINX" == 1 ]] && targets+=(nginx)
+[[ "$FLOOR" == 1 ]] && targets+=(floor)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say "measuring: wrk -t$THREADS -c$CONNS -d$DURATION --latency (warm-up $WARMUP), $ROUNDS round(s), page $PAGE"
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -370,6 +401,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
       direct) fresh_identity; run_wrk direct "$DIRECT_URL" "$r" "${ID_HDR[@]}" ;;
       livery) run_wrk livery "$LIVERY_URL" "$r" -H "$COOKIE" ;;
       nginx) fresh_identity; run_wrk nginx "$NGINX_URL" "$r" "${ID_HDR[@]}" ;;
+      floor) fresh_identity; run_wrk floor "$FLOOR_URL" "$r" "${ID_HDR[@]}" ;;
     esac
     echo "  round $r $t: $(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-$t-$r.txt") req/s" >&2
   done
@@ -403,6 +435,7 @@ label() {
     direct) echo "(a) direct upstream" ;;
     livery) echo "(b) livery (signed in + branding)" ;;
     nginx) echo "(c) nginx proxy + sub_filter" ;;
+    floor) echo "(d) floor: bare Go proxy, same bytes" ;;
   esac
 }
 for t in "${targets[@]}"; do
@@ -412,7 +445,7 @@ done
 [[ "$HAVE_NGINX" == 1 ]] || echo "(c) nginx proxy + sub_filter       skipped: nginx not found"
 if [[ "$UPSTREAM_MODE" == process ]]; then
   echo "upstream: the demo console in its own process. CPU us/req: server-side CPU (user+sys) per request, median"
-  echo "round: the upstream's process plus, in row (b), Livery's and, in row (c), nginx's. wrk's CPU is not counted."
+  echo "round: the upstream's process plus the row's proxy (Livery, nginx, floor). wrk's CPU is not counted."
   own() { echo "${pcpu[$1]}"; }
   how="its own processes, median round"
 else
@@ -422,7 +455,8 @@ else
   how="row minus (a)"
 fi
 echo "Proxy's own CPU per request ($how): livery $(own livery) us$(
-  [[ "$HAVE_NGINX" == 1 ]] && echo ", nginx+sub_filter $(own nginx) us")"
+  [[ "$HAVE_NGINX" == 1 ]] && echo ", nginx+sub_filter $(own nginx) us")$(
+  [[ "$FLOOR" == 1 ]] && echo ", floor $(own floor) us")"
 echo
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b; else printf "n/a" }'; }
 read -r d_rps d_avg _ _ d_p99 _ <<<"${row[direct]}"
@@ -438,6 +472,8 @@ if [[ "$HAVE_NGINX" == 1 ]]; then
     nr=$(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-nginx-$r.txt")
     awk -v l="$lr" -v n="$nr" 'BEGIN { exit !(l >= n) }' && wins=$((wins + 1))
   done
+  [[ "$FLOOR" == 1 ]] && echo "floor/nginx:   own CPU per request x$(ratio "$(own floor)" "$(own nginx)") (Go's HTTP stack alone);" \
+    "livery - floor: $(awk -v a="$(own livery)" -v b="$(own floor)" 'BEGIN { printf "%.1f", a - b }') us per request for Livery's own work"
   echo "livery served at least as many req/s as nginx in $wins of $ROUNDS round(s) (same round, back to back)"
   if awk -v l="$l_rps" -v n="$n_rps" 'BEGIN { exit !(l >= n) }'; then
     echo "=> Livery is at least as fast as nginx+sub_filter on this page (req/s)."

@@ -4,6 +4,7 @@
 //	setup assertion -console URL -session ID
 //	setup get -url URL [-H 'Name: value']... [-status 200] [-contains S]... [-contains-file F]... [-absent S]... [-wait 10s]
 //	setup freeport
+//	setup floor -listen ADDR -upstream HOST:PORT -capture DIR
 //
 // prepare reads the URLs and staff passwords that `livery demo` printed and
 // then, over HTTP only (as a browser and the admin UI would):
@@ -31,6 +32,7 @@
 // checks its status and body, retrying until -wait has passed; it prints
 // "HTTP <status> <bytes> bytes" and exits non-zero when a check fails.
 // freeport prints a free TCP port on 127.0.0.1.
+// floor serves the benchmark's floor row (see floor.go).
 package main
 
 import (
@@ -63,6 +65,8 @@ func main() {
 		err = getCmd(os.Args[2:])
 	case "freeport":
 		err = freeport()
+	case "floor":
+		err = floorCmd(os.Args[2:])
 	default:
 		usage()
 	}
@@ -76,7 +80,8 @@ func usage() {
 	fmt.Fprintln(os.Stderr, `usage: setup prepare -demo-output FILE -out DIR [-path /]
        setup assertion -console URL -session ID
        setup get -url URL [-H 'Name: value']... [-status N] [-contains S]... [-contains-file F]... [-absent S]... [-wait D]
-       setup freeport`)
+       setup freeport
+       setup floor -listen ADDR -upstream HOST:PORT -capture DIR`)
 	os.Exit(2)
 }
 

@@ -54,7 +54,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Console.Addr, cfg.API.Addr, cfg.Store.Dir.Path = *consoleAddr, *apiAddr, *dataDir
 	cfg.Log.Format = "text"
-	log := newLogger(cfg.Log, stderr)
+	log, closeLog := newLogger(cfg.Log, stderr)
+	defer closeLog()
 	if err := runDemo(ctx, cfg, *partnerAddr, ext, log, stdout); err != nil {
 		fmt.Fprintln(stderr, "livery demo:", err)
 		return exitFail

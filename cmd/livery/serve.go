@@ -13,6 +13,7 @@ import (
 
 	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/internal/config"
+	"github.com/livery/livery/internal/logbuf"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -32,7 +33,8 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	if !ok {
 		return exitConfig
 	}
-	log := newLogger(cfg.Log, stderr)
+	log, closeLog := newLogger(cfg.Log, stderr)
+	defer closeLog()
 	if err := runGateway(ctx, cfg, log, nil, nil); err != nil {
 		log.Error("livery stopped", "err", err)
 		return exitFail
@@ -40,14 +42,22 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	return exitOK
 }
 
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
+// newLogger builds the process logger on w: lines are batched as
+// c.BufferBytes and c.FlushInterval say (warnings and errors go out at
+// once). The returned function writes what is still buffered; call it
+// before exiting.
+func newLogger(c config.Log, w io.Writer) (*slog.Logger, func()) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	bw := logbuf.New(w, c.BufferBytes, c.FlushInterval)
+	var h slog.Handler
 	if c.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(bw, opts)
+	} else {
+		h = slog.NewJSONHandler(bw, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(logbuf.Handler(h, bw, slog.LevelWarn)), func() { _ = bw.Close() }
 }
 
 // listeners are pre-bound console and API listeners (the demo binds them

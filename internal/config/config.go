@@ -190,6 +190,12 @@ type Listener struct {
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
 	Format string `yaml:"format"` // json or text
+	// BufferBytes batches log lines into writes of up to this size (0:
+	// one write per line). Warnings and errors are written at once, with
+	// everything before them.
+	BufferBytes int `yaml:"buffer_bytes"`
+	// FlushInterval bounds how long a buffered line waits.
+	FlushInterval time.Duration `yaml:"flush_interval"`
 }
 
 // Redis selects the Redis deployment. With neither URL nor Addrs set, Livery

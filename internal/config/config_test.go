@@ -166,6 +166,14 @@ tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "https:
 `, want: []string{"console.addr: must be host:port", "console.max_header_bytes", "console.write_buffer_bytes: must be between",
 			"runtime.gc_percent: must be between 50 and 10000, got 10", "runtime.memory_limit_mb: must not be negative", "proxy.connect_timeout: must be positive",
 			"proxy.trusted_proxies[0]: must be a CIDR", "redis: set either url", "redis.url: scheme must be", "redis.addrs[0]: must be host:port"}},
+		{name: "log batching out of range", yaml: `
+log: {level: loud, format: xml, buffer_bytes: 100, flush_interval: 1h}
+tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "https://u"}]
+`, want: []string{"log.level: must be one of", "log.format: must be json or text",
+			"log.buffer_bytes: must be 0 (one write per line) or between 4096 and 16777216",
+			"log.flush_interval: must be between 10ms and 1m"}},
+		{name: "log flush interval too short", yaml: string(mustDefault(t)), env: map[string]string{
+			"LIVERY_LOG_FLUSH_INTERVAL": "1ms"}, want: []string{"log.flush_interval: must be between 10ms and 1m"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -56,7 +56,7 @@ func Default() Config {
 		API: Listener{Addr: ":8081", ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 			IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, BodyLimit: 1 << 20,
 			WriteBufferBytes: 4 << 10},
-		Log:     Log{Level: "info", Format: "json"},
+		Log:     Log{Level: "info", Format: "json", BufferBytes: 64 << 10, FlushInterval: time.Second},
 		Runtime: Runtime{GCPercent: 400},
 		Store:   Store{Driver: "dir", Dir: DirStore{Path: "./data"}, S3: S3Store{Region: "us-east-1"}},
 		Proxy: Proxy{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 30 * time.Second,

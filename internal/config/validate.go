@@ -40,6 +40,12 @@ func Validate(c *Config) []Problem {
 	if c.Log.Format != "json" && c.Log.Format != "text" {
 		p.add("log.format", "must be json or text")
 	}
+	if b := c.Log.BufferBytes; b != 0 && (b < 4<<10 || b > 16<<20) {
+		p.add("log.buffer_bytes", "must be 0 (one write per line) or between 4096 and 16777216")
+	}
+	if b, f := c.Log.BufferBytes, c.Log.FlushInterval; b != 0 && (f < 10*time.Millisecond || f > time.Minute) {
+		p.add("log.flush_interval", "must be between 10ms and 1m when log.buffer_bytes is set")
+	}
 	p.redis(c.Redis)
 	p.store(c.Store)
 	p.proxy(c.Proxy)
