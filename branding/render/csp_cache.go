@@ -105,7 +105,7 @@ func cspKey(styleHash string, masked []string) string {
 func nonceSources(v string, f func(start, end int)) {
 	const kw = "'nonce-"
 	for i := 0; i+len(kw) < len(v); i++ {
-		if i > 0 && !isCSPSep(v[i-1]) || !strings.EqualFold(v[i:i+len(kw)], kw) {
+		if v[i] != '\'' || i > 0 && !isCSPSep(v[i-1]) || !strings.EqualFold(v[i:i+len(kw)], kw) {
 			continue
 		}
 		start := i + len(kw)
