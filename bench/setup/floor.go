@@ -42,6 +42,7 @@ func floorCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	placeholder := []byte(NoncePlaceholder)
 	hc := &fasthttp.HostClient{Addr: *upstream, MaxConns: 4096, NoDefaultUserAgentHeader: true}
 	handler := func(ctx *fasthttp.RequestCtx) {
 		req := fasthttp.AcquireRequest()
@@ -58,8 +59,7 @@ func floorCmd(args []string) error {
 			return
 		}
 		nonce := []byte(cspNonce(string(resp.Header.Peek("Content-Security-Policy"))))
-		ph := []byte(NoncePlaceholder)
-		f := inject.Fragments{Head: bytes.ReplaceAll(head, ph, nonce), Body: bytes.ReplaceAll(body, ph, nonce)}
+		f := inject.Fragments{Head: bytes.ReplaceAll(head, placeholder, nonce), Body: bytes.ReplaceAll(body, placeholder, nonce)}
 		if page := resp.Body(); len(page) > 0 {
 			if out := inject.Transform(page, f); len(out) != len(page) {
 				resp.SetBody(out)

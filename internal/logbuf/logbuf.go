@@ -4,8 +4,7 @@
 // line itself.
 //
 // Lines are kept whole and in order. They are written when the buffer
-// would overflow, when the flush interval has passed since the oldest
-// buffered line, on Flush, and on Close. A line at or above the urgent
+// would overflow, once per flush interval, on Flush, and on Close. A line at or above the urgent
 // level (see Handler) is written at once together with everything
 // before it, so warnings and errors are never delayed.
 package logbuf
@@ -87,16 +86,17 @@ func (b *Writer) Close() error {
 		b.mu.Unlock()
 		return nil
 	}
+	// Flushing under the same lock that marks the writer closed keeps
+	// the buffered lines ahead of any written straight through after.
 	b.closed = true
+	_ = b.flushLocked() // a failure is recorded in b.err
+	err := b.err
 	b.mu.Unlock()
 	if b.stop != nil {
 		close(b.stop)
 		<-b.done
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	err := b.flushLocked()
-	return errors.Join(b.err, err)
+	return err
 }
 
 func (b *Writer) flushLocked() error {
