@@ -6,8 +6,10 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -49,8 +51,10 @@ func acceptsHTML(accept string) bool {
 // not an event stream, and only in an ASCII-compatible charset. Encoded
 // bodies (gzip, deflate, br) are decoded and sent identity-encoded.
 // Content-Length, ETag and Content-MD5 of a modified response are dropped.
-// Everything else passes through byte-identical. It never fails a
-// response: a body it cannot decode is passed through untouched.
+// Everything else passes through byte-identical. A body it cannot decode
+// is passed through untouched; the one failure is a document of known
+// small length whose body the upstream cuts short (see injectWhole),
+// answered 502 before anything was sent.
 func injectBranding(p ChromeProvider) ModifyResponseFunc {
 	return func(resp *Response) error {
 		if !injectable(resp) {
@@ -59,6 +63,9 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		body, decoded := decodeBody(resp)
 		if body == nil {
 			return nil // unknown or broken encoding: leave it alone
+		}
+		if !decoded && resp.ContentLength > 0 && resp.ContentLength <= wholeDocumentMax {
+			return injectWhole(p, resp)
 		}
 		// Sniff what the first read brings (never wait for more: the
 		// upstream may be streaming the page slowly).
@@ -74,12 +81,7 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 			passThrough(resp, rc, decoded)
 			return nil
 		}
-		if len(csp) > 0 {
-			resp.Header.Del("Content-Security-Policy")
-			for _, v := range csp {
-				resp.Header.Add("Content-Security-Policy", v)
-			}
-		}
+		setCSP(resp.Header, csp)
 		resp.Header.Add("Vary", "Accept-Language")
 		if resp.ContentLength < 0 || decoded {
 			// Possibly progressive: every read's bytes move on at once.
@@ -99,6 +101,94 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		setBody(resp, readCloser{out, closers{sized, rc}}, false)
 		resp.ContentLength = n
 		return nil
+	}
+}
+
+// wholeDocumentMax bounds the documents read whole. A document with a
+// Content-Length is complete at the upstream, so reading it never waits on
+// a slowly streamed page; up to this size (the bound of inject.Sized's
+// read-ahead, so no more is held than the streaming path would hold) it is
+// read into one pooled buffer and sent as the page and the fragments in
+// pieces, without a chain of streaming readers. Larger documents stream.
+const wholeDocumentMax = inject.MaxSizedPrefix
+
+// pagePool holds the buffers whole documents are read into.
+var pagePool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// injectWhole brands a document of known length up to wholeDocumentMax.
+// A body shorter than its Content-Length (or failing) is an error before
+// anything was sent, answered 502 rather than as a truncated page. A
+// document that is not ASCII-compatible, that the provider declines or
+// that has no <body> start tag leaves byte-identical, headers untouched.
+func injectWhole(p ChromeProvider, resp *Response) error {
+	n := int(resp.ContentLength)
+	pb := pagePool.Get().(*[]byte)
+	if cap(*pb) < n {
+		*pb = make([]byte, 0, n)
+	}
+	page := (*pb)[:n]
+	if _, err := io.ReadFull(resp.Body, page); err != nil {
+		pagePool.Put(pb)
+		return fmt.Errorf("%w: reading the %d-byte document: %w", ErrUpstreamBody, n, err)
+	}
+	body := &wholeBody{pb: pb, src: resp.Body, parts: net.Buffers{page}}
+	resp.Body = body
+	if !inject.ASCIICompatible(string(resp.Header.ContentType()), page[:min(n, sniffLen)]) {
+		return nil
+	}
+	f, csp, ok := p.Chrome(resp.Out, headerValues(resp.Header, "Content-Security-Policy"))
+	if !ok {
+		return nil
+	}
+	head, bodyAt, ok := inject.Points(page, f)
+	if !ok {
+		return nil
+	}
+	setCSP(resp.Header, csp)
+	resp.Header.Add("Vary", "Accept-Language")
+	resp.Header.Del("ETag")
+	resp.Header.Del("Content-MD5")
+	body.parts = net.Buffers{page[:head], f.Head, page[head:bodyAt], f.Body, page[bodyAt:]}
+	resp.ContentLength = int64(n + len(f.Head) + len(f.Body))
+	return nil
+}
+
+// wholeBody is a document held in a pooled buffer, sent in parts; Close
+// closes the upstream body and returns the buffer. It must not be read
+// after Close.
+type wholeBody struct {
+	pb    *[]byte
+	src   io.Closer
+	parts net.Buffers
+}
+
+func (w *wholeBody) Read(p []byte) (int, error) {
+	if w.pb == nil {
+		return 0, io.ErrClosedPipe
+	}
+	return w.parts.Read(p)
+}
+
+func (w *wholeBody) Close() error {
+	if w.pb == nil {
+		return nil
+	}
+	err := w.src.Close()
+	*w.pb = (*w.pb)[:0]
+	pagePool.Put(w.pb)
+	w.pb, w.parts = nil, nil
+	return err
+}
+
+// setCSP replaces the response's Content-Security-Policy values with csp
+// (nothing to do when empty: the response had none).
+func setCSP(h *fasthttp.ResponseHeader, csp []string) {
+	if len(csp) == 0 {
+		return
+	}
+	h.Del("Content-Security-Policy")
+	for _, v := range csp {
+		h.Add("Content-Security-Policy", v)
 	}
 }
 

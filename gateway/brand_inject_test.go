@@ -59,6 +59,10 @@ func TestInjectBranding(t *testing.T) {
 	}
 	late := "<html>" + strings.Repeat("<!-- padding -->", 5000) + "<body>x" // <body> beyond the read-ahead bound
 	html := []string{"Content-Type", "text/html; charset=utf-8", "ETag", `"v1"`}
+	// A document of exactly wholeDocumentMax bytes (read whole), and one
+	// byte more (streamed through the sized read-ahead): same output.
+	atBound := "<html><head></head><body>" + strings.Repeat("x", wholeDocumentMax-len("<html><head></head><body>"))
+	atBoundInjected := `<html><head><link id="h"></head><body><div id="chrome"></div>` + atBound[len("<html><head></head><body>"):]
 	tests := []struct {
 		name     string
 		method   string
@@ -87,7 +91,12 @@ func TestInjectBranding(t *testing.T) {
 		{name: "uppercase tags, BOM", up: upstream{200, html, []byte("\xEF\xBB\xBF<HTML><HEAD></HEAD><BODY>x</BODY></HTML>")},
 			wantBody: "\xEF\xBB\xBF<HTML><HEAD><link id=\"h\"></HEAD><BODY><div id=\"chrome\"></div>x</BODY></HTML>"},
 		{name: "no body tag", up: upstream{200, html, []byte("<html><head></head><p>fragment")},
-			wantHdr: map[string]string{"ETag": ""}},
+			wantHdr: map[string]string{"ETag": `"v1"`, "Content-Length": "30"}},
+		{name: "no body tag, unknown length", up: upstream{200, html, []byte("<html><head></head><p>fragment")}, chunked: true},
+		{name: "document at the whole-read bound", up: upstream{200, html, []byte(atBound)}, wantBody: atBoundInjected,
+			wantGone: []string{"ETag"}, wantHdr: map[string]string{"Content-Length": strconv.Itoa(len(atBoundInjected))}},
+		{name: "document one byte over the bound", up: upstream{200, html, []byte(atBound + " ")}, wantBody: atBoundInjected + " ",
+			wantGone: []string{"ETag"}, wantHdr: map[string]string{"Content-Length": strconv.Itoa(len(atBoundInjected) + 1)}},
 		{name: "HEAD untouched", method: "HEAD", up: upstream{200, html, nil}, wantHdr: map[string]string{"ETag": `"v1"`}},
 		{name: "partial content", up: upstream{206, append([]string{"Content-Range", "bytes 0-9/100"}, html...), []byte(page)},
 			wantHdr: map[string]string{"ETag": `"v1"`}},
@@ -112,6 +121,9 @@ func TestInjectBranding(t *testing.T) {
 				sawAE = r.Header.Get("Accept-Encoding")
 				for i := 0; i < len(tt.up.headers); i += 2 {
 					w.Header().Set(tt.up.headers[i], tt.up.headers[i+1])
+				}
+				if !tt.chunked && len(tt.up.body) > 0 {
+					w.Header().Set("Content-Length", strconv.Itoa(len(tt.up.body)))
 				}
 				w.WriteHeader(tt.up.status)
 				if tt.chunked {
@@ -202,5 +214,30 @@ func TestMediaTypeIs(t *testing.T) {
 		if got := mediaTypeIs([]byte(v), "text/html"); got != want {
 			t.Errorf("mediaTypeIs(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// TestInjectBrandingCutShort: an upstream that announces a document's
+// length and closes the connection early gets a 502 (nothing was sent
+// yet), counted as a failed upstream body, never a truncated page.
+func TestInjectBrandingCutShort(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 500\r\n\r\n<html><head></head><body>cut")
+		buf.Flush()
+	}))
+	defer up.Close()
+	g := startGateway(t, up.URL, func(o *Options) { o.Branding = &BrandingOptions{Chrome: fixedChrome{}} })
+	resp, body := do(t, newReq(t, "GET", g.consoleURL+"/page", nil, "Host", "console.demo.test", "Accept", "text/html"))
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "cut short") || strings.Contains(body, "chrome") {
+		t.Fatalf("status %d, body %q: want a 502 upstream_body error", resp.StatusCode, body)
+	}
+	if m := g.metricsText(t); !strings.Contains(m, `livery_upstream_errors_total{kind="body",tenant="demo"} 1`) {
+		t.Errorf("cut-short body not counted:\n%s", grep(m, "livery_upstream"))
 	}
 }

@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"sync"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -14,6 +17,36 @@ type Metrics struct {
 	upstreamErrors *prometheus.CounterVec
 	clientAborts   *prometheus.CounterVec
 	unbranded      *prometheus.CounterVec
+
+	perRequest sync.Map // requestKey → *requestInstruments
+}
+
+// requestKey names the request counter and duration histogram that one
+// finished request updates.
+type requestKey struct{ listener, tenant, class string }
+
+type requestInstruments struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+// observeRequest counts a finished request and records its duration. The
+// instruments of each (listener, tenant, class) are resolved once and kept:
+// tenants and listeners are few and fixed, so the set stays small, and the
+// per-request path skips the label hashing and validation of
+// WithLabelValues.
+func (m *Metrics) observeRequest(listener, tenant string, status int, d time.Duration) {
+	k := requestKey{listener, tenant, statusClass(status)}
+	v, ok := m.perRequest.Load(k)
+	if !ok {
+		v, _ = m.perRequest.LoadOrStore(k, &requestInstruments{
+			count:    m.requests.WithLabelValues(k.listener, k.tenant, k.class),
+			duration: m.duration.WithLabelValues(k.listener, k.tenant),
+		})
+	}
+	in := v.(*requestInstruments)
+	in.count.Inc()
+	in.duration.Observe(d.Seconds())
 }
 
 // NewMetrics creates and registers the gateway metrics, plus the Go runtime
@@ -32,7 +65,7 @@ func NewMetrics() *Metrics {
 		}, []string{"listener", "tenant"}),
 		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livery_upstream_errors_total",
-			Help: "Failed upstream exchanges by tenant and kind (timeout, refused, unreachable, protocol, body).",
+			Help: "Failed upstream exchanges by tenant and kind (timeout, refused, unreachable, protocol, body; modify: a response hook failed).",
 		}, []string{"tenant", "kind"}),
 		clientAborts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livery_client_aborts_total",

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -86,7 +87,37 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// newRequestID returns 32 hex digits: a random prefix drawn once per
+// process, then a per-process counter. Ids are unique across instances
+// (the prefix) and within one (the counter) without reading the random
+// source per request. They are correlation ids, not secrets: a request id
+// is echoed to the client and must never authorize anything.
 func newRequestID() string {
+	var b [32]byte
+	copy(b[:16], requestIDPrefix[:])
+	n := requestIDSeq.Add(1)
+	for i := 31; i >= 16; i-- {
+		b[i] = hexDigits[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
+}
+
+const hexDigits = "0123456789abcdef"
+
+var (
+	requestIDPrefix = func() (p [16]byte) {
+		var r [8]byte
+		_, _ = rand.Read(r[:]) // crypto/rand.Read does not fail (it crashes the program instead)
+		hex.Encode(p[:], r[:])
+		return p
+	}()
+	requestIDSeq atomic.Uint64
+)
+
+// randomID returns 32 random hex digits (for unguessable ids such as an
+// assertion's jti).
+func randomID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
@@ -107,6 +138,8 @@ func TenantOf(c *fiber.Ctx) *tenants.Tenant {
 // Errors are answered here (through the mapper) so the logged status is the
 // one the client receives.
 func (g *Gateway) accessLog(listener string, mapErr fiber.ErrorHandler) fiber.Handler {
+	// The listener attribute is formatted once, not per line.
+	h := g.log.Handler().WithAttrs([]slog.Attr{slog.String("listener", listener)})
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := g.nextRecovering(c)
@@ -126,8 +159,7 @@ func (g *Gateway) accessLog(listener string, mapErr fiber.ErrorHandler) fiber.Ha
 		}
 		end := time.Now()
 		elapsed := end.Sub(start)
-		g.metrics.requests.WithLabelValues(listener, tenantID, statusClass(status)).Inc()
-		g.metrics.duration.WithLabelValues(listener, tenantID).Observe(elapsed.Seconds())
+		g.metrics.observeRequest(listener, tenantID, status, elapsed)
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelWarn
@@ -137,10 +169,9 @@ func (g *Gateway) accessLog(listener string, mapErr fiber.ErrorHandler) fiber.Ha
 		// meaningful source location, and capturing one costs a stack walk
 		// per request.
 		ctx := c.UserContext()
-		if h := g.log.Handler(); h.Enabled(ctx, level) {
+		if h.Enabled(ctx, level) {
 			r := slog.NewRecord(end, level, "request", 0)
 			r.AddAttrs(
-				slog.String("listener", listener),
 				slog.String("request_id", requestID(c)),
 				slog.String("tenant", tenantID),
 				slog.String("method", c.Method()),

@@ -69,8 +69,14 @@ type Response struct {
 type RewriteFunc func(out *Outbound) error
 
 // ModifyResponseFunc may modify the upstream response before it is copied
-// to the client. Returning an error answers 502.
+// to the client. Returning an error answers 502; an error wrapping
+// ErrUpstreamBody is counted as a failed upstream body, any other as a
+// response that could not be processed.
 type ModifyResponseFunc func(resp *Response) error
+
+// ErrUpstreamBody marks a ModifyResponse error caused by the upstream's
+// body (cut short or unreadable) rather than by the hook.
+var ErrUpstreamBody = errors.New("upstream body failed")
 
 // Proxy forwards console requests to the tenant's upstream. Request and
 // response bodies stream in both directions; WebSocket upgrades are
@@ -158,6 +164,11 @@ func (p *Proxy) respond(c *fiber.Ctx, t *tenants.Tenant, resp *Response) error {
 	for _, fn := range p.ModifyResponse {
 		if err := fn(resp); err != nil {
 			resp.Body.Close()
+			if errors.Is(err, ErrUpstreamBody) {
+				p.metrics.upstreamErrors.WithLabelValues(t.ID, "body").Inc()
+				return &Error{Status: http.StatusBadGateway, Code: "upstream_body",
+					Message: "The console's response was cut short. Please try again.", Err: err}
+			}
 			p.metrics.upstreamErrors.WithLabelValues(t.ID, "modify").Inc()
 			return &Error{Status: http.StatusBadGateway, Code: "bad_gateway",
 				Message: "The console returned a response that could not be processed.", Err: err}

@@ -56,6 +56,28 @@ func NewReadCloser(rc io.ReadCloser, f Fragments) io.ReadCloser {
 func Transform(src []byte, f Fragments) []byte { return transform(src, f, MaxHeadHold) }
 
 func transform(src []byte, f Fragments, limit int) []byte {
+	h, b, ok := points(src, f, limit)
+	if !ok {
+		return src
+	}
+	out := make([]byte, 0, len(src)+len(f.Head)+len(f.Body))
+	out = append(out, src[:h]...)
+	out = append(out, f.Head...)
+	out = append(out, src[h:b]...)
+	out = append(out, f.Body...)
+	return append(out, src[b:]...)
+}
+
+// Points returns where NewReader would insert the fragments into the
+// whole document src: the output is src[:head] + f.Head + src[head:body] +
+// f.Body + src[body:]. ok is false when src has no <body> start tag (the
+// output is then src unchanged). It lets a caller holding the document
+// send it in pieces without building the output.
+func Points(src []byte, f Fragments) (head, body int, ok bool) {
+	return points(src, f, MaxHeadHold)
+}
+
+func points(src []byte, f Fragments, limit int) (head, body int, ok bool) {
 	s := scanner{wantHead: len(f.Head) > 0}
 	hpos, off := -1, 0
 	for off < len(src) {
@@ -65,20 +87,13 @@ func transform(src []byte, f Fragments, limit int) []byte {
 		case evHead:
 			hpos = off
 		case evBody:
-			out := make([]byte, 0, len(src)+len(f.Head)+len(f.Body))
 			if hpos >= 0 && off-hpos <= limit {
-				out = append(out, src[:hpos]...)
-				out = append(out, f.Head...)
-				out = append(out, src[hpos:off]...)
-			} else {
-				out = append(out, src[:off]...)
-				out = append(out, f.Head...)
+				return hpos, off, true
 			}
-			out = append(out, f.Body...)
-			return append(out, src[off:]...)
+			return off, off, true
 		}
 	}
-	return src
+	return 0, 0, false
 }
 
 type reader struct {
