@@ -72,17 +72,12 @@ func injectBranding(p ChromeProvider) ModifyResponseFunc {
 		rc := newSniffBody(body)
 		_, _ = rc.Peek(1)
 		sniff, _ := rc.Peek(min(rc.Buffered(), sniffLen))
-		if !inject.ASCIICompatible(string(resp.Header.ContentType()), sniff) {
-			passThrough(resp, rc, decoded)
-			return nil
-		}
-		f, csp, ok := p.Chrome(resp.Out, headerValues(resp.Header, "Content-Security-Policy"))
+		f, csp, ok := chromeFor(p, resp, sniff)
 		if !ok {
 			passThrough(resp, rc, decoded)
 			return nil
 		}
-		setCSP(resp.Header, csp)
-		resp.Header.Add("Vary", "Accept-Language")
+		brandHeaders(resp.Header, csp)
 		if resp.ContentLength < 0 || decoded {
 			// Possibly progressive: every read's bytes move on at once.
 			setBody(resp, inject.NewReadCloser(rc, f), decoded)
@@ -133,10 +128,7 @@ func injectWhole(p ChromeProvider, resp *Response) error {
 	}
 	body := &wholeBody{pb: pb, src: resp.Body, parts: net.Buffers{page}}
 	resp.Body = body
-	if !inject.ASCIICompatible(string(resp.Header.ContentType()), page[:min(n, sniffLen)]) {
-		return nil
-	}
-	f, csp, ok := p.Chrome(resp.Out, headerValues(resp.Header, "Content-Security-Policy"))
+	f, csp, ok := chromeFor(p, resp, page[:min(n, sniffLen)])
 	if !ok {
 		return nil
 	}
@@ -144,10 +136,8 @@ func injectWhole(p ChromeProvider, resp *Response) error {
 	if !ok {
 		return nil
 	}
-	setCSP(resp.Header, csp)
-	resp.Header.Add("Vary", "Accept-Language")
-	resp.Header.Del("ETag")
-	resp.Header.Del("Content-MD5")
+	brandHeaders(resp.Header, csp)
+	dropValidators(resp.Header)
 	body.parts = net.Buffers{page[:head], f.Head, page[head:bodyAt], f.Body, page[bodyAt:]}
 	resp.ContentLength = int64(n + len(f.Head) + len(f.Body))
 	return nil
@@ -180,16 +170,35 @@ func (w *wholeBody) Close() error {
 	return err
 }
 
-// setCSP replaces the response's Content-Security-Policy values with csp
-// (nothing to do when empty: the response had none).
-func setCSP(h *fasthttp.ResponseHeader, csp []string) {
-	if len(csp) == 0 {
-		return
+// chromeFor decides whether a document is branded, from the start of its
+// body (sniff): only in an ASCII-compatible charset, and only when the
+// provider has chrome for it. It returns the fragments and the adjusted
+// Content-Security-Policy values.
+func chromeFor(p ChromeProvider, resp *Response, sniff []byte) (inject.Fragments, []string, bool) {
+	if !inject.ASCIICompatible(string(resp.Header.ContentType()), sniff) {
+		return inject.Fragments{}, nil, false
 	}
-	h.Del("Content-Security-Policy")
-	for _, v := range csp {
-		h.Add("Content-Security-Policy", v)
+	return p.Chrome(resp.Out, headerValues(resp.Header, "Content-Security-Policy"))
+}
+
+// brandHeaders sets the headers of a branded document: the adjusted
+// Content-Security-Policy values (none when the response had none) and
+// Vary: Accept-Language (the chrome's language follows it).
+func brandHeaders(h *fasthttp.ResponseHeader, csp []string) {
+	if len(csp) > 0 {
+		h.Del("Content-Security-Policy")
+		for _, v := range csp {
+			h.Add("Content-Security-Policy", v)
+		}
 	}
+	h.Add("Vary", "Accept-Language")
+}
+
+// dropValidators removes the validators that describe the upstream's
+// bytes, not the modified body.
+func dropValidators(h *fasthttp.ResponseHeader) {
+	h.Del("ETag")
+	h.Del("Content-MD5")
 }
 
 // passThrough sends a document uninjected: as the upstream sent it, or
@@ -216,8 +225,7 @@ func headerValues(h *fasthttp.ResponseHeader, name string) []string {
 func setBody(resp *Response, rc io.ReadCloser, decoded bool) {
 	resp.Body = rc
 	resp.ContentLength = -1
-	resp.Header.Del("ETag")
-	resp.Header.Del("Content-MD5")
+	dropValidators(resp.Header)
 	if decoded {
 		resp.Header.Del("Content-Encoding")
 	}
