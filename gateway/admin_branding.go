@@ -64,9 +64,10 @@ func (g *Gateway) mountAdminBranding(v1 fiber.Router, az Authorizer, w BrandingW
 	}
 	r := v1.Group("/reviews", authorize(az))
 	r.Get("", a.queue)
-	r.Get("/:tenant", a.review)
-	r.Post("/:tenant/approve", a.approve)
-	r.Post("/:tenant/reject", a.reject)
+	known := knownTenant(g.adminTenants)
+	r.Get("/:tenant", known, a.review)
+	r.Post("/:tenant/approve", known, a.approve)
+	r.Post("/:tenant/reject", known, a.reject)
 }
 
 // actor is the authenticated staff member as the workflow sees them.
@@ -96,7 +97,7 @@ func brandingError(err error) error {
 	case errors.Is(err, workflow.ErrStale):
 		return Errorf(http.StatusConflict, "stale_submission", "This submission is no longer the one pending review; reload the queue.")
 	case errors.Is(err, workflow.ErrSelfApproval):
-		return Errorf(http.StatusForbidden, "self_approval", "A submission must be approved by someone other than its submitter.")
+		return Errorf(http.StatusForbidden, "self_approval", "A submission must be approved by someone who neither submitted it nor edited its draft since the last approval.")
 	case errors.Is(err, workflow.ErrReasonRequired):
 		return Errorf(http.StatusBadRequest, "reason_required", "A reason of 1 to %d characters is required.", workflow.MaxReasonRunes)
 	case errors.Is(err, workflow.ErrAlreadyLive):

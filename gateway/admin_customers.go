@@ -26,15 +26,39 @@ type AdminOptions struct {
 	Staff      StaffOptions
 	Authorizer Authorizer
 	Customers  AdminCustomers
+	// Tenants tells configured tenants from unknown ones; nil: the
+	// gateway's tenant resolver, which must then implement it.
+	Tenants TenantLookup
+}
+
+// knownTenant answers 404 unknown_tenant for a :tenant that is not
+// configured, before any handler reads or writes anything for it. It runs
+// after authorization, so a partner's staff learn nothing about other
+// tenants' ids (they get 403 either way).
+func knownTenant(l TenantLookup) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if _, ok := l.ByID(c.Params("tenant")); !ok {
+			return Errorf(http.StatusNotFound, "unknown_tenant", "No tenant %q is configured.", truncate(c.Params("tenant"), 64))
+		}
+		return c.Next()
+	}
 }
 
 // mountAdmin registers staff sign-in and the admin API. Every /admin/v1
 // call is authenticated, then authorized by the Authorizer for the tenant
 // in its path.
 func (g *Gateway) mountAdmin(o AdminOptions) fiber.Router {
+	if o.Tenants == nil {
+		l, ok := g.tenants.(TenantLookup)
+		if !ok {
+			panic("gateway: AdminOptions.Tenants is required")
+		}
+		o.Tenants = l
+	}
+	g.adminTenants = o.Tenants
 	s := g.mountStaff(o.Staff)
 	v1 := g.api.Group("/admin/v1", s.authenticate)
-	t := v1.Group("/tenants/:tenant", authorize(o.Authorizer))
+	t := v1.Group("/tenants/:tenant", authorize(o.Authorizer), knownTenant(o.Tenants))
 	a := &adminCustomers{c: o.Customers}
 	t.Get("/customers", a.list)
 	t.Get("/customers/:customer", a.get)

@@ -65,6 +65,8 @@ type Gateway struct {
 	proxy   *Proxy
 	console *fiber.App
 	api     *fiber.App
+	// adminTenants is the admin API's tenant lookup (set by mountAdmin).
+	adminTenants TenantLookup
 }
 
 // New builds a gateway. Routes are registered; nothing listens until Serve.

@@ -49,12 +49,13 @@ const (
 
 type identity struct {
 	IdentityOptions
-	g   *Gateway
-	rps map[string]*relyingParty
+	g      *Gateway
+	rps    map[string]*relyingParty
+	origin *originCheck // Livery's own state-changing console endpoints
 }
 
 func (g *Gateway) mountIdentity(o IdentityOptions) *identity {
-	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}}
+	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}, origin: newOriginCheck()}
 	for tenant, c := range o.Clients {
 		id.rps[tenant] = newRelyingParty(c)
 	}

@@ -16,6 +16,9 @@ const backchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
 // logout ends the local session and, when the provider supports it,
 // continues with RP-initiated logout at the provider.
 func (id *identity) logout(c *fiber.Ctx) error {
+	if err := id.origin.check(c); err != nil {
+		return err
+	}
 	sess, _ := id.session(c)
 	id.setCookie(c, "livery_session", "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")

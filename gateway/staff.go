@@ -44,9 +44,10 @@ var staffRoles = map[string]bool{"operator": true, "partner_admin": true, "custo
 
 type staff struct {
 	StaffOptions
-	g  *Gateway
-	rp *relyingParty
-	id *identity // cookie helpers
+	g      *Gateway
+	rp     *relyingParty
+	id     *identity // cookie helpers
+	origin *originCheck
 }
 
 const (
@@ -62,7 +63,8 @@ func (g *Gateway) mountStaff(o StaffOptions) *staff {
 		o.TenantClaim = "tenant"
 	}
 	s := &staff{StaffOptions: o, g: g, rp: newRelyingParty(o.Client),
-		id: &identity{IdentityOptions: IdentityOptions{CookieSecure: o.CookieSecure}}}
+		id:     &identity{IdentityOptions: IdentityOptions{CookieSecure: o.CookieSecure}},
+		origin: newOriginCheck(o.PublicURL)}
 	g.api.Get("/admin/login", s.login)
 	g.api.Get("/admin/callback", s.callback)
 	g.api.Post("/admin/logout", s.logout)
@@ -180,6 +182,9 @@ func errNoStaffRole() *Error {
 }
 
 func (s *staff) logout(c *fiber.Ctx) error {
+	if err := s.origin.check(c); err != nil {
+		return err
+	}
 	if raw := c.Cookies(s.id.cookieName("livery_staff")); raw != "" {
 		// Only a staff session can be ended here: the cookie is client
 		// input and must not end a customer's console session.
@@ -234,6 +239,11 @@ func (s *staff) authenticate(c *fiber.Ctx) error {
 	if raw == "" {
 		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
 		return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in at /admin/login or send a bearer token.")
+	}
+	// A cookie rides along on requests other sites make: state changes
+	// must come from this origin.
+	if err := s.origin.check(c); err != nil {
+		return err
 	}
 	sess, err := s.Sessions.Get(c.UserContext(), raw)
 	if errors.Is(err, sessions.ErrNotFound) || (err == nil && (sess.Kind != "staff" || sess.Subject == "")) {

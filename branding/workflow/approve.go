@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,9 @@ type livePointer struct {
 	At           time.Time `json:"at"`
 	Reason       string    `json:"reason,omitempty"`
 	SubmissionID string    `json:"submission_id,omitempty"`
+	// ApprovedDraftSeq is the highest draft Seq covered by an approval:
+	// saves up to it have been reviewed by a checker.
+	ApprovedDraftSeq int `json:"approved_draft_seq,omitempty"`
 }
 
 func (s *Service) livePointer(ctx context.Context, tenant string) (livePointer, string, error) {
@@ -102,7 +106,7 @@ func (s *Service) decide(ctx context.Context, tenant, id string, actor Actor, st
 		return Submission{}, Version{}, fmt.Errorf("%w: submission %q", ErrNotFound, id)
 	case ptr.SubmissionID != id:
 		return Submission{}, Version{}, fmt.Errorf("%w: %s", ErrStale, id)
-	case st == StatusApproved && actor.User == sub.SubmittedBy.User:
+	case st == StatusApproved && (actor.User == sub.SubmittedBy.User || slices.Contains(sub.Authors, actor.User)):
 		return Submission{}, Version{}, ErrSelfApproval
 	}
 	d := decision{Status: st, By: actor, At: s.clock(), Reason: why}
@@ -178,7 +182,7 @@ func (s *Service) publish(ctx context.Context, tenant string, sub Submission, d 
 			return cur, false, nil // already published (maybe rolled back since)
 		}
 		return livePointer{Version: v.Number, HighWater: v.Number, Action: "approve", By: d.By, At: d.At,
-			Reason: d.Reason, SubmissionID: sub.ID}, true, nil
+			Reason: d.Reason, SubmissionID: sub.ID, ApprovedDraftSeq: max(cur.ApprovedDraftSeq, sub.DraftSeq)}, true, nil
 	})
 	if err != nil {
 		return Version{}, err
@@ -196,7 +200,7 @@ func (s *Service) notify(ctx context.Context, tenant string, n int) {
 // Approve approves the pending submission id: it becomes a new immutable
 // version (number = highest existing + 1) and goes live, and the Notifier
 // is told. note is optional (at most MaxReasonRunes). Errors:
-// ErrSelfApproval (actor.User submitted it), ErrStale (id was decided or
+// ErrSelfApproval (actor.User submitted it or edited the submitted draft), ErrStale (id was decided or
 // is not the pending submission; of concurrent approvals exactly one
 // succeeds), ErrNotFound (no such submission), ErrReasonRequired (note too
 // long), ErrInvalidArgument.
@@ -309,7 +313,7 @@ func (s *Service) Rollback(ctx context.Context, tenant string, n int, actor Acto
 		}
 		from = cur.Version
 		return livePointer{Version: n, HighWater: max(cur.HighWater, n), Action: "rollback", By: actor, At: at,
-			Reason: why}, true, nil
+			Reason: why, ApprovedDraftSeq: cur.ApprovedDraftSeq}, true, nil
 	})
 	if err != nil {
 		return Version{}, err

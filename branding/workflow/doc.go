@@ -69,6 +69,10 @@
 // # Authorization
 //
 // Callers (the admin API) decide who may call what. The service enforces
-// only maker–checker: the user who submitted cannot approve
-// (ErrSelfApproval).
+// only maker–checker (four eyes): neither the user who submitted nor any
+// user who saved the submitted draft since the last approval can approve
+// it (ErrSelfApproval). Each draft save is numbered; a submission records
+// its authors and the draft number it froze, and approving it marks every
+// save up to that number as reviewed, so an edit made after a submission
+// still counts against its editor in the next one.
 package workflow

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
@@ -52,7 +53,27 @@ func (s *Service) PutDraft(ctx context.Context, tenant string, doc branding.Docu
 	if err := s.checkDoc(ctx, &doc); err != nil {
 		return Draft{}, err
 	}
+	prev, prevETag, found, err := getJSON[Draft](ctx, s.store, draftKey(tenant))
+	if err != nil {
+		return Draft{}, err
+	}
+	switch {
+	case ifMatch == "" && found:
+		return Draft{}, fmt.Errorf("%w: a draft already exists (send its ETag)", ErrConflict)
+	case ifMatch != "" && (!found || prevETag != ifMatch):
+		return Draft{}, fmt.Errorf("%w: ETag %q is not current", ErrConflict, ifMatch)
+	}
+	lp, _, err := s.livePointer(ctx, tenant)
+	if err != nil {
+		return Draft{}, err
+	}
 	d := Draft{Doc: doc, UpdatedBy: actor.User, UpdatedAt: s.clock()}
+	// The save's number follows the previous draft's, and is above every
+	// number an approval has covered even when no draft is stored.
+	d.Seq = max(prev.Seq, lp.ApprovedDraftSeq) + 1
+	d.Editors = append(prev.unapprovedEditors(lp.ApprovedDraftSeq, actor.User), Editor{User: actor.User, Seq: d.Seq})
+	// Conditional on the draft just read (create-only when there was
+	// none), so the editor list cannot miss a concurrent save.
 	etag, err := s.putJSON(ctx, draftKey(tenant), d, condition(ifMatch))
 	switch {
 	case isPrecondition(err):
@@ -150,4 +171,31 @@ func (s *Service) OpenImage(ctx context.Context, sha, ext string) (rc io.ReadClo
 		return nil, "", 0, fmt.Errorf("workflow: open image: %w", err)
 	}
 	return rc, contentTypes[ext], obj.Size, nil
+}
+
+// unapprovedEditors returns the draft's editors whose last save is above
+// approved (not yet covered by an approval), without except. A draft
+// stored before editors were recorded names only UpdatedBy, which counts
+// as unapproved.
+func (d Draft) unapprovedEditors(approved int, except string) []Editor {
+	var out []Editor
+	if len(d.Editors) == 0 && d.UpdatedBy != "" && d.UpdatedBy != except {
+		return append(out, Editor{User: d.UpdatedBy, Seq: max(d.Seq, approved+1)})
+	}
+	for _, e := range d.Editors {
+		if e.Seq > approved && e.User != except {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// authors are the submitter and the unapproved editors, sorted.
+func (d Draft) authors(approved int, submitter string) []string {
+	users := []string{submitter}
+	for _, e := range d.unapprovedEditors(approved, submitter) {
+		users = append(users, e.User)
+	}
+	slices.Sort(users)
+	return slices.Compact(users)
 }

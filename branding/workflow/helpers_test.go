@@ -66,7 +66,7 @@ type testCase struct {
 
 // suite lists every backend-dependent test (the slices live in the
 // *_test.go files by concern).
-var suite = concat(draftTests, submitTests, decisionTests, liveTests, recoveryTests)
+var suite = concat(draftTests, submitTests, decisionTests, liveTests, recoveryTests, fourEyesTests)
 
 func concat(lists ...[]testCase) []testCase {
 	var out []testCase

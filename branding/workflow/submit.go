@@ -134,7 +134,8 @@ func (s *Service) Submit(ctx context.Context, tenant string, actor Actor) (Submi
 		return Submission{}, err
 	}
 	now := s.clock()
-	sub := Submission{ID: newSubmissionID(now), Tenant: tenant, Doc: d.Doc, SubmittedBy: actor, SubmittedAt: now,
+	sub := Submission{ID: newSubmissionID(now), Tenant: tenant, Doc: d.Doc, SubmittedBy: actor,
+		Authors: d.authors(lp.ApprovedDraftSeq, actor.User), DraftSeq: d.Seq, SubmittedAt: now,
 		Due: DueDate(now, s.holidays, s.loc), BaseVersion: lp.Version, Status: StatusPending}
 	if _, err := s.putJSON(ctx, submissionKey(tenant, sub.ID), sub, createOnly()); err != nil {
 		return Submission{}, fmt.Errorf("workflow: store submission: %w", err)

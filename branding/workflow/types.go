@@ -26,8 +26,9 @@ var (
 	// ErrStale: the submission was already decided (approved, rejected or
 	// withdrawn) or is not the pending one any more.
 	ErrStale = errors.New("branding workflow: submission is no longer pending")
-	// ErrSelfApproval: maker–checker, the submitter cannot approve.
-	ErrSelfApproval = errors.New("branding workflow: a submission cannot be approved by its submitter")
+	// ErrSelfApproval: maker–checker, neither the submitter nor anyone who
+	// edited the submitted draft since the last approval can approve it.
+	ErrSelfApproval = errors.New("branding workflow: a submission cannot be approved by its submitter or an editor of it")
 	// ErrReasonRequired: a rejection or rollback reason is missing, blank
 	// or longer than MaxReasonRunes (also an over-long approval note).
 	ErrReasonRequired = errors.New("branding workflow: reason required (1-500 characters)")
@@ -50,11 +51,25 @@ type Actor struct {
 
 // Draft is a tenant's working copy. ETag is "" when no draft is stored
 // (Doc is then the live document or DefaultDocument).
+//
+// Seq counts the draft's saves. Editors lists who saved it and the Seq of
+// their last save, for every save not yet covered by an approval: an
+// approval of a submission frozen at draft Seq k covers every save up to k,
+// so a save made after the submission (or never submitted) keeps its
+// editor listed. Maker–checker reads it at submission.
 type Draft struct {
 	Doc       branding.Document `json:"doc"`
 	ETag      string            `json:"-"`
 	UpdatedBy string            `json:"updated_by,omitempty"`
 	UpdatedAt time.Time         `json:"updated_at,omitzero"`
+	Seq       int               `json:"seq,omitempty"`
+	Editors   []Editor          `json:"editors,omitempty"`
+}
+
+// Editor is one user's latest save of a draft.
+type Editor struct {
+	User string `json:"user"`
+	Seq  int    `json:"seq"`
 }
 
 // Status of a submission.
@@ -78,14 +93,20 @@ type Submission struct {
 	Tenant      string            `json:"tenant"`
 	Doc         branding.Document `json:"doc"`
 	SubmittedBy Actor             `json:"submitted_by"`
-	SubmittedAt time.Time         `json:"submitted_at"`
-	Due         time.Time         `json:"due"`
-	BaseVersion int               `json:"base_version"`
-	Status      Status            `json:"status"`
-	DecidedBy   *Actor            `json:"decided_by,omitempty"`
-	DecidedAt   time.Time         `json:"decided_at,omitzero"`
-	Reason      string            `json:"reason,omitempty"`
-	Version     int               `json:"version,omitempty"`
+	// Authors are the submitter and every user whose save of the draft
+	// is in this submission and was not covered by an earlier approval;
+	// none of them may approve it. DraftSeq is the draft's Seq when
+	// frozen.
+	Authors     []string  `json:"authors,omitempty"`
+	DraftSeq    int       `json:"draft_seq,omitempty"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	Due         time.Time `json:"due"`
+	BaseVersion int       `json:"base_version"`
+	Status      Status    `json:"status"`
+	DecidedBy   *Actor    `json:"decided_by,omitempty"`
+	DecidedAt   time.Time `json:"decided_at,omitzero"`
+	Reason      string    `json:"reason,omitempty"`
+	Version     int       `json:"version,omitempty"`
 }
 
 // Version is an immutable approved branding document.

@@ -38,7 +38,7 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 		return nil, err
 	}
 	st := sessions.New(svc.rdb, sessions.Options{IdleTimeout: cfg.Sessions.IdleTimeout,
-		MaxLifetime: cfg.Sessions.MaxLifetime, Logger: log.With("component", "sessions")})
+		MaxLifetime: cfg.Sessions.MaxLifetime, CacheEntries: cfg.Sessions.CacheEntries, Logger: log.With("component", "sessions")})
 	p := &identityParts{sessions: st, authz: az, assertions: asr}
 	clients := map[string]gateway.OIDCClient{}
 	for _, t := range cfg.Tenants {

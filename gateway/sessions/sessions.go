@@ -8,6 +8,11 @@
 // from its cache within the pub/sub latency; a cached session is also
 // re-read from Redis at least every CacheTTL. In steady state a request
 // with a cached session makes no Redis round trip.
+//
+// The cache is bounded by size and age: it holds at most CacheEntries
+// sessions (the least recently used one goes first), and an entry not used
+// for CacheTTL is swept within another CacheTTL, so sessions that are never
+// presented again do not accumulate.
 package sessions
 
 import (
@@ -23,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -55,8 +61,11 @@ type Options struct {
 	IdleTimeout time.Duration // default 30 min
 	MaxLifetime time.Duration // default 12 h
 	CacheTTL    time.Duration // default 15 s
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// CacheEntries bounds the in-process cache (default 100 000 sessions,
+	// about 1 KB each).
+	CacheEntries int
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
 
 // Store is safe for concurrent use. Close stops its pub/sub listener.
@@ -65,7 +74,7 @@ type Store struct {
 	o   Options
 
 	mu    sync.Mutex
-	cache map[string]cached
+	cache *simplelru.LRU[string, cached] // guarded by mu
 
 	ps     *redis.PubSub // current subscription, guarded by mu
 	cancel context.CancelFunc
@@ -96,6 +105,9 @@ func New(rdb redis.UniversalClient, o Options) *Store {
 	if o.CacheTTL <= 0 {
 		o.CacheTTL = 15 * time.Second
 	}
+	if o.CacheEntries <= 0 {
+		o.CacheEntries = DefaultCacheEntries
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -103,8 +115,10 @@ func New(rdb redis.UniversalClient, o Options) *Store {
 		o.Now = time.Now
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Store{rdb: rdb, o: o, cache: map[string]cached{}, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
+	cache, _ := simplelru.NewLRU[string, cached](o.CacheEntries, nil) // size > 0: no error
+	s := &Store{rdb: rdb, o: o, cache: cache, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
 	go s.listen(ctx)
+	go s.sweepEvery(ctx, o.CacheTTL)
 	select {
 	case <-s.ready:
 	case <-time.After(5 * time.Second):
@@ -149,9 +163,7 @@ func (s *Store) listen(ctx context.Context) {
 				s.clear()
 				once.Do(func() { close(s.ready) })
 			case *redis.Message:
-				s.mu.Lock()
-				delete(s.cache, m.Payload)
-				s.mu.Unlock()
+				s.drop(m.Payload)
 			}
 		}
 		ps.Close()
@@ -160,8 +172,48 @@ func (s *Store) listen(ctx context.Context) {
 
 func (s *Store) clear() {
 	s.mu.Lock()
-	s.cache = map[string]cached{}
+	s.cache.Purge()
 	s.mu.Unlock()
+}
+
+// DefaultCacheEntries is the default bound of the session cache.
+const DefaultCacheEntries = 100_000
+
+// sweepEvery sweeps the cache every interval until ctx ends.
+func (s *Store) sweepEvery(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.sweep()
+		}
+	}
+}
+
+// sweep drops the entries not used for CacheTTL. They sit at the
+// least-recently-used end: an entry last used before now-CacheTTL was
+// fetched before then too, so the walk stops at the first fresh entry.
+func (s *Store) sweep() {
+	now := s.o.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		id, c, ok := s.cache.GetOldest()
+		if !ok || now.Sub(c.fetched) < s.o.CacheTTL {
+			return
+		}
+		s.cache.Remove(id)
+	}
+}
+
+// CacheLen returns the number of cached sessions (for metrics and tests).
+func (s *Store) CacheLen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cache.Len()
 }
 
 func newID() string {
@@ -231,7 +283,7 @@ func (s *Store) ttl(sess *Session) time.Duration {
 
 func (s *Store) put(sess *Session) {
 	s.mu.Lock()
-	s.cache[sess.ID] = cached{s: sess, fetched: s.o.Now()}
+	s.cache.Add(sess.ID, cached{s: sess, fetched: s.o.Now()})
 	s.mu.Unlock()
 }
 
@@ -244,7 +296,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Session, error) {
 	}
 	now := s.o.Now()
 	s.mu.Lock()
-	c, ok := s.cache[id]
+	c, ok := s.cache.Get(id)
 	s.mu.Unlock()
 	if ok && now.Sub(c.fetched) < s.o.CacheTTL && now.Before(c.s.CreatedAt.Add(s.o.MaxLifetime)) {
 		return c.s, nil
@@ -274,7 +326,7 @@ func (s *Store) Get(ctx context.Context, id string) (*Session, error) {
 
 func (s *Store) drop(id string) {
 	s.mu.Lock()
-	delete(s.cache, id)
+	s.cache.Remove(id)
 	s.mu.Unlock()
 }
 

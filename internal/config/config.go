@@ -52,6 +52,8 @@ type Sessions struct {
 	// CookieSecure marks cookies Secure with the __Host- prefix and makes
 	// OIDC redirect URLs https. Turn off only for plain-HTTP development.
 	CookieSecure bool `yaml:"cookie_secure"`
+	// CacheEntries bounds each instance's in-process session cache.
+	CacheEntries int `yaml:"cache_entries"`
 }
 
 // Branding configures the branding review workflow.

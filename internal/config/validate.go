@@ -86,6 +86,9 @@ func (p *problems) identity(c *Config) {
 	if c.Sessions.MaxLifetime < c.Sessions.IdleTimeout || c.Sessions.MaxLifetime > 30*24*time.Hour {
 		p.add("sessions.max_lifetime", "must be at least sessions.idle_timeout and at most 720h")
 	}
+	if c.Sessions.CacheEntries < 100 || c.Sessions.CacheEntries > 10_000_000 {
+		p.add("sessions.cache_entries", "must be between 100 and 10000000")
+	}
 	if c.Identity.AssertionTTL < 5*time.Second || c.Identity.AssertionTTL > 10*time.Minute {
 		p.add("identity.assertion_ttl", "must be between 5s and 10m")
 	}

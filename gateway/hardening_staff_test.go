@@ -1,0 +1,175 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"image/color"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestStaffCookieCSRF: state-changing admin calls made with the staff
+// cookie must come from the API listener's own origin; bearer calls are
+// exempt; refused requests change nothing.
+func TestStaffCookieCSRF(t *testing.T) {
+	e := newBrandEnv(t)
+	pa := e.token(t, "pa-acme")
+	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(`{}`, "https://a.example"), "Content-Type", "application/json"); r.status != 200 {
+		t.Fatalf("draft: %d %s", r.status, r.body)
+	}
+	browser := staffBrowser()
+	if r := e.staffSignIn(t, browser, "pa-acme"); r.status != 200 {
+		t.Fatalf("staff sign-in: %d %s", r.status, r.body)
+	}
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "logo.png")
+	fw.Write(pngImage(t, color.RGBA{R: 200, A: 255}))
+	mw.Close()
+
+	type call struct{ method, path, ctype, body string }
+	calls := map[string]call{
+		"form submit":      {"POST", "/admin/v1/tenants/acme/branding/submit", "application/x-www-form-urlencoded", "x=1"},
+		"form withdraw":    {"POST", "/admin/v1/tenants/acme/branding/withdraw", "application/x-www-form-urlencoded", "x=1"},
+		"multipart upload": {"POST", "/admin/v1/tenants/acme/branding/images", mw.FormDataContentType(), mp.String()},
+		"json draft":       {"PUT", "/admin/v1/tenants/acme/branding/draft", "application/json", brandDoc(`{}`, "https://evil.example")},
+		"text/plain json":  {"PUT", "/admin/v1/tenants/acme/customers/" + e.cust["X"].DomainID + "/managers", "text/plain", `{"managers":["evil"]}`},
+		"staff logout":     {"POST", "/admin/logout", "", ""},
+	}
+	hostile := map[string][]string{
+		"foreign Origin":           {"Origin", "http://evil.example"},
+		"foreign Origin, same IP":  {"Origin", "http://127.0.0.1:1"},
+		"null Origin":              {"Origin", "null"},
+		"Sec-Fetch-Site cross":     {"Sec-Fetch-Site", "cross-site"},
+		"Sec-Fetch-Site same-site": {"Sec-Fetch-Site", "same-site", "Origin", "http://other.acme.test"},
+	}
+	for cname, cl := range calls {
+		for hname, hdrs := range hostile {
+			t.Run(cname+"/"+hname, func(t *testing.T) {
+				headers := append([]string{"Accept", "application/json"}, hdrs...)
+				if cl.ctype != "" {
+					headers = append(headers, "Content-Type", cl.ctype)
+				}
+				r := send(t, browser, newReq(t, cl.method, e.apiURL+cl.path, strings.NewReader(cl.body), headers...))
+				if r.status != http.StatusForbidden || r.errorCode(t) != "cross_origin" {
+					t.Fatalf("%s %s with %v: %d %s; want 403 cross_origin", cl.method, cl.path, hdrs, r.status, r.body)
+				}
+			})
+		}
+	}
+	// Nothing changed: no submission, the draft as it was, no image, the
+	// session alive.
+	if r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/submissions", pa, ""); !strings.Contains(r.body, `"submissions":[]`) {
+		t.Fatalf("a cross-origin submit went through: %s", r.body)
+	}
+	if r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/draft", pa, ""); strings.Contains(r.body, "evil.example") {
+		t.Fatalf("a cross-origin draft write went through: %s", r.body)
+	}
+	if r := e.whoami(t, browser); r.status != 200 {
+		t.Fatalf("a cross-origin logout ended the session: %d", r.status)
+	}
+
+	// Same-origin browser calls and bearer calls from anywhere work.
+	for _, hdrs := range [][]string{{"Origin", e.apiURL}, {"Sec-Fetch-Site", "same-origin", "Origin", e.apiURL}, {}} {
+		r := send(t, browser, newReq(t, "GET", e.apiURL+"/admin/v1/tenants/acme/branding/draft", nil, append([]string{"Accept", "application/json"}, hdrs...)...))
+		if r.status != 200 {
+			t.Fatalf("same-origin read %v: %d", hdrs, r.status)
+		}
+	}
+	r := send(t, browser, newReq(t, "POST", e.apiURL+"/admin/v1/tenants/acme/branding/submit", nil, "Sec-Fetch-Site", "same-origin", "Origin", e.apiURL))
+	if r.status != http.StatusCreated {
+		t.Fatalf("same-origin submit: %d %s", r.status, r.body)
+	}
+	if r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/withdraw", pa, "", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"); r.status != 200 {
+		t.Fatalf("bearer withdraw with a foreign Origin: %d %s", r.status, r.body)
+	}
+}
+
+// TestConsoleLogoutCSRF: Livery's own POST endpoints on the console refuse
+// cross-origin requests made with the customer's cookie.
+func TestConsoleLogoutCSRF(t *testing.T) {
+	e := newStaffEnv(t)
+	browser, _ := e.customerSignIn(t)
+	for _, hdrs := range [][]string{{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}} {
+		r := send(t, stepBrowser(browser.Jar), newReq(t, "POST", e.consoleURL+"/_livery/logout", nil, hdrs...))
+		if r.status != http.StatusForbidden {
+			t.Fatalf("cross-origin console logout %v: %d %s", hdrs, r.status, r.body)
+		}
+	}
+	if resp, _ := get(t, stepBrowser(browser.Jar), e.consoleURL+"/resources"); resp.StatusCode != 200 {
+		t.Fatalf("session ended by a cross-origin logout: %d", resp.StatusCode)
+	}
+	r := send(t, stepBrowser(browser.Jar), newReq(t, "POST", e.consoleURL+"/_livery/logout", nil, "Origin", e.consoleURL, "Sec-Fetch-Site", "same-origin"))
+	if r.status != http.StatusFound {
+		t.Fatalf("same-origin logout: %d %s", r.status, r.body)
+	}
+}
+
+// TestAdminUnknownTenant: admin calls naming a tenant that is not
+// configured answer 404 unknown_tenant and write nothing.
+func TestAdminUnknownTenant(t *testing.T) {
+	e := newBrandEnv(t)
+	op := e.token(t, "op-1")
+	png := pngImage(t, color.RGBA{G: 200, A: 255})
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "logo.png")
+	fw.Write(png)
+	mw.Close()
+	for _, c := range []struct{ method, path, ctype, body string }{
+		{"PUT", "/admin/v1/tenants/nonexistent/branding/draft", "application/json", brandDoc(`{}`, "https://a.example")},
+		{"GET", "/admin/v1/tenants/nonexistent/branding/draft", "", ""},
+		{"POST", "/admin/v1/tenants/nonexistent/branding/images", mw.FormDataContentType(), mp.String()},
+		{"POST", "/admin/v1/tenants/nonexistent/branding/submit", "", ""},
+		{"GET", "/admin/v1/tenants/nonexistent/customers", "", ""},
+		{"PUT", "/admin/v1/tenants/nonexistent/customers/x/managers", "application/json", `{"managers":["a"]}`},
+		{"GET", "/admin/v1/reviews/nonexistent", "", ""},
+		{"POST", "/admin/v1/reviews/nonexistent/approve", "application/json", `{"submission_id":"s"}`},
+	} {
+		var hdrs []string
+		if c.ctype != "" {
+			hdrs = []string{"Content-Type", c.ctype}
+		}
+		r := e.api(t, c.method, c.path, op, c.body, hdrs...)
+		if r.status != http.StatusNotFound || r.errorCode(t) != "unknown_tenant" {
+			t.Errorf("%s %s: %d %s; want 404 unknown_tenant", c.method, c.path, r.status, r.body)
+		}
+	}
+	objs, err := e.store.List(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		t.Errorf("object written for an unknown tenant: %s", o.Key)
+	}
+	// A partner admin gets 403 for any tenant not theirs, known or not.
+	pa := e.token(t, "pa-acme")
+	if r := e.api(t, "PUT", "/admin/v1/tenants/nonexistent/branding/draft", pa, brandDoc(`{}`, "https://a.example"), "Content-Type", "application/json"); r.status != http.StatusForbidden {
+		t.Fatalf("partner admin, unknown tenant: %d %s", r.status, r.body)
+	}
+}
+
+// TestFourEyesThroughTheAPI: the operator who edited a partner's draft
+// cannot approve the partner's submission of it.
+func TestFourEyesThroughTheAPI(t *testing.T) {
+	e := newBrandEnv(t)
+	pa, op := e.token(t, "pa-acme"), e.token(t, "op-1")
+	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(`{}`, "https://a.example"), "Content-Type", "application/json"); r.status != 200 {
+		t.Fatalf("partner draft: %d %s", r.status, r.body)
+	}
+	etag := e.api(t, "GET", "/admin/v1/tenants/acme/branding/draft", op, "").header.Get("ETag")
+	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", op, brandDoc(`{}`, "https://op.example"), "Content-Type", "application/json", "If-Match", etag); r.status != 200 {
+		t.Fatalf("operator edit: %d %s", r.status, r.body)
+	}
+	r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "")
+	if r.status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+	id, _ := r.json(t)["id"].(string)
+	r = e.api(t, "POST", "/admin/v1/reviews/acme/approve", op, `{"submission_id":"`+id+`"}`, "Content-Type", "application/json")
+	if r.status != http.StatusForbidden || r.errorCode(t) != "self_approval" {
+		t.Fatalf("approval by the editing operator: %d %s; want 403 self_approval", r.status, r.body)
+	}
+}
