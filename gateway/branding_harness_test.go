@@ -79,7 +79,7 @@ func newBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *brandEn
 			Chrome:   chrome,
 			Assets:   testAssets{wf: b.wf, chrome: chrome},
 			Workflow: b.wf,
-			Preview: &PreviewOptions{Redis: e.rdb, Sessions: e.sessions, Docs: WorkflowPreviews{W: b.wf},
+			Preview: &PreviewOptions{Redis: e.rdb, Sessions: e.sessions, Docs: WorkflowPreviews{W: b.wf}, Audit: b.wf, Logger: quiet,
 				Tenants: e.reg, ConsoleURL: func(t *tenants.Tenant) string {
 					if t.ID == "acme" {
 						return consoleURL

@@ -173,3 +173,73 @@ func TestFourEyesThroughTheAPI(t *testing.T) {
 		t.Fatalf("approval by the editing operator: %d %s; want 403 self_approval", r.status, r.body)
 	}
 }
+
+// TestPreviewNeverInCustomerSession: a preview link opened in a browser
+// holding a customer session shows the live branding and sets no marker;
+// a marker met alongside a customer session is ended. Both are audited.
+func TestPreviewNeverInCustomerSession(t *testing.T) {
+	e := newBrandEnv(t)
+	pa, op := e.token(t, "pa-acme"), e.token(t, "op-1")
+	doc := brandDoc(`{}`, "https://preview.acme.example")
+	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, doc, "Content-Type", "application/json"); r.status != 200 {
+		t.Fatalf("draft: %d %s", r.status, r.body)
+	}
+	if r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, ""); r.status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+	link := func() string {
+		r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/preview", op, "")
+		var l struct{ URL string }
+		jsonUnmarshal(t, r.body, &l)
+		if l.URL == "" {
+			t.Fatalf("no preview link: %d %s", r.status, r.body)
+		}
+		return l.URL
+	}
+	shows := func(c *http.Client) bool {
+		_, body, _ := e.page(t, c, "/page")
+		return strings.Contains(body, "livery-preview-ribbon") || strings.Contains(body, "preview.acme.example")
+	}
+	refusals := func() int {
+		r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/audit", op, "")
+		return strings.Count(r.body, `"branding.preview.refused"`)
+	}
+
+	// 1. A customer opens a preview link.
+	customer, _ := e.customerSignIn(t)
+	resp, _ := get(t, customer, link())
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/" {
+		t.Fatalf("customer's preview link: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	if v := cookieValue(customer, e.consoleURL, "livery_preview"); v != "" {
+		t.Fatalf("customer got a preview marker %q", v)
+	}
+	if shows(customer) {
+		t.Fatal("customer sees the unreviewed branding")
+	}
+	if n := refusals(); n != 1 {
+		t.Fatalf("%d preview refusals audited; want 1", n)
+	}
+
+	// 2. A staff browser in preview signs in as a customer.
+	b := staffBrowser()
+	if resp, _ := get(t, b, link()); resp.StatusCode != 200 || !shows(b) {
+		t.Fatalf("staff preview did not start (%d)", resp.StatusCode)
+	}
+	marker := cookieValue(b, e.consoleURL, "livery_preview")
+	e.idp.SetAutoLogin("cust-1")
+	get(t, b, e.consoleURL+"/_livery/login?rd=/resources")
+	e.idp.SetAutoLogin("")
+	if cookieValue(b, e.consoleURL, "livery_session") == "" {
+		t.Fatal("customer sign-in did not complete")
+	}
+	if shows(b) {
+		t.Fatal("the preview marker is honoured inside a customer session")
+	}
+	if n, err := e.rdb.Exists(context.Background(), previewKeyPrefix+"marker:"+hashToken(marker)).Result(); err != nil || n != 0 {
+		t.Fatalf("marker record still in Redis (%d, %v)", n, err)
+	}
+	if n := refusals(); n != 2 {
+		t.Fatalf("%d preview refusals audited; want 2", n)
+	}
+}

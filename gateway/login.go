@@ -21,6 +21,7 @@ import (
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/ratelimit"
 )
 
 // CustomerFinder looks up the customer mapped to a partner-platform account.
@@ -39,12 +40,20 @@ type IdentityOptions struct {
 	CookieSecure bool
 	// Authorizer, when set, decides every signed-in console request.
 	Authorizer Authorizer
+	// LoginLimiter, when set, bounds sign-in starts per client address
+	// (LoginRate; zero: DefaultLoginRate), so anonymous visitors cannot
+	// fill Redis with login states.
+	LoginLimiter LoginLimiter
+	LoginRate    ratelimit.Limit
 }
 
 const (
-	loginStateTTL = 10 * time.Minute
-	localSession  = "livery.session"
-	pathPrefix    = "/_livery/"
+	// customerSessionCookie holds a customer's session id (with the
+	// __Host- prefix outside plain-HTTP development).
+	customerSessionCookie = "livery_session"
+	loginStateTTL         = 10 * time.Minute
+	localSession          = "livery.session"
+	pathPrefix            = "/_livery/"
 )
 
 type identity struct {
@@ -144,7 +153,7 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 // session returns the request's live session for this tenant, nil when
 // there is none. A session of another tenant is refused outright.
 func (id *identity) session(c *fiber.Ctx) (*sessions.Session, error) {
-	raw := c.Cookies(id.cookieName("livery_session"))
+	raw := c.Cookies(id.cookieName(customerSessionCookie))
 	if raw == "" {
 		return nil, nil
 	}
@@ -190,13 +199,16 @@ func (id *identity) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if err := loginBudget(c, id.LoginLimiter, id.LoginRate, "console", id.g.proxy.trusted); err != nil {
+		return err
+	}
 	p, err := rp.get(c.UserContext())
 	if err != nil {
 		return idpUnavailable(TenantOf(c), err)
 	}
 	bind, state, nonce, verifier := randomToken(), randomToken(), randomToken(), oauth2.GenerateVerifier()
 	st, _ := json.Marshal(loginState{Tenant: TenantOf(c).ID, Verifier: verifier, Nonce: nonce,
-		Return: SafeReturnPath(c.Query("rd")), Bind: hashToken(bind)})
+		Return: loginReturn(c.Query("rd")), Bind: hashToken(bind)})
 	if err := id.Redis.Set(c.UserContext(), "livery:login:"+hashToken(state), st, loginStateTTL).Err(); err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
@@ -271,7 +283,7 @@ func (id *identity) callback(c *fiber.Ctx) error {
 	email, _ := claims["email"].(string)
 	sid, _ := claims["sid"].(string)
 	// A fresh id at sign-in; a previous session in this browser ends.
-	if old := c.Cookies(id.cookieName("livery_session")); old != "" {
+	if old := c.Cookies(id.cookieName(customerSessionCookie)); old != "" {
 		_ = id.Sessions.Delete(c.UserContext(), old)
 	}
 	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: "customer", Issuer: idt.Issuer,
@@ -281,7 +293,7 @@ func (id *identity) callback(c *fiber.Ctx) error {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
-	id.setCookie(c, "livery_session", sess.ID, 0)
+	id.setCookie(c, customerSessionCookie, sess.ID, 0)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(st.Return, http.StatusFound)
 }
@@ -307,6 +319,19 @@ func sanitizeCode(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// maxLoginReturn bounds the return path kept in a login state; a longer
+// one returns to "/", so an abandoned sign-in costs Redis at most about
+// 1.3 KB for loginStateTTL.
+const maxLoginReturn = 1024
+
+// loginReturn is the safe return path to keep in a login state.
+func loginReturn(rd string) string {
+	if rd = SafeReturnPath(rd); len(rd) > maxLoginReturn {
+		return "/"
+	}
+	return rd
 }
 
 // SafeReturnPath accepts only same-origin relative paths. Anything that a

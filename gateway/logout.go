@@ -20,7 +20,7 @@ func (id *identity) logout(c *fiber.Ctx) error {
 		return err
 	}
 	sess, _ := id.session(c)
-	id.setCookie(c, "livery_session", "", -1)
+	id.setCookie(c, customerSessionCookie, "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if sess == nil {
 		return c.Redirect(pathPrefix+"logged-out", http.StatusFound)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
@@ -23,8 +24,12 @@ import (
 // /_livery/preview?token=… on the tenant's console host turns it into a
 // preview marker cookie (HttpOnly) whose record lives in Redis. The marker
 // is bound to the staff session that created it (ending that session ends
-// the preview) and to the tenant; customers never get one. Pages served
-// with a marker carry the proposed chrome and a visible preview ribbon.
+// the preview) and to the tenant. A marker is never honoured inside a
+// customer session: a browser that holds one and opens a preview link gets
+// no marker (the link is used up), and a marker met alongside a customer
+// session is deleted; both are audited (EventPreviewRefused) and the
+// customer sees the live branding. Pages served with a marker carry the
+// proposed chrome and a visible preview ribbon.
 const (
 	previewTokenTTL  = 2 * time.Minute
 	previewMaxTTL    = 30 * time.Minute
@@ -65,6 +70,16 @@ type PreviewOptions struct {
 	// ConsoleURL is a tenant console's external base URL (no trailing /).
 	ConsoleURL   func(t *tenants.Tenant) string
 	CookieSecure bool
+	// Audit records refused previews; nil: they are only logged.
+	Audit PreviewAuditor
+	// Logger, nil: slog.Default().
+	Logger *slog.Logger
+}
+
+// PreviewAuditor records a preview refused because the browser holds a
+// customer session; by is the staff member who minted it.
+type PreviewAuditor interface {
+	RecordPreviewRefused(ctx context.Context, tenant string, by workflow.Actor, detail string) error
 }
 
 type previews struct {
@@ -73,6 +88,9 @@ type previews struct {
 }
 
 func newPreviews(o PreviewOptions) *previews {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	return &previews{PreviewOptions: o, id: &identity{IdentityOptions: IdentityOptions{CookieSecure: o.CookieSecure}}}
 }
 
@@ -137,6 +155,13 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 	if json.Unmarshal(b, &rec) != nil || rec.Tenant != TenantOf(c).ID {
 		return refused // a token for another tenant's console
 	}
+	if pv.customerSession(c) {
+		// Unreviewed branding is for the staff member who asked for it,
+		// never for a customer: the link is used up, the live console shown.
+		pv.refuse(c, &rec, "preview link opened in a browser with a customer session")
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Redirect("/", http.StatusSeeOther)
+	}
 	marker := randomToken()
 	if err := pv.put(c.UserContext(), "marker:"+hashToken(marker), rec, time.Until(rec.Expires)); err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
@@ -183,11 +208,49 @@ func (pv *previews) lookup(c *fiber.Ctx) *Preview {
 
 // middleware finds the request's preview marker (console listener, before
 // sign-in) and keeps it for the sign-in check, the proxy and the injector.
+// A marker next to a customer session is ended instead (see Preview).
 func (pv *previews) middleware(c *fiber.Ctx) error {
 	if rec := pv.lookup(c); rec != nil {
+		if pv.customerSession(c) {
+			raw := c.Cookies(pv.id.cookieName(previewCookie))
+			if err := pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+hashToken(raw)).Err(); err != nil {
+				pv.Logger.Warn("preview: ending a marker met with a customer session", "tenant", rec.Tenant, "err", err)
+			}
+			pv.id.setCookie(c, previewCookie, "", -1)
+			pv.refuse(c, rec, "preview marker met a customer session")
+			return c.Next()
+		}
 		c.Locals(localPreview, rec)
 	}
 	return c.Next()
+}
+
+// customerSession reports whether the request carries a live customer
+// session of this console. A session store failure counts as a session:
+// the preview is refused rather than risk showing it to a customer.
+func (pv *previews) customerSession(c *fiber.Ctx) bool {
+	raw := c.Cookies(pv.id.cookieName(customerSessionCookie))
+	if raw == "" || pv.Sessions == nil {
+		return false
+	}
+	sess, err := pv.Sessions.Get(c.UserContext(), raw)
+	if errors.Is(err, sessions.ErrNotFound) {
+		return false
+	}
+	return err != nil || sess.Kind != "staff"
+}
+
+// refuse logs and audits a preview not honoured for a customer session.
+func (pv *previews) refuse(c *fiber.Ctx, rec *Preview, detail string) {
+	pv.Logger.Warn("preview refused", "tenant", rec.Tenant, "minted_by", rec.User, "detail", detail,
+		"request_id", requestID(c))
+	if pv.Audit == nil {
+		return
+	}
+	by := workflow.Actor{User: rec.User, Roles: rec.Roles, Tenant: rec.Home}
+	if err := pv.Audit.RecordPreviewRefused(c.UserContext(), rec.Tenant, by, detail); err != nil {
+		pv.Logger.Error("preview refused but not audited", "tenant", rec.Tenant, "err", err)
+	}
 }
 
 // previewOf returns the request's valid preview, nil when none.

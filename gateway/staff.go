@@ -17,6 +17,7 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/tenants/ratelimit"
 )
 
 // Authorizer decides every admin API call and console request.
@@ -37,6 +38,10 @@ type StaffOptions struct {
 	Redis       redis.UniversalClient
 	// CookieSecure as for customer sessions.
 	CookieSecure bool
+	// LoginLimiter and LoginRate bound sign-in starts per client address,
+	// as IdentityOptions' do.
+	LoginLimiter LoginLimiter
+	LoginRate    ratelimit.Limit
 }
 
 // Staff roles.
@@ -102,13 +107,16 @@ func (s *staff) principalFromClaims(claims map[string]any) (roles []string, tena
 }
 
 func (s *staff) login(c *fiber.Ctx) error {
+	if err := loginBudget(c, s.LoginLimiter, s.LoginRate, "staff", s.g.proxy.trusted); err != nil {
+		return err
+	}
 	p, err := s.rp.get(c.UserContext())
 	if err != nil {
 		return &Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
 	}
 	bind, state, nonce, verifier := randomToken(), randomToken(), randomToken(), oauth2.GenerateVerifier()
 	st, _ := json.Marshal(loginState{Tenant: "_staff", Verifier: verifier, Nonce: nonce,
-		Return: SafeReturnPath(c.Query("rd")), Bind: hashToken(bind)})
+		Return: loginReturn(c.Query("rd")), Bind: hashToken(bind)})
 	if err := s.Redis.Set(c.UserContext(), "livery:login:"+hashToken(state), st, loginStateTTL).Err(); err != nil {
 		return staffUnavailable(err)
 	}

@@ -18,7 +18,21 @@ const (
 	EventApprove     = "branding.approve"
 	EventReject      = "branding.reject"
 	EventRollback    = "branding.rollback"
+	// EventPreviewRefused: a preview link or marker met a customer
+	// session and was not honoured (unreviewed branding is for staff).
+	EventPreviewRefused = "branding.preview.refused"
 )
+
+// RecordPreviewRefused audits a preview that was refused because the
+// browser holds a customer session. by is the staff member who minted the
+// preview; detail says where it was refused. Errors: ErrInvalidArgument,
+// the sink's error.
+func (s *Service) RecordPreviewRefused(ctx context.Context, tenant string, by Actor, detail string) error {
+	if err := checkActor(tenant, by); err != nil {
+		return err
+	}
+	return s.record(ctx, AuditRecord{Event: EventPreviewRefused, Tenant: tenant, Actor: by, Detail: detail})
+}
 
 // AuditRecord is one durable audit entry. ID makes the record's key unique;
 // recording the same (Time, Event, ID) twice stores it once.

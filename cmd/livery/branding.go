@@ -72,7 +72,8 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 		Assets:       assets{wf: wf, chrome: chrome},
 		Workflow:     wf,
 		Preview: &gateway.PreviewOptions{Redis: svc.rdb, Sessions: idp.sessions, Docs: gateway.WorkflowPreviews{W: wf},
-			Tenants: reg, ConsoleURL: consoleURL(cfg), CookieSecure: cfg.Sessions.CookieSecure},
+			Tenants: reg, ConsoleURL: consoleURL(cfg), CookieSecure: cfg.Sessions.CookieSecure,
+			Audit: wf, Logger: log.With("component", "preview")},
 	}
 	return &brandingParts{workflow: wf, live: cache, options: o}, nil
 }

@@ -52,7 +52,8 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 		log.Warn("no tenant has an oidc block: consoles are served without sign-in (development only)")
 	}
 	p.identity = &gateway.IdentityOptions{Sessions: st, Redis: svc.rdb, Customers: svc.customers,
-		Clients: clients, CookieSecure: cfg.Sessions.CookieSecure, Authorizer: az}
+		Clients: clients, CookieSecure: cfg.Sessions.CookieSecure, Authorizer: az,
+		LoginLimiter: svc.limiter, LoginRate: riskLimit(cfg.Sessions.LoginRate)}
 	if s := cfg.Staff; s.OIDC.Issuer != "" {
 		p.admin = &gateway.AdminOptions{
 			Staff: gateway.StaffOptions{
@@ -60,6 +61,7 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 					ClientSecret: s.OIDC.ClientSecret, Scopes: s.OIDC.Scopes},
 				PublicURL: s.PublicURL, RolesClaim: s.RolesClaim, TenantClaim: s.TenantClaim, RoleMap: s.RoleMap,
 				Sessions: st, Redis: svc.rdb, CookieSecure: cfg.Sessions.CookieSecure,
+				LoginLimiter: svc.limiter, LoginRate: riskLimit(cfg.Sessions.LoginRate),
 			},
 			Authorizer: az,
 			Customers:  svc.customers,

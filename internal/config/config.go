@@ -54,6 +54,8 @@ type Sessions struct {
 	CookieSecure bool `yaml:"cookie_secure"`
 	// CacheEntries bounds each instance's in-process session cache.
 	CacheEntries int `yaml:"cache_entries"`
+	// LoginRate bounds sign-in starts per client address ("N/duration").
+	LoginRate string `yaml:"login_rate"`
 }
 
 // Branding configures the branding review workflow.

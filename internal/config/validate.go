@@ -89,6 +89,9 @@ func (p *problems) identity(c *Config) {
 	if c.Sessions.CacheEntries < 100 || c.Sessions.CacheEntries > 10_000_000 {
 		p.add("sessions.cache_entries", "must be between 100 and 10000000")
 	}
+	if _, _, _, _, err := ParseRate(c.Sessions.LoginRate); err != nil {
+		p.add("sessions.login_rate", "%v", err)
+	}
 	if c.Identity.AssertionTTL < 5*time.Second || c.Identity.AssertionTTL > 10*time.Minute {
 		p.add("identity.assertion_ttl", "must be between 5s and 10m")
 	}

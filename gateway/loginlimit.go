@@ -1,0 +1,88 @@
+package gateway
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/tenants/ratelimit"
+)
+
+// LoginLimiter bounds sign-in starts (each writes a login state to Redis
+// before the visitor is known). *ratelimit.Limiter implements it.
+type LoginLimiter interface {
+	Allow(ctx context.Context, key string, lim ratelimit.Limit) (ratelimit.Decision, error)
+}
+
+// DefaultLoginRate is the default budget of sign-in starts per client
+// address (customer and staff sign-in counted apart).
+var DefaultLoginRate = ratelimit.Limit{Rate: 30, Burst: 30, Period: time.Minute}
+
+// loginBudget charges one sign-in start to the client's address: nil when
+// allowed, 429 too_many_logins with Retry-After when the budget is spent,
+// 503 when the limiter's store fails (sign-in needs it anyway).
+func loginBudget(c *fiber.Ctx, l LoginLimiter, lim ratelimit.Limit, door string, trusted []*net.IPNet) error {
+	if l == nil {
+		return nil
+	}
+	if lim.Rate <= 0 {
+		lim = DefaultLoginRate
+	}
+	d, err := l.Allow(c.UserContext(), "login:"+door+":"+clientAddrKey(c, trusted), lim)
+	if err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
+	}
+	if !d.Allowed {
+		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_logins",
+			Message:    "Too many sign-in attempts from your network. Wait a moment and try again. / 登录尝试过于频繁，请稍后再试。",
+			RetryAfter: max(int((d.RetryAfter+time.Second-1)/time.Second), 1)}
+	}
+	return nil
+}
+
+// clientAddrKey is the visitor's address as a rate-limit key: the peer,
+// or, when the peer is a trusted proxy, the nearest X-Forwarded-For hop
+// that is not. IPv4-mapped IPv6 is IPv4; IPv6 is keyed by its /64 (one
+// host usually holds a whole /64).
+func clientAddrKey(c *fiber.Ctx, trusted []*net.IPNet) string {
+	addr, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	if isTrusted(addr, trusted) {
+		hops := strings.Split(string(c.Request().Header.Peek(fiber.HeaderXForwardedFor)), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // malformed: keep the last good hop
+			}
+			addr = a
+			if !isTrusted(a.Unmap(), trusted) {
+				break
+			}
+		}
+	}
+	return addrKey(addr)
+}
+
+// addrKey renders a canonical per-address key (see clientAddrKey).
+func addrKey(a netip.Addr) string {
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+func isTrusted(a netip.Addr, trusted []*net.IPNet) bool {
+	for _, n := range trusted {
+		if n.Contains(a.Unmap().AsSlice()) {
+			return true
+		}
+	}
+	return false
+}
