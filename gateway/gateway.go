@@ -77,6 +77,11 @@ func New(o Options) *Gateway {
 	g := &Gateway{log: o.Logger, tenants: o.Tenants, checks: o.Checks, metrics: NewMetrics()}
 	g.proxy = NewProxy(o.Proxy, g.metrics, g.log)
 
+	// The console, in order: chain (tenant, canonical path) before any
+	// route; the preview marker and Livery's branding routes; sign-in and
+	// authorization; Livery's sign-in routes; the proxy. Livery's routes
+	// under /_livery are the whole table of its own paths: the proxy
+	// answers any other /_livery path 404 (docs/security.md).
 	g.console = fiber.New(fiberConfig(o.Console, errorHandler(g.log, false), true))
 	g.chain(g.console, "console", true)
 	var pv *previews

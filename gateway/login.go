@@ -111,9 +111,16 @@ type loginState struct {
 }
 
 // authenticate loads the customer session for console requests and sends
-// unauthenticated ones to sign-in. Livery's own /_livery/ paths pass.
+// unauthenticated ones to sign-in. It decides the canonical path (see
+// consolePath), the one the proxy sends upstream. Paths in Livery's own
+// namespace (/_livery) pass: they are served by Livery's routes or answered
+// 404, never proxied (Proxy.Handle).
 func (id *identity) authenticate(c *fiber.Ctx) error {
-	if strings.HasPrefix(c.Path(), pathPrefix) {
+	path, err := consolePath(c)
+	if err != nil {
+		return err
+	}
+	if isLiveryPath(path) {
 		return c.Next()
 	}
 	t := TenantOf(c)
@@ -128,13 +135,17 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 		if pv := previewOf(c); pv != nil && id.Authorizer != nil {
 			// Staff previewing branding: read-only, as the policy allows.
 			if err := decide(c, id.Authorizer, pv.subject(),
-				authz.Request{Tenant: t.ID, Object: c.Path(), Action: c.Method()}, "A preview is read-only."); err != nil {
+				authz.Request{Tenant: t.ID, Object: path, Action: c.Method()}, "A preview is read-only."); err != nil {
 				return err
 			}
 			return c.Next()
 		}
 		if c.Method() == http.MethodGet && wantsHTML(c) {
-			return c.Redirect(pathPrefix+"login?rd="+url.QueryEscape(string(c.Request().URI().RequestURI())), http.StatusFound)
+			rd := path
+			if q := c.Request().URI().QueryString(); len(q) > 0 {
+				rd += "?" + string(q)
+			}
+			return c.Redirect(pathPrefix+"login?rd="+url.QueryEscape(rd), http.StatusFound)
 		}
 		return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to use the console.")
 	}
@@ -142,7 +153,7 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 	if id.Authorizer != nil {
 		if err := decide(c, id.Authorizer,
 			authz.Subject{User: sess.User, Roles: sess.Roles, Tenant: sess.Tenant, Customer: sess.AccountID},
-			authz.Request{Tenant: t.ID, Object: c.Path(), Action: c.Method()},
+			authz.Request{Tenant: t.ID, Object: path, Action: c.Method()},
 			"This action is not allowed in this console session."); err != nil {
 			return err
 		}

@@ -31,13 +31,19 @@ type TenantResolver interface {
 }
 
 // chain installs the middleware of a listener in its one fixed order:
-// recover → request id → access log → tenant (console only) → handlers.
-func (g *Gateway) chain(app *fiber.App, listener string, resolveTenant bool) {
+// recover → request id → access log → (console only) tenant, with the Host
+// checked → canonical path → handlers. On the console, everything that
+// reads the path (branding preview, sign-in, authorization, Livery's
+// routes, the proxy) comes after the canonical path step, and chain must
+// run before any route is added: the router then continues on the
+// canonical path (its route lists share this common head).
+func (g *Gateway) chain(app *fiber.App, listener string, console bool) {
 	app.Use(g.recoverer())
 	app.Use(requestIDMiddleware)
 	app.Use(g.accessLog(listener, app.ErrorHandler))
-	if resolveTenant {
+	if console {
 		app.Use(g.tenantMiddleware)
+		app.Use(canonicalPathMiddleware)
 	}
 }
 
@@ -187,9 +193,14 @@ func (g *Gateway) accessLog(listener string, mapErr fiber.ErrorHandler) fiber.Ha
 	}
 }
 
-// tenantMiddleware resolves the tenant from the Host header; an unknown host
-// gets a clear 404 page.
+// tenantMiddleware resolves the tenant from the Host header (or the
+// authority of an absolute-form request target, which takes its place). A
+// malformed host (userinfo, spaces, an empty port, ...; see checkHost) is
+// answered 400 bad_host; an unknown host gets a clear 404 page.
 func (g *Gateway) tenantMiddleware(c *fiber.Ctx) error {
+	if err := checkHost(&c.Request().Header); err != nil {
+		return err
+	}
 	host := string(c.Request().Host())
 	t, ok := g.tenants.ByHost(host)
 	if !ok {
@@ -198,6 +209,39 @@ func (g *Gateway) tenantMiddleware(c *fiber.Ctx) error {
 	}
 	c.Locals(localTenant, t)
 	return c.Next()
+}
+
+// canonicalPathMiddleware (console) replaces the request path by its
+// canonical form (canonicalPath) before anything else reads it; a path
+// without one is answered 400 bad_path and goes no further.
+func canonicalPathMiddleware(c *fiber.Ctx) error {
+	p := c.Path()
+	canon, err := canonicalPath(p)
+	if err != nil {
+		return pathRefused(err)
+	}
+	if canon != p {
+		c.Path(canon) // routing continues on the canonical path (see chain)
+	}
+	return c.Next()
+}
+
+// consolePath returns the request's canonical path, or the 400 bad_path
+// error. After canonicalPathMiddleware it is c.Path() itself, checked again
+// without allocating, so that what is authorized and what is proxied are
+// the same value however the handlers are wired.
+func consolePath(c *fiber.Ctx) (string, error) {
+	p, err := canonicalPath(c.Path())
+	if err != nil {
+		return "", pathRefused(err)
+	}
+	return p, nil
+}
+
+// pathRefused is the answer to a path without a canonical form.
+func pathRefused(err error) error {
+	return &Error{Status: http.StatusBadRequest, Code: "bad_path",
+		Message: "The request path was refused because " + err.Error() + ". Check the address you followed."}
 }
 
 func truncate(s string, n int) string {

@@ -109,16 +109,24 @@ func (p *Proxy) CloseIdleConnections() { p.upstreams.closeIdle() }
 const langCookie = render.LocaleCookie
 
 // Handle is the Fiber handler that proxies the request to the tenant
-// resolved by the tenant middleware.
+// resolved by the tenant middleware. The upstream receives the canonical
+// path (consolePath), the one sign-in and authorization decided; a path
+// without one is answered 400 bad_path, and a path in Livery's own
+// namespace (/_livery) that no Livery route served is answered 404: it is
+// never proxied.
 func (p *Proxy) Handle(c *fiber.Ctx) error {
 	t := TenantOf(c)
 	if t == nil {
 		return Errorf(http.StatusNotFound, "unknown_host", "No console is configured for this host.")
 	}
-	out, body, err := p.outbound(c, t)
+	path, err := consolePath(c)
 	if err != nil {
 		return err
 	}
+	if isLiveryPath(path) {
+		return Errorf(http.StatusNotFound, "not_found", "There is no such page.")
+	}
+	out, body := p.outbound(c, t, path)
 	release := true
 	defer func() {
 		if release {
@@ -211,23 +219,18 @@ func (b *exchangeBody) Close() error {
 	return err
 }
 
-// outbound builds the upstream request: target URL, cleaned headers,
-// X-Forwarded-*, and the streaming request body.
-func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant) (*Outbound, *clientBody, error) {
-	in, err := url.ParseRequestURI(string(c.Request().URI().PathOriginal()))
-	if err != nil || !strings.HasPrefix(in.Path, "/") {
-		return nil, nil, Errorf(http.StatusBadRequest, "bad_request", "The request path is malformed.")
-	}
-	target := *t.Upstream
-	target.Path, target.RawPath = joinURLPath(t.Upstream, in)
-	target.RawQuery = string(c.Request().URI().QueryString())
-
+// outbound builds the upstream request: target URL (the upstream's base
+// path joined with the canonical request path, sent exactly as it is),
+// cleaned headers, X-Forwarded-*, and the streaming request body.
+func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant, path string) (*Outbound, *clientBody) {
 	req := fasthttp.AcquireRequest()
 	req.Header.SetNoDefaultContentType(true)
 	req.Header.SetMethod(c.Method())
-	req.SetRequestURI(target.String())
-	copyRequestHeaders(&req.Header, c)
-	p.setForwarded(&req.Header, c)
+	req.SetRequestURI(upstreamURI(t.Upstream, path, c.Request().URI().QueryString()))
+	req.URI().DisablePathNormalizing = true // pooled and upgrade connections alike
+	trusted := p.trustedPeer(c)
+	copyRequestHeaders(&req.Header, c, trusted)
+	p.setForwarded(&req.Header, c, trusted)
 	req.Header.Set(fiber.HeaderXRequestID, requestID(c))
 	out := &Outbound{Request: req, Tenant: t, Session: SessionOf(c), Preview: previewOf(c),
 		Lang: c.Cookies(langCookie), RequestID: requestID(c), Origin: t.Upstream.Scheme + "://" + t.Upstream.Host}
@@ -241,19 +244,48 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant) (*Outbound, *clientBod
 			req.SetBodyStream(body, n) // -1: chunked
 		}
 	}
-	return out, body, nil
+	return out, body
 }
 
-// copyRequestHeaders copies inbound headers except hop-by-hop headers,
-// those named by Connection, Host, and every X-Livery-* header: identity
-// headers are set by Livery alone. Livery's own cookies (sessions, login
-// state) are removed from Cookie: the upstream never sees a session id.
-func copyRequestHeaders(dst *fasthttp.RequestHeader, c *fiber.Ctx) {
+// upstreamURI is the upstream's scheme://host, its base path and the
+// canonical request path, and the query as received.
+func upstreamURI(u *url.URL, path string, query []byte) string {
+	base := strings.TrimSuffix(u.EscapedPath(), "/")
+	var b strings.Builder
+	b.Grow(len(u.Scheme) + 3 + len(u.Host) + len(base) + len(path) + 1 + len(query))
+	b.WriteString(u.Scheme)
+	b.WriteString("://")
+	b.WriteString(u.Host)
+	b.WriteString(base)
+	b.WriteString(path)
+	if len(query) > 0 {
+		b.WriteByte('?')
+		b.Write(query)
+	}
+	return b.String()
+}
+
+// copyRequestHeaders copies inbound headers except:
+//   - every header whose name has a character other than a letter, a digit
+//     or "-" ("X_Livery_User", "X.Forwarded.For"): CGI-style servers (WSGI,
+//     PHP, Rack) read "_" and other punctuation as "-", so such a name can
+//     impersonate any header Livery strips or sets (nginx drops them too);
+//   - hop-by-hop headers, those named by Connection, Host, Content-Length;
+//   - every X-Livery-* header, from anyone: identity headers are set by
+//     Livery alone;
+//   - unless the peer is a trusted proxy, every forwarding header
+//     (isForwardingHeader): setForwarded sets X-Forwarded-For/-Proto/-Host
+//     afresh.
+//
+// Livery's own cookies (sessions, login state) are removed from Cookie: the
+// upstream never sees a session id.
+func copyRequestHeaders(dst *fasthttp.RequestHeader, c *fiber.Ctx, trusted bool) {
 	hdr := &c.Request().Header
 	connTokens := connectionTokens(string(hdr.Peek(fiber.HeaderConnection)))
 	hdr.VisitAll(func(k, v []byte) {
-		if headerIs(k, "Host") || headerIs(k, "Content-Length") || isHopByHopBytes(k) ||
-			connTokens != nil && connTokens[strings.ToLower(string(k))] || IsLiveryHeader(string(k)) {
+		if !plainHeaderName(k) || headerIs(k, "Host") || headerIs(k, "Content-Length") || isHopByHopBytes(k) ||
+			connTokens != nil && connTokens[strings.ToLower(string(k))] || IsLiveryHeader(string(k)) ||
+			!trusted && isForwardingHeader(k) {
 			return
 		}
 		if headerIs(k, "Cookie") {
@@ -338,22 +370,15 @@ func isUpgrade(c *fiber.Ctx) bool {
 
 // setForwarded sets X-Forwarded-For/-Proto/-Host. Values sent by a trusted
 // proxy are kept (the peer is appended to X-Forwarded-For); from anyone
-// else they are replaced, as is Forwarded.
-func (p *Proxy) setForwarded(h *fasthttp.RequestHeader, c *fiber.Ctx) {
+// else they are set afresh (copyRequestHeaders dropped every forwarding
+// header).
+func (p *Proxy) setForwarded(h *fasthttp.RequestHeader, c *fiber.Ctx, trusted bool) {
 	peer := c.Context().RemoteIP()
-	trusted := false
-	for _, n := range p.trusted {
-		if n.Contains(peer) {
-			trusted = true
-			break
-		}
-	}
 	proto := "http"
 	if c.Context().IsTLS() {
 		proto = "https"
 	}
 	if !trusted {
-		h.Del("Forwarded")
 		h.Set("X-Forwarded-For", peer.String())
 		h.Set("X-Forwarded-Proto", proto)
 		h.Set("X-Forwarded-Host", string(c.Request().Host()))
@@ -376,33 +401,23 @@ func (p *Proxy) setForwarded(h *fasthttp.RequestHeader, c *fiber.Ctx) {
 	}
 }
 
-// joinURLPath joins the upstream base path and the request path, keeping
-// the request's original escaping.
-func joinURLPath(base, in *url.URL) (path, rawpath string) {
-	if base.Path == "" || base.Path == "/" {
-		return in.Path, in.RawPath
-	}
-	bp := strings.TrimSuffix(base.EscapedPath(), "/")
-	joined := bp + in.EscapedPath()
-	p, err := url.PathUnescape(joined)
-	if err != nil {
-		return strings.TrimSuffix(base.Path, "/") + in.Path, ""
-	}
-	if p == joined {
-		return p, ""
-	}
-	return p, joined
-}
-
-// roundTripError maps a failed upstream exchange: client gone → 499 (not a
-// server error), timeout → 504, anything else → 502.
+// roundTripError maps a failed upstream exchange. When the client failed
+// to deliver its body the answer is 400 bad_request (the connection is then
+// closed): a malformed body (a bad chunk size, ...) is the client's error;
+// a client that went away mid-body is recorded as 499 in the access log
+// and metrics (not a server error), but 499 never goes on the wire. Else:
+// timeout → 504, anything else → 502.
 func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body *clientBody) error {
 	if body.failed() {
-		c.Locals(localAborted, true)
-		p.metrics.clientAborts.WithLabelValues("console", t.ID).Inc()
 		c.Context().SetConnectionClose()
-		c.Status(StatusClientClosedRequest)
-		return nil
+		if body.gone() {
+			c.Locals(localAborted, true)
+			p.metrics.clientAborts.WithLabelValues("console", t.ID).Inc()
+			return &Error{Status: http.StatusBadRequest, Code: "bad_request",
+				Message: "The request body was not received completely.", Err: body.err}
+		}
+		return &Error{Status: http.StatusBadRequest, Code: "bad_request",
+			Message: "The request body is malformed.", Err: body.err}
 	}
 	kind, status, msg := "unreachable", http.StatusBadGateway, "The console is temporarily unreachable. Please try again shortly."
 	var ne net.Error
@@ -422,22 +437,45 @@ func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body 
 // whether the client failed to deliver it, so that a cut upload is not
 // blamed on the upstream.
 type clientBody struct {
-	r      io.Reader
-	want   int64 // Content-Length, or -1 when chunked
-	n      int64
-	broken bool
+	r    io.Reader
+	want int64 // Content-Length, or -1 when chunked
+	n    int64
+	err  error // the read error (not io.EOF) that ended the body
 }
 
+// Read reads the client's body. A failure is final: later reads return it
+// again, so that a caller that drops an error returned with data (the
+// upstream client does, for a chunk) cannot then take the end of the
+// connection for the end of the body.
 func (b *clientBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
 	n, err := b.r.Read(p)
 	b.n += int64(n)
 	if err == io.EOF && b.want >= 0 && b.n < b.want {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil && err != io.EOF {
-		b.broken = true
+		b.err = err
 	}
 	return n, err
 }
 
-func (b *clientBody) failed() bool { return b != nil && b.broken }
+func (b *clientBody) failed() bool { return b != nil && b.err != nil }
+
+// gone reports whether the body failed because the client stopped sending
+// it (connection closed or reset, cut short, timed out) rather than because
+// it was malformed.
+func (b *clientBody) gone() bool {
+	var ne net.Error
+	if errors.Is(b.err, io.ErrUnexpectedEOF) || errors.Is(b.err, io.EOF) || errors.Is(b.err, net.ErrClosed) ||
+		errors.Is(b.err, syscall.ECONNRESET) || errors.Is(b.err, syscall.EPIPE) || errors.As(b.err, &ne) {
+		return true
+	}
+	// A chunked body cut at a chunk's end: fasthttp.ErrBrokenChunk wraps
+	// the read error without exposing it (no Unwrap); its text ends with
+	// the cause.
+	var bc fasthttp.ErrBrokenChunk
+	return errors.As(b.err, &bc) && strings.HasSuffix(bc.Error(), io.EOF.Error())
+}

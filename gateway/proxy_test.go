@@ -30,7 +30,7 @@ func TestConsoleRouting(t *testing.T) {
 		{"known host with port and case", "CONSOLE.DEMO.TEST:8080", "", 200, "text/html", "<body"},
 		{"unknown host page", "evil.example", "text/html", 404, "text/html", "No console is configured for the host"},
 		{"unknown host json", "evil.example", "application/json", 404, "application/json", `"error_code":"unknown_host"`},
-		{"unknown host escaped", "a&b.example", "text/html", 404, "text/html", "a&amp;b.example"},
+		{"malformed host escaped", "a&b.example", "text/html", 400, "text/html", "a&amp;b.example"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

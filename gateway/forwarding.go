@@ -1,0 +1,59 @@
+package gateway
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Which inbound headers the upstream may see (copyRequestHeaders); the
+// rules are in docs/security.md, "Headers sent to the upstream".
+
+// plainHeaderName reports whether the header name k has only letters,
+// digits and "-".
+func plainHeaderName(k []byte) bool {
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return len(k) > 0
+}
+
+// forwardingNames are headers in which proxies pass on the client's
+// address, scheme, host or original URL; upstreams may trust them.
+// Together with every X-Forwarded-* name they are accepted only from
+// trusted proxies.
+var forwardingNames = []string{"Forwarded", "X-Forwarded", "X-Real-Ip", "X-Client-Ip", "Client-Ip",
+	"True-Client-Ip", "X-Cluster-Client-Ip", "Cf-Connecting-Ip", "Fastly-Client-Ip", "X-Original-Url",
+	"X-Rewrite-Url", "X-Original-Uri", "X-Original-Host", "X-Host", "X-Url-Scheme", "Front-End-Https"}
+
+// isForwardingHeader reports whether k is a forwarding header (any
+// X-Forwarded-* name or one of forwardingNames), ignoring case.
+func isForwardingHeader(k []byte) bool {
+	const xf = "x-forwarded-"
+	if len(k) > len(xf) && strings.EqualFold(string(k[:len(xf)]), xf) {
+		return true
+	}
+	for _, n := range forwardingNames {
+		if headerIs(k, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// trustedPeer reports whether the request comes from a trusted proxy
+// (ProxyOptions.TrustedProxies).
+func (p *Proxy) trustedPeer(c *fiber.Ctx) bool {
+	if len(p.trusted) == 0 {
+		return false
+	}
+	peer := c.Context().RemoteIP()
+	for _, n := range p.trusted {
+		if n.Contains(peer) {
+			return true
+		}
+	}
+	return false
+}
