@@ -1,13 +1,9 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,44 +13,6 @@ import (
 	"github.com/livery/livery/tenants/notify"
 	"github.com/livery/livery/tenants/ratelimit"
 )
-
-// decodeStrict decodes one JSON object, refusing empty bodies, unknown
-// fields, wrong types and trailing data with a *tenants.FieldError.
-func decodeStrict(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return &tenants.FieldError{Field: "body", Reason: "is empty; a JSON object is required", Kind: tenants.ErrInvalid}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te):
-			return &tenants.FieldError{Field: te.Field, Reason: "must be of JSON type " + jsonType(te.Type.String()), Kind: tenants.ErrInvalid}
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return &tenants.FieldError{Field: strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`),
-				Reason: "is not a known field", Kind: tenants.ErrInvalid}
-		default:
-			return &tenants.FieldError{Field: "body", Reason: "is not a valid JSON object", Kind: tenants.ErrInvalid}
-		}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &tenants.FieldError{Field: "body", Reason: "has data after the JSON object", Kind: tenants.ErrInvalid}
-	}
-	return nil
-}
-
-func jsonType(goType string) string {
-	switch {
-	case strings.Contains(goType, "string"):
-		return "string"
-	case strings.Contains(goType, "bool"):
-		return "boolean"
-	case strings.Contains(goType, "int"):
-		return "integer"
-	}
-	return goType
-}
 
 func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	t := TenantOf(c)
