@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,38 +28,37 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	if reg.XAccountType != t.XAccountType {
 		return partnerError(fmt.Errorf("%w: xaccount_type %q is not this partner's platform id", tenants.ErrForbidden, reg.XAccountType))
 	}
-	device, err := signedHeader(c, HeaderClientDevice)
-	if err != nil {
-		return partnerError(err)
-	}
-	address, err := signedHeader(c, HeaderClientAddress)
+	device, address, err := clientContext(c, t.Risk.RequireDevice)
 	if err != nil {
 		return partnerError(err)
 	}
 	ctx := c.UserContext()
-	meta := tenants.Meta{KeyID: keyID(c), RequestID: requestID(c)}
-	// A retry of a finished registration answers at once, charging no quota.
-	existing, err := p.Customers.Find(ctx, t.ID, reg.XAccountType, reg.XAccountID)
-	if err != nil {
-		return partnerError(err)
-	}
-	if existing == nil || existing.State != tenants.StateActive {
+	// Risk control is the registration's admission: Create asks it once per
+	// registration, so retries of a finished or in-flight registration are
+	// answered alike and charge no quota.
+	meta := tenants.Meta{KeyID: keyID(c), RequestID: requestID(c), Admit: func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, riskCheckTimeout)
+		defer cancel()
 		d, which, err := p.Limiter.CheckRegistration(ctx, t.ID, device, address, t.Risk)
-		if err != nil {
-			return unavailableErr(err)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: risk check: %w", tenants.ErrUnavailable, err)
+		case which != "":
+			return &riskRefusal{d: d, which: which}
 		}
-		if which != "" {
-			setLimitHeaders(c, d)
-			p.audit(c, tenants.AuditRecord{Event: tenants.EventRegistrationRisk, Tenant: t.ID, KeyID: meta.KeyID,
-				XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, Result: RiskRefusedCode, Reason: "limit per " + which})
-			msg := ratelimit.RiskMessageZH
-			if english(c) {
-				msg = ratelimit.RiskMessageEN
-			}
-			return &Error{Status: http.StatusTooManyRequests, Code: RiskRefusedCode, Message: msg}
-		}
-	}
+		return nil
+	}}
 	cust, err := p.Customers.Create(ctx, t.ID, reg, meta)
+	if rr := (*riskRefusal)(nil); errors.As(err, &rr) {
+		setLimitHeaders(c, rr.d)
+		p.audit(c, tenants.AuditRecord{Event: tenants.EventRegistrationRisk, Tenant: t.ID, KeyID: meta.KeyID,
+			XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, Result: RiskRefusedCode, Reason: "limit per " + rr.which})
+		msg := ratelimit.RiskMessageZH
+		if english(c) {
+			msg = ratelimit.RiskMessageEN
+		}
+		return &Error{Status: http.StatusTooManyRequests, Code: RiskRefusedCode, Message: msg}
+	}
 	rec := tenants.AuditRecord{Event: tenants.EventCustomerCreate, Tenant: t.ID, KeyID: meta.KeyID,
 		XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, Result: "ok"}
 	if err != nil {
@@ -70,6 +70,20 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	rec.DomainID = cust.DomainID
 	p.audit(c, rec)
 	return c.JSON(fiber.Map{"domain_id": cust.DomainID, "domain_name": cust.DomainName})
+}
+
+// riskCheckTimeout bounds the risk-control Redis calls of one registration.
+const riskCheckTimeout = 2 * time.Second
+
+// riskRefusal is a registration refused by risk control (which: the
+// dimension, d: its decision).
+type riskRefusal struct {
+	d     ratelimit.Decision
+	which string
+}
+
+func (r *riskRefusal) Error() string {
+	return "registration refused by risk control: limit per " + r.which
 }
 
 type queryRequest struct {
@@ -312,6 +326,9 @@ func partnerError(err error) *Error {
 		return bad("CBC.99004010", "The verification code is wrong.")
 	case errors.Is(err, tenants.ErrForbidden):
 		return &Error{Status: http.StatusForbidden, Code: "CBC.0151", Message: "Access denied.", Err: err}
+	case errors.Is(err, tenants.ErrInProgress):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999", RetryAfter: 1, Err: err,
+			Message: "This registration is in progress. Retry in a moment: the retry is answered with the same account."}
 	case errors.Is(err, tenants.ErrRejected):
 		return &Error{Status: http.StatusInternalServerError, Code: "CBC.0999", Message: "The cloud refused to create the account.", Err: err}
 	}

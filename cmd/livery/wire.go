@@ -177,6 +177,7 @@ func buildTenants(specs []config.TenantSpec) (*tenants.Registry, error) {
 		t.Risk.PerDevice = riskLimit(s.Risk.PerDevice)
 		t.Risk.PerAddress = riskLimit(s.Risk.PerAddress)
 		t.Risk.PerPartner = riskLimit(s.Risk.PerPartner)
+		t.Risk.RequireDevice = s.Risk.RequireDevice
 		ts = append(ts, t)
 	}
 	return tenants.NewRegistry(ts)
