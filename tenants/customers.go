@@ -43,11 +43,11 @@ type Customer struct {
 	// Admitting marks a reservation whose registration is still being
 	// admitted (Meta.Admit, verification code): it holds no claims yet and
 	// concurrent retries wait for the outcome instead of joining it.
-	Admitting      bool   `json:"admitting,omitempty"`
-	IdempotencyKey string `json:"idempotency_key"`
-	KeyID             string    `json:"key_id,omitempty"`
-	RequestID         string    `json:"request_id,omitempty"`
-	CreatedAt         time.Time `json:"created_at"`
+	Admitting      bool      `json:"admitting,omitempty"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	KeyID          string    `json:"key_id,omitempty"`
+	RequestID      string    `json:"request_id,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // CodeChecker consumes a verification code (see tenants/codes).
