@@ -86,7 +86,10 @@ type CustomerOptions struct {
 }
 
 // Customers registers, finds and lists partner customers.
-type Customers struct{ o CustomerOptions }
+type Customers struct {
+	o    CustomerOptions
+	kick chan struct{} // wakes RunIndexRepair after a failed index write
+}
 
 // NewCustomers builds the service; Store, Provisioner, Codes and Index are required.
 func NewCustomers(o CustomerOptions) *Customers {
@@ -102,7 +105,7 @@ func NewCustomers(o CustomerOptions) *Customers {
 	if o.Step == nil {
 		o.Step = func(string) error { return nil }
 	}
-	return &Customers{o: o}
+	return &Customers{o: o, kick: make(chan struct{}, 1)}
 }
 
 // PhoneLimit is the configured per-phone registration limit.
@@ -168,7 +171,7 @@ func (s *Customers) Create(ctx context.Context, tenant string, reg Registration,
 			}
 			switch {
 			case cur.State == StateActive:
-				s.index(ctx, &cur)
+				s.index(ctx, &cur, false)
 				return &cur, nil
 			case !cur.Admitting:
 				return s.complete(ctx, key, &cur, obj.ETag, reg)
@@ -306,18 +309,25 @@ func (s *Customers) complete(ctx context.Context, key string, cur *Customer, eta
 	if err := s.o.Step("provisioned"); err != nil {
 		return nil, unavailable("after provision", err)
 	}
+	// The durable to-do of the index write, before the customer is active:
+	// if the index write below fails (or this process dies), the repairer
+	// indexes the customer.
+	if err := s.markForIndex(ctx, cur); err != nil {
+		return nil, unavailable("mark for index", err)
+	}
 	cur.DomainID, cur.State, cur.AssociatedOn = acct.DomainID, StateActive, s.o.Now().UTC().Truncate(time.Second)
 	if _, err := objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfMatch: etag}); err != nil {
 		if errors.Is(err, objstore.ErrPreconditionFailed) {
 			// A concurrent retry finished first; its record is the answer.
 			done, _, gerr := objstore.GetJSON[Customer](ctx, s.o.Store, key)
 			if gerr == nil && done.State == StateActive {
+				s.index(ctx, &done, true)
 				return &done, nil
 			}
 		}
 		return nil, unavailable("activate customer", err)
 	}
-	s.index(ctx, cur)
+	s.index(ctx, cur, true)
 	return cur, nil
 }
 
@@ -385,14 +395,6 @@ func (s *Customers) abort(ctx context.Context, key string, cur *Customer, cause 
 	return cause
 }
 
-// index updates the query index; failures are logged, not returned: the
-// index is rebuilt from the store whenever it is found missing.
-func (s *Customers) index(ctx context.Context, c *Customer) {
-	if err := s.o.Index.Put(ctx, c); err != nil {
-		s.o.Logger.Warn("customer index update failed", "tenant", c.Tenant, "err", err)
-	}
-}
-
 func unavailable(what string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
 }
@@ -444,7 +446,7 @@ func (s *Customers) SetManagers(ctx context.Context, tenant, domainID string, ma
 		if err != nil {
 			return nil, unavailable("write customer", err)
 		}
-		s.index(ctx, &cur)
+		s.index(ctx, &cur, false)
 		return &cur, nil
 	}
 	return nil, unavailable("set managers", errors.New("too much contention"))
