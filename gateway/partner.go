@@ -192,7 +192,9 @@ func unavailableErr(err error) *Error {
 
 func (p *partnerAPI) audit(c *fiber.Ctx, r tenants.AuditRecord) {
 	r.RequestID, r.Source = requestID(c), c.Context().RemoteIP().String()
-	if err := p.Audit.Record(context.WithoutCancel(c.UserContext()), r); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), 5*time.Second)
+	defer cancel()
+	if err := p.Audit.Record(ctx, r); err != nil {
 		p.g.log.Error("audit record failed", "event", r.Event, "request_id", r.RequestID, "err", err)
 	}
 }

@@ -32,7 +32,10 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	if err != nil {
 		return partnerError(err)
 	}
-	ctx := c.UserContext()
+	// A registration is crash-safe: cut short by this deadline, it is
+	// resumed by the next retry.
+	ctx, cancel := context.WithTimeout(c.UserContext(), createTimeout)
+	defer cancel()
 	// Risk control is the registration's admission: Create asks it once per
 	// registration, so retries of a finished or in-flight registration are
 	// answered alike and charge no quota.
@@ -72,8 +75,12 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"domain_id": cust.DomainID, "domain_name": cust.DomainName})
 }
 
-// riskCheckTimeout bounds the risk-control Redis calls of one registration.
-const riskCheckTimeout = 2 * time.Second
+// riskCheckTimeout bounds the risk-control Redis calls of one registration;
+// createTimeout the whole registration (store, Redis and provisioner calls).
+const (
+	riskCheckTimeout = 2 * time.Second
+	createTimeout    = 60 * time.Second
+)
 
 // riskRefusal is a registration refused by risk control (which: the
 // dimension, d: its decision).

@@ -235,7 +235,9 @@ func (s *Customers) reserve(ctx context.Context, key, tenant string, reg Registr
 		return nil, true, unavailable("after reserve", err)
 	}
 	refuse := func(cause error) (*Customer, bool, error) {
-		if err := s.o.Store.Delete(context.WithoutCancel(ctx), key); err != nil {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), repairCallTimeout)
+		defer cancel()
+		if err := s.o.Store.Delete(dctx, key); err != nil {
 			s.o.Logger.Warn("release refused reservation failed; it is released when stale", "key", key, "err", err)
 		}
 		return nil, true, cause
