@@ -186,7 +186,7 @@ func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
 		Managers *[]string `json:"managers"`
 	}
 	if err := decodeStrict(c.Body(), &body); err != nil {
-		return adminDomainError(err)
+		return adminJSONError(err)
 	}
 	if body.Managers == nil {
 		return Errorf(http.StatusBadRequest, "invalid_request", `managers is required: a JSON array of user ids ([] removes every manager)`)

@@ -49,6 +49,7 @@ type CodeIssuer interface {
 // Limiter applies rate limits and registration risk control.
 type Limiter interface {
 	Allow(ctx context.Context, key string, lim ratelimit.Limit) (ratelimit.Decision, error)
+	Peek(ctx context.Context, key string, lim ratelimit.Limit) (ratelimit.Decision, error)
 	CheckRegistration(ctx context.Context, tenant, device, address string, p ratelimit.RiskPolicy) (ratelimit.Decision, string, error)
 }
 
@@ -74,13 +75,18 @@ type PartnerOptions struct {
 	Audit     Auditor
 	// Per second, per partner and source address.
 	CheckIdentityRate, SendCodeRate, CreateRate, QueryRate int
+	// AuthFailureLimit is the failed-authentication budget of one source
+	// address; once spent, its requests are refused before the signature
+	// check. Zero: DefaultAuthFailureLimit.
+	AuthFailureLimit ratelimit.Limit
 	// Now is the clock for signature dates (tests); nil means time.Now.
 	Now func() time.Time
 }
 
 type partnerAPI struct {
 	PartnerOptions
-	g *Gateway
+	g     *Gateway
+	guard *authGuard
 }
 
 const (
@@ -93,7 +99,7 @@ func (g *Gateway) mountPartnerAPI(o PartnerOptions) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	p := &partnerAPI{PartnerOptions: o, g: g}
+	p := &partnerAPI{PartnerOptions: o, g: g, guard: newAuthGuard(o.Limiter, o.AuthFailureLimit, g.log, g.metrics.Registry)}
 	grp := g.api.Group("/v2", p.authenticate)
 	grp.Post("/partners/sub-customers", p.limited("create", o.CreateRate), p.createCustomer)
 	grp.Post("/partners/sub-customers/query", p.limited("query", o.QueryRate), p.queryCustomers)
@@ -102,37 +108,38 @@ func (g *Gateway) mountPartnerAPI(o PartnerOptions) {
 }
 
 // authenticate verifies the SDK-HMAC-SHA256 signature and resolves the
-// partner. Every failure is 401 CBC.0154 and is audited.
+// partner. A source address that spent its failure budget is refused first
+// (429 APIGW.0308, Retry-After), before anything is looked up or verified.
+// Every failure is 401 CBC.0154; failures write nothing durable: they are
+// counted (livery_partner_auth_failures_total), logged sampled and charged
+// to the address's budget (see authGuard).
 func (p *partnerAPI) authenticate(c *fiber.Ctx) error {
+	peer := peerKey(c)
+	if err := p.guard.admit(c, peer); err != nil {
+		return err
+	}
 	req := signingRequest(c)
 	auth, err := signing.ParseAuthorization(req)
 	if err != nil {
-		return p.authFailed(c, "", "", err)
+		return p.guard.failed(c, peer, authReason(err), "", err)
 	}
 	tenantID, secret, err := p.Keys.Lookup(c.UserContext(), auth.AccessKey)
 	switch {
 	case errors.Is(err, tenants.ErrUnknownKey):
-		return p.authFailed(c, "", auth.AccessKey, err)
+		return p.guard.failed(c, peer, authUnknown, auth.AccessKey, err)
 	case err != nil:
 		return &Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999", Message: "Credential store unavailable. Retry later.", Err: err}
 	}
 	if err := signing.Verify(req, auth, secret, signing.Options{Now: p.Now()}); err != nil {
-		return p.authFailed(c, tenantID, auth.AccessKey, err)
+		return p.guard.failed(c, peer, authReason(err), auth.AccessKey, err)
 	}
 	t, ok := p.Tenants.ByID(tenantID)
 	if !ok {
-		return p.authFailed(c, tenantID, auth.AccessKey, errors.New("tenant of key no longer configured"))
+		return p.guard.failed(c, peer, authTenant, auth.AccessKey, errors.New("tenant of key no longer configured"))
 	}
 	c.Locals(localTenant, t)
 	c.Locals(localKeyID, auth.AccessKey)
 	return c.Next()
-}
-
-func (p *partnerAPI) authFailed(c *fiber.Ctx, tenant, ak string, cause error) error {
-	p.audit(c, tenants.AuditRecord{Event: tenants.EventSignatureFailed, Tenant: tenant, KeyID: ak,
-		Result: "CBC.0154", Reason: cause.Error()})
-	return &Error{Status: http.StatusUnauthorized, Code: "CBC.0154",
-		Message: "The credential is invalid or expired, or the request signature does not match.", Err: cause}
 }
 
 // signingRequest exposes the parts of the request the signature covers.
@@ -157,7 +164,7 @@ func (p *partnerAPI) limited(api string, perSecond int) fiber.Handler {
 	lim := ratelimit.PerSecond(perSecond)
 	return func(c *fiber.Ctx) error {
 		t := TenantOf(c)
-		key := "api:" + api + ":" + t.ID + ":" + c.Context().RemoteIP().String()
+		key := "api:" + api + ":" + t.ID + ":" + peerKey(c)
 		d, err := p.Limiter.Allow(c.UserContext(), key, lim)
 		if err != nil {
 			return unavailableErr(err)
@@ -185,24 +192,27 @@ func unavailableErr(err error) *Error {
 
 func (p *partnerAPI) audit(c *fiber.Ctx, r tenants.AuditRecord) {
 	r.RequestID, r.Source = requestID(c), c.Context().RemoteIP().String()
-	if err := p.Audit.Record(context.WithoutCancel(c.UserContext()), r); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), 5*time.Second)
+	defer cancel()
+	if err := p.Audit.Record(ctx, r); err != nil {
 		p.g.log.Error("audit record failed", "event", r.Event, "request_id", r.RequestID, "err", err)
 	}
 }
 
-// signedHeader returns a client-context header's value, refusing it when
-// the signature does not cover it.
+// signedHeader returns a client-context header's value (trimmed; "" when
+// absent), refusing it when the signature does not cover it or when it is
+// sent more than once.
 func signedHeader(c *fiber.Ctx, name string) (string, error) {
 	v := strings.TrimSpace(c.Get(name))
 	if v == "" {
 		return "", nil
 	}
+	if len(c.Request().Header.PeekAll(name)) > 1 {
+		return "", &tenants.FieldError{Field: name, Reason: "must be sent once", Kind: tenants.ErrInvalid}
+	}
 	auth, _ := signing.ParseAuthorization(signingRequest(c))
 	for _, h := range auth.SignedHeaders {
 		if h == strings.ToLower(name) {
-			if len(v) > 128 {
-				return "", &tenants.FieldError{Field: name, Reason: "must be at most 128 characters", Kind: tenants.ErrInvalid}
-			}
 			return v, nil
 		}
 	}

@@ -1,13 +1,10 @@
 package gateway
 
 import (
-	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,44 +14,6 @@ import (
 	"github.com/livery/livery/tenants/notify"
 	"github.com/livery/livery/tenants/ratelimit"
 )
-
-// decodeStrict decodes one JSON object, refusing empty bodies, unknown
-// fields, wrong types and trailing data with a *tenants.FieldError.
-func decodeStrict(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return &tenants.FieldError{Field: "body", Reason: "is empty; a JSON object is required", Kind: tenants.ErrInvalid}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &te):
-			return &tenants.FieldError{Field: te.Field, Reason: "must be of JSON type " + jsonType(te.Type.String()), Kind: tenants.ErrInvalid}
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return &tenants.FieldError{Field: strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`),
-				Reason: "is not a known field", Kind: tenants.ErrInvalid}
-		default:
-			return &tenants.FieldError{Field: "body", Reason: "is not a valid JSON object", Kind: tenants.ErrInvalid}
-		}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &tenants.FieldError{Field: "body", Reason: "has data after the JSON object", Kind: tenants.ErrInvalid}
-	}
-	return nil
-}
-
-func jsonType(goType string) string {
-	switch {
-	case strings.Contains(goType, "string"):
-		return "string"
-	case strings.Contains(goType, "bool"):
-		return "boolean"
-	case strings.Contains(goType, "int"):
-		return "integer"
-	}
-	return goType
-}
 
 func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	t := TenantOf(c)
@@ -69,38 +28,40 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	if reg.XAccountType != t.XAccountType {
 		return partnerError(fmt.Errorf("%w: xaccount_type %q is not this partner's platform id", tenants.ErrForbidden, reg.XAccountType))
 	}
-	device, err := signedHeader(c, HeaderClientDevice)
+	device, address, err := clientContext(c, t.Risk.RequireDevice)
 	if err != nil {
 		return partnerError(err)
 	}
-	address, err := signedHeader(c, HeaderClientAddress)
-	if err != nil {
-		return partnerError(err)
-	}
-	ctx := c.UserContext()
-	meta := tenants.Meta{KeyID: keyID(c), RequestID: requestID(c)}
-	// A retry of a finished registration answers at once, charging no quota.
-	existing, err := p.Customers.Find(ctx, t.ID, reg.XAccountType, reg.XAccountID)
-	if err != nil {
-		return partnerError(err)
-	}
-	if existing == nil || existing.State != tenants.StateActive {
+	// A registration is crash-safe: cut short by this deadline, it is
+	// resumed by the next retry.
+	ctx, cancel := context.WithTimeout(c.UserContext(), createTimeout)
+	defer cancel()
+	// Risk control is the registration's admission: Create asks it once per
+	// registration, so retries of a finished or in-flight registration are
+	// answered alike and charge no quota.
+	meta := tenants.Meta{KeyID: keyID(c), RequestID: requestID(c), Admit: func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, riskCheckTimeout)
+		defer cancel()
 		d, which, err := p.Limiter.CheckRegistration(ctx, t.ID, device, address, t.Risk)
-		if err != nil {
-			return unavailableErr(err)
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: risk check: %w", tenants.ErrUnavailable, err)
+		case which != "":
+			return &riskRefusal{d: d, which: which}
 		}
-		if which != "" {
-			setLimitHeaders(c, d)
-			p.audit(c, tenants.AuditRecord{Event: tenants.EventRegistrationRisk, Tenant: t.ID, KeyID: meta.KeyID,
-				XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, Result: RiskRefusedCode, Reason: "limit per " + which})
-			msg := ratelimit.RiskMessageZH
-			if english(c) {
-				msg = ratelimit.RiskMessageEN
-			}
-			return &Error{Status: http.StatusTooManyRequests, Code: RiskRefusedCode, Message: msg}
-		}
-	}
+		return nil
+	}}
 	cust, err := p.Customers.Create(ctx, t.ID, reg, meta)
+	if rr := (*riskRefusal)(nil); errors.As(err, &rr) {
+		setLimitHeaders(c, rr.d)
+		p.audit(c, tenants.AuditRecord{Event: tenants.EventRegistrationRisk, Tenant: t.ID, KeyID: meta.KeyID,
+			XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, Result: RiskRefusedCode, Reason: "limit per " + rr.which})
+		msg := ratelimit.RiskMessageZH
+		if english(c) {
+			msg = ratelimit.RiskMessageEN
+		}
+		return &Error{Status: http.StatusTooManyRequests, Code: RiskRefusedCode, Message: msg}
+	}
 	rec := tenants.AuditRecord{Event: tenants.EventCustomerCreate, Tenant: t.ID, KeyID: meta.KeyID,
 		XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, Result: "ok"}
 	if err != nil {
@@ -112,6 +73,24 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	rec.DomainID = cust.DomainID
 	p.audit(c, rec)
 	return c.JSON(fiber.Map{"domain_id": cust.DomainID, "domain_name": cust.DomainName})
+}
+
+// riskCheckTimeout bounds the risk-control Redis calls of one registration;
+// createTimeout the whole registration (store, Redis and provisioner calls).
+const (
+	riskCheckTimeout = 2 * time.Second
+	createTimeout    = 60 * time.Second
+)
+
+// riskRefusal is a registration refused by risk control (which: the
+// dimension, d: its decision).
+type riskRefusal struct {
+	d     ratelimit.Decision
+	which string
+}
+
+func (r *riskRefusal) Error() string {
+	return "registration refused by risk control: limit per " + r.which
 }
 
 type queryRequest struct {
@@ -354,6 +333,9 @@ func partnerError(err error) *Error {
 		return bad("CBC.99004010", "The verification code is wrong.")
 	case errors.Is(err, tenants.ErrForbidden):
 		return &Error{Status: http.StatusForbidden, Code: "CBC.0151", Message: "Access denied.", Err: err}
+	case errors.Is(err, tenants.ErrInProgress):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999", RetryAfter: 1, Err: err,
+			Message: "This registration is in progress. Retry in a moment: the retry is answered with the same account."}
 	case errors.Is(err, tenants.ErrRejected):
 		return &Error{Status: http.StatusInternalServerError, Code: "CBC.0999", Message: "The cloud refused to create the account.", Err: err}
 	}

@@ -64,6 +64,9 @@ type partnerCfg struct {
 	real  bool // MinIO + redis-server instead of dir + embedded
 	rates int  // per-API rate (default 50)
 	risk  ratelimit.RiskPolicy
+	// authFailures is the per-address failed-authentication budget
+	// (zero: the default).
+	authFailures ratelimit.Limit
 }
 
 func startPartnerEnv(t testing.TB, pc partnerCfg) *partnerEnv {
@@ -116,7 +119,8 @@ func startPartnerEnv(t testing.TB, pc partnerCfg) *partnerEnv {
 	e.testGateway = startGateway(t, "http://127.0.0.1:1", func(o *Options) {
 		o.Partner = &PartnerOptions{Keys: e.creds, Tenants: reg, Customers: e.customers, Codes: codeStore,
 			Notifier: e.outbox, Limiter: ratelimit.New(e.rdb), Audit: &tenants.Auditor{Store: e.store},
-			CheckIdentityRate: pc.rates, SendCodeRate: pc.rates, CreateRate: pc.rates, QueryRate: pc.rates}
+			CheckIdentityRate: pc.rates, SendCodeRate: pc.rates, CreateRate: pc.rates, QueryRate: pc.rates,
+			AuthFailureLimit: pc.authFailures}
 	})
 	return e
 }

@@ -123,14 +123,18 @@ func TestPartnerAPIWithOfficialSDK(t *testing.T) {
 				t.Fatalf("bad mobile: %+v", se)
 			}
 
-			// Wrong secret: 401 CBC.0154, decoded by the SDK, and audited.
+			// Wrong secret: 401 CBC.0154, decoded by the SDK, counted in the
+			// metrics and not written to the audit store (unauthenticated).
 			_, err = e.sdkWith(t, e.keys["pa"][0], "not-the-secret").ListSubCustomers(&model.ListSubCustomersRequest{Body: &model.QuerySubCustomerListReq{}})
 			if se := sdkErr(t, err); se.StatusCode != 401 || se.ErrorCode != "CBC.0154" {
 				t.Fatalf("bad secret: %+v", se)
 			}
 			audits, err := e.store.List(context.Background(), "audit/pa/")
-			if err != nil || !containsKey(audits, "signature.failed") || !containsKey(audits, "customer.create") {
+			if err != nil || containsKey(audits, "signature.failed") || !containsKey(audits, "customer.create") {
 				t.Fatalf("audit records: %v %v", keysOf(audits), err)
+			}
+			if n := metricValue(t, e.apiURL, `livery_partner_auth_failures_total{reason="signature"}`); n != 1 {
+				t.Fatalf("signature failures counted: %v", n)
 			}
 		})
 	}

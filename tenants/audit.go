@@ -8,7 +8,10 @@ import (
 	"github.com/livery/livery/internal/objstore"
 )
 
-// Audit events of the partner API.
+// Audit events of the partner API. Only authenticated requests are
+// audited: EventSignatureFailed is no longer written (failed signatures are
+// counted and logged sampled by the gateway, since anyone can send them);
+// it remains for reading older records.
 const (
 	EventCustomerCreate   = "customer.create"
 	EventSignatureFailed  = "signature.failed"

@@ -40,10 +40,14 @@ type Customer struct {
 	IndirectPartnerID string    `json:"indirect_partner_id,omitempty"`
 	Label             string    `json:"label,omitempty"`
 	Managers          []string  `json:"managers,omitempty"`
-	IdempotencyKey    string    `json:"idempotency_key"`
-	KeyID             string    `json:"key_id,omitempty"`
-	RequestID         string    `json:"request_id,omitempty"`
-	CreatedAt         time.Time `json:"created_at"`
+	// Admitting marks a reservation whose registration is still being
+	// admitted (Meta.Admit, verification code): it holds no claims yet and
+	// concurrent retries wait for the outcome instead of joining it.
+	Admitting      bool      `json:"admitting,omitempty"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	KeyID          string    `json:"key_id,omitempty"`
+	RequestID      string    `json:"request_id,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // CodeChecker consumes a verification code (see tenants/codes).
@@ -51,10 +55,19 @@ type CodeChecker interface {
 	Check(ctx context.Context, tenant, phone, scene, code string) error
 }
 
-// Meta describes who asked, for the record and the audit trail.
+// Meta describes who asked, for the record and the audit trail, and how a
+// new registration is admitted.
 type Meta struct {
 	KeyID     string
 	RequestID string
+	// Admit, when set, decides whether a new registration may proceed (e.g.
+	// registration risk control, which charges quotas). Create calls it
+	// exactly once per registration: in the one request that reserved the
+	// xaccount, after the reservation and before the verification code is
+	// checked or anything is claimed or provisioned. Retries of a finished
+	// registration and requests joining one in flight never call it. An
+	// error releases the reservation and is returned by Create as is.
+	Admit func(ctx context.Context) error
 }
 
 // CustomerOptions configures a Customers service.
@@ -73,7 +86,10 @@ type CustomerOptions struct {
 }
 
 // Customers registers, finds and lists partner customers.
-type Customers struct{ o CustomerOptions }
+type Customers struct {
+	o    CustomerOptions
+	kick chan struct{} // wakes RunIndexRepair after a failed index write
+}
 
 // NewCustomers builds the service; Store, Provisioner, Codes and Index are required.
 func NewCustomers(o CustomerOptions) *Customers {
@@ -89,7 +105,7 @@ func NewCustomers(o CustomerOptions) *Customers {
 	if o.Step == nil {
 		o.Step = func(string) error { return nil }
 	}
-	return &Customers{o: o}
+	return &Customers{o: o, kick: make(chan struct{}, 1)}
 }
 
 // PhoneLimit is the configured per-phone registration limit.
@@ -130,55 +146,122 @@ type claim struct {
 // cannot both win and a failure or crash at any point leaves a reservation
 // that the next retry completes: never an orphan, never a duplicate.
 //
+// Admission: the request whose create-only write reserves the xaccount
+// admits it (meta.Admit, then the verification code) while the reservation
+// is marked Admitting; concurrent requests for the same xaccount wait for
+// that outcome (up to admissionWait) and then answer alike: the same
+// customer, or, after a refusal, their own admission. So N identical
+// concurrent requests are admitted, and charged, once.
+//
 // Errors: ErrXAccountUsed (same xaccount, different name), ErrNameTaken,
 // ErrPhoneExists, ErrPhoneLimit, ErrRejected, the verification-code errors
-// of the CodeChecker, or ErrUnavailable (wrapped with the cause) when a
-// dependency failed — a retry then resumes.
+// of the CodeChecker, the errors of meta.Admit (as returned), ErrInProgress
+// when another request's admission did not finish within admissionWait, or
+// ErrUnavailable (wrapped with the cause) when a dependency failed — a retry
+// then resumes.
 func (s *Customers) Create(ctx context.Context, tenant string, reg Registration, meta Meta) (*Customer, error) {
 	key := CustomerKey(tenant, reg.XAccountType, reg.XAccountID)
-	for attempt := 0; attempt < 3; attempt++ {
+	giveUp := time.Now().Add(admissionWait)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
 		cur, obj, err := objstore.GetJSON[Customer](ctx, s.o.Store, key)
 		switch {
 		case err == nil:
 			if reg.DomainName != "" && !strings.EqualFold(reg.DomainName, cur.DomainName) {
 				return nil, ErrXAccountUsed
 			}
-			if cur.State == StateActive {
-				s.index(ctx, &cur)
+			switch {
+			case cur.State == StateActive:
+				s.index(ctx, &cur, false)
 				return &cur, nil
+			case !cur.Admitting:
+				return s.complete(ctx, key, &cur, obj.ETag, reg)
+			case s.o.Now().Sub(cur.CreatedAt) > admissionStale:
+				// Its request died while admitting; it holds no claims.
+				if err := s.o.Store.Delete(ctx, key); err != nil {
+					return nil, unavailable("release stale reservation", err)
+				}
+				continue
 			}
-			return s.complete(ctx, key, &cur, obj.ETag, reg)
+			// Another request is admitting this registration: wait for it.
 		case !errors.Is(err, objstore.ErrNotFound):
 			return nil, unavailable("read customer", err)
-		}
-		if reg.Phone != "" {
-			if err := s.o.Codes.Check(ctx, tenant, reg.Phone, SceneRegistration, reg.VerificationCode); err != nil {
-				return nil, err
+		default:
+			c, done, err := s.reserve(ctx, key, tenant, reg, meta)
+			if done {
+				return c, err
 			}
+			// A concurrent request reserved this xaccount first: wait for it.
 		}
-		name := reg.DomainName
-		if name == "" {
-			name = RandomDomainName()
+		if time.Now().Add(wait).After(giveUp) {
+			return nil, ErrInProgress
 		}
-		cur = Customer{
-			Tenant: tenant, XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, State: StatePending,
-			DomainName: name, AssociationType: reg.AssociationType, Phone: reg.Phone, CloseMarketMS: reg.CloseMarketMS,
-			IndirectPartnerID: reg.IndirectPartnerID, IdempotencyKey: newID(), KeyID: meta.KeyID,
-			RequestID: meta.RequestID, CreatedAt: s.o.Now().UTC(),
+		select {
+		case <-ctx.Done():
+			return nil, unavailable("wait for admission", ctx.Err())
+		case <-time.After(wait):
 		}
-		obj, err = objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfNoneMatch: true})
-		if errors.Is(err, objstore.ErrPreconditionFailed) {
-			continue // a concurrent request reserved this xaccount: join it
-		}
-		if err != nil {
-			return nil, unavailable("reserve customer", err)
-		}
-		if err := s.o.Step("reserved"); err != nil {
-			return nil, unavailable("after reserve", err)
-		}
-		return s.complete(ctx, key, &cur, obj.ETag, reg)
 	}
-	return nil, unavailable("create customer", errors.New("too much contention"))
+}
+
+// How long Create waits for another request's admission of the same
+// registration, and after how long an unfinished admission counts as
+// abandoned (its request died) and is released.
+const (
+	admissionWait  = 10 * time.Second
+	admissionStale = 30 * time.Second
+)
+
+// reserve writes the create-only reservation of a new registration and
+// admits it. done is false when another request reserved it first.
+func (s *Customers) reserve(ctx context.Context, key, tenant string, reg Registration, meta Meta) (c *Customer, done bool, err error) {
+	name := reg.DomainName
+	if name == "" {
+		name = RandomDomainName()
+	}
+	cur := Customer{
+		Tenant: tenant, XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, State: StatePending, Admitting: true,
+		DomainName: name, AssociationType: reg.AssociationType, Phone: reg.Phone, CloseMarketMS: reg.CloseMarketMS,
+		IndirectPartnerID: reg.IndirectPartnerID, IdempotencyKey: newID(), KeyID: meta.KeyID,
+		RequestID: meta.RequestID, CreatedAt: s.o.Now().UTC(),
+	}
+	obj, err := objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfNoneMatch: true})
+	if errors.Is(err, objstore.ErrPreconditionFailed) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, unavailable("reserve customer", err)
+	}
+	if err := s.o.Step("reserved"); err != nil {
+		return nil, true, unavailable("after reserve", err)
+	}
+	refuse := func(cause error) (*Customer, bool, error) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), repairCallTimeout)
+		defer cancel()
+		if err := s.o.Store.Delete(dctx, key); err != nil {
+			s.o.Logger.Warn("release refused reservation failed; it is released when stale", "key", key, "err", err)
+		}
+		return nil, true, cause
+	}
+	if meta.Admit != nil {
+		if err := meta.Admit(ctx); err != nil {
+			return refuse(err)
+		}
+	}
+	if reg.Phone != "" {
+		if err := s.o.Codes.Check(ctx, tenant, reg.Phone, SceneRegistration, reg.VerificationCode); err != nil {
+			return refuse(err)
+		}
+	}
+	cur.Admitting = false
+	obj, err = objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfMatch: obj.ETag})
+	if err != nil {
+		return nil, true, unavailable("admit customer", err)
+	}
+	if err := s.o.Step("admitted"); err != nil {
+		return nil, true, unavailable("after admit", err)
+	}
+	c, err = s.complete(ctx, key, &cur, obj.ETag, reg)
+	return c, true, err
 }
 
 // Find returns the customer registered for an xaccount, or nil when there
@@ -228,18 +311,25 @@ func (s *Customers) complete(ctx context.Context, key string, cur *Customer, eta
 	if err := s.o.Step("provisioned"); err != nil {
 		return nil, unavailable("after provision", err)
 	}
+	// The durable to-do of the index write, before the customer is active:
+	// if the index write below fails (or this process dies), the repairer
+	// indexes the customer.
+	if err := s.markForIndex(ctx, cur); err != nil {
+		return nil, unavailable("mark for index", err)
+	}
 	cur.DomainID, cur.State, cur.AssociatedOn = acct.DomainID, StateActive, s.o.Now().UTC().Truncate(time.Second)
 	if _, err := objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfMatch: etag}); err != nil {
 		if errors.Is(err, objstore.ErrPreconditionFailed) {
 			// A concurrent retry finished first; its record is the answer.
 			done, _, gerr := objstore.GetJSON[Customer](ctx, s.o.Store, key)
 			if gerr == nil && done.State == StateActive {
+				s.index(ctx, &done, true)
 				return &done, nil
 			}
 		}
 		return nil, unavailable("activate customer", err)
 	}
-	s.index(ctx, cur)
+	s.index(ctx, cur, true)
 	return cur, nil
 }
 
@@ -307,14 +397,6 @@ func (s *Customers) abort(ctx context.Context, key string, cur *Customer, cause 
 	return cause
 }
 
-// index updates the query index; failures are logged, not returned: the
-// index is rebuilt from the store whenever it is found missing.
-func (s *Customers) index(ctx context.Context, c *Customer) {
-	if err := s.o.Index.Put(ctx, c); err != nil {
-		s.o.Logger.Warn("customer index update failed", "tenant", c.Tenant, "err", err)
-	}
-}
-
 func unavailable(what string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
 }
@@ -366,7 +448,7 @@ func (s *Customers) SetManagers(ctx context.Context, tenant, domainID string, ma
 		if err != nil {
 			return nil, unavailable("write customer", err)
 		}
-		s.index(ctx, &cur)
+		s.index(ctx, &cur, false)
 		return &cur, nil
 	}
 	return nil, unavailable("set managers", errors.New("too much contention"))

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
@@ -176,7 +177,7 @@ func TestCrashBetweenSteps(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b := open(t)
 			ctx := context.Background()
-			for i, step := range []string{"reserved", "name", "phone", "provisioned"} {
+			for i, step := range []string{"reserved", "admitted", "name", "phone", "provisioned"} {
 				t.Run(step, func(t *testing.T) {
 					prov := &countingProvisioner{}
 					crashed := false
@@ -190,6 +191,11 @@ func TestCrashBetweenSteps(t *testing.T) {
 					r := reg(fmt.Sprintf("crash-%d", i), fmt.Sprintf("crash_%s", step), fmt.Sprintf("0086-139000000%02d", i))
 					if _, err := s.Create(ctx, "ta", r, Meta{}); !errors.Is(err, ErrUnavailable) {
 						t.Fatalf("first attempt: %v", err)
+					}
+					if step == "reserved" {
+						// Died while admitting: the reservation holds no claims
+						// and is released once stale.
+						s.o.Now = func() time.Time { return time.Now().Add(admissionStale + time.Second) }
 					}
 					c, err := s.Create(ctx, "ta", r, Meta{})
 					if err != nil || c.State != StateActive || c.DomainName != r.DomainName {

@@ -26,6 +26,9 @@ var (
 	ErrPhoneLimit = errors.New("phone has reached its registration limit")
 	// ErrForbidden: the request concerns another partner's data.
 	ErrForbidden = errors.New("access denied")
+	// ErrInProgress: the same registration is being admitted by another
+	// request that did not finish in time; a retry gets its outcome.
+	ErrInProgress = errors.New("registration in progress")
 	// ErrUnavailable: a dependency (Redis, object store, provisioner) failed;
 	// nothing the caller did is at fault and a retry is safe.
 	ErrUnavailable = errors.New("temporarily unavailable")

@@ -84,6 +84,7 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *
 		return err
 	}
 	defer svc.Close()
+	svc.runIndexRepair(ctx)
 	idp, err := buildIdentity(cfg, svc, log)
 	if err != nil {
 		return err

@@ -26,20 +26,24 @@ import (
 // services are the concrete stores and domain services of one process.
 // This file is the only place that chooses implementations.
 type services struct {
-	cfg       *config.Config
-	store     objstore.Store
-	rdb       *redisx.Conn
-	tenants   *tenants.Registry
-	creds     *tenants.Credentials
-	customers *tenants.Customers
-	codes     *codes.Store
-	limiter   *ratelimit.Limiter
-	notifier  notify.Notifier
-	audit     *tenants.Auditor
-	branding  *brandingParts // set by runGateway
+	cfg        *config.Config
+	store      objstore.Store
+	rdb        *redisx.Conn
+	tenants    *tenants.Registry
+	creds      *tenants.Credentials
+	customers  *tenants.Customers
+	codes      *codes.Store
+	limiter    *ratelimit.Limiter
+	notifier   notify.Notifier
+	audit      *tenants.Auditor
+	branding   *brandingParts // set by runGateway
+	stopRepair func()         // set by runIndexRepair
 }
 
 func (s *services) Close() {
+	if s.stopRepair != nil {
+		s.stopRepair()
+	}
 	if s.rdb != nil {
 		s.rdb.Close()
 	}
@@ -92,6 +96,15 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*s
 		PhoneLimit: cfg.Partner.PhoneLimit, Logger: log,
 	})
 	return s, nil
+}
+
+// runIndexRepair runs the customer index repairer in the background until
+// ctx ends or Close, which waits for it to stop.
+func (s *services) runIndexRepair(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); s.customers.RunIndexRepair(ctx) }()
+	s.stopRepair = func() { cancel(); <-done }
 }
 
 // partnerOptions wires the partner API to the services.
@@ -177,6 +190,7 @@ func buildTenants(specs []config.TenantSpec) (*tenants.Registry, error) {
 		t.Risk.PerDevice = riskLimit(s.Risk.PerDevice)
 		t.Risk.PerAddress = riskLimit(s.Risk.PerAddress)
 		t.Risk.PerPartner = riskLimit(s.Risk.PerPartner)
+		t.Risk.RequireDevice = s.Risk.RequireDevice
 		ts = append(ts, t)
 	}
 	return tenants.NewRegistry(ts)

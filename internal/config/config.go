@@ -292,6 +292,8 @@ type RiskSpec struct {
 	PerDevice  string `yaml:"per_device"`
 	PerAddress string `yaml:"per_address"`
 	PerPartner string `yaml:"per_partner"`
+	// RequireDevice refuses registrations without X-Client-Device-Id.
+	RequireDevice bool `yaml:"require_device"`
 }
 
 // Names holds a display name in Chinese and English.

@@ -324,6 +324,9 @@ func (p *problems) tenants(ts []TenantSpec) {
 				p.add(at+".risk."+name, "%v", err)
 			}
 		}
+		if _, _, off, _, _ := ParseRate(strings.TrimSpace(t.Risk.PerDevice)); off && t.Risk.RequireDevice {
+			p.add(at+".risk.require_device", "requires the per-device limit: per_device is off")
+		}
 		if t.OIDC != nil {
 			p.oidc(at+".oidc", t.OIDC.OIDC)
 		}

@@ -115,6 +115,15 @@ func (l *Limiter) allowN(ctx context.Context, key string, lim Limit, n int) (Dec
 	return d, nil
 }
 
+// Peek reports, without consuming anything, whether one more event for key
+// would be allowed under lim now: Allowed, and when not, RetryAfter. Use it
+// to refuse early on a budget that only some outcomes charge (Allow them).
+//
+// Errors: as Allow; the Decision is then zero (not allowed).
+func (l *Limiter) Peek(ctx context.Context, key string, lim Limit) (Decision, error) {
+	return l.peek(ctx, key, lim)
+}
+
 // peek reports, without consuming anything, whether one more event for key
 // would be allowed now. redis_rate's AllowN with n = 0 answers "allowed"
 // with the bucket's ResetAfter (= TAT - now); one event of cost 1 is

@@ -26,6 +26,10 @@ type RiskPolicy struct {
 	PerDevice  Limit // per client device fingerprint
 	PerAddress Limit // per client IP address
 	PerPartner Limit // per tenant, all clients together
+	// RequireDevice makes the device id mandatory on registrations (the
+	// caller refuses a registration without one; CheckRegistration itself
+	// still skips an empty device).
+	RequireDevice bool
 }
 
 // DefaultRiskPolicy: 3 per device, 10 per address and 600 per partner, each

@@ -92,8 +92,32 @@ func New(o Options) (http.Handler, error) {
 	return mux, nil
 }
 
-func (p *platform) home(w http.ResponseWriter, _ *http.Request) {
+func (p *platform) home(w http.ResponseWriter, r *http.Request) {
+	p.deviceID(w, r)
 	p.render(w, http.StatusOK, pageData{ConsoleURL: p.o.ConsoleURL})
+}
+
+// The platform's first-party device cookie: a random id, HttpOnly,
+// SameSite=Lax, kept for 400 days (the longest browsers keep a cookie).
+// It is sent to the partner API as X-Client-Device-Id (signed), so that
+// Livery's per-device registration limit counts this browser.
+const (
+	deviceCookie = "dp_device"
+	deviceMaxAge = 400 * 24 * 60 * 60
+)
+
+var deviceRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// deviceID returns the browser's device id, issuing the cookie when the
+// request has none (or one this platform did not issue).
+func (p *platform) deviceID(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(deviceCookie); err == nil && deviceRE.MatchString(c.Value) {
+		return c.Value
+	}
+	id := randomHex(16)
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: id, Path: "/", MaxAge: deviceMaxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(p.o.PublicURL, "https://")})
+	return id
 }
 
 func (p *platform) signup(w http.ResponseWriter, r *http.Request) {
@@ -112,12 +136,16 @@ func (p *platform) signup(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusBadRequest, d)
 		return
 	}
+	device := p.deviceID(w, r)
 	xaccountID := "dp" + randomHex(8)
 	body := &model.CreateCustomerV2Req{XaccountId: xaccountID, XaccountType: p.o.XAccountType}
 	if d.AccountName != "" {
 		body.DomainName = &d.AccountName
 	}
-	resp, err := p.api.CreateSubCustomer(&model.CreateSubCustomerRequest{Body: body})
+	// Extra headers are added before the SDK signs the request.
+	call := p.api.CreateSubCustomerInvoker(&model.CreateSubCustomerRequest{Body: body})
+	call.AddHeaders(map[string]string{"X-Client-Device-Id": device})
+	resp, err := call.Invoke()
 	if err != nil {
 		p.release(d.Username)
 		status := http.StatusBadGateway

@@ -24,6 +24,7 @@ const callback = "http://console.partner-a.test/oidc/callback"
 type fakeAPI struct {
 	mu       sync.Mutex
 	requests []map[string]any
+	headers  []http.Header
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -31,6 +32,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewDecoder(r.Body).Decode(&body)
 	f.mu.Lock()
 	f.requests = append(f.requests, body)
+	f.headers = append(f.headers, r.Header.Clone())
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	switch {
