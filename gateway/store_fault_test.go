@@ -47,28 +47,28 @@ func TestStoreFaults(t *testing.T) {
 
 			doors := []struct {
 				name string
-				call func() apiResp
+				call func(t *testing.T) apiResp
 				code string
 			}{
-				{"partner create", func() apiResp {
+				{"partner create", func(t *testing.T) apiResp {
 					return e.partnerCall(t, "/v2/partners/sub-customers", create("fault-during"))
 				}, "CBC.0999"},
-				{"admin draft write", func() apiResp {
+				{"admin draft write", func(t *testing.T) apiResp {
 					return e.adminCall(t, http.MethodPut, "/admin/v1/tenants/acme/branding/draft",
 						brandDoc(otherAsset, "https://www.acme.example"), "Content-Type", "application/json")
 				}, "store_unavailable"},
-				{"admin draft read", func() apiResp {
+				{"admin draft read", func(t *testing.T) apiResp {
 					return e.adminCall(t, http.MethodGet, "/admin/v1/tenants/acme/branding/draft", "")
 				}, "store_unavailable"},
-				{"admin image upload", func() apiResp {
+				{"admin image upload", func(t *testing.T) apiResp {
 					return e.upload(t, "acme", e.token(t, "pa-acme"), pngImage(t, color.RGBA{0, 200, 0, 255}))
 				}, "store_unavailable"},
-				{"asset not yet cached", func() apiResp { return e.asset(t, otherURL) }, "store_unavailable"},
+				{"asset not yet cached", func(t *testing.T) apiResp { return e.asset(t, otherURL) }, "store_unavailable"},
 			}
 			for _, d := range doors {
 				t.Run(d.name, func(t *testing.T) {
 					start := time.Now()
-					r := d.call()
+					r := d.call(t)
 					elapsed := time.Since(start)
 					if r.status != http.StatusServiceUnavailable {
 						t.Fatalf("status %d, want 503: %s", r.status, r.body)
