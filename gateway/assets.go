@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -35,35 +38,79 @@ var imageTypes = map[string]string{"png": "image/png", "jpg": "image/jpeg", "web
 const assetCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 // serveAsset answers /_livery/assets/<sha256>.<ext>: immutable, nosniff,
-// restrictive CSP, streamed from the store.
+// restrictive CSP. Images up to assetCacheMaxEntry are read whole, checked
+// against their name (the SHA-256 of the body must be the name: a damaged
+// object is refused, never cached or served under an immutable URL) and
+// kept in a bounded in-process cache (assetCache), so logos already served
+// keep working while the object store is down. Larger ones are streamed
+// from the store. A store that cannot be used is answered 503 (with
+// Retry-After, store_unavailable, when the store timed out or is
+// unreachable: see toError).
 func serveAsset(src AssetSource) fiber.Handler {
+	cache := newAssetCache(assetCacheBytes, assetCacheEntries)
 	return func(c *fiber.Ctx) error {
-		sha, ext, ok := strings.Cut(c.Params("name"), ".")
+		name := c.Params("name")
+		sha, ext, ok := strings.Cut(name, ".")
 		ct, known := imageTypes[ext]
 		if !ok || !known || len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {
 			return Errorf(http.StatusNotFound, "not_found", "No such asset.")
+		}
+		if body, ok := cache.get(name); ok {
+			return sendAsset(c, ct, sha, body)
 		}
 		rc, _, size, err := src.OpenImage(c.UserContext(), sha, ext)
 		switch {
 		case err != nil && src.IsNotFound(err):
 			return Errorf(http.StatusNotFound, "not_found", "No such asset.")
 		case err != nil:
-			return &Error{Status: http.StatusServiceUnavailable, Code: "assets_unavailable", Message: "The image cannot be served right now.", Err: err}
+			return assetsUnavailable(err)
 		}
-		c.Set(fiber.HeaderContentType, ct)
-		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
-		c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-		c.Set(fiber.HeaderContentSecurityPolicy, assetCSP)
-		c.Set(fiber.HeaderETag, strconv.Quote(sha))
-		if c.Method() == http.MethodHead {
-			rc.Close()
-			c.Response().Header.SetContentLength(int(size))
-			c.Response().SkipBody = true
+		if size < 0 || size > assetCacheMaxEntry {
+			setAssetHeaders(c, ct, sha)
+			if c.Method() == http.MethodHead {
+				rc.Close()
+				c.Response().Header.SetContentLength(int(size))
+				c.Response().SkipBody = true
+				return nil
+			}
+			c.Context().SetBodyStream(rc, int(size))
 			return nil
 		}
-		c.Context().SetBodyStream(rc, int(size))
+		body, err := io.ReadAll(io.LimitReader(rc, size+1))
+		rc.Close()
+		if err != nil {
+			return assetsUnavailable(fmt.Errorf("reading image %s: %w", name, err))
+		}
+		if sum := sha256.Sum256(body); int64(len(body)) != size || hex.EncodeToString(sum[:]) != sha {
+			return &Error{Status: http.StatusInternalServerError, Code: "asset_corrupt", Message: "The image cannot be served.",
+				Err: fmt.Errorf("image %s: stored content (%d bytes, %d expected) does not match its name", name, len(body), size)}
+		}
+		cache.add(name, body)
+		return sendAsset(c, ct, sha, body)
+	}
+}
+
+func assetsUnavailable(err error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "assets_unavailable", Message: "The image cannot be served right now.", Err: err}
+}
+
+func setAssetHeaders(c *fiber.Ctx, ct, sha string) {
+	c.Set(fiber.HeaderContentType, ct)
+	c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderContentSecurityPolicy, assetCSP)
+	c.Set(fiber.HeaderETag, strconv.Quote(sha))
+}
+
+// sendAsset answers with a whole (verified, immutable) image body.
+func sendAsset(c *fiber.Ctx, ct, sha string, body []byte) error {
+	setAssetHeaders(c, ct, sha)
+	if c.Method() == http.MethodHead {
+		c.Response().Header.SetContentLength(len(body))
+		c.Response().SkipBody = true
 		return nil
 	}
+	return c.Send(body)
 }
 
 // serveStylesheet answers /_livery/branding/<tenant>/<version>-<hash>.css

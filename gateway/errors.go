@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/internal/objstore"
 )
 
 // Error is an error with the HTTP status, stable code and user-facing
@@ -58,12 +60,33 @@ h1{font-size:1.5rem}code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
 <p>Request id: <code>{{.RequestID}}</code></p></body></html>
 `))
 
-// toError turns anything a handler returned into an *Error. Unknown errors
-// become a 500 whose message reveals nothing of the cause.
+// storeRetryAfter is the Retry-After (seconds) of store_unavailable.
+const storeRetryAfter = 5
+
+// storeUnavailable answers a request that failed because the object store
+// could not be used (objstore.ErrUnavailable: no answer within
+// store.timeout, connection failure, server error). On the partner API the
+// code becomes the reference code for unavailability (CBC.0999).
+func storeUnavailable(err error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable",
+		Message: "Storage is temporarily unavailable. Retry in a few seconds.", Err: err, RetryAfter: storeRetryAfter}
+}
+
+// toError turns anything a handler returned into an *Error. An error
+// wrapping objstore.ErrUnavailable — bare, or as the cause of a 5xx *Error
+// a handler built — is 503 store_unavailable with Retry-After (this is the
+// one place that decides it). Unknown errors become a 500 whose message
+// reveals nothing of the cause.
 func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if e.Status >= 500 && errors.Is(e.Err, objstore.ErrUnavailable) {
+			return storeUnavailable(err)
+		}
 		return e
+	}
+	if errors.Is(err, objstore.ErrUnavailable) {
+		return storeUnavailable(err)
 	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {

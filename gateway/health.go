@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,7 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// readyTimeout bounds each readiness probe.
+// readyTimeout bounds each readiness probe, and so the answer: a check
+// that has not answered by then counts as failed, even if it ignores its
+// context.
 const readyTimeout = 2 * time.Second
 
 // healthz is liveness: the process serves requests.
@@ -20,28 +21,40 @@ func (g *Gateway) healthz(c *fiber.Ctx) error {
 }
 
 // readyz really pings every dependency, in parallel, and answers 503 naming
-// the ones that failed. Failure details are logged, not returned.
+// the ones that failed ("store": "failed" for the object store). It answers
+// within readyTimeout whatever the dependencies do. Failure details are
+// logged, not returned.
 func (g *Gateway) readyz(c *fiber.Ctx) error {
-	results := make(map[string]string, len(g.checks))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, ch := range g.checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
-			defer cancel()
-			state := "ok"
-			if err := ch.Check(ctx); err != nil {
-				state = "failed"
-				g.log.Warn("readiness check failed", "check", ch.Name, "request_id", requestID(c), "err", err)
-			}
-			mu.Lock()
-			results[ch.Name] = state
-			mu.Unlock()
-		}()
+	type result struct {
+		name string
+		err  error
 	}
-	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	done := make(chan result, len(g.checks)) // buffered: a late check never blocks
+	for _, ch := range g.checks {
+		go func() { done <- result{ch.Name, ch.Check(ctx)} }()
+	}
+	results := make(map[string]string, len(g.checks))
+	for _, ch := range g.checks {
+		results[ch.Name] = "failed" // until it answers ok
+	}
+	timer := time.NewTimer(readyTimeout + readyTimeout/10)
+	defer timer.Stop()
+wait:
+	for range g.checks {
+		select {
+		case r := <-done:
+			if r.err != nil {
+				g.log.Warn("readiness check failed", "check", r.name, "request_id", requestID(c), "err", r.err)
+				continue
+			}
+			results[r.name] = "ok"
+		case <-timer.C:
+			g.log.Warn("readiness checks did not answer in time", "request_id", requestID(c), "timeout", readyTimeout)
+			break wait
+		}
+	}
 	status, overall := http.StatusOK, "ok"
 	for _, s := range results {
 		if s != "ok" {

@@ -159,17 +159,33 @@ func listen(cfg *config.Config) (*listeners, error) {
 	return &listeners{console: c, api: a}, nil
 }
 
+// openStore opens the configured driver behind the store.timeout deadline
+// (objstore.WithTimeout): every store the process uses comes from here.
 func openStore(ctx context.Context, c config.Store) (objstore.Store, error) {
+	var (
+		s   objstore.Store
+		err error
+	)
+	if c.Timeout <= 0 {
+		c.Timeout = objstore.DefaultTimeout
+	}
 	switch c.Driver {
 	case "s3":
-		return objstore.NewS3(ctx, objstore.S3Config{
+		cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+		s, err = objstore.NewS3(cctx, objstore.S3Config{
 			Endpoint: c.S3.Endpoint, Region: c.S3.Region, Bucket: c.S3.Bucket, UseSSL: c.S3.UseSSL,
 			AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey, CreateBucket: c.S3.CreateBucket,
 		})
 	case "dir":
-		return objstore.NewDir(c.Dir.Path)
+		s, err = objstore.NewDir(c.Dir.Path)
+	default:
+		return nil, fmt.Errorf("unknown store driver %q", c.Driver)
 	}
-	return nil, fmt.Errorf("unknown store driver %q", c.Driver)
+	if err != nil {
+		return nil, err
+	}
+	return objstore.WithTimeout(s, c.Timeout), nil
 }
 
 func parseCIDRs(cidrs []string) ([]*net.IPNet, error) {

@@ -220,6 +220,10 @@ type Store struct {
 	Driver string   `yaml:"driver"` // dir or s3
 	Dir    DirStore `yaml:"dir"`
 	S3     S3Store  `yaml:"s3"`
+	// Timeout is the deadline of every object store call (opening a read,
+	// and then each read of its body, separately); past it the call fails
+	// as unavailable and requests are answered 503 with Retry-After.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // DirStore configures the directory driver.

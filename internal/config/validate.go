@@ -226,7 +226,17 @@ func (p *problems) redis(r Redis) {
 	}
 }
 
+// Store timeout bounds: long enough for a slow but working backend, short
+// enough that a hung one is noticed before clients give up.
+const (
+	minStoreTimeout = 100 * time.Millisecond
+	maxStoreTimeout = 2 * time.Minute
+)
+
 func (p *problems) store(s Store) {
+	if s.Timeout < minStoreTimeout || s.Timeout > maxStoreTimeout {
+		p.add("store.timeout", "must be between %s and %s, got %s", minStoreTimeout, maxStoreTimeout, s.Timeout)
+	}
 	switch s.Driver {
 	case "dir":
 		if strings.TrimSpace(s.Dir.Path) == "" {

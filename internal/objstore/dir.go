@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -128,7 +130,7 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader, size int64, opts
 		return Object{}, d.fail("put", key, err)
 	}
 
-	unlock, err := d.lockKey(key)
+	unlock, err := d.lockKey(ctx, key)
 	if err != nil {
 		return Object{}, d.fail("put", key, err)
 	}
@@ -160,6 +162,11 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader, size int64, opts
 // Delete may prune the (then empty) directory between MkdirAll and
 // CreateTemp, so retry a few times.
 func (d *Dir) createTemp(dir string) (*os.File, error) {
+	// Never recreate the root: if objects/ is gone (an unmounted volume, a
+	// removed directory), writing a fresh tree would hide the real data.
+	if err := d.rootErr(); err != nil {
+		return nil, err
+	}
 	var err error
 	for range 10 {
 		if err = os.MkdirAll(dir, 0o700); err != nil {
@@ -183,14 +190,14 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	path := d.objectPath(key)
-	unlock, err := d.lockKey(key)
+	unlock, err := d.lockKey(ctx, key)
 	if err != nil {
 		return d.fail("delete", key, err)
 	}
 	err = os.Remove(path)
 	unlock()
 	if err != nil {
-		if isNotExist(err) {
+		if isNotExist(err) && d.rootErr() == nil {
 			return nil
 		}
 		return d.fail("delete", key, err)
@@ -217,6 +224,9 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("objstore: list %q: %w", prefix, err)
 	}
+	if err := d.rootErr(); err != nil {
+		return nil, fmt.Errorf("objstore: list %q: %w", prefix, err)
+	}
 	// Start the walk at the deepest directory fully named by the prefix.
 	start, keyBase := d.objects, ""
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
@@ -227,6 +237,9 @@ func (d *Dir) List(ctx context.Context, prefix string) ([]Object, error) {
 	}
 	out := []Object{}
 	if err := d.walk(ctx, start, keyBase, prefix, &out); err != nil {
+		if unusable(err) {
+			return nil, fmt.Errorf("objstore: list %q: %w: %w", prefix, ErrUnavailable, err)
+		}
 		return nil, fmt.Errorf("objstore: list %q: %w", prefix, err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
@@ -278,14 +291,17 @@ func (d *Dir) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("objstore: ping: %w", err)
 	}
+	if err := d.rootErr(); err != nil {
+		return fmt.Errorf("objstore: ping: %w", err)
+	}
 	f, err := os.CreateTemp(d.locks, tmpPrefix+"ping-*")
 	if err != nil {
-		return fmt.Errorf("objstore: ping %s: %w", d.root, err)
+		return fmt.Errorf("objstore: ping %s: %w: %w", d.root, ErrUnavailable, err)
 	}
 	name := f.Name()
 	f.Close()
 	if err := os.Remove(name); err != nil {
-		return fmt.Errorf("objstore: ping %s: %w", d.root, err)
+		return fmt.Errorf("objstore: ping %s: %w: %w", d.root, ErrUnavailable, err)
 	}
 	return nil
 }
@@ -300,12 +316,48 @@ func (d *Dir) check(ctx context.Context, key string) error {
 	return nil
 }
 
-// fail wraps err, mapping a missing file to ErrNotFound.
+// fail wraps err, mapping a missing file to ErrNotFound (unless the whole
+// root is missing) and a file system that cannot be used to ErrUnavailable.
 func (d *Dir) fail(op, key string, err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return fmt.Errorf("objstore: %s %q: %w", op, key, err)
+	}
 	if isNotExist(err) {
+		if rerr := d.rootErr(); rerr != nil {
+			return fmt.Errorf("objstore: %s %q: %w", op, key, rerr)
+		}
 		return fmt.Errorf("objstore: %s %q: %w", op, key, ErrNotFound)
 	}
+	if unusable(err) {
+		return fmt.Errorf("objstore: %s %q: %w: %w", op, key, ErrUnavailable, err)
+	}
 	return fmt.Errorf("objstore: %s %q: %w", op, key, err)
+}
+
+// rootErr returns an error wrapping ErrUnavailable when the root's
+// objects directory is no longer a directory (removed, unmounted, replaced):
+// a missing file then says nothing about the key.
+func (d *Dir) rootErr() error {
+	fi, err := os.Stat(d.objects)
+	switch {
+	case err != nil:
+		return fmt.Errorf("store root %s: %w: %w", d.root, ErrUnavailable, err)
+	case !fi.IsDir():
+		return fmt.Errorf("store root %s: %w: objects is not a directory", d.root, ErrUnavailable)
+	}
+	return nil
+}
+
+// unusable reports file system errors that say the store cannot be used
+// right now (rather than anything about one key).
+func unusable(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EIO, syscall.EROFS, syscall.ENOSPC, syscall.EDQUOT,
+		syscall.EACCES, syscall.EPERM, syscall.ESTALE, syscall.ENOTDIR, syscall.EMFILE, syscall.ENFILE} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 func sizeDesc(n, size int64) string {

@@ -1,6 +1,7 @@
 package objstore
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -137,22 +138,36 @@ func isNotExist(err error) bool {
 // lockKey takes an exclusive flock on key's lock file and returns the
 // unlock function. flock locks belong to the open file description, so this
 // excludes other goroutines (each call opens its own descriptor) as well as
-// other processes. Waiting is not interruptible by ctx; lock holders only do
-// a few local file operations.
-func (d *Dir) lockKey(key string) (func(), error) {
+// other processes. Lock holders only do a few local file operations, so a
+// busy lock is polled (non-blocking flock, short growing pauses) until ctx
+// ends: a holder that never lets go costs the caller its deadline, not
+// forever.
+func (d *Dir) lockKey(ctx context.Context, key string) (func(), error) {
 	f, err := os.OpenFile(d.lockPath(key), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
+	pause := 50 * time.Microsecond
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if err != syscall.EINTR {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
 			break
 		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("flock %s: %w", f.Name(), err)
+		if err != syscall.EINTR && err != syscall.EWOULDBLOCK {
+			f.Close()
+			return nil, fmt.Errorf("flock %s: %w", f.Name(), err)
+		}
+		if err == syscall.EWOULDBLOCK {
+			t := time.NewTimer(pause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				f.Close()
+				return nil, fmt.Errorf("waiting for lock %s: %w", f.Name(), ctx.Err())
+			case <-t.C:
+			}
+			pause = min(2*pause, 5*time.Millisecond)
+		}
 	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)

@@ -43,6 +43,15 @@
 //
 // Errors returned by the drivers wrap the sentinel errors with
 // fmt.Errorf("objstore: ...: %w"), so test them with errors.Is.
+//
+// # Deadlines and unavailability
+//
+// Drivers honour the context they are given. Every store the program uses
+// is wrapped by [WithTimeout], which gives each call its own deadline (see
+// [Bounded] for what the deadline covers, including a Get's body) and
+// reports a call that ran out of time, or could not reach the backend, as
+// an error wrapping [ErrUnavailable]: callers answer it as "try again
+// later", never as a bug or as "not found".
 package objstore
 
 import (
@@ -62,6 +71,13 @@ var (
 	// ErrInvalidKey is returned by every method for a key (or List prefix)
 	// that ValidateKey rejects. The backend was not contacted.
 	ErrInvalidKey = errors.New("invalid key")
+	// ErrUnavailable means the backend could not be used: the call ran out
+	// of time (see WithTimeout), the connection failed, the server answered
+	// with a server-side error (S3 5xx, missing bucket), or the directory
+	// root is gone or unusable (I/O error, read-only, full, no permission).
+	// Nothing is known about the key; retrying later may succeed. A Put or
+	// Delete that failed this way may or may not have taken effect.
+	ErrUnavailable = errors.New("object store unavailable")
 )
 
 // DefaultContentType is stored when PutOptions.ContentType is empty.

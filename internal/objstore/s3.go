@@ -204,6 +204,9 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
 	out := []Object{}
 	for info := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if info.Err != nil {
+			if serverDown(minio.ToErrorResponse(info.Err)) {
+				return nil, fmt.Errorf("objstore: list %q: %w: %w", prefix, ErrUnavailable, info.Err)
+			}
 			return nil, fmt.Errorf("objstore: list %q: %w", prefix, info.Err)
 		}
 		o := toObject(info)
@@ -220,10 +223,10 @@ func (s *S3) List(ctx context.Context, prefix string) ([]Object, error) {
 func (s *S3) Ping(ctx context.Context) error {
 	ok, err := s.client.BucketExists(ctx, s.bucket)
 	if err != nil {
-		return fmt.Errorf("objstore: ping bucket %q: %w", s.bucket, err)
+		return fmt.Errorf("objstore: ping bucket %q: %w: %w", s.bucket, ErrUnavailable, err)
 	}
 	if !ok {
-		return fmt.Errorf("objstore: ping: bucket %q does not exist", s.bucket)
+		return fmt.Errorf("objstore: ping: bucket %q does not exist: %w", s.bucket, ErrUnavailable)
 	}
 	return nil
 }
@@ -242,8 +245,17 @@ func (s *S3) fail(op, key string, err error) error {
 	case resp.Code == "PreconditionFailed" || resp.StatusCode == http.StatusPreconditionFailed,
 		resp.Code == "ConditionalRequestConflict" || (op == "put" && resp.StatusCode == http.StatusConflict):
 		return fmt.Errorf("objstore: %s %q: %s: %w", op, key, resp.Code, ErrPreconditionFailed)
+	case serverDown(resp):
+		return fmt.Errorf("objstore: %s %q: %w: %w", op, key, ErrUnavailable, err)
 	}
 	return fmt.Errorf("objstore: %s %q: %w", op, key, err)
+}
+
+// serverDown reports an answer that says nothing about the key: the
+// server cannot serve anyone right now (5xx, not initialised) or the
+// bucket is gone.
+func serverDown(resp minio.ErrorResponse) bool {
+	return resp.StatusCode >= 500 || resp.Code == "NoSuchBucket" || resp.Code == "XMinioServerNotInitialized"
 }
 
 // errSizeMismatch reports a Put body whose length differs from its size.

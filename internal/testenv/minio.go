@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ type MinIO struct {
 	Endpoint  string
 	AccessKey string
 	SecretKey string
+	proc      *process
 }
 
 // StartMinIO starts a single-drive MinIO server with random root
@@ -85,6 +87,7 @@ func StartMinIO(t testing.TB) MinIO {
 		"MINIO_CI_CD=1",
 	)
 	p := startProcess(t, "minio", cmd)
+	m.proc = p
 	client := &http.Client{Timeout: 2 * time.Second}
 	url := "http://" + m.Endpoint + "/minio/health/live"
 	mc := m.Client(t)
@@ -133,3 +136,28 @@ func (m MinIO) NewBucket(t testing.TB) string {
 	}
 	return name
 }
+
+// Freeze stops the server process with SIGSTOP: its port stays open and
+// connections stay up, but nothing answers, like a hung server or a
+// partitioned network. It is thawed again (SIGCONT) by Thaw and always on
+// cleanup, registered here so that it runs before the server is killed.
+// Failure is fatal.
+func (m MinIO) Freeze(t testing.TB) {
+	t.Helper()
+	if err := m.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("testenv: freezing minio %s: %v", m.Endpoint, err)
+	}
+	t.Cleanup(func() { _ = m.proc.cmd.Process.Signal(syscall.SIGCONT) })
+}
+
+// Thaw resumes a frozen server (SIGCONT). Failure is fatal.
+func (m MinIO) Thaw(t testing.TB) {
+	t.Helper()
+	if err := m.proc.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("testenv: thawing minio %s: %v", m.Endpoint, err)
+	}
+}
+
+// Stop kills the server and waits for it to exit: afterwards connections
+// to Endpoint are refused.
+func (m MinIO) Stop() { m.proc.stop() }

@@ -37,6 +37,8 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"EmptyObject", testEmpty},
 		{"UnknownSize", testUnknownSize},
 		{"SizeMismatch", testSizeMismatch},
+		{"CancelledContext", testCancelled},
+		{"Deadline", testDeadline},
 		{"Ping", func(t *testing.T, s objstore.Store) {
 			if err := s.Ping(ctx(t)); err != nil {
 				t.Fatalf("Ping: %v", err)

@@ -1,0 +1,237 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"image/color"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livery/livery/internal/objstore"
+)
+
+// TestStoreFaults takes the object store away under a running gateway —
+// MinIO frozen with SIGSTOP (connections up, no answers), MinIO killed
+// (connection refused), the directory store's root gone — and checks every
+// door that reaches the store: each answers 503 with Retry-After within a
+// generous bound of store.timeout (an upper bound, not a performance
+// claim), with store_unavailable on the admin API and assets and CBC.0999
+// on the partner API; a logo served once before keeps being served from
+// the in-process cache; /readyz names the store.
+func TestStoreFaults(t *testing.T) {
+	const timeout = time.Second
+	for _, fc := range []struct{ driver, fault string }{
+		{"s3", "frozen"}, {"s3", "stopped"}, {"dir", "gone"},
+	} {
+		t.Run(fc.driver+"/"+fc.fault, func(t *testing.T) {
+			e := newStoreEnv(t, fc.driver, timeout)
+			cachedLogo := pngImage(t, color.RGBA{200, 0, 0, 255})
+			_, cachedURL := e.logo(t, color.RGBA{200, 0, 0, 255})
+			if r := e.asset(t, cachedURL); r.status != http.StatusOK || r.body != string(cachedLogo) {
+				t.Fatalf("first fetch of the logo: %d", r.status)
+			}
+			otherAsset, otherURL := e.logo(t, color.RGBA{0, 0, 200, 255}) // uploaded, never served
+			create := func(xid string) string {
+				return `{"xaccount_id":"` + xid + `","xaccount_type":"acme-platform","domain_name":"` + strings.ReplaceAll(xid, "-", "_") + `_co"}`
+			}
+			if r := e.partnerCall(t, "/v2/partners/sub-customers", create("fault-before")); r.status != http.StatusOK {
+				t.Fatalf("create with the store up: %d %s", r.status, r.body)
+			}
+
+			e.takeDown(t, fc.fault)
+
+			doors := []struct {
+				name string
+				call func(t *testing.T) apiResp
+				code string
+			}{
+				{"partner create", func(t *testing.T) apiResp {
+					return e.partnerCall(t, "/v2/partners/sub-customers", create("fault-during"))
+				}, "CBC.0999"},
+				{"admin draft write", func(t *testing.T) apiResp {
+					return e.adminCall(t, http.MethodPut, "/admin/v1/tenants/acme/branding/draft",
+						brandDoc(otherAsset, "https://www.acme.example"), "Content-Type", "application/json")
+				}, "store_unavailable"},
+				{"admin draft read", func(t *testing.T) apiResp {
+					return e.adminCall(t, http.MethodGet, "/admin/v1/tenants/acme/branding/draft", "")
+				}, "store_unavailable"},
+				{"admin image upload", func(t *testing.T) apiResp {
+					return e.upload(t, "acme", e.token(t, "pa-acme"), pngImage(t, color.RGBA{0, 200, 0, 255}))
+				}, "store_unavailable"},
+				{"asset not yet cached", func(t *testing.T) apiResp { return e.asset(t, otherURL) }, "store_unavailable"},
+			}
+			for _, d := range doors {
+				t.Run(d.name, func(t *testing.T) {
+					start := time.Now()
+					r := d.call(t)
+					elapsed := time.Since(start)
+					if r.status != http.StatusServiceUnavailable {
+						t.Fatalf("status %d, want 503: %s", r.status, r.body)
+					}
+					if code := r.errorCode(t); code != d.code {
+						t.Errorf("error_code %q, want %q", code, d.code)
+					}
+					if r.header.Get("Retry-After") == "" {
+						t.Errorf("no Retry-After on the 503")
+					}
+					if elapsed > 4*timeout {
+						t.Errorf("answered after %s with a %s store timeout", elapsed, timeout)
+					}
+				})
+			}
+			t.Run("cached logo still served", func(t *testing.T) {
+				r := e.asset(t, cachedURL)
+				if r.status != http.StatusOK || r.body != string(cachedLogo) {
+					t.Fatalf("logo with the store down: %d %q", r.status, r.body)
+				}
+				if r.header.Get("Content-Type") != "image/png" || !strings.Contains(r.header.Get("Cache-Control"), "immutable") ||
+					r.header.Get("X-Content-Type-Options") != "nosniff" {
+					t.Fatalf("cached logo headers: %v", r.header)
+				}
+			})
+			t.Run("readyz names the store", func(t *testing.T) {
+				start := time.Now()
+				r := e.send(t, newReq(t, http.MethodGet, e.apiURL+"/readyz", nil))
+				elapsed := time.Since(start)
+				if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, `"store":"failed"`) ||
+					!strings.Contains(r.body, `"redis":"ok"`) {
+					t.Fatalf("readyz: %d %s", r.status, r.body)
+				}
+				if elapsed > 4*timeout {
+					t.Errorf("readyz answered after %s", elapsed)
+				}
+			})
+		})
+	}
+}
+
+// TestReadyzAnswersWhenACheckHangs: a readiness check that ignores its
+// context (a stuck driver) is reported failed when the probe's deadline
+// passes, instead of holding the probe forever.
+func TestReadyzAnswersWhenACheckHangs(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	g := startGateway(t, "http://127.0.0.1:1", func(o *Options) {
+		o.Checks = []Check{
+			{Name: "redis", Check: func(context.Context) error { return nil }},
+			{Name: "store", Check: func(context.Context) error { <-release; return nil }},
+		}
+	})
+	c := &http.Client{Timeout: 4 * readyTimeout}
+	resp, err := c.Get(g.apiURL + "/readyz")
+	if err != nil {
+		t.Fatalf("readyz with a hung check: %v", err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body.String(), `"store":"failed"`) ||
+		!strings.Contains(body.String(), `"redis":"ok"`) {
+		t.Fatalf("readyz: %d %s", resp.StatusCode, body.String())
+	}
+}
+
+// TestAssetCacheVerifiesContent: an image whose stored bytes do not hash to
+// its name is refused (500 asset_corrupt) and not cached; once the right
+// bytes are there it is served, cached, and served from the cache even if
+// the stored object is damaged afterwards.
+func TestAssetCacheVerifiesContent(t *testing.T) {
+	e := newStoreEnv(t, "dir", 5*time.Second)
+	logo := pngImage(t, color.RGBA{10, 20, 30, 255})
+	sum := sha256.Sum256(logo)
+	sha := hex.EncodeToString(sum[:])
+	key, path := "assets/"+sha+".png", "/_livery/assets/"+sha+".png"
+	ctx := context.Background()
+	put := func(b []byte) {
+		t.Helper()
+		if _, err := objstore.PutBytes(ctx, e.bounded, key, b, objstore.PutOptions{ContentType: "image/png"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	damaged := append([]byte(nil), logo...)
+	damaged[len(damaged)/2] ^= 0xff
+	put(damaged)
+	for range 2 { // refused each time: nothing was cached
+		if r := e.asset(t, path); r.status != http.StatusInternalServerError || r.errorCode(t) != "asset_corrupt" {
+			t.Fatalf("damaged image: %d %s", r.status, r.body)
+		}
+	}
+	put(logo)
+	if r := e.asset(t, path); r.status != http.StatusOK || r.body != string(logo) {
+		t.Fatalf("repaired image: %d", r.status)
+	}
+	put(damaged)
+	if r := e.asset(t, path); r.status != http.StatusOK || r.body != string(logo) {
+		t.Fatalf("cached image after the stored one was damaged: %d", r.status)
+	}
+	head := e.send(t, newReq(t, http.MethodHead, e.consoleURL+path, nil))
+	if head.status != http.StatusOK || head.header.Get("Content-Length") != strconv.Itoa(len(logo)) || head.body != "" {
+		t.Fatalf("HEAD of a cached image: %d %v %q", head.status, head.header, head.body)
+	}
+}
+
+// TestAssetCacheBounds: the cache holds at most maxEntries images and
+// maxBytes bytes, evicting the least recently served first, and never
+// holds an image larger than the byte bound.
+func TestAssetCacheBounds(t *testing.T) {
+	body := func(n int) []byte { return bytes.Repeat([]byte{'x'}, n) }
+	tests := []struct {
+		name       string
+		maxBytes   int64
+		maxEntries int
+		steps      func(c *assetCache)
+		want       []string // names still cached
+		gone       []string // names evicted
+	}{
+		{"entry bound evicts least recently used", 1 << 20, 2, func(c *assetCache) {
+			c.add("a", body(10))
+			c.add("b", body(10))
+			c.get("a") // a is now more recent than b
+			c.add("c", body(10))
+		}, []string{"a", "c"}, []string{"b"}},
+		{"byte bound evicts until it holds", 100, 10, func(c *assetCache) {
+			c.add("a", body(40))
+			c.add("b", body(40))
+			c.add("c", body(40)) // 120 > 100: a goes
+		}, []string{"b", "c"}, []string{"a"}},
+		{"one large entry evicts several", 100, 10, func(c *assetCache) {
+			c.add("a", body(30))
+			c.add("b", body(30))
+			c.add("c", body(30))
+			c.add("d", body(90))
+		}, []string{"d"}, []string{"a", "b", "c"}},
+		{"larger than the byte bound is not cached", 100, 10, func(c *assetCache) {
+			c.add("a", body(50))
+			c.add("huge", body(101))
+		}, []string{"a"}, []string{"huge"}},
+		{"adding a cached name again keeps one copy", 100, 10, func(c *assetCache) {
+			c.add("a", body(60))
+			c.add("a", body(60))
+		}, []string{"a"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newAssetCache(tc.maxBytes, tc.maxEntries)
+			tc.steps(c)
+			for _, n := range tc.want {
+				if _, ok := c.get(n); !ok {
+					t.Errorf("%q was evicted", n)
+				}
+			}
+			for _, n := range tc.gone {
+				if _, ok := c.get(n); ok {
+					t.Errorf("%q is still cached", n)
+				}
+			}
+			entries, size := c.stats()
+			if entries > tc.maxEntries || size > tc.maxBytes || entries != len(tc.want) {
+				t.Errorf("cache holds %d entries, %d bytes; bounds %d, %d; want %d entries", entries, size, tc.maxEntries, tc.maxBytes, len(tc.want))
+			}
+		})
+	}
+}

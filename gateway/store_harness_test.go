@@ -1,0 +1,189 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image/color"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livery/livery/branding/live"
+	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/internal/objstore"
+	"github.com/livery/livery/internal/redisx"
+	"github.com/livery/livery/internal/testenv"
+	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/codes"
+	"github.com/livery/livery/tenants/ratelimit"
+	"github.com/livery/livery/tenants/signing"
+)
+
+// storeEnv is a gateway whose three doors to the object store — the
+// partner API, the admin API (branding) and branding assets on the console
+// listener — and its readiness check all use one store behind
+// objstore.WithTimeout, as cmd/livery wires it, on a real MinIO ("s3") or
+// a directory ("dir") that the test can take away.
+type storeEnv struct {
+	*brandEnv
+	bounded *objstore.Bounded
+	minio   testenv.MinIO // s3 only
+	root    string        // dir only
+	ak, sk  string        // acme's partner key
+	client  *http.Client  // bounded: a hung gateway fails the test, not the run
+}
+
+func newStoreEnv(t *testing.T, driver string, timeout time.Duration) *storeEnv {
+	t.Helper()
+	ctx := context.Background()
+	e := &storeEnv{client: &http.Client{Timeout: 6 * timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	var raw objstore.Store
+	var err error
+	switch driver {
+	case "s3":
+		e.minio = testenv.StartMinIO(t)
+		raw, err = objstore.NewS3(ctx, objstore.S3Config{Endpoint: e.minio.Endpoint, Bucket: e.minio.NewBucket(t),
+			AccessKey: e.minio.AccessKey, SecretKey: e.minio.SecretKey})
+	case "dir":
+		e.root = filepath.Join(t.TempDir(), "store")
+		raw, err = objstore.NewDir(e.root)
+	default:
+		t.Fatalf("unknown driver %q", driver)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bounded = objstore.WithTimeout(raw, timeout)
+	store := e.bounded
+	rdb, err := redisx.Open(ctx, redisx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Close() })
+	creds, err := tenants.NewCredentials(store, bytes.Repeat([]byte{9}, 32), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, sk, err := creds.Create(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ak, e.sk = info.AccessKey, sk
+	quiet := slog.New(slog.DiscardHandler)
+	b := &brandEnv{store: store}
+	b.staffEnv = newStaffEnv(t, func(se *staffEnv, o *Options) {
+		opts := workflow.Options{Logger: quiet}
+		b.live = live.New(workflow.New(store, opts), se.rdb, live.Options{Logger: quiet})
+		opts.Notifier = b.live
+		b.wf = workflow.New(store, opts)
+		lctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { _ = b.live.Run(lctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+		chrome := NewBrandChrome(b.live, render.DefaultUpstream())
+		o.Branding = &BrandingOptions{Chrome: chrome, Assets: testAssets{wf: b.wf, chrome: chrome}, Workflow: b.wf}
+		customers := tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
+			Codes: codes.New(rdb, codes.Options{}), Index: tenants.RedisIndex{RDB: rdb}, PhoneLimit: 2, Logger: quiet})
+		o.Partner = &PartnerOptions{Keys: creds, Tenants: se.reg, Customers: customers, Codes: codes.New(rdb, codes.Options{}),
+			Notifier: &outbox{}, Limiter: ratelimit.New(rdb), Audit: &tenants.Auditor{Store: store},
+			CheckIdentityRate: 50, SendCodeRate: 50, CreateRate: 50, QueryRate: 50}
+		o.Checks = []Check{{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: "store", Check: store.Ping}}
+	})
+	e.brandEnv = b
+	return e
+}
+
+// takeDown makes the store unusable in the way the fault names, undoing it
+// on cleanup where that is possible: "frozen" (MinIO stopped with SIGSTOP),
+// "stopped" (MinIO killed) or "gone" (the directory root moved away).
+func (e *storeEnv) takeDown(t *testing.T, fault string) {
+	t.Helper()
+	switch fault {
+	case "frozen":
+		e.minio.Freeze(t)
+	case "stopped":
+		e.minio.Stop()
+	case "gone":
+		if err := os.Rename(e.root, e.root+".away"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Rename(e.root+".away", e.root) })
+	default:
+		t.Fatalf("unknown fault %q", fault)
+	}
+}
+
+// logo uploads a logo of colour c as acme's partner admin and
+// returns its asset JSON and console URL.
+func (e *storeEnv) logo(t *testing.T, c color.Color) (asset, path string) {
+	t.Helper()
+	r := e.upload(t, "acme", e.token(t, "pa-acme"), pngImage(t, c))
+	if r.status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	var up struct {
+		Asset json.RawMessage `json:"asset"`
+		URL   string          `json:"url"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &up); err != nil {
+		t.Fatal(err)
+	}
+	return string(up.Asset), up.URL
+}
+
+// send does req with the env's bounded client; a client timeout is a test
+// failure naming the request.
+func (e *storeEnv) send(t *testing.T, req *http.Request) apiResp {
+	t.Helper()
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return apiResp{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// partnerCall sends a partner API request signed with acme's key.
+func (e *storeEnv) partnerCall(t *testing.T, path, body string) apiResp {
+	t.Helper()
+	now := time.Now()
+	req := newReq(t, http.MethodPost, e.apiURL+path, strings.NewReader(body), "Content-Type", "application/json")
+	req.Header.Set(signing.HeaderDate, now.UTC().Format(signing.DateFormat))
+	u, _ := url.Parse(e.apiURL + path)
+	auth, err := signing.Sign(signing.Request{Method: http.MethodPost, Path: u.EscapedPath(), Host: u.Host,
+		Header: req.Header.Clone(), Body: []byte(body)}, e.ak, []byte(e.sk), nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", auth)
+	return e.send(t, req)
+}
+
+// adminCall sends an admin API request as acme's partner admin.
+func (e *storeEnv) adminCall(t *testing.T, method, path, body string, headers ...string) apiResp {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	headers = append(headers, "Authorization", "Bearer "+e.token(t, "pa-acme"))
+	return e.send(t, newReq(t, method, e.apiURL+path, rd, headers...))
+}
+
+// asset fetches a branding asset on acme's console as an API client would
+// (Accept: JSON, so errors come as Livery's JSON error body).
+func (e *storeEnv) asset(t *testing.T, path string) apiResp {
+	t.Helper()
+	return e.send(t, newReq(t, http.MethodGet, e.consoleURL+path, nil, "Accept", "image/png, application/json"))
+}
