@@ -90,9 +90,23 @@ func toError(err error) *Error {
 	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
-		return &Error{Status: fe.Code, Code: codeForStatus(fe.Code), Message: fe.Message}
+		return &Error{Status: fe.Code, Code: codeForStatus(fe.Code), Message: frameworkMessage(fe)}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Err: err}
+}
+
+// frameworkMessage is the message for an error raised by Fiber or
+// fasthttp rather than by Livery. A request the server could not parse
+// gets a fixed message: fasthttp's own text quotes the raw request buffer,
+// cookies included, which must not be echoed (or logged).
+func frameworkMessage(fe *fiber.Error) string {
+	switch fe.Code {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		return fe.Message // "Cannot GET /path": the client's own path
+	case http.StatusBadRequest:
+		return "The request is malformed."
+	}
+	return http.StatusText(fe.Code) + "."
 }
 
 // partnerCodeForStatus maps errors raised outside the partner handlers
@@ -125,15 +139,21 @@ func errorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
 		if e.Status < 400 || e.Status > 599 {
 			e.Status = http.StatusInternalServerError
 		}
+		rid := requestID(c)
+		if rid == "" {
+			// Refused by the server before the middleware ran (unparsable
+			// request): still a request id to quote.
+			rid = newRequestID()
+			c.Set(fiber.HeaderXRequestID, rid)
+		}
 		msg := e.Message
 		if e.Status >= 500 {
 			if msg == "" {
 				msg = "The server could not complete the request. Quote the request id when reporting it."
 			}
-			log.Error("request failed", "request_id", requestID(c), "status", e.Status,
+			log.Error("request failed", "request_id", rid, "status", e.Status,
 				"code", e.Code, "err", err)
 		}
-		rid := requestID(c)
 		if strings.HasPrefix(c.Path(), "/v2/") && !strings.Contains(e.Code, ".") {
 			// Partner API clients (and the official SDKs) expect the reference codes.
 			e.Code = partnerCodeForStatus(e.Status)
