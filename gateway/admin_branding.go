@@ -147,7 +147,7 @@ func isImageRefusal(err error) bool {
 }
 
 func (a *adminBranding) getDraft(c *fiber.Ctx) error {
-	d, err := a.w.Draft(c.UserContext(), c.Params("tenant"))
+	d, err := a.w.Draft(c.UserContext(), param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -166,7 +166,7 @@ func (a *adminBranding) putDraft(c *fiber.Ctx) error {
 	if ifMatch == "*" {
 		return Errorf(http.StatusBadRequest, "bad_request", "If-Match must be the draft's ETag (omit it to create the first draft).")
 	}
-	d, err := a.w.PutDraft(c.UserContext(), c.Params("tenant"), doc, ifMatch, actor(c))
+	d, err := a.w.PutDraft(c.UserContext(), param(c, "tenant"), doc, ifMatch, actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -191,7 +191,7 @@ func (a *adminBranding) postImage(c *fiber.Ctx) error {
 	if err != nil {
 		return Errorf(http.StatusBadRequest, "bad_request", "The uploaded file could not be read.")
 	}
-	asset, err := a.w.PutImage(c.UserContext(), c.Params("tenant"), data, actor(c))
+	asset, err := a.w.PutImage(c.UserContext(), param(c, "tenant"), data, actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -200,7 +200,7 @@ func (a *adminBranding) postImage(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) submit(c *fiber.Ctx) error {
-	s, err := a.w.Submit(c.UserContext(), c.Params("tenant"), actor(c))
+	s, err := a.w.Submit(c.UserContext(), param(c, "tenant"), actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -208,7 +208,7 @@ func (a *adminBranding) submit(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) withdraw(c *fiber.Ctx) error {
-	s, err := a.w.Withdraw(c.UserContext(), c.Params("tenant"), actor(c))
+	s, err := a.w.Withdraw(c.UserContext(), param(c, "tenant"), actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -216,7 +216,7 @@ func (a *adminBranding) withdraw(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) submissions(c *fiber.Ctx) error {
-	l, err := a.w.Submissions(c.UserContext(), c.Params("tenant"))
+	l, err := a.w.Submissions(c.UserContext(), param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -224,7 +224,7 @@ func (a *adminBranding) submissions(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) versions(c *fiber.Ctx) error {
-	l, err := a.w.Versions(c.UserContext(), c.Params("tenant"))
+	l, err := a.w.Versions(c.UserContext(), param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -232,7 +232,7 @@ func (a *adminBranding) versions(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) audit(c *fiber.Ctx) error {
-	l, err := a.w.Audit(c.UserContext(), c.Params("tenant"))
+	l, err := a.w.Audit(c.UserContext(), param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -250,7 +250,7 @@ func (a *adminBranding) rollback(c *fiber.Ctx) error {
 	if body.Version < 1 {
 		return Errorf(http.StatusBadRequest, "bad_request", "version must be a positive version number.")
 	}
-	v, err := a.w.Rollback(c.UserContext(), c.Params("tenant"), body.Version, actor(c), body.Reason)
+	v, err := a.w.Rollback(c.UserContext(), param(c, "tenant"), body.Version, actor(c), body.Reason)
 	if err != nil {
 		return brandingError(err)
 	}
@@ -266,7 +266,7 @@ func (a *adminBranding) queue(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) review(c *fiber.Ctx) error {
-	r, err := a.w.Review(c.UserContext(), c.Params("tenant"))
+	r, err := a.w.Review(c.UserContext(), param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -287,7 +287,7 @@ func (a *adminBranding) approve(c *fiber.Ctx) error {
 	if body.SubmissionID == "" {
 		return Errorf(http.StatusBadRequest, "bad_request", "submission_id is required (the id of the submission you reviewed).")
 	}
-	v, err := a.w.Approve(c.UserContext(), c.Params("tenant"), body.SubmissionID, actor(c), body.Note)
+	v, err := a.w.Approve(c.UserContext(), param(c, "tenant"), body.SubmissionID, actor(c), body.Note)
 	if err != nil {
 		return brandingError(err)
 	}
@@ -302,7 +302,7 @@ func (a *adminBranding) reject(c *fiber.Ctx) error {
 	if body.SubmissionID == "" {
 		return Errorf(http.StatusBadRequest, "bad_request", "submission_id is required (the id of the submission you reviewed).")
 	}
-	s, err := a.w.Reject(c.UserContext(), c.Params("tenant"), body.SubmissionID, actor(c), body.Reason)
+	s, err := a.w.Reject(c.UserContext(), param(c, "tenant"), body.SubmissionID, actor(c), body.Reason)
 	if err != nil {
 		return brandingError(err)
 	}

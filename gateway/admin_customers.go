@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -31,14 +32,20 @@ type AdminOptions struct {
 	Tenants TenantLookup
 }
 
+// param returns a copy of the route parameter name. Fiber's values point
+// into the request buffer, which the next request reuses; the admin API
+// hands parameters to services that may keep them (cache keys), so they
+// are copied once here.
+func param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(name)) }
+
 // knownTenant answers 404 unknown_tenant for a :tenant that is not
 // configured, before any handler reads or writes anything for it. It runs
 // after authorization, so a partner's staff learn nothing about other
 // tenants' ids (they get 403 either way).
 func knownTenant(l TenantLookup) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if _, ok := l.ByID(c.Params("tenant")); !ok {
-			return Errorf(http.StatusNotFound, "unknown_tenant", "No tenant %q is configured.", truncate(c.Params("tenant"), 64))
+		if _, ok := l.ByID(param(c, "tenant")); !ok {
+			return Errorf(http.StatusNotFound, "unknown_tenant", "No tenant %q is configured.", truncate(param(c, "tenant"), 64))
 		}
 		return c.Next()
 	}
@@ -108,7 +115,7 @@ func adminDomainError(err error) error {
 // customers assigned to them.
 func (a *adminCustomers) list(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
-	tenant := c.Params("tenant")
+	tenant := param(c, "tenant")
 	q := tenants.Query{AccountName: c.Query("account_name"), Limit: 20}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -142,11 +149,11 @@ func (a *adminCustomers) list(c *fiber.Ctx) error {
 // customer the principal may not see is answered 404, like a missing one.
 func (a *adminCustomers) customer(c *fiber.Ctx) (*tenants.Customer, error) {
 	p, _ := PrincipalOf(c)
-	cust, err := a.c.ByDomainID(c.UserContext(), c.Params("tenant"), c.Params("customer"))
+	cust, err := a.c.ByDomainID(c.UserContext(), param(c, "tenant"), param(c, "customer"))
 	if err != nil {
 		return nil, adminDomainError(err)
 	}
-	if cust == nil || !authz.CanSeeCustomer(p, c.Params("tenant"), cust.Managers) {
+	if cust == nil || !authz.CanSeeCustomer(p, param(c, "tenant"), cust.Managers) {
 		return nil, Errorf(http.StatusNotFound, "not_found", "No such customer.")
 	}
 	return cust, nil
@@ -200,7 +207,7 @@ func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
 			return Errorf(http.StatusBadRequest, "invalid_request", "at most %d managers per customer", maxManagers)
 		}
 	}
-	cust, err := a.c.SetManagers(c.UserContext(), c.Params("tenant"), c.Params("customer"), managers)
+	cust, err := a.c.SetManagers(c.UserContext(), param(c, "tenant"), param(c, "customer"), managers)
 	if err != nil {
 		return adminDomainError(err)
 	}

@@ -49,7 +49,9 @@ const assetCSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 func serveAsset(src AssetSource) fiber.Handler {
 	cache := newAssetCache(assetCacheBytes, assetCacheEntries)
 	return func(c *fiber.Ctx) error {
-		name := c.Params("name")
+		// Params point into the request buffer, which the next request
+		// reuses: the name is kept in the cache, so it is copied.
+		name := strings.Clone(c.Params("name"))
 		sha, ext, ok := strings.Cut(name, ".")
 		ct, known := imageTypes[ext]
 		if !ok || !known || len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {

@@ -99,7 +99,7 @@ func newPreviews(o PreviewOptions) *previews {
 // reviewer can click).
 func (a *adminBranding) startPreview(c *fiber.Ctx) error {
 	pv := a.preview
-	tenant := c.Params("tenant")
+	tenant := param(c, "tenant")
 	t, ok := pv.Tenants.ByID(tenant)
 	if !ok {
 		return Errorf(http.StatusNotFound, "not_found", "No tenant %q.", tenant)

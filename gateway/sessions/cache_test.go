@@ -2,8 +2,10 @@ package sessions
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -87,5 +89,40 @@ func TestSweepKeepsFreshEntries(t *testing.T) {
 	s.mu.Unlock()
 	if hasOld || !hasFresh {
 		t.Fatalf("after sweep: old cached %v (want false), fresh cached %v (want true)", hasOld, hasFresh)
+	}
+}
+
+// TestCacheKeyIsCopied: Get may be handed an id that points into a
+// request buffer the server reuses (Fiber's zero-copy strings); the cache
+// keeps its own copy, so a later overwrite of that buffer neither loses the
+// entry nor re-keys it.
+func TestCacheKeyIsCopied(t *testing.T) {
+	ctx := context.Background()
+	addr := testenv.Redis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { rdb.Close() })
+	sess, err := newStore(t, rdb, Options{}).Create(ctx, Session{Tenant: "t1", Kind: "customer", Issuer: "https://idp", Subject: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { counted.Close() })
+	cc := &commandCounter{}
+	counted.AddHook(cc)
+	s := newStore(t, counted, Options{CacheTTL: time.Hour})
+
+	buf := []byte(sess.ID)
+	borrowed := unsafe.String(&buf[0], len(buf)) // as a zero-copy request value is
+	if _, err := s.Get(ctx, borrowed); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, strings.Repeat("A", len(buf))) // the next request reuses the buffer
+	before := cc.n.Load()
+	got, err := s.Get(ctx, sess.ID)
+	if err != nil || got.ID != sess.ID {
+		t.Fatalf("Get after the buffer was reused: %v, id %q", err, got.ID)
+	}
+	if n := cc.n.Load() - before; n != 0 {
+		t.Fatalf("cached session read from Redis again (%d commands): its cache key changed with the buffer", n)
 	}
 }

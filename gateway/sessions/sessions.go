@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -313,7 +314,10 @@ func (s *Store) Get(ctx context.Context, id string) (*Session, error) {
 	if err := json.Unmarshal(b, &sess); err != nil {
 		return nil, fmt.Errorf("sessions: decode: %w", err)
 	}
-	sess.ID = id
+	// The id may point into a reused request buffer (Fiber's zero-copy
+	// strings); it is kept as the cache key, so it is copied.
+	sess.ID = strings.Clone(id)
+	id = sess.ID
 	if !now.Before(sess.CreatedAt.Add(s.o.MaxLifetime)) {
 		_ = s.Delete(ctx, id)
 		return nil, ErrNotFound

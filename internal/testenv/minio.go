@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -148,6 +149,37 @@ func (m MinIO) Freeze(t testing.TB) {
 		t.Fatalf("testenv: freezing minio %s: %v", m.Endpoint, err)
 	}
 	t.Cleanup(func() { _ = m.proc.cmd.Process.Signal(syscall.SIGCONT) })
+	// The signal is delivered asynchronously: a thread running on another
+	// core goes on until its next trip into the kernel, long enough to
+	// answer a request. Wait until every thread is stopped.
+	deadline := time.Now().Add(5 * time.Second)
+	for !allThreadsStopped(m.proc.cmd.Process.Pid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("testenv: minio %s did not stop within 5s of SIGSTOP", m.Endpoint)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allThreadsStopped reports whether every thread of pid is in the stopped
+// state ("T" in /proc/<pid>/task/<tid>/stat).
+func allThreadsStopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			return false
+		}
+		// The state follows the parenthesised command name.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }
 
 // Thaw resumes a frozen server (SIGCONT). Failure is fatal.
