@@ -305,3 +305,22 @@ func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
 		})
 	}
 }
+
+// TestMethodOverrideHeadersStripped: the method authorized is the method
+// the upstream runs: method-override headers never reach it, from a
+// trusted proxy neither.
+func TestMethodOverrideHeadersStripped(t *testing.T) {
+	up := startHeaderRecorder(t)
+	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
+	g := startGateway(t, up.srv.URL, func(o *Options) { o.Proxy.TrustedProxies = []*net.IPNet{loop} })
+	req := "GET /page HTTP/1.1\r\nHost: console.demo.test\r\nX-HTTP-Method-Override: DELETE\r\n" +
+		"x-http-method: PUT\r\nX-Method-Override: PATCH\r\nConnection: close\r\n\r\n"
+	if r := rawExchange(t, g.consoleURL, req); r.status != 200 {
+		t.Fatalf("%s %s", r.statusLine, r.body)
+	}
+	for _, name := range []string{"x-http-method-override", "x-http-method", "x-method-override"} {
+		if vs := up.received(name); len(vs) > 0 {
+			t.Errorf("%s reached the upstream: %v", name, vs)
+		}
+	}
+}

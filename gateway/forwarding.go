@@ -43,6 +43,21 @@ func isForwardingHeader(k []byte) bool {
 	return false
 }
 
+// methodOverrideNames are the headers with which frameworks (Rails,
+// Laravel, Symfony, Express's method-override, ASP.NET, Spring's
+// HiddenHttpMethodFilter variants) let a request name another method.
+var methodOverrideNames = []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
+
+// isMethodOverride reports whether k names a method-override header.
+func isMethodOverride(k []byte) bool {
+	for _, n := range methodOverrideNames {
+		if headerIs(k, n) {
+			return true
+		}
+	}
+	return false
+}
+
 // trustedPeer reports whether the request comes from a trusted proxy
 // (ProxyOptions.TrustedProxies).
 func (p *Proxy) trustedPeer(c *fiber.Ctx) bool {

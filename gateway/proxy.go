@@ -273,6 +273,9 @@ func upstreamURI(u *url.URL, path string, query []byte) string {
 //   - hop-by-hop headers, those named by Connection, Host, Content-Length;
 //   - every X-Livery-* header, from anyone: identity headers are set by
 //     Livery alone;
+//   - method-override headers (isMethodOverride), from anyone: the method
+//     authorized is the method sent, and frameworks that honour
+//     X-HTTP-Method-Override would run another;
 //   - unless the peer is a trusted proxy, every forwarding header
 //     (isForwardingHeader): setForwarded sets X-Forwarded-For/-Proto/-Host
 //     afresh.
@@ -285,7 +288,7 @@ func copyRequestHeaders(dst *fasthttp.RequestHeader, c *fiber.Ctx, trusted bool)
 	hdr.VisitAll(func(k, v []byte) {
 		if !plainHeaderName(k) || headerIs(k, "Host") || headerIs(k, "Content-Length") || isHopByHopBytes(k) ||
 			connTokens != nil && connTokens[strings.ToLower(string(k))] || IsLiveryHeader(string(k)) ||
-			!trusted && isForwardingHeader(k) {
+			isMethodOverride(k) || !trusted && isForwardingHeader(k) {
 			return
 		}
 		if headerIs(k, "Cookie") {
