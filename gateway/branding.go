@@ -31,6 +31,7 @@ func (g *Gateway) mountBrandingConsole(o BrandingOptions) *previews {
 	var pv *previews
 	if o.Preview != nil {
 		pv = newPreviews(*o.Preview)
+		pv.trusted = g.proxy.trusted
 		g.console.Use(pv.middleware)
 		g.console.Get(pathPrefix+"preview", pv.enter)
 		g.console.Get(pathPrefix+"preview/end", pv.leave)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"image/color"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -241,5 +242,38 @@ func TestPreviewNeverInCustomerSession(t *testing.T) {
 	}
 	if n := refusals(); n != 2 {
 		t.Fatalf("%d preview refusals audited; want 2", n)
+	}
+}
+
+// TestPreviewLinkOnlyFromItsMinter: a preview link works only from the
+// client address that requested it; a forwarded link is refused and
+// audited.
+func TestPreviewLinkOnlyFromItsMinter(t *testing.T) {
+	e := newBrandEnv(t)
+	pa, op := e.token(t, "pa-acme"), e.token(t, "op-1")
+	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(`{}`, "https://preview.acme.example"), "Content-Type", "application/json"); r.status != 200 {
+		t.Fatalf("draft: %d %s", r.status, r.body)
+	}
+	mint := func() string {
+		r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/preview?source=draft", op, "") // from 127.0.0.1
+		var l struct{ URL string }
+		jsonUnmarshal(t, r.body, &l)
+		return l.URL
+	}
+	elsewhere := staffBrowser()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	elsewhere.Transport = &http.Transport{DialContext: d.DialContext}
+	if resp, _ := get(t, elsewhere, mint()); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("forwarded preview link: %d; want 403", resp.StatusCode)
+	}
+	if v := cookieValue(elsewhere, e.consoleURL, "livery_preview"); v != "" {
+		t.Fatal("a forwarded link set a preview marker")
+	}
+	r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/audit", op, "")
+	if !strings.Contains(r.body, "another address") {
+		t.Fatalf("forwarded link not audited: %s", r.body)
+	}
+	if resp, _ := get(t, staffBrowser(), mint()); resp.StatusCode != 200 {
+		t.Fatalf("preview link from its minter's address: %d", resp.StatusCode)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -48,7 +49,10 @@ type Preview struct {
 	Roles    []string          `json:"roles"`
 	Home     string            `json:"home,omitempty"`
 	StaffSID string            `json:"staff_sid,omitempty"` // "" for bearer-token callers
-	Expires  time.Time         `json:"expires"`
+	// From is the client address (clientAddrKey) that minted the link; the
+	// link works only from there.
+	From    string    `json:"from,omitempty"`
+	Expires time.Time `json:"expires"`
 }
 
 // PreviewDocuments gives the document a preview shows.
@@ -84,7 +88,8 @@ type PreviewAuditor interface {
 
 type previews struct {
 	PreviewOptions
-	id *identity // cookie helpers
+	id      *identity    // cookie helpers
+	trusted []*net.IPNet // proxies whose X-Forwarded-For names the client
 }
 
 func newPreviews(o PreviewOptions) *previews {
@@ -115,7 +120,7 @@ func (a *adminBranding) startPreview(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
 	name, _ := c.Locals(localPrincipalName).(string)
 	rec := Preview{Tenant: tenant, Source: source + ":" + key, Doc: doc, User: p.User, Name: name, Roles: p.Roles, Home: p.Tenant,
-		Expires: time.Now().Add(previewMaxTTL)}
+		Expires: time.Now().Add(previewMaxTTL), From: clientAddrKey(c, pv.trusted)}
 	if sess, ok := c.Locals(localSession).(*sessions.Session); ok {
 		rec.StaffSID = sess.ID
 	}
@@ -154,6 +159,11 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 	var rec Preview
 	if json.Unmarshal(b, &rec) != nil || rec.Tenant != TenantOf(c).ID {
 		return refused // a token for another tenant's console
+	}
+	if rec.From != "" && rec.From != clientAddrKey(c, pv.trusted) {
+		// A forwarded link: the preview is for the staff member who asked.
+		pv.refuse(c, &rec, "preview link opened from another address than the one that requested it")
+		return refused
 	}
 	if pv.customerSession(c) {
 		// Unreviewed branding is for the staff member who asked for it,
