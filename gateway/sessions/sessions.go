@@ -31,6 +31,8 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/livery/livery/internal/redisx"
 )
 
 // ErrNotFound: no live session has this id (unknown, expired, ended).
@@ -77,10 +79,8 @@ type Store struct {
 	mu    sync.Mutex
 	cache *simplelru.LRU[string, cached] // guarded by mu
 
-	ps     *redis.PubSub // current subscription, guarded by mu
-	cancel context.CancelFunc
-	done   chan struct{}
-	ready  chan struct{}
+	sub    *redisx.Subscriber // invalidations
+	cancel context.CancelFunc // stops the sweeper
 }
 
 type cached struct {
@@ -117,58 +117,27 @@ func New(rdb redis.UniversalClient, o Options) *Store {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cache, _ := simplelru.NewLRU[string, cached](o.CacheEntries, nil) // size > 0: no error
-	s := &Store{rdb: rdb, o: o, cache: cache, cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
-	go s.listen(ctx)
+	s := &Store{rdb: rdb, o: o, cache: cache, cancel: cancel}
+	// Every (re)subscription and every break clears the whole cache, since
+	// invalidations may have been missed meanwhile.
+	s.sub = redisx.Subscribe(ctx, rdb, invalidateCh, redisx.Handlers{
+		OnSubscribed: s.clear,
+		OnMessage:    s.drop,
+		OnError:      func(error) { s.clear() },
+	}, o.Logger)
 	go s.sweepEvery(ctx, o.CacheTTL)
 	select {
-	case <-s.ready:
+	case <-s.sub.Subscribed():
 	case <-time.After(5 * time.Second):
 		o.Logger.Warn("sessions: invalidation channel not subscribed yet; relying on cache TTL")
 	}
 	return s
 }
 
-// Close stops the invalidation listener.
+// Close stops the invalidation listener and the cache sweeper.
 func (s *Store) Close() {
 	s.cancel()
-	s.mu.Lock()
-	if s.ps != nil {
-		s.ps.Close() // unblocks Receive
-	}
-	s.mu.Unlock()
-	<-s.done
-}
-
-// listen drops invalidated ids from the cache. Every (re)subscription
-// clears the whole cache, since messages may have been missed meanwhile.
-func (s *Store) listen(ctx context.Context) {
-	defer close(s.done)
-	var once sync.Once
-	for ctx.Err() == nil {
-		ps := s.rdb.Subscribe(ctx, invalidateCh)
-		s.mu.Lock()
-		s.ps = ps
-		s.mu.Unlock()
-		for ctx.Err() == nil {
-			msg, err := ps.Receive(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.o.Logger.Warn("sessions: invalidation channel", "err", err)
-					s.clear()
-					time.Sleep(200 * time.Millisecond)
-				}
-				break
-			}
-			switch m := msg.(type) {
-			case *redis.Subscription:
-				s.clear()
-				once.Do(func() { close(s.ready) })
-			case *redis.Message:
-				s.drop(m.Payload)
-			}
-		}
-		ps.Close()
-	}
+	s.sub.Close()
 }
 
 func (s *Store) clear() {

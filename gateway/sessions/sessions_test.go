@@ -195,3 +195,38 @@ func TestRedisFlushSignsEveryoneOut(t *testing.T) {
 		t.Fatalf("new sign-in after flush: %v", err)
 	}
 }
+
+// TestResubscribeClearsCache: when the invalidation subscription breaks
+// (here its connection is killed), invalidations may be missed, so the
+// cache is cleared once subscribed again; invalidations keep working.
+func TestResubscribeClearsCache(t *testing.T) {
+	ctx := context.Background()
+	addr := testenv.Redis(t)
+	client := func() *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	a := newStore(t, client(), Options{CacheTTL: time.Hour})
+	b := newStore(t, client(), Options{CacheTTL: time.Hour})
+	s1, _ := a.Create(ctx, Session{Subject: "u1"})
+	s2, _ := a.Create(ctx, Session{Subject: "u2"})
+	if _, err := b.Get(ctx, s1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if a.CacheLen() != 2 || b.CacheLen() != 1 {
+		t.Fatalf("cached %d and %d; want 2 and 1", a.CacheLen(), b.CacheLen())
+	}
+	if n, err := client().ClientKillByFilter(ctx, "TYPE", "pubsub").Result(); err != nil || n != 2 {
+		t.Fatalf("CLIENT KILL TYPE pubsub = %d, %v; want both stores' subscriptions", n, err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return a.CacheLen() == 0 && b.CacheLen() == 0 }, "caches cleared")
+	waitFor(t, 5*time.Second, func() bool { return a.sub.Ready() && b.sub.Ready() }, "subscribed again")
+	if _, err := b.Get(ctx, s2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, s2.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Second, func() bool { return b.CacheLen() == 0 }, "invalidation after resubscribing")
+}

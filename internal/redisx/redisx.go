@@ -1,7 +1,9 @@
 // Package redisx connects Livery to Redis: a standalone server from a URL,
 // a Redis Cluster from seed addresses, or — the embedded default — an
 // in-process Redis-protocol server on loopback. All three are used through
-// the same go-redis client interface, so there is one code path.
+// the same go-redis client interface, so there is one code path. Subscribe
+// keeps a pub/sub channel subscribed across reconnections (the one loop the
+// session cache and the live-branding cache use).
 package redisx
 
 import (

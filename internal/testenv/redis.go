@@ -39,22 +39,61 @@ func RedisBinary() (string, error) {
 // Any failure is fatal for the test.
 func Redis(t testing.TB) string {
 	t.Helper()
+	return StartRedis(t).Addr
+}
+
+// RedisServer is a redis-server started by StartRedis, which a test may stop
+// and start again on the same address (to test reconnection).
+type RedisServer struct {
+	Addr string
+
+	t    testing.TB
+	bin  string
+	args []string
+	p    *process
+}
+
+// StartRedis is Redis returning the server, with extra redis-server
+// arguments appended (e.g. "--cluster-enabled", "yes"). Any failure is fatal
+// for the test.
+func StartRedis(t testing.TB, extra ...string) *RedisServer {
+	t.Helper()
 	bin, err := RedisBinary()
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
 	port := FreePort(t)
-	cmd := exec.Command(bin,
+	args := append([]string{
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--dir", t.TempDir(),
-	)
-	p := startProcess(t, "redis-server", cmd)
-	addr := loopback(port)
-	p.waitReady(t, "redis-server "+addr, 15*time.Second, func() error { return redisPing(addr) })
-	return addr
+	}, extra...)
+	r := &RedisServer{Addr: loopback(port), t: t, bin: bin, args: args}
+	r.Start()
+	return r
+}
+
+// Stop kills the server (SIGKILL) and waits for it to exit; its data is
+// lost. Stopping a stopped server does nothing.
+func (r *RedisServer) Stop() {
+	if r.p != nil {
+		r.p.stop()
+		r.p = nil
+	}
+}
+
+// Start starts a stopped server again on the same address and waits until
+// it answers PING (empty: nothing is persisted). Starting a running server
+// does nothing. Any failure is fatal for the test.
+func (r *RedisServer) Start() {
+	r.t.Helper()
+	if r.p != nil {
+		return
+	}
+	r.p = startProcess(r.t, "redis-server", exec.Command(r.bin, r.args...))
+	r.p.waitReady(r.t, "redis-server "+r.Addr, 15*time.Second, func() error { return redisPing(r.Addr) })
 }
 
 // redisPing sends an inline PING and expects +PONG.
