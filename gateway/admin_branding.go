@@ -14,6 +14,7 @@ import (
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
 )
 
@@ -31,7 +32,7 @@ type BrandingWorkflow interface {
 	Reject(ctx context.Context, tenant, submissionID string, a workflow.Actor, reason string) (workflow.Submission, error)
 	Versions(ctx context.Context, tenant string) ([]workflow.Version, error)
 	Rollback(ctx context.Context, tenant string, version int, a workflow.Actor, reason string) (workflow.Version, error)
-	Audit(ctx context.Context, tenant string) ([]workflow.AuditRecord, error)
+	Audit(ctx context.Context, tenant string) ([]audit.Record, error)
 }
 
 // maxImageUpload bounds a logo upload request (the image limit is 512 KB;

@@ -19,6 +19,7 @@ import (
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/internal/testenv"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/redisindex"
 )
 
 // identityEnv is a partner IdP, a customer registry with one mapped
@@ -65,7 +66,7 @@ func newIdentityEnv(t testing.TB, realRedis bool) *identityEnv {
 		t.Fatal(err)
 	}
 	e.customers = tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
-		Codes: noCodes{}, Index: tenants.RedisIndex{RDB: e.rdb}, Logger: slog.New(slog.DiscardHandler)})
+		Codes: noCodes{}, Index: redisindex.Index{RDB: e.rdb}, Logger: slog.New(slog.DiscardHandler)})
 	e.cust, err = e.customers.Create(context.Background(), "demo",
 		tenants.Registration{XAccountID: "user-1", XAccountType: "demo-platform", DomainName: "acme_corp", AssociationType: "2"}, tenants.Meta{})
 	if err != nil {

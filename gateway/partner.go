@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/notify"
 	"github.com/livery/livery/tenants/ratelimit"
@@ -50,12 +51,13 @@ type CodeIssuer interface {
 type Limiter interface {
 	Allow(ctx context.Context, key string, lim ratelimit.Limit) (ratelimit.Decision, error)
 	Peek(ctx context.Context, key string, lim ratelimit.Limit) (ratelimit.Decision, error)
-	CheckRegistration(ctx context.Context, tenant, device, address string, p ratelimit.RiskPolicy) (ratelimit.Decision, string, error)
+	CheckRegistration(ctx context.Context, tenant, device, address string, p tenants.RiskPolicy) (ratelimit.Decision, string, error)
 }
 
-// Auditor records audit events durably.
+// Auditor records the partner API's audit events durably (the
+// tenants.AuditStream log, see package audit).
 type Auditor interface {
-	Record(ctx context.Context, r tenants.AuditRecord) error
+	Record(ctx context.Context, r audit.Record) error
 }
 
 // TenantLookup finds tenants by id.
@@ -190,7 +192,7 @@ func unavailableErr(err error) *Error {
 		Message: "The service is temporarily unavailable. Retry later.", Err: err, RetryAfter: 5}
 }
 
-func (p *partnerAPI) audit(c *fiber.Ctx, r tenants.AuditRecord) {
+func (p *partnerAPI) audit(c *fiber.Ctx, r audit.Record) {
 	r.RequestID, r.Source = requestID(c), c.Context().RemoteIP().String()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), 5*time.Second)
 	defer cancel()

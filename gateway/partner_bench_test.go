@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livery/livery/tenants/ratelimit"
+	"github.com/livery/livery/tenants"
 )
 
 // BenchmarkCreateCustomer measures signed create-customer requests through
@@ -17,7 +17,7 @@ import (
 //	./scripts/test.sh -run '^$' -bench CreateCustomer ./gateway
 func BenchmarkCreateCustomer(b *testing.B) {
 	e := startPartnerEnv(b, partnerCfg{real: true, rates: 1 << 20,
-		risk: ratelimit.RiskPolicy{PerPartner: ratelimit.Limit{Rate: 1 << 30, Period: time.Second}}})
+		risk: tenants.RiskPolicy{PerPartner: tenants.Quota{N: 1 << 30, Per: time.Second}}})
 	var n atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/livery/livery/tenants/ratelimit"
+	"github.com/livery/livery/tenants"
 )
 
 // createWith registers xid on tenant pa with the given client-context
@@ -24,7 +24,7 @@ func (e *partnerEnv) createWith(t *testing.T, xid string, headers map[string]str
 // count by /64, and anything that is not a plain address is refused with
 // 400 CBC.0100 naming the header, charging nothing.
 func TestPartnerClientAddressCanonical(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{real: true, risk: ratelimit.RiskPolicy{PerAddress: ratelimit.PerHour(1)}})
+	e := startPartnerEnv(t, partnerCfg{real: true, risk: tenants.RiskPolicy{PerAddress: tenants.PerHour(1)}})
 	n := 0
 	next := func() string { n++; return fmt.Sprintf("addr-%d", n) }
 	for _, tc := range []struct {
@@ -62,7 +62,7 @@ func TestPartnerClientAddressCanonical(t *testing.T) {
 // (one device, one quota), garbage is refused with 400 CBC.0100 naming the
 // header, and with risk.require_device a registration without it is refused.
 func TestPartnerDeviceCanonical(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{real: true, risk: ratelimit.RiskPolicy{PerDevice: ratelimit.PerHour(1)}})
+	e := startPartnerEnv(t, partnerCfg{real: true, risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(1)}})
 	n := 0
 	next := func() string { n++; return fmt.Sprintf("dev-%d", n) }
 	for _, tc := range []struct {
@@ -97,7 +97,7 @@ func TestPartnerDeviceCanonical(t *testing.T) {
 		t.Fatalf("no device, not required: %d %s", status, body)
 	}
 
-	req := startPartnerEnv(t, partnerCfg{risk: ratelimit.RiskPolicy{RequireDevice: true}})
+	req := startPartnerEnv(t, partnerCfg{risk: tenants.RiskPolicy{RequireDevice: true}})
 	before := req.customerObjects(t)
 	for _, h := range []map[string]string{nil, {HeaderClientDevice: "   "}, {HeaderClientAddress: "203.0.113.7"}} {
 		status, body := req.createWith(t, "needs-device", h)
@@ -118,7 +118,7 @@ func TestPartnerDeviceCanonical(t *testing.T) {
 // same customer, and the device quota is charged once: with a quota of 2 a
 // second account from the device still registers, and a third is refused.
 func TestPartnerConcurrentRetriesChargedOnce(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{real: true, risk: ratelimit.RiskPolicy{PerDevice: ratelimit.PerHour(2)}})
+	e := startPartnerEnv(t, partnerCfg{real: true, risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(2)}})
 	if r, b := e.do(t, rawCall{tenant: "pa", path: "/v2/bases/verificationcode/send",
 		body: `{"receiver_type":1,"mobile_phone":"13812345670"}`}); r.StatusCode != 204 {
 		t.Fatalf("send code: %d %s", r.StatusCode, b)

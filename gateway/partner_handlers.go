@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/codes"
 	"github.com/livery/livery/tenants/notify"
@@ -54,7 +55,7 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	cust, err := p.Customers.Create(ctx, t.ID, reg, meta)
 	if rr := (*riskRefusal)(nil); errors.As(err, &rr) {
 		setLimitHeaders(c, rr.d)
-		p.audit(c, tenants.AuditRecord{Event: tenants.EventRegistrationRisk, Tenant: t.ID, KeyID: meta.KeyID,
+		p.audit(c, audit.Record{Event: tenants.EventRegistrationRisk, Tenant: t.ID, KeyID: meta.KeyID,
 			XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, Result: RiskRefusedCode, Reason: "limit per " + rr.which})
 		msg := ratelimit.RiskMessageZH
 		if english(c) {
@@ -62,7 +63,7 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 		}
 		return &Error{Status: http.StatusTooManyRequests, Code: RiskRefusedCode, Message: msg}
 	}
-	rec := tenants.AuditRecord{Event: tenants.EventCustomerCreate, Tenant: t.ID, KeyID: meta.KeyID,
+	rec := audit.Record{Event: tenants.EventCustomerCreate, Tenant: t.ID, KeyID: meta.KeyID,
 		XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, Result: "ok"}
 	if err != nil {
 		perr := partnerError(err)

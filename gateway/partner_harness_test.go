@@ -15,6 +15,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/internal/testenv"
@@ -22,6 +23,7 @@ import (
 	"github.com/livery/livery/tenants/codes"
 	"github.com/livery/livery/tenants/notify"
 	"github.com/livery/livery/tenants/ratelimit"
+	"github.com/livery/livery/tenants/redisindex"
 	"github.com/livery/livery/tenants/signing"
 )
 
@@ -63,7 +65,7 @@ type partnerEnv struct {
 type partnerCfg struct {
 	real  bool // MinIO + redis-server instead of dir + embedded
 	rates int  // per-API rate (default 50)
-	risk  ratelimit.RiskPolicy
+	risk  tenants.RiskPolicy
 	// authFailures is the per-address failed-authentication budget
 	// (zero: the default).
 	authFailures ratelimit.Limit
@@ -97,7 +99,7 @@ func startPartnerEnv(t testing.TB, pc partnerCfg) *partnerEnv {
 	}
 	codeStore := codes.New(e.rdb, codes.Options{})
 	e.customers = tenants.NewCustomers(tenants.CustomerOptions{Store: e.store, Provisioner: tenants.Builtin{},
-		Codes: codeStore, Index: tenants.RedisIndex{RDB: e.rdb}, PhoneLimit: 2, Logger: slog.New(slog.DiscardHandler)})
+		Codes: codeStore, Index: redisindex.Index{RDB: e.rdb}, PhoneLimit: 2, Logger: slog.New(slog.DiscardHandler)})
 	if pc.rates == 0 {
 		pc.rates = 50
 	}
@@ -118,7 +120,7 @@ func startPartnerEnv(t testing.TB, pc partnerCfg) *partnerEnv {
 	}
 	e.testGateway = startGateway(t, "http://127.0.0.1:1", func(o *Options) {
 		o.Partner = &PartnerOptions{Keys: e.creds, Tenants: reg, Customers: e.customers, Codes: codeStore,
-			Notifier: e.outbox, Limiter: ratelimit.New(e.rdb), Audit: &tenants.Auditor{Store: e.store},
+			Notifier: e.outbox, Limiter: ratelimit.New(e.rdb), Audit: audit.NewLog(e.store, tenants.AuditStream),
 			CheckIdentityRate: pc.rates, SendCodeRate: pc.rates, CreateRate: pc.rates, QueryRate: pc.rates,
 			AuthFailureLimit: pc.authFailures}
 	})

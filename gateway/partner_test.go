@@ -13,7 +13,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 
 	"github.com/livery/livery/internal/objstore"
-	"github.com/livery/livery/tenants/ratelimit"
+	"github.com/livery/livery/tenants"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -258,7 +258,7 @@ func TestPartnerRateLimitsAndRisk(t *testing.T) {
 		t.Fatalf("partner b limited by a's traffic: %d %s", r.StatusCode, b)
 	}
 
-	e = startPartnerEnv(t, partnerCfg{risk: ratelimit.RiskPolicy{PerDevice: ratelimit.PerHour(1)}})
+	e = startPartnerEnv(t, partnerCfg{risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(1)}})
 	create := func(xid, lang string) (*http.Response, string) {
 		h := map[string]string{HeaderClientDevice: "device-42", HeaderClientAddress: "203.0.113.7"}
 		if lang != "" {

@@ -26,6 +26,7 @@ import (
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/redisindex"
 )
 
 // staffEnv is a gateway with staff sign-in, the admin API and customer
@@ -191,7 +192,7 @@ func newStaffEnv(t testing.TB, extra ...func(e *staffEnv, o *Options)) *staffEnv
 		t.Fatal(err)
 	}
 	e.customers = tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
-		Codes: noCodes{}, Index: tenants.RedisIndex{RDB: e.rdb}, Logger: slog.New(slog.DiscardHandler)})
+		Codes: noCodes{}, Index: redisindex.Index{RDB: e.rdb}, Logger: slog.New(slog.DiscardHandler)})
 	for _, c := range []struct {
 		label, tenant, xtype, xid, name string
 		managers                        []string

@@ -18,12 +18,14 @@ import (
 	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/internal/testenv"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/codes"
 	"github.com/livery/livery/tenants/ratelimit"
+	"github.com/livery/livery/tenants/redisindex"
 	"github.com/livery/livery/tenants/signing"
 )
 
@@ -92,9 +94,9 @@ func newStoreEnv(t *testing.T, driver string, timeout time.Duration) *storeEnv {
 		chrome := NewBrandChrome(b.live, render.DefaultUpstream())
 		o.Branding = &BrandingOptions{Chrome: chrome, Assets: testAssets{wf: b.wf, chrome: chrome}, Workflow: b.wf}
 		customers := tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
-			Codes: codes.New(rdb, codes.Options{}), Index: tenants.RedisIndex{RDB: rdb}, PhoneLimit: 2, Logger: quiet})
+			Codes: codes.New(rdb, codes.Options{}), Index: redisindex.Index{RDB: rdb}, PhoneLimit: 2, Logger: quiet})
 		o.Partner = &PartnerOptions{Keys: creds, Tenants: se.reg, Customers: customers, Codes: codes.New(rdb, codes.Options{}),
-			Notifier: &outbox{}, Limiter: ratelimit.New(rdb), Audit: &tenants.Auditor{Store: store},
+			Notifier: &outbox{}, Limiter: ratelimit.New(rdb), Audit: audit.NewLog(store, tenants.AuditStream),
 			CheckIdentityRate: 50, SendCodeRate: 50, CreateRate: 50, QueryRate: 50}
 		o.Checks = []Check{{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 			{Name: "store", Check: store.Ping}}

@@ -1,4 +1,4 @@
-package tenants
+package tenants_test
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/internal/testenv"
+	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/redisindex"
 )
 
 // backend is one store + Redis pair the customer tests run against.
@@ -74,17 +76,17 @@ type countingProvisioner struct {
 	fail error
 }
 
-func (p *countingProvisioner) CreateAccount(ctx context.Context, r ProvisionRequest) (Account, error) {
+func (p *countingProvisioner) CreateAccount(ctx context.Context, r tenants.ProvisionRequest) (tenants.Account, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.fail != nil {
-		return Account{}, p.fail
+		return tenants.Account{}, p.fail
 	}
 	if p.keys == nil {
 		p.keys = map[string]int{}
 	}
 	p.keys[r.IdempotencyKey]++
-	return Builtin{}.CreateAccount(ctx, r)
+	return tenants.Builtin{}.CreateAccount(ctx, r)
 }
 
 func (p *countingProvisioner) distinct() int {
@@ -93,13 +95,13 @@ func (p *countingProvisioner) distinct() int {
 	return len(p.keys)
 }
 
-func newService(b backend, prov Provisioner, step func(string) error) *Customers {
-	return NewCustomers(CustomerOptions{Store: b.store, Provisioner: prov, Codes: &fakeCodes{},
-		Index: RedisIndex{RDB: b.rdb}, PhoneLimit: 2, Step: step})
+func newService(b backend, prov tenants.Provisioner, step func(string) error) *tenants.Customers {
+	return tenants.NewCustomers(tenants.CustomerOptions{Store: b.store, Provisioner: prov, Codes: &fakeCodes{},
+		Index: redisindex.Index{RDB: b.rdb}, PhoneLimit: 2, Step: step})
 }
 
-func reg(xid, name, phone string) Registration {
-	r := Registration{XAccountID: xid, XAccountType: "plat_1", DomainName: name, AssociationType: AssociationResale}
+func reg(xid, name, phone string) tenants.Registration {
+	r := tenants.Registration{XAccountID: xid, XAccountType: "plat_1", DomainName: name, AssociationType: tenants.AssociationResale}
 	if phone != "" {
 		r.Phone, r.VerificationCode = phone, "123456"
 	}
@@ -112,42 +114,42 @@ func TestCustomers(t *testing.T) {
 			b := open(t)
 			ctx := context.Background()
 			t.Run("create is idempotent by xaccount", func(t *testing.T) {
-				s := newService(b, Builtin{}, nil)
-				c1, err := s.Create(ctx, "ta", reg("u1", "alpha_01", ""), Meta{})
+				s := newService(b, tenants.Builtin{}, nil)
+				c1, err := s.Create(ctx, "ta", reg("u1", "alpha_01", ""), tenants.Meta{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				c2, err := s.Create(ctx, "ta", reg("u1", "", ""), Meta{})
+				c2, err := s.Create(ctx, "ta", reg("u1", "", ""), tenants.Meta{})
 				if err != nil || c2.DomainID != c1.DomainID || c2.DomainName != "alpha_01" {
 					t.Fatalf("retry: %+v %v", c2, err)
 				}
-				if _, err := s.Create(ctx, "ta", reg("u1", "other_name", ""), Meta{}); !errors.Is(err, ErrXAccountUsed) {
+				if _, err := s.Create(ctx, "ta", reg("u1", "other_name", ""), tenants.Meta{}); !errors.Is(err, tenants.ErrXAccountUsed) {
 					t.Fatalf("same xaccount, new name: %v", err)
 				}
-				if _, err := s.Create(ctx, "ta", reg("u2", "ALPHA_01", ""), Meta{}); !errors.Is(err, ErrNameTaken) {
+				if _, err := s.Create(ctx, "ta", reg("u2", "ALPHA_01", ""), tenants.Meta{}); !errors.Is(err, tenants.ErrNameTaken) {
 					t.Fatalf("name reuse (case-insensitive): %v", err)
 				}
 				// The same xaccount id of another tenant is another customer.
-				if _, err := s.Create(ctx, "tb", reg("u1", "beta_001", ""), Meta{}); err != nil {
+				if _, err := s.Create(ctx, "tb", reg("u1", "beta_001", ""), tenants.Meta{}); err != nil {
 					t.Fatal(err)
 				}
-				random, err := s.Create(ctx, "ta", reg("u3", "", ""), Meta{})
-				if err != nil || len(random.DomainName) != 32 || ValidateDomainName(random.DomainName) != nil {
+				random, err := s.Create(ctx, "ta", reg("u3", "", ""), tenants.Meta{})
+				if err != nil || len(random.DomainName) != 32 || tenants.ValidateDomainName(random.DomainName) != nil {
 					t.Fatalf("random name: %+v %v", random, err)
 				}
 			})
 			t.Run("phone rules", func(t *testing.T) {
-				s := newService(b, Builtin{}, nil)
-				if _, err := s.Create(ctx, "ta", reg("p1", "phone_one", "0086-13800000001"), Meta{}); err != nil {
+				s := newService(b, tenants.Builtin{}, nil)
+				if _, err := s.Create(ctx, "ta", reg("p1", "phone_one", "0086-13800000001"), tenants.Meta{}); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.Create(ctx, "ta", reg("p2", "phone_two", "0086-13800000001"), Meta{}); !errors.Is(err, ErrPhoneExists) {
+				if _, err := s.Create(ctx, "ta", reg("p2", "phone_two", "0086-13800000001"), tenants.Meta{}); !errors.Is(err, tenants.ErrPhoneExists) {
 					t.Fatalf("same partner, same phone: %v", err)
 				}
-				if _, err := s.Create(ctx, "tb", reg("p2", "phone_two", "0086-13800000001"), Meta{}); err != nil {
+				if _, err := s.Create(ctx, "tb", reg("p2", "phone_two", "0086-13800000001"), tenants.Meta{}); err != nil {
 					t.Fatalf("other partner, same phone: %v", err)
 				}
-				if _, err := s.Create(ctx, "tc", reg("p3", "phone_three", "0086-13800000001"), Meta{}); !errors.Is(err, ErrPhoneLimit) {
+				if _, err := s.Create(ctx, "tc", reg("p3", "phone_three", "0086-13800000001"), tenants.Meta{}); !errors.Is(err, tenants.ErrPhoneLimit) {
 					t.Fatalf("phone limit 2: %v", err)
 				}
 				id, err := s.CheckIdentity(ctx, "mobile", "0086-13800000001")
@@ -160,7 +162,7 @@ func TestCustomers(t *testing.T) {
 				}
 				bad := reg("p4", "phone_four", "0086-13800000009")
 				bad.VerificationCode = "000000"
-				if _, err := s.Create(ctx, "ta", bad, Meta{}); !errors.Is(err, errWrongCode) {
+				if _, err := s.Create(ctx, "ta", bad, tenants.Meta{}); !errors.Is(err, errWrongCode) {
 					t.Fatalf("wrong code: %v", err)
 				}
 				assertNoOrphans(t, b.store)
@@ -189,19 +191,19 @@ func TestCrashBetweenSteps(t *testing.T) {
 						return nil
 					})
 					r := reg(fmt.Sprintf("crash-%d", i), fmt.Sprintf("crash_%s", step), fmt.Sprintf("0086-139000000%02d", i))
-					if _, err := s.Create(ctx, "ta", r, Meta{}); !errors.Is(err, ErrUnavailable) {
+					if _, err := s.Create(ctx, "ta", r, tenants.Meta{}); !errors.Is(err, tenants.ErrUnavailable) {
 						t.Fatalf("first attempt: %v", err)
 					}
 					if step == "reserved" {
 						// Died while admitting: the reservation holds no claims
 						// and is released once stale.
-						s.o.Now = func() time.Time { return time.Now().Add(admissionStale + time.Second) }
+						tenants.SetNow(s, func() time.Time { return time.Now().Add(tenants.AdmissionStale + time.Second) })
 					}
-					c, err := s.Create(ctx, "ta", r, Meta{})
-					if err != nil || c.State != StateActive || c.DomainName != r.DomainName {
+					c, err := s.Create(ctx, "ta", r, tenants.Meta{})
+					if err != nil || c.State != tenants.StateActive || c.DomainName != r.DomainName {
 						t.Fatalf("retry: %+v %v", c, err)
 					}
-					again, err := s.Create(ctx, "ta", r, Meta{})
+					again, err := s.Create(ctx, "ta", r, tenants.Meta{})
 					if err != nil || again.DomainID != c.DomainID {
 						t.Fatalf("second retry: %+v %v", again, err)
 					}
@@ -215,24 +217,24 @@ func TestCrashBetweenSteps(t *testing.T) {
 				prov := &countingProvisioner{fail: errors.New("cloud timeout")}
 				s := newService(b, prov, nil)
 				r := reg("flaky", "flaky_name", "")
-				if _, err := s.Create(ctx, "ta", r, Meta{}); !errors.Is(err, ErrUnavailable) {
+				if _, err := s.Create(ctx, "ta", r, tenants.Meta{}); !errors.Is(err, tenants.ErrUnavailable) {
 					t.Fatalf("got %v", err)
 				}
-				if _, err := s.Create(ctx, "ta", reg("thief", "flaky_name", ""), Meta{}); !errors.Is(err, ErrNameTaken) {
+				if _, err := s.Create(ctx, "ta", reg("thief", "flaky_name", ""), tenants.Meta{}); !errors.Is(err, tenants.ErrNameTaken) {
 					t.Fatalf("reserved name given away: %v", err)
 				}
 				prov.fail = nil
-				if c, err := s.Create(ctx, "ta", r, Meta{}); err != nil || c.State != StateActive {
+				if c, err := s.Create(ctx, "ta", r, tenants.Meta{}); err != nil || c.State != tenants.StateActive {
 					t.Fatalf("resume: %+v %v", c, err)
 				}
 				assertNoOrphans(t, b.store)
 			})
 			t.Run("definitive refusal rolls back", func(t *testing.T) {
-				s := newService(b, &countingProvisioner{fail: fmt.Errorf("cloud: %w", ErrRejected)}, nil)
-				if _, err := s.Create(ctx, "ta", reg("refused", "refused_name", "0086-13700000000"), Meta{}); !errors.Is(err, ErrRejected) {
+				s := newService(b, &countingProvisioner{fail: fmt.Errorf("cloud: %w", tenants.ErrRejected)}, nil)
+				if _, err := s.Create(ctx, "ta", reg("refused", "refused_name", "0086-13700000000"), tenants.Meta{}); !errors.Is(err, tenants.ErrRejected) {
 					t.Fatalf("got %v", err)
 				}
-				if _, err := b.store.Stat(ctx, CustomerKey("ta", "plat_1", "refused")); !errors.Is(err, objstore.ErrNotFound) {
+				if _, err := b.store.Stat(ctx, tenants.CustomerKey("ta", "plat_1", "refused")); !errors.Is(err, objstore.ErrNotFound) {
 					t.Fatalf("reservation left behind: %v", err)
 				}
 				assertNoOrphans(t, b.store)
@@ -252,23 +254,23 @@ func TestConcurrentCreates(t *testing.T) {
 			s := newService(b, prov, nil)
 			const n = 16
 			var wg sync.WaitGroup
-			sameX := make([]*Customer, n)
+			sameX := make([]*tenants.Customer, n)
 			sameXErr := make([]error, n)
 			sameName := make([]error, n)
 			for i := 0; i < n; i++ {
 				wg.Add(2)
 				go func() {
 					defer wg.Done()
-					sameX[i], sameXErr[i] = s.Create(ctx, "ta", reg("race", "race_name", ""), Meta{})
+					sameX[i], sameXErr[i] = s.Create(ctx, "ta", reg("race", "race_name", ""), tenants.Meta{})
 				}()
 				go func() {
 					defer wg.Done()
-					_, sameName[i] = s.Create(ctx, "ta", reg(fmt.Sprintf("racer-%d", i), "shared_name", ""), Meta{})
+					_, sameName[i] = s.Create(ctx, "ta", reg(fmt.Sprintf("racer-%d", i), "shared_name", ""), tenants.Meta{})
 				}()
 			}
 			wg.Wait()
 			for i := 0; i < n; i++ {
-				if sameXErr[i] != nil && !errors.Is(sameXErr[i], ErrUnavailable) {
+				if sameXErr[i] != nil && !errors.Is(sameXErr[i], tenants.ErrUnavailable) {
 					t.Errorf("same xaccount: %v", sameXErr[i])
 				}
 				if sameXErr[i] == nil && sameX[i].DomainID != sameX[0].DomainID && sameX[0] != nil {
@@ -280,7 +282,7 @@ func TestConcurrentCreates(t *testing.T) {
 				switch {
 				case err == nil:
 					winners++
-				case !errors.Is(err, ErrNameTaken) && !errors.Is(err, ErrUnavailable):
+				case !errors.Is(err, tenants.ErrNameTaken) && !errors.Is(err, tenants.ErrUnavailable):
 					t.Errorf("same name: %v", err)
 				}
 			}
@@ -308,16 +310,16 @@ func assertNoOrphans(t *testing.T, st objstore.Store) {
 		if !strings.HasPrefix(o.Key, "names/") && !strings.HasPrefix(o.Key, "phones/") && !strings.Contains(o.Key, "/phones/") {
 			continue
 		}
-		c, _, err := objstore.GetJSON[claim](ctx, st, o.Key)
+		c, _, err := objstore.GetJSON[tenants.Claim](ctx, st, o.Key)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cust, _, err := objstore.GetJSON[Customer](ctx, st, c.CustomerKey)
+		cust, _, err := objstore.GetJSON[tenants.Customer](ctx, st, c.CustomerKey)
 		if err != nil {
 			t.Errorf("orphan claim %s → %s: %v", o.Key, c.CustomerKey, err)
 			continue
 		}
-		if cust.State != StateActive {
+		if cust.State != tenants.StateActive {
 			t.Errorf("claim %s held by unfinished customer %s", o.Key, c.CustomerKey)
 		}
 	}

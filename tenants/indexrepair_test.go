@@ -1,4 +1,4 @@
-package tenants
+package tenants_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/internal/testenv"
+	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/redisindex"
 )
 
 // TestIndexRepairAfterRedisRefusal: real Redis refuses the index write
@@ -39,11 +41,11 @@ func TestIndexRepairAfterRedisRefusal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewCustomers(CustomerOptions{Store: store, Provisioner: Builtin{}, Codes: &fakeCodes{},
-		Index: RedisIndex{RDB: app}, PhoneLimit: 2, Logger: slog.New(slog.DiscardHandler)})
+	s := tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{}, Codes: &fakeCodes{},
+		Index: redisindex.Index{RDB: app}, PhoneLimit: 2, Logger: slog.New(slog.DiscardHandler)})
 	findable := func() bool {
 		t.Helper()
-		list, _, err := s.List(ctx, "ta", Query{AccountName: "repair_me"})
+		list, _, err := s.List(ctx, "ta", tenants.Query{AccountName: "repair_me"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,14 +62,14 @@ func TestIndexRepairAfterRedisRefusal(t *testing.T) {
 	if err := admin.Do(ctx, "ACL", "SETUSER", "app", "-hset").Err(); err != nil {
 		t.Fatal(err)
 	}
-	c, err := s.Create(ctx, "ta", reg("repair-1", "repair_me", ""), Meta{})
-	if err != nil || c.State != StateActive {
+	c, err := s.Create(ctx, "ta", reg("repair-1", "repair_me", ""), tenants.Meta{})
+	if err != nil || c.State != tenants.StateActive {
 		t.Fatalf("create with the index refused: %+v %v", c, err)
 	}
 	if findable() {
 		t.Fatal("indexed although Redis refused HSET: the test does not test anything")
 	}
-	marker := repairKey(CustomerKey("ta", "plat_1", "repair-1"))
+	marker := tenants.RepairKey(tenants.CustomerKey("ta", "plat_1", "repair-1"))
 	if _, err := store.Stat(ctx, marker); err != nil {
 		t.Fatalf("no durable repair marker: %v", err)
 	}

@@ -2,79 +2,32 @@ package tenants
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/livery/livery/internal/objstore"
 )
 
-// Index is the rebuildable query index of customers (Redis). It holds
-// nothing the object store does not: when it is lost it is rebuilt.
+// Index is the rebuildable query index of customers (in production Redis:
+// tenants/redisindex). It holds nothing the object store does not: when it
+// is lost it is rebuilt (Reindex). Any error of an Index is a failure of its
+// backend; Customers reports it as ErrUnavailable, or queues a repair.
 type Index interface {
 	// Put adds or replaces an active customer.
 	Put(ctx context.Context, c *Customer) error
 	// Load returns the tenant's indexed customers; ok is false when the
 	// index for the tenant has not been built (e.g. after a Redis flush).
 	Load(ctx context.Context, tenant string) (cs []Customer, ok bool, err error)
-	// Fill adds customers and marks the tenant's index as built.
+	// Fill adds customers (removing none) and marks the tenant's index as
+	// built.
 	Fill(ctx context.Context, tenant string, cs []Customer) error
 }
 
-// RedisIndex keeps one hash of customer JSON per tenant plus a "built" marker.
-type RedisIndex struct{ RDB redis.UniversalClient }
-
-func idxKey(tenant string) string   { return "livery:idx:{" + tenant + "}:customers" }
-func readyKey(tenant string) string { return "livery:idx:{" + tenant + "}:built" }
-
-// Put implements Index.
-func (x RedisIndex) Put(ctx context.Context, c *Customer) error {
-	b, _ := json.Marshal(c)
-	return x.RDB.HSet(ctx, idxKey(c.Tenant), CustomerKey(c.Tenant, c.XAccountType, c.XAccountID), b).Err()
-}
-
-// Load implements Index.
-func (x RedisIndex) Load(ctx context.Context, tenant string) ([]Customer, bool, error) {
-	n, err := x.RDB.Exists(ctx, readyKey(tenant)).Result()
-	if err != nil || n == 0 {
-		return nil, false, err
-	}
-	m, err := x.RDB.HGetAll(ctx, idxKey(tenant)).Result()
-	if err != nil {
-		return nil, false, err
-	}
-	out := make([]Customer, 0, len(m))
-	for _, v := range m {
-		var c Customer
-		if err := json.Unmarshal([]byte(v), &c); err != nil {
-			return nil, false, fmt.Errorf("index entry: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, true, nil
-}
-
-// Fill implements Index. It never deletes entries, so a customer indexed
-// by a concurrent registration during a rebuild is not lost.
-func (x RedisIndex) Fill(ctx context.Context, tenant string, cs []Customer) error {
-	_, err := x.RDB.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for i := range cs {
-			b, _ := json.Marshal(&cs[i])
-			p.HSet(ctx, idxKey(tenant), CustomerKey(tenant, cs[i].XAccountType, cs[i].XAccountID), b)
-		}
-		p.Set(ctx, readyKey(tenant), "1", 0)
-		return nil
-	})
-	return err
-}
-
-// Reindex rebuilds the tenant's index from the object store and returns
-// the number of active customers indexed.
+// Reindex rebuilds the tenant's index from the object store (`livery
+// reindex`) and returns the number of active customers indexed. Errors:
+// ErrUnavailable when the store or the index fails.
 func (s *Customers) Reindex(ctx context.Context, tenant string) (int, error) {
 	objs, err := s.o.Store.List(ctx, customersPrefix(tenant))
 	if err != nil {

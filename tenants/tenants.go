@@ -1,5 +1,11 @@
-// Package tenants holds Livery's partners (tenants) and the lookup of a
-// tenant by console host.
+// Package tenants is the partner domain: partners (tenants) and their
+// lookup by console host, customers (account mappings) and their
+// registration, access keys, and the events of the partner API's audit
+// trail. It holds types, validation, sentinel errors and the interfaces it
+// consumes (Index, Provisioner, CodeChecker) and imports no adapter: the
+// Redis customer index is tenants/redisindex, the HTTP provisioner
+// tenants/httpprovision, rate limits and risk control tenants/ratelimit.
+// Durable state goes through the object-store port (internal/objstore).
 //
 // In this release tenants come from the configuration file; the registry is
 // immutable once built and safe for concurrent use.
@@ -11,8 +17,6 @@ import (
 	"net"
 	"net/url"
 	"strings"
-
-	"github.com/livery/livery/tenants/ratelimit"
 )
 
 // Tenant is one partner reselling the cloud under its own brand.
@@ -24,7 +28,7 @@ type Tenant struct {
 	// XAccountType is the platform id the partner's API requests carry.
 	XAccountType string
 	// Risk limits the partner's registrations.
-	Risk ratelimit.RiskPolicy
+	Risk RiskPolicy
 }
 
 // Names is a display name in Chinese and English.

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/livery/livery/internal/audit"
 )
 
 // livePointer is the object under live/<tenant>.json. HighWater is the
@@ -147,8 +149,8 @@ func (s *Service) complete(ctx context.Context, tenant string, sub Submission, d
 	if err := s.recordSubmit(ctx, sub); err != nil {
 		return v, err
 	}
-	err := s.record(ctx, AuditRecord{ID: sub.ID, Time: d.At, Event: decisionEvents[d.Status], Tenant: tenant,
-		Actor: d.By, SubmissionID: sub.ID, Version: d.Version, Reason: d.Reason})
+	err := s.record(ctx, audit.Record{ID: sub.ID, Time: d.At, Event: decisionEvents[d.Status], Tenant: tenant,
+		Actor: audit.Actor(d.By), SubmissionID: sub.ID, Version: d.Version, Reason: d.Reason})
 	if err != nil {
 		return v, err
 	}
@@ -319,6 +321,6 @@ func (s *Service) Rollback(ctx context.Context, tenant string, n int, actor Acto
 		return Version{}, err
 	}
 	s.notify(ctx, tenant, n)
-	return v, s.record(ctx, AuditRecord{Time: at, Event: EventRollback, Tenant: tenant, Actor: actor, Version: n,
+	return v, s.record(ctx, audit.Record{Time: at, Event: EventRollback, Tenant: tenant, Actor: audit.Actor(actor), Version: n,
 		Reason: why, Detail: fmt.Sprintf("from version %d", from)})
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/livery/livery/internal/objstore"
+	"github.com/livery/livery/internal/audit"
 )
 
-// Audit events.
+// AuditStream is the audit stream of branding records: they are stored
+// under audit/<tenant>/branding/ (see package audit).
+const AuditStream = "branding"
+
+// Audit events of the branding workflow. They are the workflow's
+// vocabulary, so they live here; package audit stores any event.
 const (
 	EventDraftSave   = "branding.draft.save"
 	EventImageUpload = "branding.image.upload"
@@ -31,102 +35,32 @@ func (s *Service) RecordPreviewRefused(ctx context.Context, tenant string, by Ac
 	if err := checkActor(tenant, by); err != nil {
 		return err
 	}
-	return s.record(ctx, AuditRecord{Event: EventPreviewRefused, Tenant: tenant, Actor: by, Detail: detail})
-}
-
-// AuditRecord is one durable audit entry. ID makes the record's key unique;
-// recording the same (Time, Event, ID) twice stores it once.
-type AuditRecord struct {
-	ID           string    `json:"id"`
-	Time         time.Time `json:"time"`
-	Event        string    `json:"event"`
-	Tenant       string    `json:"tenant"`
-	Actor        Actor     `json:"actor"`
-	SubmissionID string    `json:"submission_id,omitempty"`
-	Version      int       `json:"version,omitempty"`
-	Reason       string    `json:"reason,omitempty"`
-	Detail       string    `json:"detail,omitempty"`
-}
-
-// AuditSink stores audit records durably. Record returns only once the
-// record is durable; recording an identical (Time, Event, ID) again must
-// succeed without duplicating it.
-type AuditSink interface {
-	Record(ctx context.Context, r AuditRecord) error
-}
-
-// AuditReader is implemented by sinks that can list a tenant's branding
-// records (oldest first); Service.Audit needs it.
-type AuditReader interface {
-	Records(ctx context.Context, tenant string) ([]AuditRecord, error)
-}
-
-// StoreAudit is the object-store AuditSink: one immutable object per
-// record under audit/<tenant>/branding/<time>-<event>-<id>.json.
-type StoreAudit struct {
-	Store objstore.Store
-}
-
-var (
-	_ AuditSink   = (*StoreAudit)(nil)
-	_ AuditReader = (*StoreAudit)(nil)
-)
-
-func auditKey(r AuditRecord) string {
-	return fmt.Sprintf("%s%s-%s-%s.json", auditPrefix(r.Tenant),
-		r.Time.UTC().Format("20060102T150405.000000000Z"), r.Event, r.ID)
-}
-
-// Record writes r create-only. An existing record with the same key is
-// success (idempotent re-recording). Errors are the store's; a record with
-// an invalid tenant, empty ID or Event is refused with ErrInvalidArgument.
-func (a *StoreAudit) Record(ctx context.Context, r AuditRecord) error {
-	if !ValidTenant(r.Tenant) || r.ID == "" || r.Event == "" || r.Time.IsZero() {
-		return fmt.Errorf("%w: incomplete audit record", ErrInvalidArgument)
-	}
-	_, err := objstore.PutJSON(ctx, a.Store, auditKey(r), r, createOnly())
-	if err != nil && !isPrecondition(err) {
-		return fmt.Errorf("workflow: audit %s: %w", r.Event, err)
-	}
-	return nil
-}
-
-// Records returns the tenant's branding audit records, oldest first.
-func (a *StoreAudit) Records(ctx context.Context, tenant string) ([]AuditRecord, error) {
-	if err := checkTenant(tenant); err != nil {
-		return nil, err
-	}
-	objs, err := a.Store.List(ctx, auditPrefix(tenant))
-	if err != nil {
-		return nil, fmt.Errorf("workflow: list audit: %w", err)
-	}
-	out := make([]AuditRecord, 0, len(objs))
-	for _, o := range objs {
-		r, _, err := objstore.GetJSON[AuditRecord](ctx, a.Store, o.Key)
-		if err != nil {
-			return nil, fmt.Errorf("workflow: read audit: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return s.record(ctx, audit.Record{Event: EventPreviewRefused, Tenant: tenant, Actor: audit.Actor(by), Detail: detail})
 }
 
 // Audit returns the tenant's branding audit records, oldest first. It
-// needs an AuditSink that implements AuditReader (the default does).
-func (s *Service) Audit(ctx context.Context, tenant string) ([]AuditRecord, error) {
-	rd, ok := s.audit.(AuditReader)
+// needs an audit sink that is also an audit.Reader (the default, an
+// audit.Log of AuditStream, is). Errors: ErrInvalidArgument for a malformed
+// tenant id, else the reader's (wrapped).
+func (s *Service) Audit(ctx context.Context, tenant string) ([]audit.Record, error) {
+	if err := checkTenant(tenant); err != nil {
+		return nil, err
+	}
+	rd, ok := s.audit.(audit.Reader)
 	if !ok {
 		return nil, errors.New("workflow: the configured audit sink cannot be read back")
 	}
-	return rd.Records(ctx, tenant)
+	recs, err := rd.Records(ctx, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("workflow: read audit: %w", err)
+	}
+	return recs, nil
 }
 
-// record writes an audit record; id "" means a random one. The error says
-// the action happened but could not be audited.
-func (s *Service) record(ctx context.Context, r AuditRecord) error {
-	if r.ID == "" {
-		r.ID = randomHex(8)
-	}
+// record writes an audit record at the service's clock unless r.Time is
+// set; an empty ID is made random by the sink. The error says the action
+// happened but could not be audited.
+func (s *Service) record(ctx context.Context, r audit.Record) error {
 	if r.Time.IsZero() {
 		r.Time = s.clock()
 	}

@@ -14,7 +14,7 @@
 //	pending/<tenant>.json                     pending pointer: the submission under review, "" when none (CAS)
 //	versions/<tenant>/<0000000001>.json       approved versions, zero-padded number (immutable, create-only)
 //	live/<tenant>.json                        live pointer: version number, high-water mark, who/why (CAS)
-//	audit/<tenant>/branding/<time>-<event>-<id>.json   audit records (immutable, create-only)
+//	audit/<tenant>/branding/<time>-<event>-<id>.json   audit records (immutable, create-only; package audit, stream AuditStream)
 //
 // Submission ids sort chronologically ("20260213T150405123456789Z-1a2b3c4d").
 //

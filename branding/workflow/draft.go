@@ -11,6 +11,7 @@ import (
 
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -85,7 +86,7 @@ func (s *Service) PutDraft(ctx context.Context, tenant string, doc branding.Docu
 		return Draft{}, fmt.Errorf("workflow: save draft: %w", err)
 	}
 	d.ETag = etag
-	return d, s.record(ctx, AuditRecord{Event: EventDraftSave, Tenant: tenant, Actor: actor, Detail: "etag " + etag})
+	return d, s.record(ctx, audit.Record{Event: EventDraftSave, Tenant: tenant, Actor: audit.Actor(actor), Detail: "etag " + etag})
 }
 
 // checkDoc runs branding validation plus the store-dependent rule that
@@ -151,7 +152,7 @@ func (s *Service) PutImage(ctx context.Context, tenant string, data []byte, acto
 		return branding.Asset{}, fmt.Errorf("workflow: store image: %w", err)
 	}
 	a := branding.Asset{SHA256: img.SHA256, Ext: img.Ext, Width: img.Width, Height: img.Height}
-	return a, s.record(ctx, AuditRecord{Event: EventImageUpload, Tenant: tenant, Actor: actor,
+	return a, s.record(ctx, audit.Record{Event: EventImageUpload, Tenant: tenant, Actor: audit.Actor(actor),
 		Detail: fmt.Sprintf("%s.%s %dx%d %d bytes", a.SHA256, a.Ext, a.Width, a.Height, len(data))})
 }
 

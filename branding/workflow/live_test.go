@@ -1,17 +1,24 @@
 package workflow_test
 
 import (
+	"encoding/json"
 	"errors"
 	"image/color"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/internal/audit"
+	"github.com/livery/livery/internal/objstore"
 )
 
 var liveTests = []testCase{
 	{"versions and rollback", testVersionsRollback},
 	{"every action is audited", testAuditEveryAction},
+	{"records stored before the audit package still list", testAuditOldRecords},
 }
 
 func testVersionsRollback(t *testing.T, e *env) {
@@ -108,7 +115,7 @@ func testAuditEveryAction(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	type key struct{ event, user, sub string }
-	have := map[key]workflow.AuditRecord{}
+	have := map[key]audit.Record{}
 	for _, r := range recs {
 		if r.Tenant != tenant || r.Time.IsZero() || r.ID == "" {
 			t.Errorf("incomplete record %+v", r)
@@ -144,11 +151,46 @@ func testAuditEveryAction(t *testing.T, e *env) {
 	if err != nil || len(objs) != len(recs) {
 		t.Fatalf("%d audit objects, %d records (%v)", len(objs), len(recs), err)
 	}
-	if !slices.IsSortedFunc(recs, func(a, b workflow.AuditRecord) int { return a.Time.Compare(b.Time) }) {
+	if !slices.IsSortedFunc(recs, func(a, b audit.Record) int { return a.Time.Compare(b.Time) }) {
 		t.Fatal("audit records not oldest first")
 	}
 	// Decisions are recorded once even though completion re-records them.
 	if c := count(e.events(t, tenant), workflow.EventSubmit); c != 4 {
 		t.Fatalf("%d submit records; want 4", c)
+	}
+}
+
+// testAuditOldRecords: a record written by the workflow's former audit
+// sink (its key and its JSON, byte for byte) lists with the new ones, in
+// time order, every field intact.
+func testAuditOldRecords(t *testing.T, e *env) {
+	const oldKey = "audit/acme/branding/20260101T090000.000000000Z-branding.approve-20251231T080000000000000Z-1a2b3c4d.json"
+	const oldJSON = `{"id":"20251231T080000000000000Z-1a2b3c4d","time":"2026-01-01T09:00:00Z","event":"branding.approve",` +
+		`"tenant":"acme","actor":{"user":"oscar","roles":["operator"]},"submission_id":"20251231T080000000000000Z-1a2b3c4d",` +
+		`"version":1,"reason":"lgtm"}`
+	if _, err := objstore.PutBytes(e.ctx, e.raw, oldKey, []byte(oldJSON), objstore.PutOptions{ContentType: "application/json"}); err != nil {
+		t.Fatal(err)
+	}
+	e.saveDraft(t, tenant, validDoc("#333333"))
+	recs, err := e.svc.Audit(e.ctx, tenant)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("Audit: %d records, %v; want the old one and the draft save", len(recs), err)
+	}
+	want := audit.Record{ID: "20251231T080000000000000Z-1a2b3c4d", Time: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC),
+		Event: workflow.EventApprove, Tenant: tenant, Actor: audit.Actor{User: "oscar", Roles: []string{"operator"}},
+		SubmissionID: "20251231T080000000000000Z-1a2b3c4d", Version: 1, Reason: "lgtm"}
+	if !reflect.DeepEqual(recs[0], want) || recs[1].Event != workflow.EventDraftSave {
+		t.Fatalf("records %+v; want %+v first, then the draft save", recs, want)
+	}
+	// Read back, it answers what was stored (the admin API returns records as they are).
+	b, _ := json.Marshal(recs[0])
+	if string(b) != oldJSON {
+		t.Fatalf("old record re-encoded as\n%s\nwant\n%s", b, oldJSON)
+	}
+	// New records keep the old layout.
+	objs, err := e.raw.List(e.ctx, "audit/"+tenant+"/branding/")
+	if err != nil || len(objs) != 2 || !strings.HasPrefix(objs[1].Key, "audit/acme/branding/2026") ||
+		!strings.HasSuffix(objs[1].Key, "Z-"+workflow.EventDraftSave+"-"+recs[1].ID+".json") {
+		t.Fatalf("audit objects %v (%v)", objs, err)
 	}
 }

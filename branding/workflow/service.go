@@ -14,6 +14,7 @@ import (
 
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -21,9 +22,10 @@ import (
 type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Audit receives every audit record (default: a StoreAudit on the
-	// service's store).
-	Audit AuditSink
+	// Audit receives every audit record (default: the audit.Log of
+	// AuditStream on the service's store). Service.Audit needs it to be an
+	// audit.Reader too.
+	Audit audit.Sink
 	// Validate tunes document validation.
 	Validate branding.ValidateOptions
 	// Images bounds uploaded logos (zero fields: images.DefaultLimits).
@@ -46,7 +48,7 @@ type Options struct {
 type Service struct {
 	store    objstore.Store
 	now      func() time.Time
-	audit    AuditSink
+	audit    audit.Sink
 	validate branding.ValidateOptions
 	limits   images.Limits
 	holidays Holidays
@@ -63,7 +65,7 @@ func New(store objstore.Store, o Options) *Service {
 		s.now = time.Now
 	}
 	if s.audit == nil {
-		s.audit = &StoreAudit{Store: store}
+		s.audit = audit.NewLog(store, AuditStream)
 	}
 	if s.loc == nil {
 		s.loc = time.UTC
@@ -85,7 +87,6 @@ func pendingKey(t string) string        { return "pending/" + t + ".json" }
 func versionPrefix(t string) string     { return "versions/" + t + "/" }
 func versionKey(t string, n int) string { return fmt.Sprintf("%s%010d.json", versionPrefix(t), n) }
 func liveKey(t string) string           { return "live/" + t + ".json" }
-func auditPrefix(t string) string       { return "audit/" + t + "/branding/" }
 func isNotFound(err error) bool         { return errors.Is(err, objstore.ErrNotFound) }
 func isPrecondition(err error) bool     { return errors.Is(err, objstore.ErrPreconditionFailed) }
 func createOnly() objstore.PutOptions   { return objstore.PutOptions{IfNoneMatch: true} }

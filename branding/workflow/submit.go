@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/livery/livery/branding"
+	"github.com/livery/livery/internal/audit"
 )
 
 // pendingPointer is the object under pending/<tenant>.json. It is never
@@ -156,8 +157,8 @@ func (s *Service) Submit(ctx context.Context, tenant string, actor Actor) (Submi
 }
 
 func (s *Service) recordSubmit(ctx context.Context, sub Submission) error {
-	return s.record(ctx, AuditRecord{ID: sub.ID, Time: sub.SubmittedAt, Event: EventSubmit, Tenant: sub.Tenant,
-		Actor: sub.SubmittedBy, SubmissionID: sub.ID, Version: sub.BaseVersion, Detail: "due " + sub.Due.Format(time.RFC3339)})
+	return s.record(ctx, audit.Record{ID: sub.ID, Time: sub.SubmittedAt, Event: EventSubmit, Tenant: sub.Tenant,
+		Actor: audit.Actor(sub.SubmittedBy), SubmissionID: sub.ID, Version: sub.BaseVersion, Detail: "due " + sub.Due.Format(time.RFC3339)})
 }
 
 // Withdraw withdraws the tenant's pending submission (the partner changed

@@ -14,13 +14,16 @@ import (
 	"time"
 
 	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/codes"
+	"github.com/livery/livery/tenants/httpprovision"
 	"github.com/livery/livery/tenants/notify"
 	"github.com/livery/livery/tenants/ratelimit"
+	"github.com/livery/livery/tenants/redisindex"
 )
 
 // services are the concrete stores and domain services of one process.
@@ -35,7 +38,7 @@ type services struct {
 	codes      *codes.Store
 	limiter    *ratelimit.Limiter
 	notifier   notify.Notifier
-	audit      *tenants.Auditor
+	audit      *audit.Log     // the partner API's
 	branding   *brandingParts // set by runGateway
 	stopRepair func()         // set by runIndexRepair
 }
@@ -73,7 +76,7 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*s
 	}
 	s.codes = codes.New(s.rdb, codes.Options{})
 	s.limiter = ratelimit.New(s.rdb)
-	s.audit = &tenants.Auditor{Store: s.store}
+	s.audit = audit.NewLog(s.store, tenants.AuditStream)
 	if cfg.Partner.Notifier.Kind == "webhook" {
 		if s.notifier, err = notify.NewWebhook(cfg.Partner.Notifier.URL, notify.WebhookOptions{
 			Token: cfg.Partner.Notifier.Token, Logger: log}); err != nil {
@@ -86,13 +89,13 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*s
 	provs := map[string]tenants.Provisioner{}
 	for _, t := range cfg.Tenants {
 		if t.Provisioner.Kind == "http" {
-			provs[t.ID] = &tenants.HTTPProvisioner{URL: t.Provisioner.URL, Token: t.Provisioner.Token}
+			provs[t.ID] = &httpprovision.Provisioner{URL: t.Provisioner.URL, Token: t.Provisioner.Token}
 		} else {
 			provs[t.ID] = tenants.Builtin{}
 		}
 	}
 	s.customers = tenants.NewCustomers(tenants.CustomerOptions{
-		Store: s.store, Provisioner: byTenant(provs), Codes: s.codes, Index: tenants.RedisIndex{RDB: s.rdb},
+		Store: s.store, Provisioner: byTenant(provs), Codes: s.codes, Index: redisindex.Index{RDB: s.rdb},
 		PhoneLimit: cfg.Partner.PhoneLimit, Logger: log,
 	})
 	return s, nil
@@ -187,13 +190,19 @@ func buildTenants(specs []config.TenantSpec) (*tenants.Registry, error) {
 			}
 			t.Hosts = append(t.Hosts, n)
 		}
-		t.Risk.PerDevice = riskLimit(s.Risk.PerDevice)
-		t.Risk.PerAddress = riskLimit(s.Risk.PerAddress)
-		t.Risk.PerPartner = riskLimit(s.Risk.PerPartner)
+		t.Risk.PerDevice = riskQuota(s.Risk.PerDevice)
+		t.Risk.PerAddress = riskQuota(s.Risk.PerAddress)
+		t.Risk.PerPartner = riskQuota(s.Risk.PerPartner)
 		t.Risk.RequireDevice = s.Risk.RequireDevice
 		ts = append(ts, t)
 	}
 	return tenants.NewRegistry(ts)
+}
+
+// riskQuota is riskLimit as a registration quota.
+func riskQuota(spec string) tenants.Quota {
+	l := riskLimit(spec)
+	return tenants.Quota{N: l.Rate, Per: l.Period}
 }
 
 // riskLimit converts a validated "N/duration" ("" = default, "off" =

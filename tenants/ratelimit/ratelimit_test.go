@@ -9,6 +9,7 @@ import (
 
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/internal/testenv"
+	"github.com/livery/livery/tenants"
 )
 
 var backends = []struct {
@@ -122,7 +123,7 @@ var cases = []struct {
 			t.Errorf("empty key: %v", err)
 		}
 		for _, tenant := range []string{"", "a:b"} {
-			if _, _, err := l.CheckRegistration(ctx, tenant, "d", "a", RiskPolicy{}); !errors.Is(err, ErrInvalid) {
+			if _, _, err := l.CheckRegistration(ctx, tenant, "d", "a", tenants.RiskPolicy{}); !errors.Is(err, ErrInvalid) {
 				t.Errorf("tenant %q: %v", tenant, err)
 			}
 		}
@@ -130,13 +131,13 @@ var cases = []struct {
 	{"risk: device limit hits first, others not consumed", func(t *testing.T, c *redisx.Conn) {
 		ctx := context.Background()
 		l := New(c)
-		p := RiskPolicy{PerDevice: PerHour(2), PerAddress: PerHour(10), PerPartner: PerHour(100)}
+		p := tenants.RiskPolicy{PerDevice: tenants.PerHour(2), PerAddress: tenants.PerHour(10), PerPartner: tenants.PerHour(100)}
 		for i := range 2 {
 			d, which, err := l.CheckRegistration(ctx, "t1", "dev1", "10.0.0.1", p)
 			if err != nil || !d.Allowed || which != "" {
 				t.Fatalf("registration %d: %+v %q %v", i+1, d, which, err)
 			}
-			if d.Limit != p.PerDevice || d.Remaining != 1-i {
+			if d.Limit != PerHour(2) || d.Remaining != 1-i {
 				t.Fatalf("registration %d: want the device decision, got %+v", i+1, d)
 			}
 		}
@@ -149,10 +150,10 @@ var cases = []struct {
 				t.Fatalf("retry after %v", d.RetryAfter)
 			}
 		}
-		if r := peekRemaining(t, l, "risk:t1:address:10.0.0.1", p.PerAddress); r != 8 {
+		if r := peekRemaining(t, l, "risk:t1:address:10.0.0.1", PerHour(10)); r != 8 {
 			t.Fatalf("address remaining %d, want 8", r)
 		}
-		if r := peekRemaining(t, l, "risk:t1:partner", p.PerPartner); r != 98 {
+		if r := peekRemaining(t, l, "risk:t1:partner", PerHour(100)); r != 98 {
 			t.Fatalf("partner remaining %d, want 98", r)
 		}
 		// Another device from the same address still may register.
@@ -169,7 +170,7 @@ var cases = []struct {
 	{"risk: missing device skips that dimension", func(t *testing.T, c *redisx.Conn) {
 		ctx := context.Background()
 		l := New(c)
-		p := RiskPolicy{PerDevice: PerHour(1), PerAddress: PerHour(3), PerPartner: PerHour(100)}
+		p := tenants.RiskPolicy{PerDevice: tenants.PerHour(1), PerAddress: tenants.PerHour(3), PerPartner: tenants.PerHour(100)}
 		for i := range 3 {
 			if d, which, err := l.CheckRegistration(ctx, "t1", "", "10.0.0.2", p); err != nil || !d.Allowed || which != "" {
 				t.Fatalf("registration %d: %+v %q %v", i+1, d, which, err)
@@ -188,14 +189,14 @@ var cases = []struct {
 				t.Fatalf("anonymous %d: %+v %q %v", i+1, d, which, err)
 			}
 		}
-		if r := peekRemaining(t, l, "risk:t1:partner", p.PerPartner); r != 92 {
+		if r := peekRemaining(t, l, "risk:t1:partner", PerHour(100)); r != 92 {
 			t.Fatalf("partner remaining %d, want 92", r)
 		}
 	}},
 	{"risk: partner limit", func(t *testing.T, c *redisx.Conn) {
 		ctx := context.Background()
 		l := New(c)
-		p := RiskPolicy{PerPartner: PerHour(2)} // device/address: defaults
+		p := tenants.RiskPolicy{PerPartner: tenants.PerHour(2)} // device/address: defaults
 		for i := range 2 {
 			dev := string(rune('a' + i))
 			if d, _, err := l.CheckRegistration(ctx, "t1", dev, "", p); err != nil || !d.Allowed {
@@ -224,7 +225,7 @@ var cases = []struct {
 		if err == nil || d.Allowed || errors.Is(err, ErrInvalid) {
 			t.Fatalf("Allow: %+v %v", d, err)
 		}
-		d, which, err := l.CheckRegistration(ctx, "t1", "dev", "addr", RiskPolicy{})
+		d, which, err := l.CheckRegistration(ctx, "t1", "dev", "addr", tenants.RiskPolicy{})
 		if err == nil || d.Allowed || which != "" {
 			t.Fatalf("CheckRegistration: %+v %q %v", d, which, err)
 		}

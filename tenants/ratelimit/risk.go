@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/livery/livery/tenants"
 )
 
 // Refusal messages for registration risk control, to be returned to the
@@ -20,38 +22,6 @@ const (
 	DimPartner = "partner"
 )
 
-// RiskPolicy bounds customer registrations per tenant (partner). A zero
-// Limit in a field means that field's default (DefaultRiskPolicy).
-type RiskPolicy struct {
-	PerDevice  Limit // per client device fingerprint
-	PerAddress Limit // per client IP address
-	PerPartner Limit // per tenant, all clients together
-	// RequireDevice makes the device id mandatory on registrations (the
-	// caller refuses a registration without one; CheckRegistration itself
-	// still skips an empty device).
-	RequireDevice bool
-}
-
-// DefaultRiskPolicy: 3 per device, 10 per address and 600 per partner, each
-// per hour.
-func DefaultRiskPolicy() RiskPolicy {
-	return RiskPolicy{PerDevice: PerHour(3), PerAddress: PerHour(10), PerPartner: PerHour(600)}
-}
-
-func (p RiskPolicy) withDefaults() RiskPolicy {
-	d := DefaultRiskPolicy()
-	if p.PerDevice == (Limit{}) {
-		p.PerDevice = d.PerDevice
-	}
-	if p.PerAddress == (Limit{}) {
-		p.PerAddress = d.PerAddress
-	}
-	if p.PerPartner == (Limit{}) {
-		p.PerPartner = d.PerPartner
-	}
-	return p
-}
-
 type dimension struct {
 	name string
 	key  string
@@ -59,8 +29,9 @@ type dimension struct {
 }
 
 // CheckRegistration records one registration attempt for tenant from device
-// and address under p and reports whether it may proceed. Call it once per
-// create-customer request, before creating anything.
+// and address under the tenant's risk policy p (a zero quota takes its
+// default, tenants.DefaultRiskPolicy) and reports whether it may proceed.
+// Call it once per create-customer request, before creating anything.
 //
 // Dimensions: device and address are checked only when non-empty; the
 // partner dimension (the tenant as a whole) always is. Counters are per
@@ -84,20 +55,20 @@ type dimension struct {
 // Errors: a wrapped ErrInvalid for an empty tenant, a ':' in tenant or a bad
 // Limit; otherwise a wrapped Redis error. With an error the Decision is zero
 // (not allowed): callers must fail closed.
-func (l *Limiter) CheckRegistration(ctx context.Context, tenant, device, address string, p RiskPolicy) (Decision, string, error) {
+func (l *Limiter) CheckRegistration(ctx context.Context, tenant, device, address string, p tenants.RiskPolicy) (Decision, string, error) {
 	if tenant == "" || strings.Contains(tenant, ":") {
 		return Decision{}, "", fmt.Errorf("%w: tenant %q", ErrInvalid, tenant)
 	}
-	p = p.withDefaults()
+	p = p.WithDefaults()
 	base := "risk:" + tenant + ":"
 	var dims []dimension
 	if device != "" {
-		dims = append(dims, dimension{DimDevice, base + "device:" + device, p.PerDevice})
+		dims = append(dims, dimension{DimDevice, base + "device:" + device, quotaLimit(p.PerDevice)})
 	}
 	if address != "" {
-		dims = append(dims, dimension{DimAddress, base + "address:" + address, p.PerAddress})
+		dims = append(dims, dimension{DimAddress, base + "address:" + address, quotaLimit(p.PerAddress)})
 	}
-	dims = append(dims, dimension{DimPartner, base + "partner", p.PerPartner})
+	dims = append(dims, dimension{DimPartner, base + "partner", quotaLimit(p.PerPartner)})
 
 	for _, d := range dims {
 		dec, err := l.peek(ctx, d.key, d.lim)
@@ -123,3 +94,6 @@ func (l *Limiter) CheckRegistration(ctx context.Context, tenant, device, address
 	}
 	return tightest, "", nil
 }
+
+// quotaLimit is the limit enforcing a registration quota: N per Per, burst N.
+func quotaLimit(q tenants.Quota) Limit { return Limit{Rate: q.N, Burst: q.N, Period: q.Per} }
