@@ -63,7 +63,7 @@ func (g *Gateway) mountAdminBranding(v1 fiber.Router, az Authorizer, w BrandingW
 		b.Get("/preview", a.startPreview)
 		b.Post("/preview", a.startPreview)
 	}
-	r := v1.Group("/reviews", authorize(az))
+	r := v1.Group("/reviews", Authorize(az))
 	r.Get("", a.queue)
 	known := knownTenant(g.adminTenants)
 	r.Get("/:tenant", known, a.review)
@@ -127,7 +127,7 @@ func decodeJSONBody(c *fiber.Ctx, v any) error {
 	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationJSON {
 		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as Content-Type: application/json.")
 	}
-	if err := decodeStrict(c.Body(), v); err != nil {
+	if err := DecodeStrict(c.Body(), v); err != nil {
 		var fe *tenants.FieldError
 		if errors.As(err, &fe) {
 			return Errorf(http.StatusBadRequest, "bad_json", "%s %s.", fe.Field, fe.Reason)
@@ -148,7 +148,7 @@ func isImageRefusal(err error) bool {
 }
 
 func (a *adminBranding) getDraft(c *fiber.Ctx) error {
-	d, err := a.w.Draft(c.UserContext(), param(c, "tenant"))
+	d, err := a.w.Draft(c.UserContext(), Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -167,7 +167,7 @@ func (a *adminBranding) putDraft(c *fiber.Ctx) error {
 	if ifMatch == "*" {
 		return Errorf(http.StatusBadRequest, "bad_request", "If-Match must be the draft's ETag (omit it to create the first draft).")
 	}
-	d, err := a.w.PutDraft(c.UserContext(), param(c, "tenant"), doc, ifMatch, actor(c))
+	d, err := a.w.PutDraft(c.UserContext(), Param(c, "tenant"), doc, ifMatch, actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -192,7 +192,7 @@ func (a *adminBranding) postImage(c *fiber.Ctx) error {
 	if err != nil {
 		return Errorf(http.StatusBadRequest, "bad_request", "The uploaded file could not be read.")
 	}
-	asset, err := a.w.PutImage(c.UserContext(), param(c, "tenant"), data, actor(c))
+	asset, err := a.w.PutImage(c.UserContext(), Param(c, "tenant"), data, actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -201,7 +201,7 @@ func (a *adminBranding) postImage(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) submit(c *fiber.Ctx) error {
-	s, err := a.w.Submit(c.UserContext(), param(c, "tenant"), actor(c))
+	s, err := a.w.Submit(c.UserContext(), Param(c, "tenant"), actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -209,7 +209,7 @@ func (a *adminBranding) submit(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) withdraw(c *fiber.Ctx) error {
-	s, err := a.w.Withdraw(c.UserContext(), param(c, "tenant"), actor(c))
+	s, err := a.w.Withdraw(c.UserContext(), Param(c, "tenant"), actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -217,7 +217,7 @@ func (a *adminBranding) withdraw(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) submissions(c *fiber.Ctx) error {
-	l, err := a.w.Submissions(c.UserContext(), param(c, "tenant"))
+	l, err := a.w.Submissions(c.UserContext(), Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -225,7 +225,7 @@ func (a *adminBranding) submissions(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) versions(c *fiber.Ctx) error {
-	l, err := a.w.Versions(c.UserContext(), param(c, "tenant"))
+	l, err := a.w.Versions(c.UserContext(), Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -233,7 +233,7 @@ func (a *adminBranding) versions(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) audit(c *fiber.Ctx) error {
-	l, err := a.w.Audit(c.UserContext(), param(c, "tenant"))
+	l, err := a.w.Audit(c.UserContext(), Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -251,7 +251,7 @@ func (a *adminBranding) rollback(c *fiber.Ctx) error {
 	if body.Version < 1 {
 		return Errorf(http.StatusBadRequest, "bad_request", "version must be a positive version number.")
 	}
-	v, err := a.w.Rollback(c.UserContext(), param(c, "tenant"), body.Version, actor(c), body.Reason)
+	v, err := a.w.Rollback(c.UserContext(), Param(c, "tenant"), body.Version, actor(c), body.Reason)
 	if err != nil {
 		return brandingError(err)
 	}
@@ -267,7 +267,7 @@ func (a *adminBranding) queue(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) review(c *fiber.Ctx) error {
-	r, err := a.w.Review(c.UserContext(), param(c, "tenant"))
+	r, err := a.w.Review(c.UserContext(), Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -288,7 +288,7 @@ func (a *adminBranding) approve(c *fiber.Ctx) error {
 	if body.SubmissionID == "" {
 		return Errorf(http.StatusBadRequest, "bad_request", "submission_id is required (the id of the submission you reviewed).")
 	}
-	v, err := a.w.Approve(c.UserContext(), param(c, "tenant"), body.SubmissionID, actor(c), body.Note)
+	v, err := a.w.Approve(c.UserContext(), Param(c, "tenant"), body.SubmissionID, actor(c), body.Note)
 	if err != nil {
 		return brandingError(err)
 	}
@@ -303,7 +303,7 @@ func (a *adminBranding) reject(c *fiber.Ctx) error {
 	if body.SubmissionID == "" {
 		return Errorf(http.StatusBadRequest, "bad_request", "submission_id is required (the id of the submission you reviewed).")
 	}
-	s, err := a.w.Reject(c.UserContext(), param(c, "tenant"), body.SubmissionID, actor(c), body.Reason)
+	s, err := a.w.Reject(c.UserContext(), Param(c, "tenant"), body.SubmissionID, actor(c), body.Reason)
 	if err != nil {
 		return brandingError(err)
 	}

@@ -36,7 +36,7 @@ type AdminOptions struct {
 // into the request buffer, which the next request reuses; the admin API
 // hands parameters to services that may keep them (cache keys), so they
 // are copied once here.
-func param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(name)) }
+func Param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(name)) }
 
 // knownTenant answers 404 unknown_tenant for a :tenant that is not
 // configured, before any handler reads or writes anything for it. It runs
@@ -44,8 +44,8 @@ func param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(nam
 // tenants' ids (they get 403 either way).
 func knownTenant(l TenantLookup) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if _, ok := l.ByID(param(c, "tenant")); !ok {
-			return Errorf(http.StatusNotFound, "unknown_tenant", "No tenant %q is configured.", truncate(param(c, "tenant"), 64))
+		if _, ok := l.ByID(Param(c, "tenant")); !ok {
+			return Errorf(http.StatusNotFound, "unknown_tenant", "No tenant %q is configured.", Truncate(Param(c, "tenant"), 64))
 		}
 		return c.Next()
 	}
@@ -65,7 +65,7 @@ func (g *Gateway) mountAdmin(o AdminOptions) fiber.Router {
 	g.adminTenants = o.Tenants
 	s := g.mountStaff(o.Staff)
 	v1 := g.api.Group("/admin/v1", s.authenticate)
-	t := v1.Group("/tenants/:tenant", authorize(o.Authorizer), knownTenant(o.Tenants))
+	t := v1.Group("/tenants/:tenant", Authorize(o.Authorizer), knownTenant(o.Tenants))
 	a := &adminCustomers{c: o.Customers}
 	t.Get("/customers", a.list)
 	t.Get("/customers/:customer", a.get)
@@ -115,7 +115,7 @@ func adminDomainError(err error) error {
 // customers assigned to them.
 func (a *adminCustomers) list(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
-	tenant := param(c, "tenant")
+	tenant := Param(c, "tenant")
 	q := tenants.Query{AccountName: c.Query("account_name"), Limit: 20}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -149,11 +149,11 @@ func (a *adminCustomers) list(c *fiber.Ctx) error {
 // customer the principal may not see is answered 404, like a missing one.
 func (a *adminCustomers) customer(c *fiber.Ctx) (*tenants.Customer, error) {
 	p, _ := PrincipalOf(c)
-	cust, err := a.c.ByDomainID(c.UserContext(), param(c, "tenant"), param(c, "customer"))
+	cust, err := a.c.ByDomainID(c.UserContext(), Param(c, "tenant"), Param(c, "customer"))
 	if err != nil {
 		return nil, adminDomainError(err)
 	}
-	if cust == nil || !authz.CanSeeCustomer(p, param(c, "tenant"), cust.Managers) {
+	if cust == nil || !authz.CanSeeCustomer(p, Param(c, "tenant"), cust.Managers) {
 		return nil, Errorf(http.StatusNotFound, "not_found", "No such customer.")
 	}
 	return cust, nil
@@ -192,8 +192,8 @@ func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
 	var body struct {
 		Managers *[]string `json:"managers"`
 	}
-	if err := decodeStrict(c.Body(), &body); err != nil {
-		return adminJSONError(err)
+	if err := DecodeStrict(c.Body(), &body); err != nil {
+		return AdminJSONError(err)
 	}
 	if body.Managers == nil {
 		return Errorf(http.StatusBadRequest, "invalid_request", `managers is required: a JSON array of user ids ([] removes every manager)`)
@@ -207,7 +207,7 @@ func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
 			return Errorf(http.StatusBadRequest, "invalid_request", "at most %d managers per customer", maxManagers)
 		}
 	}
-	cust, err := a.c.SetManagers(c.UserContext(), param(c, "tenant"), param(c, "customer"), managers)
+	cust, err := a.c.SetManagers(c.UserContext(), Param(c, "tenant"), Param(c, "customer"), managers)
 	if err != nil {
 		return adminDomainError(err)
 	}

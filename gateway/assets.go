@@ -14,8 +14,8 @@ import (
 )
 
 const (
-	assetsPath = pathPrefix + "assets/"
-	stylesPath = pathPrefix + "branding/"
+	assetsPath = LiveryPrefix + "assets/"
+	stylesPath = LiveryPrefix + "branding/"
 )
 
 // AssetSource serves branding images and stylesheets.

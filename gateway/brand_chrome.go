@@ -62,7 +62,7 @@ func (b *BrandChrome) Chrome(out *Outbound, csp []string) (inject.Fragments, []s
 	var ch *render.Chrome
 	if pv := out.Preview; pv != nil {
 		if user == "" {
-			user = firstNonEmpty(pv.Name, pv.User)
+			user = FirstNonEmpty(pv.Name, pv.User)
 		}
 		ch = b.preview(pv, locale)
 	} else {

@@ -33,15 +33,15 @@ func (g *Gateway) mountBrandingConsole(o BrandingOptions) *previews {
 		pv = newPreviews(*o.Preview)
 		pv.trusted = g.proxy.trusted
 		g.console.Use(pv.middleware)
-		g.console.Get(pathPrefix+"preview", pv.enter)
-		g.console.Get(pathPrefix+"preview/end", pv.leave)
+		g.console.Get(LiveryPrefix+"preview", pv.enter)
+		g.console.Get(LiveryPrefix+"preview/end", pv.leave)
 	}
 	if o.Assets != nil {
 		g.console.Get(assetsPath+":name", serveAsset(o.Assets))
 		g.console.Get(stylesPath+":tenant/:name", serveStylesheet(o.Assets))
 	}
 	if bc, ok := o.Chrome.(*BrandChrome); ok && bc.unbranded == nil {
-		bc.unbranded = g.metrics.unbranded
+		bc.unbranded = g.metrics.Unbranded
 	}
 	if o.Chrome != nil {
 		g.console.Get(render.LanguagePath, setLanguage(o.CookieSecure))

@@ -81,7 +81,7 @@ func unreserved(c byte) bool {
 // target's path as received, still percent-encoded). A path already in
 // canonical form is returned as it is, without allocating. The error is an
 // errPath naming what was refused.
-func canonicalPath(p string) (string, error) {
+func CanonicalPath(p string) (string, error) {
 	if p == "" {
 		return "/", nil
 	}
@@ -335,9 +335,9 @@ func appendPct(buf []byte, b byte) []byte {
 // isLiveryPath reports whether the canonical path p is in Livery's own
 // namespace (/_livery and below, in any letter case, as the router matches
 // it): such a path is answered by a Livery route or 404, never proxied.
-func isLiveryPath(p string) bool {
-	return len(p) >= len(pathPrefix)-1 && strings.EqualFold(p[:len(pathPrefix)-1], pathPrefix[:len(pathPrefix)-1]) &&
-		(len(p) == len(pathPrefix)-1 || p[len(pathPrefix)-1] == '/')
+func IsLiveryPath(p string) bool {
+	return len(p) >= len(LiveryPrefix)-1 && strings.EqualFold(p[:len(LiveryPrefix)-1], LiveryPrefix[:len(LiveryPrefix)-1]) &&
+		(len(p) == len(LiveryPrefix)-1 || p[len(LiveryPrefix)-1] == '/')
 }
 
 // checkHost validates the request's host before the tenant is chosen by
@@ -347,7 +347,7 @@ func isLiveryPath(p string) bool {
 // http or https. Each must be host[:port] as validHost accepts it; a
 // userinfo ("user@host"), which the HTTP server would silently drop, is
 // refused. The error is 400 bad_host.
-func checkHost(h *fasthttp.RequestHeader) error {
+func CheckHost(h *fasthttp.RequestHeader) error {
 	host := h.Host()
 	if target := h.RequestURI(); len(target) > 0 && target[0] != '/' {
 		auth, ok := absoluteAuthority(target)
@@ -366,7 +366,7 @@ func checkHost(h *fasthttp.RequestHeader) error {
 
 func hostRefused(what string, v []byte) error {
 	return Errorf(http.StatusBadRequest, "bad_host",
-		"The %s %q is not a valid host name (host or host:port). Check the address you followed.", what, truncate(string(v), 100))
+		"The %s %q is not a valid host name (host or host:port). Check the address you followed.", what, Truncate(string(v), 100))
 }
 
 // absoluteAuthority returns the authority of an absolute-form http(s)

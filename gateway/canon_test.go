@@ -120,7 +120,7 @@ func TestCanonicalPath(t *testing.T) {
 		{"admin", ""},
 		{"*", ""},
 	} {
-		got, err := canonicalPath(tc.in)
+		got, err := CanonicalPath(tc.in)
 		if tc.want == "" {
 			var pe errPath
 			if err == nil || !errors.As(err, &pe) {
@@ -133,13 +133,13 @@ func TestCanonicalPath(t *testing.T) {
 			continue
 		}
 		// The form is a fixed point, on the fast path and the slow one.
-		if again, err := canonicalPath(got); err != nil || again != got {
+		if again, err := CanonicalPath(got); err != nil || again != got {
 			t.Errorf("canonicalPath(%q) = %q, %v: not a fixed point", got, again, err)
 		}
 		if slow, err := canonicalize(got); err != nil || slow != got {
 			t.Errorf("canonicalize(%q) = %q, %v", got, slow, err)
 		}
-		if n := testing.AllocsPerRun(10, func() { _, _ = canonicalPath(got) }); n != 0 {
+		if n := testing.AllocsPerRun(10, func() { _, _ = CanonicalPath(got) }); n != 0 {
 			t.Errorf("canonicalPath(%q) allocates %.0f times for a canonical path", got, n)
 		}
 	}
@@ -150,7 +150,7 @@ func TestIsLiveryPath(t *testing.T) {
 		"/_livery": true, "/_livery/": true, "/_livery/login": true, "/_LIVERY/x": true, "/_Livery": true,
 		"/_liveryx": false, "/_livery-x/": false, "/": false, "/x/_livery/": false, "/_liver": false,
 	} {
-		if got := isLiveryPath(p); got != want {
+		if got := IsLiveryPath(p); got != want {
 			t.Errorf("isLiveryPath(%q) = %v", p, got)
 		}
 	}
@@ -166,13 +166,13 @@ func BenchmarkCanonicalPath(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := canonicalPath(bc.path); err != nil {
+				if _, err := CanonicalPath(bc.path); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
-	if n := testing.AllocsPerRun(100, func() { _, _ = canonicalPath("/console/api/v1/instances/i-1") }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _, _ = CanonicalPath("/console/api/v1/instances/i-1") }); n != 0 {
 		b.Fatalf("canonical path allocates %.0f times", n)
 	}
 }

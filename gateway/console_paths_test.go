@@ -21,7 +21,7 @@ type rawResp struct {
 
 func (r rawResp) errorCode(t testing.TB) string {
 	t.Helper()
-	var e errorBody
+	var e ErrorBody
 	if err := json.Unmarshal([]byte(r.body), &e); err != nil {
 		t.Fatalf("error body %q: %v", r.body, err)
 	}

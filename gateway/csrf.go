@@ -20,23 +20,23 @@ import (
 //
 // Only cookie-authenticated requests are checked: a bearer token is not
 // sent by the browser on its own, so it cannot be ridden.
-type originCheck struct{ p *http.CrossOriginProtection }
+type OriginCheck struct{ p *http.CrossOriginProtection }
 
 // newOriginCheck trusts the origins of the given base URLs (for listeners
 // behind a proxy that rewrites Host); unparsable or empty ones are skipped.
-func newOriginCheck(trusted ...string) *originCheck {
+func NewOriginCheck(trusted ...string) *OriginCheck {
 	p := http.NewCrossOriginProtection()
 	for _, t := range trusted {
 		if u, err := url.Parse(t); err == nil && u.Scheme != "" && u.Host != "" {
 			_ = p.AddTrustedOrigin(u.Scheme + "://" + u.Host) // scheme://host is a valid origin
 		}
 	}
-	return &originCheck{p: p}
+	return &OriginCheck{p: p}
 }
 
 // check returns nil when c may change state with its cookies, else a 403
 // cross_origin error. Nothing has been read or written when it refuses.
-func (o *originCheck) check(c *fiber.Ctx) error {
+func (o *OriginCheck) Check(c *fiber.Ctx) error {
 	h := http.Header{}
 	if v := c.Get("Sec-Fetch-Site"); v != "" {
 		h.Set("Sec-Fetch-Site", v)

@@ -44,7 +44,7 @@ func Errorf(status int, code, format string, args ...any) *Error {
 }
 
 // errorBody is the JSON shape of every error Livery writes itself.
-type errorBody struct {
+type ErrorBody struct {
 	Code      string `json:"error_code"`
 	Message   string `json:"error_msg"`
 	RequestID string `json:"request_id"`
@@ -67,30 +67,30 @@ const storeRetryAfter = 5
 // could not be used (objstore.ErrUnavailable: no answer within
 // store.timeout, connection failure, server error). On the partner API the
 // code becomes the reference code for unavailability (CBC.0999).
-func storeUnavailable(err error) *Error {
+func StoreUnavailable(err error) *Error {
 	return &Error{Status: http.StatusServiceUnavailable, Code: "store_unavailable",
 		Message: "Storage is temporarily unavailable. Retry in a few seconds.", Err: err, RetryAfter: storeRetryAfter}
 }
 
-// toError turns anything a handler returned into an *Error. An error
+// ToError turns anything a handler returned into an *Error. An error
 // wrapping objstore.ErrUnavailable — bare, or as the cause of a 5xx *Error
 // a handler built — is 503 store_unavailable with Retry-After (this is the
 // one place that decides it). Unknown errors become a 500 whose message
 // reveals nothing of the cause.
-func toError(err error) *Error {
+func ToError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		if e.Status >= 500 && errors.Is(e.Err, objstore.ErrUnavailable) {
-			return storeUnavailable(err)
+			return StoreUnavailable(err)
 		}
 		return e
 	}
 	if errors.Is(err, objstore.ErrUnavailable) {
-		return storeUnavailable(err)
+		return StoreUnavailable(err)
 	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
-		return &Error{Status: fe.Code, Code: codeForStatus(fe.Code), Message: frameworkMessage(fe)}
+		return &Error{Status: fe.Code, Code: CodeForStatus(fe.Code), Message: frameworkMessage(fe)}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Err: err}
 }
@@ -111,7 +111,7 @@ func frameworkMessage(fe *fiber.Error) string {
 
 // partnerCodeForStatus maps errors raised outside the partner handlers
 // (unknown path, body too large, ...) to the reference codes.
-func partnerCodeForStatus(status int) string {
+func PartnerCodeForStatus(status int) string {
 	switch {
 	case status == http.StatusUnauthorized:
 		return "CBC.0154"
@@ -125,7 +125,7 @@ func partnerCodeForStatus(status int) string {
 	return "CBC.0100"
 }
 
-func codeForStatus(status int) string {
+func CodeForStatus(status int) string {
 	return strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
 }
 
@@ -133,17 +133,17 @@ func codeForStatus(status int) string {
 // for API clients and as a small HTML page for browsers, always with the
 // request id. Bodies of 5xx errors carry a generic message only; the cause
 // is logged.
-func errorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
+func ErrorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		e := toError(err)
+		e := ToError(err)
 		if e.Status < 400 || e.Status > 599 {
 			e.Status = http.StatusInternalServerError
 		}
-		rid := requestID(c)
+		rid := RequestID(c)
 		if rid == "" {
 			// Refused by the server before the middleware ran (unparsable
 			// request): still a request id to quote.
-			rid = newRequestID()
+			rid = NewRequestID()
 			c.Set(fiber.HeaderXRequestID, rid)
 		}
 		msg := e.Message
@@ -156,7 +156,7 @@ func errorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
 		}
 		if strings.HasPrefix(c.Path(), "/v2/") && !strings.Contains(e.Code, ".") {
 			// Partner API clients (and the official SDKs) expect the reference codes.
-			e.Code = partnerCodeForStatus(e.Status)
+			e.Code = PartnerCodeForStatus(e.Status)
 		}
 		c.Status(e.Status)
 		if e.RetryAfter > 0 {
@@ -168,8 +168,8 @@ func errorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
 		c.Response().Header.Del(fiber.HeaderETag)
 		c.Response().Header.Del(fiber.HeaderContentSecurityPolicy)
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		if alwaysJSON || !wantsHTML(c) {
-			return c.JSON(errorBody{Code: e.Code, Message: msg, RequestID: rid, Problems: e.Problems})
+		if alwaysJSON || !WantsHTML(c) {
+			return c.JSON(ErrorBody{Code: e.Code, Message: msg, RequestID: rid, Problems: e.Problems})
 		}
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		return errorPage.Execute(c.Response().BodyWriter(), map[string]any{
@@ -179,7 +179,7 @@ func errorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
 }
 
 // wantsHTML reports whether the client is a browser asking for a page.
-func wantsHTML(c *fiber.Ctx) bool {
+func WantsHTML(c *fiber.Ctx) bool {
 	accept := c.Get(fiber.HeaderAccept)
 	if accept == "" {
 		return true

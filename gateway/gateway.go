@@ -82,7 +82,7 @@ func New(o Options) *Gateway {
 	// authorization; Livery's sign-in routes; the proxy. Livery's routes
 	// under /_livery are the whole table of its own paths: the proxy
 	// answers any other /_livery path 404 (docs/security.md).
-	g.console = fiber.New(fiberConfig(o.Console, errorHandler(g.log, false), true))
+	g.console = fiber.New(fiberConfig(o.Console, ErrorHandler(g.log, false), true))
 	g.chain(g.console, "console", true)
 	var pv *previews
 	if o.Branding != nil {
@@ -91,19 +91,19 @@ func New(o Options) *Gateway {
 	if o.Identity != nil {
 		id := g.mountIdentity(*o.Identity)
 		g.console.Use(id.authenticate)
-		g.console.Get(pathPrefix+"login", id.login)
-		g.console.Get(pathPrefix+"callback", id.callback)
-		g.console.Get(pathPrefix+"logout", id.logout)
-		g.console.Post(pathPrefix+"logout", id.logout)
-		g.console.Get(pathPrefix+"logged-out", id.loggedOut)
-		g.console.Post(pathPrefix+"backchannel-logout", id.backchannelLogout)
+		g.console.Get(LiveryPrefix+"login", id.login)
+		g.console.Get(LiveryPrefix+"callback", id.callback)
+		g.console.Get(LiveryPrefix+"logout", id.logout)
+		g.console.Post(LiveryPrefix+"logout", id.logout)
+		g.console.Get(LiveryPrefix+"logged-out", id.loggedOut)
+		g.console.Post(LiveryPrefix+"backchannel-logout", id.backchannelLogout)
 	}
 	if o.Assertions != nil {
 		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.identityHeaders)
 	}
 	g.console.Use(g.proxy.Handle)
 
-	g.api = fiber.New(fiberConfig(o.API, errorHandler(g.log, true), false))
+	g.api = fiber.New(fiberConfig(o.API, ErrorHandler(g.log, true), false))
 	g.chain(g.api, "api", false)
 	g.api.Get("/healthz", g.healthz)
 	g.api.Get("/readyz", g.readyz)

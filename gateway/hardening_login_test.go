@@ -93,7 +93,7 @@ func TestClientAddrKey(t *testing.T) {
 		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
 		{"fe80::1%eth0", "fe80::/64"},
 	} {
-		if got := addrKey(netip.MustParseAddr(c.in)); got != c.want {
+		if got := AddrKey(netip.MustParseAddr(c.in)); got != c.want {
 			t.Errorf("addrKey(%s) = %s; want %s", c.in, got, c.want)
 		}
 	}

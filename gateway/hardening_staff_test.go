@@ -237,7 +237,7 @@ func TestPreviewNeverInCustomerSession(t *testing.T) {
 	if shows(b) {
 		t.Fatal("the preview marker is honoured inside a customer session")
 	}
-	if n, err := e.rdb.Exists(context.Background(), previewKeyPrefix+"marker:"+hashToken(marker)).Result(); err != nil || n != 0 {
+	if n, err := e.rdb.Exists(context.Background(), previewKeyPrefix+"marker:"+HashToken(marker)).Result(); err != nil || n != 0 {
 		t.Fatalf("marker record still in Redis (%d, %v)", n, err)
 	}
 	if n := refusals(); n != 2 {

@@ -46,12 +46,12 @@ wait:
 		select {
 		case r := <-done:
 			if r.err != nil {
-				g.log.Warn("readiness check failed", "check", r.name, "request_id", requestID(c), "err", r.err)
+				g.log.Warn("readiness check failed", "check", r.name, "request_id", RequestID(c), "err", r.err)
 				continue
 			}
 			results[r.name] = "ok"
 		case <-timer.C:
-			g.log.Warn("readiness checks did not answer in time", "request_id", requestID(c), "timeout", readyTimeout)
+			g.log.Warn("readiness checks did not answer in time", "request_id", RequestID(c), "timeout", readyTimeout)
 			break wait
 		}
 	}

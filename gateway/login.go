@@ -52,19 +52,19 @@ const (
 	// __Host- prefix outside plain-HTTP development).
 	customerSessionCookie = "livery_session"
 	loginStateTTL         = 10 * time.Minute
-	localSession          = "livery.session"
-	pathPrefix            = "/_livery/"
+	LocalSession          = "livery.session"
+	LiveryPrefix          = "/_livery/"
 )
 
 type identity struct {
 	IdentityOptions
 	g      *Gateway
 	rps    map[string]*relyingParty
-	origin *originCheck // Livery's own state-changing console endpoints
+	origin *OriginCheck // Livery's own state-changing console endpoints
 }
 
 func (g *Gateway) mountIdentity(o IdentityOptions) *identity {
-	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}, origin: newOriginCheck()}
+	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}, origin: NewOriginCheck()}
 	for tenant, c := range o.Clients {
 		id.rps[tenant] = newRelyingParty(c)
 	}
@@ -90,13 +90,13 @@ func (id *identity) setCookie(c *fiber.Ctx, base, value string, maxAge time.Dura
 	c.Cookie(ck)
 }
 
-func randomToken() string {
+func RandomToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func hashToken(s string) string {
+func HashToken(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
@@ -116,11 +116,11 @@ type loginState struct {
 // namespace (/_livery) pass: they are served by Livery's routes or answered
 // 404, never proxied (Proxy.Handle).
 func (id *identity) authenticate(c *fiber.Ctx) error {
-	path, err := consolePath(c)
+	path, err := ConsolePath(c)
 	if err != nil {
 		return err
 	}
-	if isLiveryPath(path) {
+	if IsLiveryPath(path) {
 		return c.Next()
 	}
 	t := TenantOf(c)
@@ -134,24 +134,24 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 	if sess == nil {
 		if pv := previewOf(c); pv != nil && id.Authorizer != nil {
 			// Staff previewing branding: read-only, as the policy allows.
-			if err := decide(c, id.Authorizer, pv.subject(),
+			if err := Decide(c, id.Authorizer, pv.subject(),
 				authz.Request{Tenant: t.ID, Object: path, Action: c.Method()}, "A preview is read-only."); err != nil {
 				return err
 			}
 			return c.Next()
 		}
-		if c.Method() == http.MethodGet && wantsHTML(c) {
+		if c.Method() == http.MethodGet && WantsHTML(c) {
 			rd := path
 			if q := c.Request().URI().QueryString(); len(q) > 0 {
 				rd += "?" + string(q)
 			}
-			return c.Redirect(pathPrefix+"login?rd="+url.QueryEscape(rd), http.StatusFound)
+			return c.Redirect(LiveryPrefix+"login?rd="+url.QueryEscape(rd), http.StatusFound)
 		}
 		return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to use the console.")
 	}
-	c.Locals(localSession, sess)
+	c.Locals(LocalSession, sess)
 	if id.Authorizer != nil {
-		if err := decide(c, id.Authorizer,
+		if err := Decide(c, id.Authorizer,
 			authz.Subject{User: sess.User, Roles: sess.Roles, Tenant: sess.Tenant, Customer: sess.AccountID},
 			authz.Request{Tenant: t.ID, Object: path, Action: c.Method()},
 			"This action is not allowed in this console session."); err != nil {
@@ -184,7 +184,7 @@ func (id *identity) session(c *fiber.Ctx) (*sessions.Session, error) {
 
 // SessionOf returns the request's session, if signed in.
 func SessionOf(c *fiber.Ctx) *sessions.Session {
-	s, _ := c.Locals(localSession).(*sessions.Session)
+	s, _ := c.Locals(LocalSession).(*sessions.Session)
 	return s
 }
 
@@ -193,7 +193,7 @@ func (id *identity) redirectURL(c *fiber.Ctx) string {
 	if id.CookieSecure || c.Context().IsTLS() {
 		scheme = "https"
 	}
-	return scheme + "://" + string(c.Request().Host()) + pathPrefix + "callback"
+	return scheme + "://" + string(c.Request().Host()) + LiveryPrefix + "callback"
 }
 
 func (id *identity) rp(c *fiber.Ctx) (*relyingParty, error) {
@@ -217,10 +217,10 @@ func (id *identity) login(c *fiber.Ctx) error {
 	if err != nil {
 		return idpUnavailable(TenantOf(c), err)
 	}
-	bind, state, nonce, verifier := randomToken(), randomToken(), randomToken(), oauth2.GenerateVerifier()
+	bind, state, nonce, verifier := RandomToken(), RandomToken(), RandomToken(), oauth2.GenerateVerifier()
 	st, _ := json.Marshal(loginState{Tenant: TenantOf(c).ID, Verifier: verifier, Nonce: nonce,
-		Return: loginReturn(c.Query("rd")), Bind: hashToken(bind)})
-	if err := id.Redis.Set(c.UserContext(), "livery:login:"+hashToken(state), st, loginStateTTL).Err(); err != nil {
+		Return: loginReturn(c.Query("rd")), Bind: HashToken(bind)})
+	if err := id.Redis.Set(c.UserContext(), "livery:login:"+HashToken(state), st, loginStateTTL).Err(); err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
@@ -251,13 +251,13 @@ func (id *identity) callback(c *fiber.Ctx) error {
 	t := TenantOf(c)
 	if e := c.Query("error"); e != "" {
 		return &Error{Status: http.StatusUnauthorized, Code: "login_refused",
-			Message: fmt.Sprintf("%s's sign-in service refused the sign-in (%s).", t.Name.EN, sanitizeCode(e))}
+			Message: fmt.Sprintf("%s's sign-in service refused the sign-in (%s).", t.Name.EN, SanitizeCode(e))}
 	}
 	state := c.Query("state")
 	if state == "" || len(state) > 256 {
 		return loginFailed("missing state", nil)
 	}
-	raw, err := id.Redis.GetDel(c.UserContext(), "livery:login:"+hashToken(state)).Bytes()
+	raw, err := id.Redis.GetDel(c.UserContext(), "livery:login:"+HashToken(state)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return loginFailed("unknown or used state", nil)
 	} else if err != nil {
@@ -269,7 +269,7 @@ func (id *identity) callback(c *fiber.Ctx) error {
 		return loginFailed("state of another console", nil)
 	}
 	bind := c.Cookies(id.cookieName("livery_login"))
-	if subtle.ConstantTimeCompare([]byte(hashToken(bind)), []byte(st.Bind)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(HashToken(bind)), []byte(st.Bind)) != 1 {
 		return loginFailed("sign-in started in another browser", nil)
 	}
 	id.setCookie(c, "livery_login", "", -1)
@@ -298,7 +298,7 @@ func (id *identity) callback(c *fiber.Ctx) error {
 		_ = id.Sessions.Delete(c.UserContext(), old)
 	}
 	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: "customer", Issuer: idt.Issuer,
-		Subject: idt.Subject, SID: sid, User: firstNonEmpty(name, email, account), Email: email, AccountID: cust.DomainID,
+		Subject: idt.Subject, SID: sid, User: FirstNonEmpty(name, email, account), Email: email, AccountID: cust.DomainID,
 		Account: cust.DomainName, Roles: []string{"customer"}, IDToken: rawID})
 	if err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
@@ -309,7 +309,7 @@ func (id *identity) callback(c *fiber.Ctx) error {
 	return c.Redirect(st.Return, http.StatusFound)
 }
 
-func firstNonEmpty(vs ...string) string {
+func FirstNonEmpty(vs ...string) string {
 	for _, v := range vs {
 		if v != "" {
 			return v
@@ -319,7 +319,7 @@ func firstNonEmpty(vs ...string) string {
 }
 
 // sanitizeCode keeps an IdP error code printable and short.
-func sanitizeCode(s string) string {
+func SanitizeCode(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' || r == '-' {

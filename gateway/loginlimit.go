@@ -33,7 +33,7 @@ func loginBudget(c *fiber.Ctx, l LoginLimiter, lim ratelimit.Limit, door string,
 	if lim.Rate <= 0 {
 		lim = DefaultLoginRate
 	}
-	d, err := l.Allow(c.UserContext(), "login:"+door+":"+clientAddrKey(c, trusted), lim)
+	d, err := l.Allow(c.UserContext(), "login:"+door+":"+ClientAddrKey(c, trusted), lim)
 	if err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
@@ -50,7 +50,7 @@ func loginBudget(c *fiber.Ctx, l LoginLimiter, lim ratelimit.Limit, door string,
 // or, when the peer is a trusted proxy, the nearest X-Forwarded-For hop
 // that is not. IPv4-mapped IPv6 is IPv4; IPv6 is keyed by its /64 (one
 // host usually holds a whole /64).
-func clientAddrKey(c *fiber.Ctx, trusted []*net.IPNet) string {
+func ClientAddrKey(c *fiber.Ctx, trusted []*net.IPNet) string {
 	addr, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 	if isTrusted(addr, trusted) {
 		hops := strings.Split(string(c.Request().Header.Peek(fiber.HeaderXForwardedFor)), ",")
@@ -65,11 +65,11 @@ func clientAddrKey(c *fiber.Ctx, trusted []*net.IPNet) string {
 			}
 		}
 	}
-	return addrKey(addr)
+	return AddrKey(addr)
 }
 
 // addrKey renders a canonical per-address key (see clientAddrKey).
-func addrKey(a netip.Addr) string {
+func AddrKey(a netip.Addr) string {
 	a = a.Unmap().WithZone("")
 	if a.Is6() {
 		p, _ := a.Prefix(64)

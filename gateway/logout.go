@@ -16,14 +16,14 @@ const backchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
 // logout ends the local session and, when the provider supports it,
 // continues with RP-initiated logout at the provider.
 func (id *identity) logout(c *fiber.Ctx) error {
-	if err := id.origin.check(c); err != nil {
+	if err := id.origin.Check(c); err != nil {
 		return err
 	}
 	sess, _ := id.session(c)
 	id.setCookie(c, customerSessionCookie, "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if sess == nil {
-		return c.Redirect(pathPrefix+"logged-out", http.StatusFound)
+		return c.Redirect(LiveryPrefix+"logged-out", http.StatusFound)
 	}
 	if err := id.Sessions.Delete(c.UserContext(), sess.ID); err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
@@ -38,14 +38,14 @@ func (id *identity) logout(c *fiber.Ctx) error {
 					q := u.Query()
 					q.Set("id_token_hint", sess.IDToken)
 					q.Set("client_id", rp.cfg.ClientID)
-					q.Set("post_logout_redirect_uri", id.baseURL(c)+pathPrefix+"logged-out")
+					q.Set("post_logout_redirect_uri", id.baseURL(c)+LiveryPrefix+"logged-out")
 					u.RawQuery = q.Encode()
 					return c.Redirect(u.String(), http.StatusFound)
 				}
 			}
 		}
 	}
-	return c.Redirect(pathPrefix+"logged-out", http.StatusFound)
+	return c.Redirect(LiveryPrefix+"logged-out", http.StatusFound)
 }
 
 func (id *identity) baseURL(c *fiber.Ctx) string {
@@ -70,7 +70,7 @@ func (id *identity) loggedOut(c *fiber.Ctx) error {
 func (id *identity) backchannelLogout(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	bad := func(err error) error {
-		id.g.log.Warn("back-channel logout refused", "request_id", requestID(c), "err", err)
+		id.g.log.Warn("back-channel logout refused", "request_id", RequestID(c), "err", err)
 		return c.Status(http.StatusBadRequest).JSON(fiber.Map{"error": "invalid_request"})
 	}
 	rp, err := id.rp(c)
@@ -119,6 +119,6 @@ func (id *identity) backchannelLogout(c *fiber.Ctx) error {
 	if err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Try again.", Err: err, RetryAfter: 5}
 	}
-	id.g.log.Info("back-channel logout", "tenant", TenantOf(c).ID, "sessions", n, "request_id", requestID(c))
+	id.g.log.Info("back-channel logout", "tenant", TenantOf(c).ID, "sessions", n, "request_id", RequestID(c))
 	return c.SendStatus(http.StatusOK)
 }

@@ -14,9 +14,9 @@ type Metrics struct {
 	Registry       *prometheus.Registry
 	requests       *prometheus.CounterVec
 	duration       *prometheus.HistogramVec
-	upstreamErrors *prometheus.CounterVec
-	clientAborts   *prometheus.CounterVec
-	unbranded      *prometheus.CounterVec
+	UpstreamErrors *prometheus.CounterVec
+	ClientAborts   *prometheus.CounterVec
+	Unbranded      *prometheus.CounterVec
 
 	perRequest sync.Map // requestKey → *requestInstruments
 }
@@ -35,7 +35,7 @@ type requestInstruments struct {
 // tenants and listeners are few and fixed, so the set stays small, and the
 // per-request path skips the label hashing and validation of
 // WithLabelValues.
-func (m *Metrics) observeRequest(listener, tenant string, status int, d time.Duration) {
+func (m *Metrics) ObserveRequest(listener, tenant string, status int, d time.Duration) {
 	k := requestKey{listener, tenant, statusClass(status)}
 	v, ok := m.perRequest.Load(k)
 	if !ok {
@@ -63,20 +63,20 @@ func NewMetrics() *Metrics {
 			Help:    "Time to the response headers (proxied bodies stream afterwards).",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"listener", "tenant"}),
-		upstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+		UpstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livery_upstream_errors_total",
 			Help: "Failed upstream exchanges by tenant and kind (timeout, refused, unreachable, protocol, body; modify: a response hook failed).",
 		}, []string{"tenant", "kind"}),
-		clientAborts: prometheus.NewCounterVec(prometheus.CounterOpts{
+		ClientAborts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livery_client_aborts_total",
 			Help: "Exchanges the client abandoned (request upload cut or response not fully read); not server errors.",
 		}, []string{"listener", "tenant"}),
-		unbranded: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Unbranded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livery_branding_unbranded_total",
 			Help: "HTML documents served without branding because no live branding was available (none approved, or never loaded).",
 		}, []string{"tenant"}),
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.upstreamErrors, m.clientAborts, m.unbranded,
+	m.Registry.MustRegister(m.requests, m.duration, m.UpstreamErrors, m.ClientAborts, m.Unbranded,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

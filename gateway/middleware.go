@@ -20,9 +20,9 @@ import (
 const StatusClientClosedRequest = 499
 
 const (
-	localRequestID = "livery.request_id"
-	localTenant    = "livery.tenant"
-	localAborted   = "livery.client_aborted"
+	LocalRequestID = "livery.request_id"
+	LocalTenant    = "livery.tenant"
+	LocalAborted   = "livery.client_aborted"
 )
 
 // TenantResolver finds the tenant serving a console host.
@@ -39,11 +39,11 @@ type TenantResolver interface {
 // canonical path (its route lists share this common head).
 func (g *Gateway) chain(app *fiber.App, listener string, console bool) {
 	app.Use(g.recoverer())
-	app.Use(requestIDMiddleware)
+	app.Use(RequestIDMiddleware)
 	app.Use(g.accessLog(listener, app.ErrorHandler))
 	if console {
 		app.Use(g.tenantMiddleware)
-		app.Use(canonicalPathMiddleware)
+		app.Use(CanonicalPathMiddleware)
 	}
 }
 
@@ -59,7 +59,7 @@ func (g *Gateway) recoverer() fiber.Handler {
 func (g *Gateway) nextRecovering(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			g.log.Error("panic", "request_id", requestID(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			g.log.Error("panic", "request_id", RequestID(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
@@ -68,12 +68,12 @@ func (g *Gateway) nextRecovering(c *fiber.Ctx) (err error) {
 
 // requestIDMiddleware accepts a well-formed inbound X-Request-Id or makes a
 // new one, and echoes it on the response.
-func requestIDMiddleware(c *fiber.Ctx) error {
+func RequestIDMiddleware(c *fiber.Ctx) error {
 	id := c.Get(fiber.HeaderXRequestID)
 	if !validRequestID(id) {
-		id = newRequestID()
+		id = NewRequestID()
 	}
-	c.Locals(localRequestID, id)
+	c.Locals(LocalRequestID, id)
 	c.Set(fiber.HeaderXRequestID, id)
 	return c.Next()
 }
@@ -98,7 +98,7 @@ func validRequestID(id string) bool {
 // (the prefix) and within one (the counter) without reading the random
 // source per request. They are correlation ids, not secrets: a request id
 // is echoed to the client and must never authorize anything.
-func newRequestID() string {
+func NewRequestID() string {
 	var b [32]byte
 	copy(b[:16], requestIDPrefix[:])
 	n := requestIDSeq.Add(1)
@@ -123,20 +123,20 @@ var (
 
 // randomID returns 32 random hex digits (for unguessable ids such as an
 // assertion's jti).
-func randomID() string {
+func RandomID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-func requestID(c *fiber.Ctx) string {
-	id, _ := c.Locals(localRequestID).(string)
+func RequestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(LocalRequestID).(string)
 	return id
 }
 
 // TenantOf returns the tenant resolved for the request, if any.
 func TenantOf(c *fiber.Ctx) *tenants.Tenant {
-	t, _ := c.Locals(localTenant).(*tenants.Tenant)
+	t, _ := c.Locals(LocalTenant).(*tenants.Tenant)
 	return t
 }
 
@@ -156,7 +156,7 @@ func (g *Gateway) accessLog(listener string, mapErr fiber.ErrorHandler) fiber.Ha
 			}
 		}
 		status := c.Response().StatusCode()
-		if aborted, _ := c.Locals(localAborted).(bool); aborted {
+		if aborted, _ := c.Locals(LocalAborted).(bool); aborted {
 			status = StatusClientClosedRequest
 		}
 		tenantID := "-"
@@ -165,7 +165,7 @@ func (g *Gateway) accessLog(listener string, mapErr fiber.ErrorHandler) fiber.Ha
 		}
 		end := time.Now()
 		elapsed := end.Sub(start)
-		g.metrics.observeRequest(listener, tenantID, status, elapsed)
+		g.metrics.ObserveRequest(listener, tenantID, status, elapsed)
 		level := slog.LevelInfo
 		if status >= 500 {
 			level = slog.LevelWarn
@@ -178,7 +178,7 @@ func (g *Gateway) accessLog(listener string, mapErr fiber.ErrorHandler) fiber.Ha
 		if h.Enabled(ctx, level) {
 			r := slog.NewRecord(end, level, "request", 0)
 			r.AddAttrs(
-				slog.String("request_id", requestID(c)),
+				slog.String("request_id", RequestID(c)),
 				slog.String("tenant", tenantID),
 				slog.String("method", c.Method()),
 				slog.String("host", c.Hostname()),
@@ -198,25 +198,25 @@ func (g *Gateway) accessLog(listener string, mapErr fiber.ErrorHandler) fiber.Ha
 // malformed host (userinfo, spaces, an empty port, ...; see checkHost) is
 // answered 400 bad_host; an unknown host gets a clear 404 page.
 func (g *Gateway) tenantMiddleware(c *fiber.Ctx) error {
-	if err := checkHost(&c.Request().Header); err != nil {
+	if err := CheckHost(&c.Request().Header); err != nil {
 		return err
 	}
 	host := string(c.Request().Host())
 	t, ok := g.tenants.ByHost(host)
 	if !ok {
 		return Errorf(http.StatusNotFound, "unknown_host",
-			"No console is configured for the host %q. Check the address you followed.", truncate(host, 100))
+			"No console is configured for the host %q. Check the address you followed.", Truncate(host, 100))
 	}
-	c.Locals(localTenant, t)
+	c.Locals(LocalTenant, t)
 	return c.Next()
 }
 
 // canonicalPathMiddleware (console) replaces the request path by its
 // canonical form (canonicalPath) before anything else reads it; a path
 // without one is answered 400 bad_path and goes no further.
-func canonicalPathMiddleware(c *fiber.Ctx) error {
+func CanonicalPathMiddleware(c *fiber.Ctx) error {
 	p := c.Path()
-	canon, err := canonicalPath(p)
+	canon, err := CanonicalPath(p)
 	if err != nil {
 		return pathRefused(err)
 	}
@@ -230,8 +230,8 @@ func canonicalPathMiddleware(c *fiber.Ctx) error {
 // error. After canonicalPathMiddleware it is c.Path() itself, checked again
 // without allocating, so that what is authorized and what is proxied are
 // the same value however the handlers are wired.
-func consolePath(c *fiber.Ctx) (string, error) {
-	p, err := canonicalPath(c.Path())
+func ConsolePath(c *fiber.Ctx) (string, error) {
+	p, err := CanonicalPath(c.Path())
 	if err != nil {
 		return "", pathRefused(err)
 	}
@@ -244,7 +244,7 @@ func pathRefused(err error) error {
 		Message: "The request path was refused because " + err.Error() + ". Check the address you followed."}
 }
 
-func truncate(s string, n int) string {
+func Truncate(s string, n int) string {
 	if len(s) > n {
 		return s[:n] + "…"
 	}

@@ -139,7 +139,7 @@ func (p *partnerAPI) authenticate(c *fiber.Ctx) error {
 	if !ok {
 		return p.guard.failed(c, peer, authTenant, auth.AccessKey, errors.New("tenant of key no longer configured"))
 	}
-	c.Locals(localTenant, t)
+	c.Locals(LocalTenant, t)
 	c.Locals(localKeyID, auth.AccessKey)
 	return c.Next()
 }
@@ -193,7 +193,7 @@ func unavailableErr(err error) *Error {
 }
 
 func (p *partnerAPI) audit(c *fiber.Ctx, r audit.Record) {
-	r.RequestID, r.Source = requestID(c), c.Context().RemoteIP().String()
+	r.RequestID, r.Source = RequestID(c), c.Context().RemoteIP().String()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), 5*time.Second)
 	defer cancel()
 	if err := p.Audit.Record(ctx, r); err != nil {

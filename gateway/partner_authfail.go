@@ -94,7 +94,7 @@ func (g *authGuard) admit(c *fiber.Ctx, peer string) error {
 	g.failures.WithLabelValues(authLimited).Inc()
 	setLimitHeaders(c, d)
 	g.logSampled(peer, "partner auth refused: too many failures from this address", "source", peer,
-		"request_id", requestID(c), "retry_after", d.RetryAfter.String())
+		"request_id", RequestID(c), "retry_after", d.RetryAfter.String())
 	return &Error{Status: http.StatusTooManyRequests, Code: "APIGW.0308",
 		Message: "Too many failed authentications from this address. Retry after " +
 			strconv.Itoa(max(int(d.RetryAfter.Seconds()+0.999), 1)) + " s."}
@@ -113,7 +113,7 @@ func (g *authGuard) failed(c *fiber.Ctx, peer, reason, ak string, cause error) e
 		ak = ak[:40] + "…"
 	}
 	g.logSampled(peer, "partner signature failed", "reason", reason, "source", peer, "access_key", strconv.Quote(ak),
-		"request_id", requestID(c), "err", cause)
+		"request_id", RequestID(c), "err", cause)
 	return &Error{Status: http.StatusUnauthorized, Code: "CBC.0154",
 		Message: "The credential is invalid or expired, or the request signature does not match.", Err: cause}
 }

@@ -19,7 +19,7 @@ import (
 func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	t := TenantOf(c)
 	var req tenants.CreateRequest
-	if err := decodeStrict(c.Body(), &req); err != nil {
+	if err := DecodeStrict(c.Body(), &req); err != nil {
 		return partnerError(err)
 	}
 	reg, err := req.Validate()
@@ -40,7 +40,7 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	// Risk control is the registration's admission: Create asks it once per
 	// registration, so retries of a finished or in-flight registration are
 	// answered alike and charge no quota.
-	meta := tenants.Meta{KeyID: keyID(c), RequestID: requestID(c), Admit: func(ctx context.Context) error {
+	meta := tenants.Meta{KeyID: keyID(c), RequestID: RequestID(c), Admit: func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, riskCheckTimeout)
 		defer cancel()
 		d, which, err := p.Limiter.CheckRegistration(ctx, t.ID, device, address, t.Risk)
@@ -171,7 +171,7 @@ func (r queryRequest) query() (tenants.Query, error) {
 
 func (p *partnerAPI) queryCustomers(c *fiber.Ctx) error {
 	var req queryRequest
-	if err := decodeStrict(c.Body(), &req); err != nil {
+	if err := DecodeStrict(c.Body(), &req); err != nil {
 		return partnerError(err)
 	}
 	q, err := req.query()
@@ -210,7 +210,7 @@ type checkIdentityRequest struct {
 
 func (p *partnerAPI) checkIdentity(c *fiber.Ctx) error {
 	var req checkIdentityRequest
-	if err := decodeStrict(c.Body(), &req); err != nil {
+	if err := DecodeStrict(c.Body(), &req); err != nil {
 		return partnerError(err)
 	}
 	if req.SearchValue == "" || len([]rune(req.SearchValue)) > 64 {
@@ -241,7 +241,7 @@ type sendCodeRequest struct {
 
 func (p *partnerAPI) sendCode(c *fiber.Ctx) error {
 	var req sendCodeRequest
-	if err := decodeStrict(c.Body(), &req); err != nil {
+	if err := DecodeStrict(c.Body(), &req); err != nil {
 		return partnerError(err)
 	}
 	if req.ReceiverType == nil || *req.ReceiverType != 1 {
@@ -284,7 +284,7 @@ func (p *partnerAPI) sendCode(c *fiber.Ctx) error {
 	if err != nil {
 		return unavailableErr(err)
 	}
-	err = p.Notifier.Send(c.UserContext(), notify.Message{Tenant: t.ID, Phone: phone, Lang: lang, Code: code, TTL: ttl, RequestID: requestID(c)})
+	err = p.Notifier.Send(c.UserContext(), notify.Message{Tenant: t.ID, Phone: phone, Lang: lang, Code: code, TTL: ttl, RequestID: RequestID(c)})
 	if err != nil {
 		return &Error{Status: http.StatusInternalServerError, Code: "CBC.0999", Message: "The verification code could not be delivered. Retry later.", Err: err}
 	}

@@ -36,7 +36,7 @@ const (
 	previewMaxTTL    = 30 * time.Minute
 	previewCookie    = "livery_preview"
 	previewKeyPrefix = "livery:preview:"
-	localPreview     = "livery.preview"
+	LocalPreview     = "livery.preview"
 )
 
 // Preview is a staff member's preview of proposed branding.
@@ -104,7 +104,7 @@ func newPreviews(o PreviewOptions) *previews {
 // reviewer can click).
 func (a *adminBranding) startPreview(c *fiber.Ctx) error {
 	pv := a.preview
-	tenant := param(c, "tenant")
+	tenant := Param(c, "tenant")
 	t, ok := pv.Tenants.ByID(tenant)
 	if !ok {
 		return Errorf(http.StatusNotFound, "not_found", "No tenant %q.", tenant)
@@ -118,17 +118,17 @@ func (a *adminBranding) startPreview(c *fiber.Ctx) error {
 		return brandingError(err)
 	}
 	p, _ := PrincipalOf(c)
-	name, _ := c.Locals(localPrincipalName).(string)
+	name, _ := c.Locals(LocalPrincipalName).(string)
 	rec := Preview{Tenant: tenant, Source: source + ":" + key, Doc: doc, User: p.User, Name: name, Roles: p.Roles, Home: p.Tenant,
-		Expires: time.Now().Add(previewMaxTTL), From: clientAddrKey(c, pv.trusted)}
-	if sess, ok := c.Locals(localSession).(*sessions.Session); ok {
+		Expires: time.Now().Add(previewMaxTTL), From: ClientAddrKey(c, pv.trusted)}
+	if sess, ok := c.Locals(LocalSession).(*sessions.Session); ok {
 		rec.StaffSID = sess.ID
 	}
-	token := randomToken()
-	if err := pv.put(c.UserContext(), "token:"+hashToken(token), rec, previewTokenTTL); err != nil {
+	token := RandomToken()
+	if err := pv.put(c.UserContext(), "token:"+HashToken(token), rec, previewTokenTTL); err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
-	u := pv.ConsoleURL(t) + pathPrefix + "preview?token=" + url.QueryEscape(token)
+	u := pv.ConsoleURL(t) + LiveryPrefix + "preview?token=" + url.QueryEscape(token)
 	if c.Method() == http.MethodGet {
 		return c.Redirect(u, http.StatusSeeOther)
 	}
@@ -150,7 +150,7 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 	if token == "" || len(token) > 100 {
 		return refused
 	}
-	b, err := pv.Redis.GetDel(c.UserContext(), previewKeyPrefix+"token:"+hashToken(token)).Bytes()
+	b, err := pv.Redis.GetDel(c.UserContext(), previewKeyPrefix+"token:"+HashToken(token)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return refused
 	} else if err != nil {
@@ -160,7 +160,7 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 	if json.Unmarshal(b, &rec) != nil || rec.Tenant != TenantOf(c).ID {
 		return refused // a token for another tenant's console
 	}
-	if rec.From != "" && rec.From != clientAddrKey(c, pv.trusted) {
+	if rec.From != "" && rec.From != ClientAddrKey(c, pv.trusted) {
 		// A forwarded link: the preview is for the staff member who asked.
 		pv.refuse(c, &rec, "preview link opened from another address than the one that requested it")
 		return refused
@@ -172,8 +172,8 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect("/", http.StatusSeeOther)
 	}
-	marker := randomToken()
-	if err := pv.put(c.UserContext(), "marker:"+hashToken(marker), rec, time.Until(rec.Expires)); err != nil {
+	marker := RandomToken()
+	if err := pv.put(c.UserContext(), "marker:"+HashToken(marker), rec, time.Until(rec.Expires)); err != nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
 	pv.id.setCookie(c, previewCookie, marker, 0)
@@ -183,7 +183,7 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 // leave ends the preview in this browser.
 func (pv *previews) leave(c *fiber.Ctx) error {
 	if raw := c.Cookies(pv.id.cookieName(previewCookie)); raw != "" {
-		_ = pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+hashToken(raw)).Err()
+		_ = pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+HashToken(raw)).Err()
 	}
 	pv.id.setCookie(c, previewCookie, "", -1)
 	return c.Redirect("/", http.StatusSeeOther)
@@ -197,7 +197,7 @@ func (pv *previews) lookup(c *fiber.Ctx) *Preview {
 	if raw == "" || len(raw) > 100 {
 		return nil
 	}
-	b, err := pv.Redis.Get(c.UserContext(), previewKeyPrefix+"marker:"+hashToken(raw)).Bytes()
+	b, err := pv.Redis.Get(c.UserContext(), previewKeyPrefix+"marker:"+HashToken(raw)).Bytes()
 	if err != nil {
 		return nil
 	}
@@ -223,14 +223,14 @@ func (pv *previews) middleware(c *fiber.Ctx) error {
 	if rec := pv.lookup(c); rec != nil {
 		if pv.customerSession(c) {
 			raw := c.Cookies(pv.id.cookieName(previewCookie))
-			if err := pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+hashToken(raw)).Err(); err != nil {
+			if err := pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+HashToken(raw)).Err(); err != nil {
 				pv.Logger.Warn("preview: ending a marker met with a customer session", "tenant", rec.Tenant, "err", err)
 			}
 			pv.id.setCookie(c, previewCookie, "", -1)
 			pv.refuse(c, rec, "preview marker met a customer session")
 			return c.Next()
 		}
-		c.Locals(localPreview, rec)
+		c.Locals(LocalPreview, rec)
 	}
 	return c.Next()
 }
@@ -253,7 +253,7 @@ func (pv *previews) customerSession(c *fiber.Ctx) bool {
 // refuse logs and audits a preview not honoured for a customer session.
 func (pv *previews) refuse(c *fiber.Ctx, rec *Preview, detail string) {
 	pv.Logger.Warn("preview refused", "tenant", rec.Tenant, "minted_by", rec.User, "detail", detail,
-		"request_id", requestID(c))
+		"request_id", RequestID(c))
 	if pv.Audit == nil {
 		return
 	}
@@ -265,7 +265,7 @@ func (pv *previews) refuse(c *fiber.Ctx, rec *Preview, detail string) {
 
 // previewOf returns the request's valid preview, nil when none.
 func previewOf(c *fiber.Ctx) *Preview {
-	p, _ := c.Locals(localPreview).(*Preview)
+	p, _ := c.Locals(LocalPreview).(*Preview)
 	return p
 }
 

@@ -119,11 +119,11 @@ func (p *Proxy) Handle(c *fiber.Ctx) error {
 	if t == nil {
 		return Errorf(http.StatusNotFound, "unknown_host", "No console is configured for this host.")
 	}
-	path, err := consolePath(c)
+	path, err := ConsolePath(c)
 	if err != nil {
 		return err
 	}
-	if isLiveryPath(path) {
+	if IsLiveryPath(path) {
 		return Errorf(http.StatusNotFound, "not_found", "There is no such page.")
 	}
 	out, body := p.outbound(c, t, path)
@@ -173,11 +173,11 @@ func (p *Proxy) respond(c *fiber.Ctx, t *tenants.Tenant, resp *Response) error {
 		if err := fn(resp); err != nil {
 			resp.Body.Close()
 			if errors.Is(err, ErrUpstreamBody) {
-				p.metrics.upstreamErrors.WithLabelValues(t.ID, "body").Inc()
+				p.metrics.UpstreamErrors.WithLabelValues(t.ID, "body").Inc()
 				return &Error{Status: http.StatusBadGateway, Code: "upstream_body",
 					Message: "The console's response was cut short. Please try again.", Err: err}
 			}
-			p.metrics.upstreamErrors.WithLabelValues(t.ID, "modify").Inc()
+			p.metrics.UpstreamErrors.WithLabelValues(t.ID, "modify").Inc()
 			return &Error{Status: http.StatusBadGateway, Code: "bad_gateway",
 				Message: "The console returned a response that could not be processed.", Err: err}
 		}
@@ -231,9 +231,9 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant, path string) (*Outboun
 	trusted := p.trustedPeer(c)
 	copyRequestHeaders(&req.Header, c, trusted)
 	p.setForwarded(&req.Header, c, trusted)
-	req.Header.Set(fiber.HeaderXRequestID, requestID(c))
+	req.Header.Set(fiber.HeaderXRequestID, RequestID(c))
 	out := &Outbound{Request: req, Tenant: t, Session: SessionOf(c), Preview: previewOf(c),
-		Lang: c.Cookies(langCookie), RequestID: requestID(c), Origin: t.Upstream.Scheme + "://" + t.Upstream.Host}
+		Lang: c.Cookies(langCookie), RequestID: RequestID(c), Origin: t.Upstream.Scheme + "://" + t.Upstream.Host}
 
 	var body *clientBody
 	switch n := c.Request().Header.ContentLength(); {
@@ -414,8 +414,8 @@ func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body 
 	if body.failed() {
 		c.Context().SetConnectionClose()
 		if body.gone() {
-			c.Locals(localAborted, true)
-			p.metrics.clientAborts.WithLabelValues("console", t.ID).Inc()
+			c.Locals(LocalAborted, true)
+			p.metrics.ClientAborts.WithLabelValues("console", t.ID).Inc()
 			return &Error{Status: http.StatusBadRequest, Code: "bad_request",
 				Message: "The request body was not received completely.", Err: body.err}
 		}
@@ -431,7 +431,7 @@ func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body 
 	case errors.Is(err, syscall.ECONNREFUSED):
 		kind = "refused"
 	}
-	p.metrics.upstreamErrors.WithLabelValues(t.ID, kind).Inc()
+	p.metrics.UpstreamErrors.WithLabelValues(t.ID, kind).Inc()
 	return &Error{Status: status, Code: "upstream_" + kind, Message: msg, Err: err}
 }
 

@@ -14,7 +14,7 @@ func TestNewRequestIDUnique(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range each {
-				ids[w] = append(ids[w], newRequestID())
+				ids[w] = append(ids[w], NewRequestID())
 			}
 		}()
 	}
@@ -40,7 +40,7 @@ func TestNewRequestIDUnique(t *testing.T) {
 }
 
 func TestRandomID(t *testing.T) {
-	a, b := randomID(), randomID()
+	a, b := RandomID(), RandomID()
 	if len(a) != 32 || !validRequestID(a) || a == b || a[:16] == string(requestIDPrefix[:]) && b[:16] == a[:16] {
 		t.Fatalf("randomID: %q, %q", a, b)
 	}
@@ -49,6 +49,6 @@ func TestRandomID(t *testing.T) {
 func BenchmarkNewRequestID(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = newRequestID()
+		_ = NewRequestID()
 	}
 }

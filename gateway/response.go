@@ -85,11 +85,11 @@ func (b *upstreamBody) Close() error {
 		b.rc.Close()
 		switch {
 		case b.readErr != nil:
-			b.p.metrics.upstreamErrors.WithLabelValues(b.tenant, "body").Inc()
+			b.p.metrics.UpstreamErrors.WithLabelValues(b.tenant, "body").Inc()
 			b.p.log.Warn("upstream body failed", "request_id", b.requestID, "tenant", b.tenant,
 				"bytes", b.n, "err", b.readErr)
 		case !b.eof:
-			b.p.metrics.clientAborts.WithLabelValues("console", b.tenant).Inc()
+			b.p.metrics.ClientAborts.WithLabelValues("console", b.tenant).Inc()
 			b.p.log.Debug("client went away during response", "request_id", b.requestID, "bytes", b.n)
 		}
 	})

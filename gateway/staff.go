@@ -52,12 +52,12 @@ type staff struct {
 	g      *Gateway
 	rp     *relyingParty
 	id     *identity // cookie helpers
-	origin *originCheck
+	origin *OriginCheck
 }
 
 const (
-	localPrincipal     = "livery.principal"
-	localPrincipalName = "livery.principal_name"
+	LocalPrincipal     = "livery.principal"
+	LocalPrincipalName = "livery.principal_name"
 )
 
 func (g *Gateway) mountStaff(o StaffOptions) *staff {
@@ -69,7 +69,7 @@ func (g *Gateway) mountStaff(o StaffOptions) *staff {
 	}
 	s := &staff{StaffOptions: o, g: g, rp: newRelyingParty(o.Client),
 		id:     &identity{IdentityOptions: IdentityOptions{CookieSecure: o.CookieSecure}},
-		origin: newOriginCheck(o.PublicURL)}
+		origin: NewOriginCheck(o.PublicURL)}
 	g.api.Get("/admin/login", s.login)
 	g.api.Get("/admin/callback", s.callback)
 	g.api.Post("/admin/logout", s.logout)
@@ -114,10 +114,10 @@ func (s *staff) login(c *fiber.Ctx) error {
 	if err != nil {
 		return &Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
 	}
-	bind, state, nonce, verifier := randomToken(), randomToken(), randomToken(), oauth2.GenerateVerifier()
+	bind, state, nonce, verifier := RandomToken(), RandomToken(), RandomToken(), oauth2.GenerateVerifier()
 	st, _ := json.Marshal(loginState{Tenant: "_staff", Verifier: verifier, Nonce: nonce,
-		Return: loginReturn(c.Query("rd")), Bind: hashToken(bind)})
-	if err := s.Redis.Set(c.UserContext(), "livery:login:"+hashToken(state), st, loginStateTTL).Err(); err != nil {
+		Return: loginReturn(c.Query("rd")), Bind: HashToken(bind)})
+	if err := s.Redis.Set(c.UserContext(), "livery:login:"+HashToken(state), st, loginStateTTL).Err(); err != nil {
 		return staffUnavailable(err)
 	}
 	s.id.setCookie(c, "livery_staff_login", bind, loginStateTTL)
@@ -129,13 +129,13 @@ func (s *staff) login(c *fiber.Ctx) error {
 
 func (s *staff) callback(c *fiber.Ctx) error {
 	if e := c.Query("error"); e != "" {
-		return &Error{Status: http.StatusUnauthorized, Code: "login_refused", Message: "Sign-in refused (" + sanitizeCode(e) + ")."}
+		return &Error{Status: http.StatusUnauthorized, Code: "login_refused", Message: "Sign-in refused (" + SanitizeCode(e) + ")."}
 	}
 	state := c.Query("state")
 	if state == "" || len(state) > 256 {
 		return loginFailed("missing state", nil)
 	}
-	raw, err := s.Redis.GetDel(c.UserContext(), "livery:login:"+hashToken(state)).Bytes()
+	raw, err := s.Redis.GetDel(c.UserContext(), "livery:login:"+HashToken(state)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return loginFailed("unknown or used state", nil)
 	} else if err != nil {
@@ -143,7 +143,7 @@ func (s *staff) callback(c *fiber.Ctx) error {
 	}
 	var st loginState
 	if json.Unmarshal(raw, &st) != nil || st.Tenant != "_staff" ||
-		subtle.ConstantTimeCompare([]byte(hashToken(c.Cookies(s.id.cookieName("livery_staff_login")))), []byte(st.Bind)) != 1 {
+		subtle.ConstantTimeCompare([]byte(HashToken(c.Cookies(s.id.cookieName("livery_staff_login")))), []byte(st.Bind)) != 1 {
 		return loginFailed("sign-in started elsewhere", nil)
 	}
 	s.id.setCookie(c, "livery_staff_login", "", -1)
@@ -168,7 +168,7 @@ func (s *staff) callback(c *fiber.Ctx) error {
 		}
 	}
 	sess, err := s.Sessions.Create(c.UserContext(), sessions.Session{Tenant: "_staff", Kind: "staff", Issuer: idt.Issuer,
-		Subject: idt.Subject, SID: sid, User: firstNonEmpty(name, idt.Subject), Roles: roles, HomeTenant: home, IDToken: rawID})
+		Subject: idt.Subject, SID: sid, User: FirstNonEmpty(name, idt.Subject), Roles: roles, HomeTenant: home, IDToken: rawID})
 	if err != nil {
 		return staffUnavailable(err)
 	}
@@ -190,7 +190,7 @@ func errNoStaffRole() *Error {
 }
 
 func (s *staff) logout(c *fiber.Ctx) error {
-	if err := s.origin.check(c); err != nil {
+	if err := s.origin.Check(c); err != nil {
 		return err
 	}
 	if raw := c.Cookies(s.id.cookieName("livery_staff")); raw != "" {
@@ -239,8 +239,8 @@ func (s *staff) authenticate(c *fiber.Ctx) error {
 			return errNoStaffRole()
 		}
 		name, _ := claims["name"].(string)
-		c.Locals(localPrincipal, authz.Subject{User: tok.Subject, Roles: roles, Tenant: home})
-		c.Locals(localPrincipalName, firstNonEmpty(name, tok.Subject))
+		c.Locals(LocalPrincipal, authz.Subject{User: tok.Subject, Roles: roles, Tenant: home})
+		c.Locals(LocalPrincipalName, FirstNonEmpty(name, tok.Subject))
 		return c.Next()
 	}
 	raw := c.Cookies(s.id.cookieName("livery_staff"))
@@ -250,7 +250,7 @@ func (s *staff) authenticate(c *fiber.Ctx) error {
 	}
 	// A cookie rides along on requests other sites make: state changes
 	// must come from this origin.
-	if err := s.origin.check(c); err != nil {
+	if err := s.origin.Check(c); err != nil {
 		return err
 	}
 	sess, err := s.Sessions.Get(c.UserContext(), raw)
@@ -261,15 +261,15 @@ func (s *staff) authenticate(c *fiber.Ctx) error {
 	if err != nil {
 		return staffUnavailable(err)
 	}
-	c.Locals(localSession, sess)
-	c.Locals(localPrincipal, authz.Subject{User: sess.Subject, Roles: sess.Roles, Tenant: sess.HomeTenant})
-	c.Locals(localPrincipalName, firstNonEmpty(sess.User, sess.Subject))
+	c.Locals(LocalSession, sess)
+	c.Locals(LocalPrincipal, authz.Subject{User: sess.Subject, Roles: sess.Roles, Tenant: sess.HomeTenant})
+	c.Locals(LocalPrincipalName, FirstNonEmpty(sess.User, sess.Subject))
 	return c.Next()
 }
 
 // PrincipalOf returns the authenticated staff subject.
 func PrincipalOf(c *fiber.Ctx) (authz.Subject, bool) {
-	p, ok := c.Locals(localPrincipal).(authz.Subject)
+	p, ok := c.Locals(LocalPrincipal).(authz.Subject)
 	return p, ok
 }
 
@@ -277,21 +277,21 @@ func PrincipalOf(c *fiber.Ctx) (authz.Subject, bool) {
 // in manager assignments), display name, roles and home tenant.
 func (s *staff) whoami(c *fiber.Ctx) error {
 	p, _ := PrincipalOf(c)
-	name, _ := c.Locals(localPrincipalName).(string)
+	name, _ := c.Locals(LocalPrincipalName).(string)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"user": p.User, "name": name, "roles": p.Roles, "tenant": p.Tenant})
 }
 
 // authorize asks the Authorizer about the admin API call: the tenant is
 // the :tenant path parameter, the object the path, the action the method.
-func authorize(a Authorizer) fiber.Handler {
+func Authorize(a Authorizer) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, ok := PrincipalOf(c)
 		if !ok {
 			return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in first.")
 		}
 		req := authz.Request{Tenant: c.Params("tenant"), Object: c.Path(), Action: c.Method()}
-		if err := decide(c, a, p, req, "You are not allowed to do this."); err != nil {
+		if err := Decide(c, a, p, req, "You are not allowed to do this."); err != nil {
 			return err
 		}
 		return c.Next()
@@ -304,7 +304,7 @@ func authorize(a Authorizer) fiber.Handler {
 //
 // The path is decided in every form the upstream may resolve it to (see
 // authzObjects); each must be allowed.
-func decide(c *fiber.Ctx, a Authorizer, s authz.Subject, r authz.Request, msg string) error {
+func Decide(c *fiber.Ctx, a Authorizer, s authz.Subject, r authz.Request, msg string) error {
 	objects, ok := authzObjects(r.Object)
 	if !ok {
 		return Errorf(http.StatusBadRequest, "invalid_path", "The request path is malformed.")

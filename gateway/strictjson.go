@@ -40,7 +40,7 @@ import (
 // Errors: always a *tenants.FieldError (Kind tenants.ErrInvalid) whose Field
 // names the member at fault as a path ("managers[1]", "ops.announcements[0].start"),
 // or "body" when the fault is not inside a member.
-func decodeStrict(body []byte, v any) error {
+func DecodeStrict(body []byte, v any) error {
 	if len(bytes.TrimLeft(body, " \t\r\n")) == 0 {
 		return bodyError("is empty; a JSON object is required")
 	}
@@ -166,7 +166,7 @@ func describeType(t reflect.Type) string {
 // adminJSONError answers a body decodeStrict refused, in the admin API's
 // error shape: 400 with the one admin code for malformed or mistyped JSON,
 // "bad_json", and a message naming the field.
-func adminJSONError(err error) error {
+func AdminJSONError(err error) error {
 	var fe *tenants.FieldError
 	if errors.As(err, &fe) {
 		return Errorf(http.StatusBadRequest, "bad_json", "%s %s.", fe.Field, fe.Reason)
