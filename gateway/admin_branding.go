@@ -14,6 +14,7 @@ import (
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
 )
@@ -47,7 +48,7 @@ type adminBranding struct {
 // mountAdminBranding registers the branding admin API. The tenant routes
 // sit under mountAdmin's /tenants/:tenant group, whose middleware already
 // authorizes them; the review queue is authorized here.
-func (g *Gateway) mountAdminBranding(v1 fiber.Router, az Authorizer, w BrandingWorkflow, pv *previews) {
+func (g *Gateway) mountAdminBranding(v1 fiber.Router, az web.Authorizer, w BrandingWorkflow, pv *previews) {
 	a := &adminBranding{w: w, preview: pv}
 	b := v1.Group("/tenants/:tenant/branding")
 	b.Get("/draft", a.getDraft)
@@ -63,7 +64,7 @@ func (g *Gateway) mountAdminBranding(v1 fiber.Router, az Authorizer, w BrandingW
 		b.Get("/preview", a.startPreview)
 		b.Post("/preview", a.startPreview)
 	}
-	r := v1.Group("/reviews", Authorize(az))
+	r := v1.Group("/reviews", web.Authorize(az))
 	r.Get("", a.queue)
 	known := knownTenant(g.adminTenants)
 	r.Get("/:tenant", known, a.review)
@@ -73,7 +74,7 @@ func (g *Gateway) mountAdminBranding(v1 fiber.Router, az Authorizer, w BrandingW
 
 // actor is the authenticated staff member as the workflow sees them.
 func actor(c *fiber.Ctx) workflow.Actor {
-	p, _ := PrincipalOf(c)
+	p, _ := web.PrincipalOf(c)
 	return workflow.Actor{User: p.User, Roles: p.Roles, Tenant: p.Tenant}
 }
 
@@ -84,30 +85,30 @@ func brandingError(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &ve):
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_branding",
+		return &web.Error{Status: http.StatusUnprocessableEntity, Code: "invalid_branding",
 			Message:  "The branding document is invalid: " + strings.TrimPrefix(ve.Error(), "branding: invalid document: "),
 			Problems: ve.Problems}
 	case errors.Is(err, workflow.ErrNotFound):
-		return Errorf(http.StatusNotFound, "not_found", "%s", userMessage(err))
+		return web.Errorf(http.StatusNotFound, "not_found", "%s", userMessage(err))
 	case errors.Is(err, workflow.ErrConflict):
-		return Errorf(http.StatusPreconditionFailed, "draft_changed", "The draft was changed by someone else: reload it (GET returns the current ETag) and apply your change again.")
+		return web.Errorf(http.StatusPreconditionFailed, "draft_changed", "The draft was changed by someone else: reload it (GET returns the current ETag) and apply your change again.")
 	case errors.Is(err, workflow.ErrPendingExists):
-		return Errorf(http.StatusConflict, "pending_exists", "A submission is already pending review; withdraw it first or wait for the decision.")
+		return web.Errorf(http.StatusConflict, "pending_exists", "A submission is already pending review; withdraw it first or wait for the decision.")
 	case errors.Is(err, workflow.ErrNoPending):
-		return Errorf(http.StatusConflict, "no_pending", "No submission is pending review.")
+		return web.Errorf(http.StatusConflict, "no_pending", "No submission is pending review.")
 	case errors.Is(err, workflow.ErrStale):
-		return Errorf(http.StatusConflict, "stale_submission", "This submission is no longer the one pending review; reload the queue.")
+		return web.Errorf(http.StatusConflict, "stale_submission", "This submission is no longer the one pending review; reload the queue.")
 	case errors.Is(err, workflow.ErrSelfApproval):
-		return Errorf(http.StatusForbidden, "self_approval", "A submission must be approved by someone who neither submitted it nor edited its draft since the last approval.")
+		return web.Errorf(http.StatusForbidden, "self_approval", "A submission must be approved by someone who neither submitted it nor edited its draft since the last approval.")
 	case errors.Is(err, workflow.ErrReasonRequired):
-		return Errorf(http.StatusBadRequest, "reason_required", "A reason of 1 to %d characters is required.", workflow.MaxReasonRunes)
+		return web.Errorf(http.StatusBadRequest, "reason_required", "A reason of 1 to %d characters is required.", workflow.MaxReasonRunes)
 	case errors.Is(err, workflow.ErrAlreadyLive):
-		return Errorf(http.StatusConflict, "already_live", "That version is already live.")
+		return web.Errorf(http.StatusConflict, "already_live", "That version is already live.")
 	case errors.Is(err, workflow.ErrInvalidArgument):
-		return Errorf(http.StatusBadRequest, "bad_request", "%s", userMessage(err))
+		return web.Errorf(http.StatusBadRequest, "bad_request", "%s", userMessage(err))
 	}
 	if isImageRefusal(err) {
-		return Errorf(http.StatusUnprocessableEntity, "invalid_image", "%s", userMessage(err))
+		return web.Errorf(http.StatusUnprocessableEntity, "invalid_image", "%s", userMessage(err))
 	}
 	return err // 500, cause logged
 }
@@ -125,14 +126,14 @@ func userMessage(err error) string {
 // decodeStrict) into v; refusals name the field.
 func decodeJSONBody(c *fiber.Ctx, v any) error {
 	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationJSON {
-		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as Content-Type: application/json.")
+		return web.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as Content-Type: application/json.")
 	}
-	if err := DecodeStrict(c.Body(), v); err != nil {
+	if err := web.DecodeStrict(c.Body(), v); err != nil {
 		var fe *tenants.FieldError
 		if errors.As(err, &fe) {
-			return Errorf(http.StatusBadRequest, "bad_json", "%s %s.", fe.Field, fe.Reason)
+			return web.Errorf(http.StatusBadRequest, "bad_json", "%s %s.", fe.Field, fe.Reason)
 		}
-		return Errorf(http.StatusBadRequest, "bad_json", "The body is not valid JSON for this request.")
+		return web.Errorf(http.StatusBadRequest, "bad_json", "The body is not valid JSON for this request.")
 	}
 	return nil
 }
@@ -148,7 +149,7 @@ func isImageRefusal(err error) bool {
 }
 
 func (a *adminBranding) getDraft(c *fiber.Ctx) error {
-	d, err := a.w.Draft(c.UserContext(), Param(c, "tenant"))
+	d, err := a.w.Draft(c.UserContext(), web.Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -165,9 +166,9 @@ func (a *adminBranding) putDraft(c *fiber.Ctx) error {
 	}
 	ifMatch := strings.Trim(c.Get(fiber.HeaderIfMatch), `"`)
 	if ifMatch == "*" {
-		return Errorf(http.StatusBadRequest, "bad_request", "If-Match must be the draft's ETag (omit it to create the first draft).")
+		return web.Errorf(http.StatusBadRequest, "bad_request", "If-Match must be the draft's ETag (omit it to create the first draft).")
 	}
-	d, err := a.w.PutDraft(c.UserContext(), Param(c, "tenant"), doc, ifMatch, actor(c))
+	d, err := a.w.PutDraft(c.UserContext(), web.Param(c, "tenant"), doc, ifMatch, actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -177,22 +178,22 @@ func (a *adminBranding) putDraft(c *fiber.Ctx) error {
 
 func (a *adminBranding) postImage(c *fiber.Ctx) error {
 	if len(c.Body()) > maxImageUpload {
-		return Errorf(http.StatusRequestEntityTooLarge, "too_large", "Images are limited to 512 KB.")
+		return web.Errorf(http.StatusRequestEntityTooLarge, "too_large", "Images are limited to 512 KB.")
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return Errorf(http.StatusBadRequest, "bad_request", "Send the image as multipart/form-data in the field \"file\".")
+		return web.Errorf(http.StatusBadRequest, "bad_request", "Send the image as multipart/form-data in the field \"file\".")
 	}
 	f, err := fh.Open()
 	if err != nil {
-		return Errorf(http.StatusBadRequest, "bad_request", "The uploaded file could not be read.")
+		return web.Errorf(http.StatusBadRequest, "bad_request", "The uploaded file could not be read.")
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxImageUpload+1))
 	if err != nil {
-		return Errorf(http.StatusBadRequest, "bad_request", "The uploaded file could not be read.")
+		return web.Errorf(http.StatusBadRequest, "bad_request", "The uploaded file could not be read.")
 	}
-	asset, err := a.w.PutImage(c.UserContext(), Param(c, "tenant"), data, actor(c))
+	asset, err := a.w.PutImage(c.UserContext(), web.Param(c, "tenant"), data, actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -201,7 +202,7 @@ func (a *adminBranding) postImage(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) submit(c *fiber.Ctx) error {
-	s, err := a.w.Submit(c.UserContext(), Param(c, "tenant"), actor(c))
+	s, err := a.w.Submit(c.UserContext(), web.Param(c, "tenant"), actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -209,7 +210,7 @@ func (a *adminBranding) submit(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) withdraw(c *fiber.Ctx) error {
-	s, err := a.w.Withdraw(c.UserContext(), Param(c, "tenant"), actor(c))
+	s, err := a.w.Withdraw(c.UserContext(), web.Param(c, "tenant"), actor(c))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -217,7 +218,7 @@ func (a *adminBranding) withdraw(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) submissions(c *fiber.Ctx) error {
-	l, err := a.w.Submissions(c.UserContext(), Param(c, "tenant"))
+	l, err := a.w.Submissions(c.UserContext(), web.Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -225,7 +226,7 @@ func (a *adminBranding) submissions(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) versions(c *fiber.Ctx) error {
-	l, err := a.w.Versions(c.UserContext(), Param(c, "tenant"))
+	l, err := a.w.Versions(c.UserContext(), web.Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -233,7 +234,7 @@ func (a *adminBranding) versions(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) audit(c *fiber.Ctx) error {
-	l, err := a.w.Audit(c.UserContext(), Param(c, "tenant"))
+	l, err := a.w.Audit(c.UserContext(), web.Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -249,9 +250,9 @@ func (a *adminBranding) rollback(c *fiber.Ctx) error {
 		return err
 	}
 	if body.Version < 1 {
-		return Errorf(http.StatusBadRequest, "bad_request", "version must be a positive version number.")
+		return web.Errorf(http.StatusBadRequest, "bad_request", "version must be a positive version number.")
 	}
-	v, err := a.w.Rollback(c.UserContext(), Param(c, "tenant"), body.Version, actor(c), body.Reason)
+	v, err := a.w.Rollback(c.UserContext(), web.Param(c, "tenant"), body.Version, actor(c), body.Reason)
 	if err != nil {
 		return brandingError(err)
 	}
@@ -267,7 +268,7 @@ func (a *adminBranding) queue(c *fiber.Ctx) error {
 }
 
 func (a *adminBranding) review(c *fiber.Ctx) error {
-	r, err := a.w.Review(c.UserContext(), Param(c, "tenant"))
+	r, err := a.w.Review(c.UserContext(), web.Param(c, "tenant"))
 	if err != nil {
 		return brandingError(err)
 	}
@@ -286,9 +287,9 @@ func (a *adminBranding) approve(c *fiber.Ctx) error {
 		return err
 	}
 	if body.SubmissionID == "" {
-		return Errorf(http.StatusBadRequest, "bad_request", "submission_id is required (the id of the submission you reviewed).")
+		return web.Errorf(http.StatusBadRequest, "bad_request", "submission_id is required (the id of the submission you reviewed).")
 	}
-	v, err := a.w.Approve(c.UserContext(), Param(c, "tenant"), body.SubmissionID, actor(c), body.Note)
+	v, err := a.w.Approve(c.UserContext(), web.Param(c, "tenant"), body.SubmissionID, actor(c), body.Note)
 	if err != nil {
 		return brandingError(err)
 	}
@@ -301,9 +302,9 @@ func (a *adminBranding) reject(c *fiber.Ctx) error {
 		return err
 	}
 	if body.SubmissionID == "" {
-		return Errorf(http.StatusBadRequest, "bad_request", "submission_id is required (the id of the submission you reviewed).")
+		return web.Errorf(http.StatusBadRequest, "bad_request", "submission_id is required (the id of the submission you reviewed).")
 	}
-	s, err := a.w.Reject(c.UserContext(), Param(c, "tenant"), body.SubmissionID, actor(c), body.Reason)
+	s, err := a.w.Reject(c.UserContext(), web.Param(c, "tenant"), body.SubmissionID, actor(c), body.Reason)
 	if err != nil {
 		return brandingError(err)
 	}

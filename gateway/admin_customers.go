@@ -7,11 +7,11 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/authz"
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
 
@@ -25,18 +25,12 @@ type AdminCustomers interface {
 // AdminOptions wires the admin API (/admin/v1) on the API listener.
 type AdminOptions struct {
 	Staff      StaffOptions
-	Authorizer Authorizer
+	Authorizer web.Authorizer
 	Customers  AdminCustomers
 	// Tenants tells configured tenants from unknown ones; nil: the
 	// gateway's tenant resolver, which must then implement it.
 	Tenants TenantLookup
 }
-
-// param returns a copy of the route parameter name. Fiber's values point
-// into the request buffer, which the next request reuses; the admin API
-// hands parameters to services that may keep them (cache keys), so they
-// are copied once here.
-func Param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(name)) }
 
 // knownTenant answers 404 unknown_tenant for a :tenant that is not
 // configured, before any handler reads or writes anything for it. It runs
@@ -44,8 +38,8 @@ func Param(c *fiber.Ctx, name string) string { return strings.Clone(c.Params(nam
 // tenants' ids (they get 403 either way).
 func knownTenant(l TenantLookup) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if _, ok := l.ByID(Param(c, "tenant")); !ok {
-			return Errorf(http.StatusNotFound, "unknown_tenant", "No tenant %q is configured.", Truncate(Param(c, "tenant"), 64))
+		if _, ok := l.ByID(web.Param(c, "tenant")); !ok {
+			return web.Errorf(http.StatusNotFound, "unknown_tenant", "No tenant %q is configured.", web.Truncate(web.Param(c, "tenant"), 64))
 		}
 		return c.Next()
 	}
@@ -65,7 +59,7 @@ func (g *Gateway) mountAdmin(o AdminOptions) fiber.Router {
 	g.adminTenants = o.Tenants
 	s := g.mountStaff(o.Staff)
 	v1 := g.api.Group("/admin/v1", s.authenticate)
-	t := v1.Group("/tenants/:tenant", Authorize(o.Authorizer), knownTenant(o.Tenants))
+	t := v1.Group("/tenants/:tenant", web.Authorize(o.Authorizer), knownTenant(o.Tenants))
 	a := &adminCustomers{c: o.Customers}
 	t.Get("/customers", a.list)
 	t.Get("/customers/:customer", a.get)
@@ -114,20 +108,20 @@ func adminDomainError(err error) error {
 // list answers the tenant's customers; a customer manager sees only the
 // customers assigned to them.
 func (a *adminCustomers) list(c *fiber.Ctx) error {
-	p, _ := PrincipalOf(c)
-	tenant := Param(c, "tenant")
+	p, _ := web.PrincipalOf(c)
+	tenant := web.Param(c, "tenant")
 	q := tenants.Query{AccountName: c.Query("account_name"), Limit: 20}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return Errorf(http.StatusBadRequest, "invalid_request", "limit must be 1-100")
+			return web.Errorf(http.StatusBadRequest, "invalid_request", "limit must be 1-100")
 		}
 		q.Limit = n
 	}
 	if v := c.Query("offset"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return Errorf(http.StatusBadRequest, "invalid_request", "offset must be 0 or more")
+			return web.Errorf(http.StatusBadRequest, "invalid_request", "offset must be 0 or more")
 		}
 		q.Offset = n
 	}
@@ -148,13 +142,13 @@ func (a *adminCustomers) list(c *fiber.Ctx) error {
 // customer loads the path's customer, enforcing manager scoping: a
 // customer the principal may not see is answered 404, like a missing one.
 func (a *adminCustomers) customer(c *fiber.Ctx) (*tenants.Customer, error) {
-	p, _ := PrincipalOf(c)
-	cust, err := a.c.ByDomainID(c.UserContext(), Param(c, "tenant"), Param(c, "customer"))
+	p, _ := web.PrincipalOf(c)
+	cust, err := a.c.ByDomainID(c.UserContext(), web.Param(c, "tenant"), web.Param(c, "customer"))
 	if err != nil {
 		return nil, adminDomainError(err)
 	}
-	if cust == nil || !authz.CanSeeCustomer(p, Param(c, "tenant"), cust.Managers) {
-		return nil, Errorf(http.StatusNotFound, "not_found", "No such customer.")
+	if cust == nil || !authz.CanSeeCustomer(p, web.Param(c, "tenant"), cust.Managers) {
+		return nil, web.Errorf(http.StatusNotFound, "not_found", "No such customer.")
 	}
 	return cust, nil
 }
@@ -187,16 +181,16 @@ func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
 		return err
 	}
 	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationJSON {
-		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as Content-Type: application/json.")
+		return web.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as Content-Type: application/json.")
 	}
 	var body struct {
 		Managers *[]string `json:"managers"`
 	}
-	if err := DecodeStrict(c.Body(), &body); err != nil {
-		return AdminJSONError(err)
+	if err := web.DecodeStrict(c.Body(), &body); err != nil {
+		return web.AdminJSONError(err)
 	}
 	if body.Managers == nil {
-		return Errorf(http.StatusBadRequest, "invalid_request", `managers is required: a JSON array of user ids ([] removes every manager)`)
+		return web.Errorf(http.StatusBadRequest, "invalid_request", `managers is required: a JSON array of user ids ([] removes every manager)`)
 	}
 	managers := make([]string, 0, len(*body.Managers))
 	for _, m := range *body.Managers {
@@ -204,10 +198,10 @@ func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
 			managers = append(managers, m)
 		}
 		if len(managers) > maxManagers {
-			return Errorf(http.StatusBadRequest, "invalid_request", "at most %d managers per customer", maxManagers)
+			return web.Errorf(http.StatusBadRequest, "invalid_request", "at most %d managers per customer", maxManagers)
 		}
 	}
-	cust, err := a.c.SetManagers(c.UserContext(), Param(c, "tenant"), Param(c, "customer"), managers)
+	cust, err := a.c.SetManagers(c.UserContext(), web.Param(c, "tenant"), web.Param(c, "customer"), managers)
 	if err != nil {
 		return adminDomainError(err)
 	}

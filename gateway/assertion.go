@@ -20,6 +20,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/gateway/web"
 )
 
 // Identity headers Livery sets towards the upstream. Inbound X-Livery-*
@@ -141,7 +142,7 @@ func (a *Assertions) Token(sess *sessions.Session, audience string) (string, err
 	claims := AssertionClaims{
 		Claims: jwt.Claims{Issuer: AssertionIssuer, Subject: sess.AccountID, Audience: jwt.Audience{audience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-5 * time.Second)),
-			Expiry: jwt.NewNumericDate(now.Add(a.ttl)), ID: RandomID()},
+			Expiry: jwt.NewNumericDate(now.Add(a.ttl)), ID: web.RandomID()},
 		Tenant: sess.Tenant, AccountName: sess.Account, User: sess.User, Roles: sess.Roles,
 	}
 	tok, err := jwt.Signed(a.signer).Claims(claims).Serialize()

@@ -11,11 +11,12 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/gateway/web"
 )
 
 const (
-	assetsPath = LiveryPrefix + "assets/"
-	stylesPath = LiveryPrefix + "branding/"
+	assetsPath = web.LiveryPrefix + "assets/"
+	stylesPath = web.LiveryPrefix + "branding/"
 )
 
 // AssetSource serves branding images and stylesheets.
@@ -55,7 +56,7 @@ func serveAsset(src AssetSource) fiber.Handler {
 		sha, ext, ok := strings.Cut(name, ".")
 		ct, known := imageTypes[ext]
 		if !ok || !known || len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {
-			return Errorf(http.StatusNotFound, "not_found", "No such asset.")
+			return web.Errorf(http.StatusNotFound, "not_found", "No such asset.")
 		}
 		if body, ok := cache.get(name); ok {
 			return sendAsset(c, ct, sha, body)
@@ -63,7 +64,7 @@ func serveAsset(src AssetSource) fiber.Handler {
 		rc, _, size, err := src.OpenImage(c.UserContext(), sha, ext)
 		switch {
 		case err != nil && src.IsNotFound(err):
-			return Errorf(http.StatusNotFound, "not_found", "No such asset.")
+			return web.Errorf(http.StatusNotFound, "not_found", "No such asset.")
 		case err != nil:
 			return assetsUnavailable(err)
 		}
@@ -84,7 +85,7 @@ func serveAsset(src AssetSource) fiber.Handler {
 			return assetsUnavailable(fmt.Errorf("reading image %s: %w", name, err))
 		}
 		if sum := sha256.Sum256(body); int64(len(body)) != size || hex.EncodeToString(sum[:]) != sha {
-			return &Error{Status: http.StatusInternalServerError, Code: "asset_corrupt", Message: "The image cannot be served.",
+			return &web.Error{Status: http.StatusInternalServerError, Code: "asset_corrupt", Message: "The image cannot be served.",
 				Err: fmt.Errorf("image %s: stored content (%d bytes, %d expected) does not match its name", name, len(body), size)}
 		}
 		cache.add(name, body)
@@ -92,8 +93,8 @@ func serveAsset(src AssetSource) fiber.Handler {
 	}
 }
 
-func assetsUnavailable(err error) *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Code: "assets_unavailable", Message: "The image cannot be served right now.", Err: err}
+func assetsUnavailable(err error) *web.Error {
+	return &web.Error{Status: http.StatusServiceUnavailable, Code: "assets_unavailable", Message: "The image cannot be served right now.", Err: err}
 }
 
 func setAssetHeaders(c *fiber.Ctx, ct, sha string) {
@@ -119,13 +120,13 @@ func sendAsset(c *fiber.Ctx, ct, sha string, body []byte) error {
 // for the host's own tenant only.
 func serveStylesheet(src AssetSource) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		t := TenantOf(c)
+		t := web.TenantOf(c)
 		if t == nil || c.Params("tenant") != t.ID {
-			return Errorf(http.StatusNotFound, "not_found", "No such stylesheet.")
+			return web.Errorf(http.StatusNotFound, "not_found", "No such stylesheet.")
 		}
 		css, ok := src.Stylesheet(t.ID, c.Params("name"))
 		if !ok {
-			return Errorf(http.StatusNotFound, "not_found", "No such stylesheet.")
+			return web.Errorf(http.StatusNotFound, "not_found", "No such stylesheet.")
 		}
 		c.Set(fiber.HeaderContentType, "text/css; charset=utf-8")
 		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")

@@ -11,6 +11,7 @@ import (
 	"github.com/livery/livery/branding/inject"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/web"
 )
 
 // LiveBranding is the live branding of each tenant as this instance knows
@@ -62,7 +63,7 @@ func (b *BrandChrome) Chrome(out *Outbound, csp []string) (inject.Fragments, []s
 	var ch *render.Chrome
 	if pv := out.Preview; pv != nil {
 		if user == "" {
-			user = FirstNonEmpty(pv.Name, pv.User)
+			user = web.FirstNonEmpty(pv.Name, pv.User)
 		}
 		ch = b.preview(pv, locale)
 	} else {

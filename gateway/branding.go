@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/gateway/web"
 )
 
 // BrandingOptions wires branding into both listeners.
@@ -33,8 +34,8 @@ func (g *Gateway) mountBrandingConsole(o BrandingOptions) *previews {
 		pv = newPreviews(*o.Preview)
 		pv.trusted = g.proxy.trusted
 		g.console.Use(pv.middleware)
-		g.console.Get(LiveryPrefix+"preview", pv.enter)
-		g.console.Get(LiveryPrefix+"preview/end", pv.leave)
+		g.console.Get(web.LiveryPrefix+"preview", pv.enter)
+		g.console.Get(web.LiveryPrefix+"preview/end", pv.leave)
 	}
 	if o.Assets != nil {
 		g.console.Get(assetsPath+":name", serveAsset(o.Assets))
@@ -58,13 +59,13 @@ func setLanguage(secure bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		to := c.Query("to")
 		if to != render.LocaleZH && to != render.LocaleEN {
-			return Errorf(http.StatusBadRequest, "bad_request", "The language must be zh or en.")
+			return web.Errorf(http.StatusBadRequest, "bad_request", "The language must be zh or en.")
 		}
 		c.Cookie(&fiber.Cookie{Name: render.LocaleCookie, Value: to, Path: "/", MaxAge: 365 * 24 * 3600,
 			HTTPOnly: true, Secure: secure, SameSite: fiber.CookieSameSiteLaxMode})
 		back := "/"
 		if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Host != "" && ref.Host == string(c.Request().Host()) {
-			back = SafeReturnPath(ref.RequestURI())
+			back = web.SafeReturnPath(ref.RequestURI())
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect(back, http.StatusSeeOther)

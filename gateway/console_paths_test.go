@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/livery/livery/gateway/web"
 )
 
 // rawResp is a response read off a raw connection.
@@ -21,7 +23,7 @@ type rawResp struct {
 
 func (r rawResp) errorCode(t testing.TB) string {
 	t.Helper()
-	var e ErrorBody
+	var e web.ErrorBody
 	if err := json.Unmarshal([]byte(r.body), &e); err != nil {
 		t.Fatalf("error body %q: %v", r.body, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/gateway/web"
 )
 
 // ListenerOptions configures one Fiber listener.
@@ -38,7 +39,7 @@ type Check struct {
 // Options are the gateway's dependencies and settings.
 type Options struct {
 	Logger  *slog.Logger
-	Tenants TenantResolver
+	Tenants web.TenantResolver
 	Checks  []Check
 	Console ListenerOptions
 	API     ListenerOptions
@@ -59,9 +60,9 @@ type Options struct {
 // Gateway owns the two listeners' Fiber apps, the proxy and the metrics.
 type Gateway struct {
 	log     *slog.Logger
-	tenants TenantResolver
+	tenants web.TenantResolver
 	checks  []Check
-	metrics *Metrics
+	metrics *web.Metrics
 	proxy   *Proxy
 	console *fiber.App
 	api     *fiber.App
@@ -74,7 +75,7 @@ func New(o Options) *Gateway {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	g := &Gateway{log: o.Logger, tenants: o.Tenants, checks: o.Checks, metrics: NewMetrics()}
+	g := &Gateway{log: o.Logger, tenants: o.Tenants, checks: o.Checks, metrics: web.NewMetrics()}
 	g.proxy = NewProxy(o.Proxy, g.metrics, g.log)
 
 	// The console, in order: chain (tenant, canonical path) before any
@@ -82,7 +83,7 @@ func New(o Options) *Gateway {
 	// authorization; Livery's sign-in routes; the proxy. Livery's routes
 	// under /_livery are the whole table of its own paths: the proxy
 	// answers any other /_livery path 404 (docs/security.md).
-	g.console = fiber.New(fiberConfig(o.Console, ErrorHandler(g.log, false), true))
+	g.console = fiber.New(fiberConfig(o.Console, web.ErrorHandler(g.log, false), true))
 	g.chain(g.console, "console", true)
 	var pv *previews
 	if o.Branding != nil {
@@ -91,19 +92,19 @@ func New(o Options) *Gateway {
 	if o.Identity != nil {
 		id := g.mountIdentity(*o.Identity)
 		g.console.Use(id.authenticate)
-		g.console.Get(LiveryPrefix+"login", id.login)
-		g.console.Get(LiveryPrefix+"callback", id.callback)
-		g.console.Get(LiveryPrefix+"logout", id.logout)
-		g.console.Post(LiveryPrefix+"logout", id.logout)
-		g.console.Get(LiveryPrefix+"logged-out", id.loggedOut)
-		g.console.Post(LiveryPrefix+"backchannel-logout", id.backchannelLogout)
+		g.console.Get(web.LiveryPrefix+"login", id.login)
+		g.console.Get(web.LiveryPrefix+"callback", id.callback)
+		g.console.Get(web.LiveryPrefix+"logout", id.logout)
+		g.console.Post(web.LiveryPrefix+"logout", id.logout)
+		g.console.Get(web.LiveryPrefix+"logged-out", id.loggedOut)
+		g.console.Post(web.LiveryPrefix+"backchannel-logout", id.backchannelLogout)
 	}
 	if o.Assertions != nil {
 		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.identityHeaders)
 	}
 	g.console.Use(g.proxy.Handle)
 
-	g.api = fiber.New(fiberConfig(o.API, ErrorHandler(g.log, true), false))
+	g.api = fiber.New(fiberConfig(o.API, web.ErrorHandler(g.log, true), false))
 	g.chain(g.api, "api", false)
 	g.api.Get("/healthz", g.healthz)
 	g.api.Get("/readyz", g.readyz)
@@ -145,7 +146,7 @@ func fiberConfig(o ListenerOptions, eh fiber.ErrorHandler, streaming bool) fiber
 func (g *Gateway) Proxy() *Proxy { return g.proxy }
 
 // Metrics returns the gateway's metrics.
-func (g *Gateway) Metrics() *Metrics { return g.metrics }
+func (g *Gateway) Metrics() *web.Metrics { return g.metrics }
 
 // ConsoleApp and APIApp expose the Fiber apps (tests use app.Test).
 func (g *Gateway) ConsoleApp() *fiber.App { return g.console }

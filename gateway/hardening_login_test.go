@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants/ratelimit"
 )
 
@@ -93,7 +94,7 @@ func TestClientAddrKey(t *testing.T) {
 		{"2001:db8:1:3::1", "2001:db8:1:3::/64"},
 		{"fe80::1%eth0", "fe80::/64"},
 	} {
-		if got := AddrKey(netip.MustParseAddr(c.in)); got != c.want {
+		if got := web.AddrKey(netip.MustParseAddr(c.in)); got != c.want {
 			t.Errorf("addrKey(%s) = %s; want %s", c.in, got, c.want)
 		}
 	}

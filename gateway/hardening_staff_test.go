@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/livery/livery/gateway/web"
 )
 
 // TestStaffCookieCSRF: state-changing admin calls made with the staff
@@ -237,7 +239,7 @@ func TestPreviewNeverInCustomerSession(t *testing.T) {
 	if shows(b) {
 		t.Fatal("the preview marker is honoured inside a customer session")
 	}
-	if n, err := e.rdb.Exists(context.Background(), previewKeyPrefix+"marker:"+HashToken(marker)).Result(); err != nil || n != 0 {
+	if n, err := e.rdb.Exists(context.Background(), previewKeyPrefix+"marker:"+web.HashToken(marker)).Result(); err != nil || n != 0 {
 		t.Fatalf("marker record still in Redis (%d, %v)", n, err)
 	}
 	if n := refusals(); n != 2 {

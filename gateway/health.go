@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/livery/livery/gateway/web"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -46,12 +47,12 @@ wait:
 		select {
 		case r := <-done:
 			if r.err != nil {
-				g.log.Warn("readiness check failed", "check", r.name, "request_id", RequestID(c), "err", r.err)
+				g.log.Warn("readiness check failed", "check", r.name, "request_id", web.RequestIDOf(c), "err", r.err)
 				continue
 			}
 			results[r.name] = "ok"
 		case <-timer.C:
-			g.log.Warn("readiness checks did not answer in time", "request_id", RequestID(c), "timeout", readyTimeout)
+			g.log.Warn("readiness checks did not answer in time", "request_id", web.RequestIDOf(c), "timeout", readyTimeout)
 			break wait
 		}
 	}

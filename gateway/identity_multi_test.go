@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/gateway/web"
 )
 
 // TestLogoutReachesEveryInstance: a session opened through instance A is
@@ -136,7 +137,7 @@ func TestSafeReturnPath(t *testing.T) {
 		"evil.example":           "/",
 		"/ok/path%20with/spaces": "/ok/path%20with/spaces",
 	} {
-		if got := SafeReturnPath(in); got != want {
+		if got := web.SafeReturnPath(in); got != want {
 			t.Errorf("SafeReturnPath(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -2,16 +2,12 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,6 +16,7 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/ratelimit"
 )
@@ -39,7 +36,7 @@ type IdentityOptions struct {
 	Clients      map[string]OIDCClient
 	CookieSecure bool
 	// Authorizer, when set, decides every signed-in console request.
-	Authorizer Authorizer
+	Authorizer web.Authorizer
 	// LoginLimiter, when set, bounds sign-in starts per client address
 	// (LoginRate; zero: DefaultLoginRate), so anonymous visitors cannot
 	// fill Redis with login states.
@@ -52,19 +49,17 @@ const (
 	// __Host- prefix outside plain-HTTP development).
 	customerSessionCookie = "livery_session"
 	loginStateTTL         = 10 * time.Minute
-	LocalSession          = "livery.session"
-	LiveryPrefix          = "/_livery/"
 )
 
 type identity struct {
 	IdentityOptions
 	g      *Gateway
 	rps    map[string]*relyingParty
-	origin *OriginCheck // Livery's own state-changing console endpoints
+	origin *web.OriginCheck // Livery's own state-changing console endpoints
 }
 
 func (g *Gateway) mountIdentity(o IdentityOptions) *identity {
-	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}, origin: NewOriginCheck()}
+	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}, origin: web.NewOriginCheck()}
 	for tenant, c := range o.Clients {
 		id.rps[tenant] = newRelyingParty(c)
 	}
@@ -90,17 +85,6 @@ func (id *identity) setCookie(c *fiber.Ctx, base, value string, maxAge time.Dura
 	c.Cookie(ck)
 }
 
-func RandomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func HashToken(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
 // loginState is kept server-side in Redis for the length of one sign-in.
 type loginState struct {
 	Tenant   string `json:"tenant"`
@@ -116,14 +100,14 @@ type loginState struct {
 // namespace (/_livery) pass: they are served by Livery's routes or answered
 // 404, never proxied (Proxy.Handle).
 func (id *identity) authenticate(c *fiber.Ctx) error {
-	path, err := ConsolePath(c)
+	path, err := web.ConsolePath(c)
 	if err != nil {
 		return err
 	}
-	if IsLiveryPath(path) {
+	if web.IsLiveryPath(path) {
 		return c.Next()
 	}
-	t := TenantOf(c)
+	t := web.TenantOf(c)
 	if _, ok := id.rps[t.ID]; !ok {
 		return c.Next() // tenant without sign-in (development)
 	}
@@ -134,24 +118,24 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 	if sess == nil {
 		if pv := previewOf(c); pv != nil && id.Authorizer != nil {
 			// Staff previewing branding: read-only, as the policy allows.
-			if err := Decide(c, id.Authorizer, pv.subject(),
+			if err := web.Decide(c, id.Authorizer, pv.subject(),
 				authz.Request{Tenant: t.ID, Object: path, Action: c.Method()}, "A preview is read-only."); err != nil {
 				return err
 			}
 			return c.Next()
 		}
-		if c.Method() == http.MethodGet && WantsHTML(c) {
+		if c.Method() == http.MethodGet && web.WantsHTML(c) {
 			rd := path
 			if q := c.Request().URI().QueryString(); len(q) > 0 {
 				rd += "?" + string(q)
 			}
-			return c.Redirect(LiveryPrefix+"login?rd="+url.QueryEscape(rd), http.StatusFound)
+			return c.Redirect(web.LiveryPrefix+"login?rd="+url.QueryEscape(rd), http.StatusFound)
 		}
-		return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to use the console.")
+		return web.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to use the console.")
 	}
-	c.Locals(LocalSession, sess)
+	c.Locals(web.LocalSession, sess)
 	if id.Authorizer != nil {
-		if err := Decide(c, id.Authorizer,
+		if err := web.Decide(c, id.Authorizer,
 			authz.Subject{User: sess.User, Roles: sess.Roles, Tenant: sess.Tenant, Customer: sess.AccountID},
 			authz.Request{Tenant: t.ID, Object: path, Action: c.Method()},
 			"This action is not allowed in this console session."); err != nil {
@@ -173,19 +157,13 @@ func (id *identity) session(c *fiber.Ctx) (*sessions.Session, error) {
 	case errors.Is(err, sessions.ErrNotFound):
 		return nil, nil
 	case err != nil:
-		return nil, &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+		return nil, &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
-	if sess.Tenant != TenantOf(c).ID {
-		return nil, Errorf(http.StatusForbidden, "foreign_session", "This session belongs to another console. Sign in here instead.")
+	if sess.Tenant != web.TenantOf(c).ID {
+		return nil, web.Errorf(http.StatusForbidden, "foreign_session", "This session belongs to another console. Sign in here instead.")
 	}
 	return sess, nil
-}
-
-// SessionOf returns the request's session, if signed in.
-func SessionOf(c *fiber.Ctx) *sessions.Session {
-	s, _ := c.Locals(LocalSession).(*sessions.Session)
-	return s
 }
 
 func (id *identity) redirectURL(c *fiber.Ctx) string {
@@ -193,13 +171,13 @@ func (id *identity) redirectURL(c *fiber.Ctx) string {
 	if id.CookieSecure || c.Context().IsTLS() {
 		scheme = "https"
 	}
-	return scheme + "://" + string(c.Request().Host()) + LiveryPrefix + "callback"
+	return scheme + "://" + string(c.Request().Host()) + web.LiveryPrefix + "callback"
 }
 
 func (id *identity) rp(c *fiber.Ctx) (*relyingParty, error) {
-	rp, ok := id.rps[TenantOf(c).ID]
+	rp, ok := id.rps[web.TenantOf(c).ID]
 	if !ok {
-		return nil, Errorf(http.StatusNotFound, "not_found", "Sign-in is not configured for this console.")
+		return nil, web.Errorf(http.StatusNotFound, "not_found", "Sign-in is not configured for this console.")
 	}
 	return rp, nil
 }
@@ -215,13 +193,13 @@ func (id *identity) login(c *fiber.Ctx) error {
 	}
 	p, err := rp.get(c.UserContext())
 	if err != nil {
-		return idpUnavailable(TenantOf(c), err)
+		return idpUnavailable(web.TenantOf(c), err)
 	}
-	bind, state, nonce, verifier := RandomToken(), RandomToken(), RandomToken(), oauth2.GenerateVerifier()
-	st, _ := json.Marshal(loginState{Tenant: TenantOf(c).ID, Verifier: verifier, Nonce: nonce,
-		Return: loginReturn(c.Query("rd")), Bind: HashToken(bind)})
-	if err := id.Redis.Set(c.UserContext(), "livery:login:"+HashToken(state), st, loginStateTTL).Err(); err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+	bind, state, nonce, verifier := web.RandomToken(), web.RandomToken(), web.RandomToken(), oauth2.GenerateVerifier()
+	st, _ := json.Marshal(loginState{Tenant: web.TenantOf(c).ID, Verifier: verifier, Nonce: nonce,
+		Return: loginReturn(c.Query("rd")), Bind: web.HashToken(bind)})
+	if err := id.Redis.Set(c.UserContext(), "livery:login:"+web.HashToken(state), st, loginStateTTL).Err(); err != nil {
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
 	id.setCookie(c, "livery_login", bind, loginStateTTL)
@@ -231,12 +209,12 @@ func (id *identity) login(c *fiber.Ctx) error {
 }
 
 func idpUnavailable(t *tenants.Tenant, err error) error {
-	return &Error{Status: http.StatusBadGateway, Code: "idp_unavailable",
+	return &web.Error{Status: http.StatusBadGateway, Code: "idp_unavailable",
 		Message: fmt.Sprintf("The sign-in service of %s is unavailable. Please try again shortly.", t.Name.EN), Err: err}
 }
 
 func loginFailed(reason string, err error) error {
-	return &Error{Status: http.StatusBadRequest, Code: "login_failed",
+	return &web.Error{Status: http.StatusBadRequest, Code: "login_failed",
 		Message: "Sign-in could not be completed (" + reason + "). Please start again from your partner's site.", Err: err}
 }
 
@@ -248,20 +226,20 @@ func (id *identity) callback(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	t := TenantOf(c)
+	t := web.TenantOf(c)
 	if e := c.Query("error"); e != "" {
-		return &Error{Status: http.StatusUnauthorized, Code: "login_refused",
-			Message: fmt.Sprintf("%s's sign-in service refused the sign-in (%s).", t.Name.EN, SanitizeCode(e))}
+		return &web.Error{Status: http.StatusUnauthorized, Code: "login_refused",
+			Message: fmt.Sprintf("%s's sign-in service refused the sign-in (%s).", t.Name.EN, web.SanitizeCode(e))}
 	}
 	state := c.Query("state")
 	if state == "" || len(state) > 256 {
 		return loginFailed("missing state", nil)
 	}
-	raw, err := id.Redis.GetDel(c.UserContext(), "livery:login:"+HashToken(state)).Bytes()
+	raw, err := id.Redis.GetDel(c.UserContext(), "livery:login:"+web.HashToken(state)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return loginFailed("unknown or used state", nil)
 	} else if err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
 	var st loginState
@@ -269,7 +247,7 @@ func (id *identity) callback(c *fiber.Ctx) error {
 		return loginFailed("state of another console", nil)
 	}
 	bind := c.Cookies(id.cookieName("livery_login"))
-	if subtle.ConstantTimeCompare([]byte(HashToken(bind)), []byte(st.Bind)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(web.HashToken(bind)), []byte(st.Bind)) != 1 {
 		return loginFailed("sign-in started in another browser", nil)
 	}
 	id.setCookie(c, "livery_login", "", -1)
@@ -284,10 +262,10 @@ func (id *identity) callback(c *fiber.Ctx) error {
 	account, _ := claims[rp.cfg.AccountClaim].(string)
 	cust, err := id.Customers.Find(c.UserContext(), t.ID, t.XAccountType, account)
 	if err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Sign-in is temporarily unavailable.", Err: err, RetryAfter: 5}
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Sign-in is temporarily unavailable.", Err: err, RetryAfter: 5}
 	}
 	if account == "" || cust == nil || cust.State != tenants.StateActive {
-		return &Error{Status: http.StatusForbidden, Code: "not_associated",
+		return &web.Error{Status: http.StatusForbidden, Code: "not_associated",
 			Message: fmt.Sprintf("This account is not associated with %s / %s. Register through the partner's site first.", t.Name.EN, t.Name.ZH)}
 	}
 	name, _ := claims["name"].(string)
@@ -298,38 +276,15 @@ func (id *identity) callback(c *fiber.Ctx) error {
 		_ = id.Sessions.Delete(c.UserContext(), old)
 	}
 	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: "customer", Issuer: idt.Issuer,
-		Subject: idt.Subject, SID: sid, User: FirstNonEmpty(name, email, account), Email: email, AccountID: cust.DomainID,
+		Subject: idt.Subject, SID: sid, User: web.FirstNonEmpty(name, email, account), Email: email, AccountID: cust.DomainID,
 		Account: cust.DomainName, Roles: []string{"customer"}, IDToken: rawID})
 	if err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
 	id.setCookie(c, customerSessionCookie, sess.ID, 0)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(st.Return, http.StatusFound)
-}
-
-func FirstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// sanitizeCode keeps an IdP error code printable and short.
-func SanitizeCode(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' || r == '-' {
-			b.WriteRune(r)
-		}
-		if b.Len() >= 64 {
-			break
-		}
-	}
-	return b.String()
 }
 
 // maxLoginReturn bounds the return path kept in a login state; a longer
@@ -339,37 +294,8 @@ const maxLoginReturn = 1024
 
 // loginReturn is the safe return path to keep in a login state.
 func loginReturn(rd string) string {
-	if rd = SafeReturnPath(rd); len(rd) > maxLoginReturn {
+	if rd = web.SafeReturnPath(rd); len(rd) > maxLoginReturn {
 		return "/"
 	}
 	return rd
-}
-
-// SafeReturnPath accepts only same-origin relative paths. Anything that a
-// browser could resolve to another origin — "//evil", "/\evil", "https:",
-// their percent-encoded forms, control characters — becomes "/".
-func SafeReturnPath(rd string) string {
-	if rd == "" || len(rd) > 2048 || rd[0] != '/' {
-		return "/"
-	}
-	for _, probe := range []string{rd, percentDecode(rd), percentDecode(percentDecode(rd))} {
-		if len(probe) > 1 && (probe[1] == '/' || probe[1] == '\\') {
-			return "/"
-		}
-		if strings.ContainsAny(probe, "\\\r\n\t\x00") {
-			return "/"
-		}
-	}
-	u, err := url.Parse(rd)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
-		return "/"
-	}
-	return rd
-}
-
-func percentDecode(s string) string {
-	if d, err := url.PathUnescape(s); err == nil {
-		return d
-	}
-	return s
 }

@@ -4,12 +4,11 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants/ratelimit"
 )
 
@@ -33,56 +32,15 @@ func loginBudget(c *fiber.Ctx, l LoginLimiter, lim ratelimit.Limit, door string,
 	if lim.Rate <= 0 {
 		lim = DefaultLoginRate
 	}
-	d, err := l.Allow(c.UserContext(), "login:"+door+":"+ClientAddrKey(c, trusted), lim)
+	d, err := l.Allow(c.UserContext(), "login:"+door+":"+web.ClientAddrKey(c, trusted), lim)
 	if err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
 	if !d.Allowed {
-		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_logins",
+		return &web.Error{Status: http.StatusTooManyRequests, Code: "too_many_logins",
 			Message:    "Too many sign-in attempts from your network. Wait a moment and try again. / 登录尝试过于频繁，请稍后再试。",
 			RetryAfter: max(int((d.RetryAfter+time.Second-1)/time.Second), 1)}
 	}
 	return nil
-}
-
-// clientAddrKey is the visitor's address as a rate-limit key: the peer,
-// or, when the peer is a trusted proxy, the nearest X-Forwarded-For hop
-// that is not. IPv4-mapped IPv6 is IPv4; IPv6 is keyed by its /64 (one
-// host usually holds a whole /64).
-func ClientAddrKey(c *fiber.Ctx, trusted []*net.IPNet) string {
-	addr, _ := netip.AddrFromSlice(c.Context().RemoteIP())
-	if isTrusted(addr, trusted) {
-		hops := strings.Split(string(c.Request().Header.Peek(fiber.HeaderXForwardedFor)), ",")
-		for i := len(hops) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-			if err != nil {
-				break // malformed: keep the last good hop
-			}
-			addr = a
-			if !isTrusted(a.Unmap(), trusted) {
-				break
-			}
-		}
-	}
-	return AddrKey(addr)
-}
-
-// addrKey renders a canonical per-address key (see clientAddrKey).
-func AddrKey(a netip.Addr) string {
-	a = a.Unmap().WithZone("")
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
-}
-
-func isTrusted(a netip.Addr, trusted []*net.IPNet) bool {
-	for _, n := range trusted {
-		if n.Contains(a.Unmap().AsSlice()) {
-			return true
-		}
-	}
-	return false
 }

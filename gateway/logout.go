@@ -8,6 +8,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/gateway/web"
 )
 
 // backchannelEvent is the events member every logout token carries.
@@ -23,13 +24,13 @@ func (id *identity) logout(c *fiber.Ctx) error {
 	id.setCookie(c, customerSessionCookie, "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if sess == nil {
-		return c.Redirect(LiveryPrefix+"logged-out", http.StatusFound)
+		return c.Redirect(web.LiveryPrefix+"logged-out", http.StatusFound)
 	}
 	if err := id.Sessions.Delete(c.UserContext(), sess.ID); err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-out could not be completed. Please try again.", Err: err, RetryAfter: 5}
 	}
-	rp, ok := id.rps[TenantOf(c).ID]
+	rp, ok := id.rps[web.TenantOf(c).ID]
 	if ok {
 		if _, err := rp.get(c.UserContext()); err == nil {
 			if end := rp.endSession(); end != "" {
@@ -38,14 +39,14 @@ func (id *identity) logout(c *fiber.Ctx) error {
 					q := u.Query()
 					q.Set("id_token_hint", sess.IDToken)
 					q.Set("client_id", rp.cfg.ClientID)
-					q.Set("post_logout_redirect_uri", id.baseURL(c)+LiveryPrefix+"logged-out")
+					q.Set("post_logout_redirect_uri", id.baseURL(c)+web.LiveryPrefix+"logged-out")
 					u.RawQuery = q.Encode()
 					return c.Redirect(u.String(), http.StatusFound)
 				}
 			}
 		}
 	}
-	return c.Redirect(LiveryPrefix+"logged-out", http.StatusFound)
+	return c.Redirect(web.LiveryPrefix+"logged-out", http.StatusFound)
 }
 
 func (id *identity) baseURL(c *fiber.Ctx) string {
@@ -70,7 +71,7 @@ func (id *identity) loggedOut(c *fiber.Ctx) error {
 func (id *identity) backchannelLogout(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	bad := func(err error) error {
-		id.g.log.Warn("back-channel logout refused", "request_id", RequestID(c), "err", err)
+		id.g.log.Warn("back-channel logout refused", "request_id", web.RequestIDOf(c), "err", err)
 		return c.Status(http.StatusBadRequest).JSON(fiber.Map{"error": "invalid_request"})
 	}
 	rp, err := id.rp(c)
@@ -83,7 +84,7 @@ func (id *identity) backchannelLogout(c *fiber.Ctx) error {
 	}
 	p, err := rp.get(c.UserContext())
 	if err != nil {
-		return idpUnavailable(TenantOf(c), err)
+		return idpUnavailable(web.TenantOf(c), err)
 	}
 	v := p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID, SkipExpiryCheck: true,
 		SupportedSigningAlgs: []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.PS256}})
@@ -117,8 +118,8 @@ func (id *identity) backchannelLogout(c *fiber.Ctx) error {
 		n, err = id.Sessions.EndBySubject(c.UserContext(), tok.Issuer, tok.Subject)
 	}
 	if err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Try again.", Err: err, RetryAfter: 5}
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Try again.", Err: err, RetryAfter: 5}
 	}
-	id.g.log.Info("back-channel logout", "tenant", TenantOf(c).ID, "sessions", n, "request_id", RequestID(c))
+	id.g.log.Info("back-channel logout", "tenant", web.TenantOf(c).ID, "sessions", n, "request_id", web.RequestIDOf(c))
 	return c.SendStatus(http.StatusOK)
 }

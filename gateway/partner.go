@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/notify"
@@ -130,7 +131,7 @@ func (p *partnerAPI) authenticate(c *fiber.Ctx) error {
 	case errors.Is(err, tenants.ErrUnknownKey):
 		return p.guard.failed(c, peer, authUnknown, auth.AccessKey, err)
 	case err != nil:
-		return &Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999", Message: "Credential store unavailable. Retry later.", Err: err}
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999", Message: "Credential store unavailable. Retry later.", Err: err}
 	}
 	if err := signing.Verify(req, auth, secret, signing.Options{Now: p.Now()}); err != nil {
 		return p.guard.failed(c, peer, authReason(err), auth.AccessKey, err)
@@ -139,7 +140,7 @@ func (p *partnerAPI) authenticate(c *fiber.Ctx) error {
 	if !ok {
 		return p.guard.failed(c, peer, authTenant, auth.AccessKey, errors.New("tenant of key no longer configured"))
 	}
-	c.Locals(LocalTenant, t)
+	c.Locals(web.LocalTenant, t)
 	c.Locals(localKeyID, auth.AccessKey)
 	return c.Next()
 }
@@ -165,7 +166,7 @@ func signingRequest(c *fiber.Ctx) signing.Request {
 func (p *partnerAPI) limited(api string, perSecond int) fiber.Handler {
 	lim := ratelimit.PerSecond(perSecond)
 	return func(c *fiber.Ctx) error {
-		t := TenantOf(c)
+		t := web.TenantOf(c)
 		key := "api:" + api + ":" + t.ID + ":" + peerKey(c)
 		d, err := p.Limiter.Allow(c.UserContext(), key, lim)
 		if err != nil {
@@ -173,7 +174,7 @@ func (p *partnerAPI) limited(api string, perSecond int) fiber.Handler {
 		}
 		setLimitHeaders(c, d)
 		if !d.Allowed {
-			return &Error{Status: http.StatusTooManyRequests, Code: "APIGW.0308",
+			return &web.Error{Status: http.StatusTooManyRequests, Code: "APIGW.0308",
 				Message: "The API rate limit is exceeded. Retry after " + strconv.Itoa(int(d.RetryAfter.Seconds()+0.999)) + " s."}
 		}
 		return c.Next()
@@ -187,13 +188,13 @@ func setLimitHeaders(c *fiber.Ctx, d ratelimit.Decision) {
 }
 
 // unavailableErr answers a dependency failure: 503 CBC.0999 with Retry-After.
-func unavailableErr(err error) *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999",
+func unavailableErr(err error) *web.Error {
+	return &web.Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999",
 		Message: "The service is temporarily unavailable. Retry later.", Err: err, RetryAfter: 5}
 }
 
 func (p *partnerAPI) audit(c *fiber.Ctx, r audit.Record) {
-	r.RequestID, r.Source = RequestID(c), c.Context().RemoteIP().String()
+	r.RequestID, r.Source = web.RequestIDOf(c), c.Context().RemoteIP().String()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), 5*time.Second)
 	defer cancel()
 	if err := p.Audit.Record(ctx, r); err != nil {

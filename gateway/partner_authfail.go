@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/ratelimit"
 	"github.com/livery/livery/tenants/signing"
@@ -94,8 +95,8 @@ func (g *authGuard) admit(c *fiber.Ctx, peer string) error {
 	g.failures.WithLabelValues(authLimited).Inc()
 	setLimitHeaders(c, d)
 	g.logSampled(peer, "partner auth refused: too many failures from this address", "source", peer,
-		"request_id", RequestID(c), "retry_after", d.RetryAfter.String())
-	return &Error{Status: http.StatusTooManyRequests, Code: "APIGW.0308",
+		"request_id", web.RequestIDOf(c), "retry_after", d.RetryAfter.String())
+	return &web.Error{Status: http.StatusTooManyRequests, Code: "APIGW.0308",
 		Message: "Too many failed authentications from this address. Retry after " +
 			strconv.Itoa(max(int(d.RetryAfter.Seconds()+0.999), 1)) + " s."}
 }
@@ -113,8 +114,8 @@ func (g *authGuard) failed(c *fiber.Ctx, peer, reason, ak string, cause error) e
 		ak = ak[:40] + "…"
 	}
 	g.logSampled(peer, "partner signature failed", "reason", reason, "source", peer, "access_key", strconv.Quote(ak),
-		"request_id", RequestID(c), "err", cause)
-	return &Error{Status: http.StatusUnauthorized, Code: "CBC.0154",
+		"request_id", web.RequestIDOf(c), "err", cause)
+	return &web.Error{Status: http.StatusUnauthorized, Code: "CBC.0154",
 		Message: "The credential is invalid or expired, or the request signature does not match.", Err: cause}
 }
 

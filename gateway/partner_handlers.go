@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/codes"
@@ -17,9 +18,9 @@ import (
 )
 
 func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
-	t := TenantOf(c)
+	t := web.TenantOf(c)
 	var req tenants.CreateRequest
-	if err := DecodeStrict(c.Body(), &req); err != nil {
+	if err := web.DecodeStrict(c.Body(), &req); err != nil {
 		return partnerError(err)
 	}
 	reg, err := req.Validate()
@@ -40,7 +41,7 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	// Risk control is the registration's admission: Create asks it once per
 	// registration, so retries of a finished or in-flight registration are
 	// answered alike and charge no quota.
-	meta := tenants.Meta{KeyID: keyID(c), RequestID: RequestID(c), Admit: func(ctx context.Context) error {
+	meta := tenants.Meta{KeyID: keyID(c), RequestID: web.RequestIDOf(c), Admit: func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, riskCheckTimeout)
 		defer cancel()
 		d, which, err := p.Limiter.CheckRegistration(ctx, t.ID, device, address, t.Risk)
@@ -61,7 +62,7 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 		if english(c) {
 			msg = ratelimit.RiskMessageEN
 		}
-		return &Error{Status: http.StatusTooManyRequests, Code: RiskRefusedCode, Message: msg}
+		return &web.Error{Status: http.StatusTooManyRequests, Code: RiskRefusedCode, Message: msg}
 	}
 	rec := audit.Record{Event: tenants.EventCustomerCreate, Tenant: t.ID, KeyID: meta.KeyID,
 		XAccountType: reg.XAccountType, XAccountID: reg.XAccountID, Result: "ok"}
@@ -171,14 +172,14 @@ func (r queryRequest) query() (tenants.Query, error) {
 
 func (p *partnerAPI) queryCustomers(c *fiber.Ctx) error {
 	var req queryRequest
-	if err := DecodeStrict(c.Body(), &req); err != nil {
+	if err := web.DecodeStrict(c.Body(), &req); err != nil {
 		return partnerError(err)
 	}
 	q, err := req.query()
 	if err != nil {
 		return partnerError(err)
 	}
-	list, count, err := p.Customers.List(c.UserContext(), TenantOf(c).ID, q)
+	list, count, err := p.Customers.List(c.UserContext(), web.TenantOf(c).ID, q)
 	if err != nil {
 		return partnerError(err)
 	}
@@ -210,7 +211,7 @@ type checkIdentityRequest struct {
 
 func (p *partnerAPI) checkIdentity(c *fiber.Ctx) error {
 	var req checkIdentityRequest
-	if err := DecodeStrict(c.Body(), &req); err != nil {
+	if err := web.DecodeStrict(c.Body(), &req); err != nil {
 		return partnerError(err)
 	}
 	if req.SearchValue == "" || len([]rune(req.SearchValue)) > 64 {
@@ -241,7 +242,7 @@ type sendCodeRequest struct {
 
 func (p *partnerAPI) sendCode(c *fiber.Ctx) error {
 	var req sendCodeRequest
-	if err := DecodeStrict(c.Body(), &req); err != nil {
+	if err := web.DecodeStrict(c.Body(), &req); err != nil {
 		return partnerError(err)
 	}
 	if req.ReceiverType == nil || *req.ReceiverType != 1 {
@@ -269,7 +270,7 @@ func (p *partnerAPI) sendCode(c *fiber.Ctx) error {
 		minutes = *req.Timeout
 	}
 	ttl := codes.TimeoutFromMinutes(minutes)
-	t := TenantOf(c)
+	t := web.TenantOf(c)
 	// One code per phone per minute, so that re-issuing cannot be used to
 	// reset the three-failure lockout at speed.
 	d, err := p.Limiter.Allow(c.UserContext(), "send-code-phone:"+t.ID+":"+phone, ratelimit.Limit{Rate: 1, Period: time.Minute})
@@ -278,15 +279,15 @@ func (p *partnerAPI) sendCode(c *fiber.Ctx) error {
 	}
 	if !d.Allowed {
 		setLimitHeaders(c, d)
-		return &Error{Status: http.StatusTooManyRequests, Code: "APIGW.0308", Message: "A code was sent to this phone less than a minute ago."}
+		return &web.Error{Status: http.StatusTooManyRequests, Code: "APIGW.0308", Message: "A code was sent to this phone less than a minute ago."}
 	}
 	code, err := p.Codes.Issue(c.UserContext(), t.ID, phone, tenants.SceneRegistration, ttl)
 	if err != nil {
 		return unavailableErr(err)
 	}
-	err = p.Notifier.Send(c.UserContext(), notify.Message{Tenant: t.ID, Phone: phone, Lang: lang, Code: code, TTL: ttl, RequestID: RequestID(c)})
+	err = p.Notifier.Send(c.UserContext(), notify.Message{Tenant: t.ID, Phone: phone, Lang: lang, Code: code, TTL: ttl, RequestID: web.RequestIDOf(c)})
 	if err != nil {
-		return &Error{Status: http.StatusInternalServerError, Code: "CBC.0999", Message: "The verification code could not be delivered. Retry later.", Err: err}
+		return &web.Error{Status: http.StatusInternalServerError, Code: "CBC.0999", Message: "The verification code could not be delivered. Retry later.", Err: err}
 	}
 	return c.SendStatus(http.StatusNoContent)
 }
@@ -298,7 +299,7 @@ func keyID(c *fiber.Ctx) string {
 
 // partnerError maps domain errors to the reference error codes. It is the
 // single place where the partner API's codes are decided.
-func partnerError(err error) *Error {
+func partnerError(err error) *web.Error {
 	msg := func(def string) string {
 		var fe *tenants.FieldError
 		if errors.As(err, &fe) {
@@ -306,8 +307,8 @@ func partnerError(err error) *Error {
 		}
 		return def
 	}
-	bad := func(code, def string) *Error {
-		return &Error{Status: http.StatusBadRequest, Code: code, Message: msg(def), Err: err}
+	bad := func(code, def string) *web.Error {
+		return &web.Error{Status: http.StatusBadRequest, Code: code, Message: msg(def), Err: err}
 	}
 	switch {
 	case errors.Is(err, tenants.ErrNameFormat):
@@ -333,12 +334,12 @@ func partnerError(err error) *Error {
 	case errors.Is(err, codes.ErrWrong), errors.Is(err, codes.ErrNotIssued):
 		return bad("CBC.99004010", "The verification code is wrong.")
 	case errors.Is(err, tenants.ErrForbidden):
-		return &Error{Status: http.StatusForbidden, Code: "CBC.0151", Message: "Access denied.", Err: err}
+		return &web.Error{Status: http.StatusForbidden, Code: "CBC.0151", Message: "Access denied.", Err: err}
 	case errors.Is(err, tenants.ErrInProgress):
-		return &Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999", RetryAfter: 1, Err: err,
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "CBC.0999", RetryAfter: 1, Err: err,
 			Message: "This registration is in progress. Retry in a moment: the retry is answered with the same account."}
 	case errors.Is(err, tenants.ErrRejected):
-		return &Error{Status: http.StatusInternalServerError, Code: "CBC.0999", Message: "The cloud refused to create the account.", Err: err}
+		return &web.Error{Status: http.StatusInternalServerError, Code: "CBC.0999", Message: "The cloud refused to create the account.", Err: err}
 	}
 	return unavailableErr(err)
 }

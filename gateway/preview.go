@@ -17,6 +17,7 @@ import (
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
 
@@ -36,7 +37,6 @@ const (
 	previewMaxTTL    = 30 * time.Minute
 	previewCookie    = "livery_preview"
 	previewKeyPrefix = "livery:preview:"
-	LocalPreview     = "livery.preview"
 )
 
 // Preview is a staff member's preview of proposed branding.
@@ -104,31 +104,31 @@ func newPreviews(o PreviewOptions) *previews {
 // reviewer can click).
 func (a *adminBranding) startPreview(c *fiber.Ctx) error {
 	pv := a.preview
-	tenant := Param(c, "tenant")
+	tenant := web.Param(c, "tenant")
 	t, ok := pv.Tenants.ByID(tenant)
 	if !ok {
-		return Errorf(http.StatusNotFound, "not_found", "No tenant %q.", tenant)
+		return web.Errorf(http.StatusNotFound, "not_found", "No tenant %q.", tenant)
 	}
 	source := c.Query("source", "pending")
 	if source != "pending" && source != "draft" {
-		return Errorf(http.StatusBadRequest, "bad_request", "source must be pending or draft.")
+		return web.Errorf(http.StatusBadRequest, "bad_request", "source must be pending or draft.")
 	}
 	doc, key, err := pv.Docs.PreviewDocument(c.UserContext(), tenant, source)
 	if err != nil {
 		return brandingError(err)
 	}
-	p, _ := PrincipalOf(c)
-	name, _ := c.Locals(LocalPrincipalName).(string)
+	p, _ := web.PrincipalOf(c)
+	name, _ := c.Locals(web.LocalPrincipalName).(string)
 	rec := Preview{Tenant: tenant, Source: source + ":" + key, Doc: doc, User: p.User, Name: name, Roles: p.Roles, Home: p.Tenant,
-		Expires: time.Now().Add(previewMaxTTL), From: ClientAddrKey(c, pv.trusted)}
-	if sess, ok := c.Locals(LocalSession).(*sessions.Session); ok {
+		Expires: time.Now().Add(previewMaxTTL), From: web.ClientAddrKey(c, pv.trusted)}
+	if sess, ok := c.Locals(web.LocalSession).(*sessions.Session); ok {
 		rec.StaffSID = sess.ID
 	}
-	token := RandomToken()
-	if err := pv.put(c.UserContext(), "token:"+HashToken(token), rec, previewTokenTTL); err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
+	token := web.RandomToken()
+	if err := pv.put(c.UserContext(), "token:"+web.HashToken(token), rec, previewTokenTTL); err != nil {
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
-	u := pv.ConsoleURL(t) + LiveryPrefix + "preview?token=" + url.QueryEscape(token)
+	u := pv.ConsoleURL(t) + web.LiveryPrefix + "preview?token=" + url.QueryEscape(token)
 	if c.Method() == http.MethodGet {
 		return c.Redirect(u, http.StatusSeeOther)
 	}
@@ -145,22 +145,22 @@ func (pv *previews) put(ctx context.Context, key string, rec Preview, ttl time.D
 
 // enter (console listener) exchanges a token for the marker cookie.
 func (pv *previews) enter(c *fiber.Ctx) error {
-	refused := Errorf(http.StatusForbidden, "preview_refused", "This preview link is invalid, expired or already used. Start the preview again from the admin console.")
+	refused := web.Errorf(http.StatusForbidden, "preview_refused", "This preview link is invalid, expired or already used. Start the preview again from the admin console.")
 	token := c.Query("token")
 	if token == "" || len(token) > 100 {
 		return refused
 	}
-	b, err := pv.Redis.GetDel(c.UserContext(), previewKeyPrefix+"token:"+HashToken(token)).Bytes()
+	b, err := pv.Redis.GetDel(c.UserContext(), previewKeyPrefix+"token:"+web.HashToken(token)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return refused
 	} else if err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
 	var rec Preview
-	if json.Unmarshal(b, &rec) != nil || rec.Tenant != TenantOf(c).ID {
+	if json.Unmarshal(b, &rec) != nil || rec.Tenant != web.TenantOf(c).ID {
 		return refused // a token for another tenant's console
 	}
-	if rec.From != "" && rec.From != ClientAddrKey(c, pv.trusted) {
+	if rec.From != "" && rec.From != web.ClientAddrKey(c, pv.trusted) {
 		// A forwarded link: the preview is for the staff member who asked.
 		pv.refuse(c, &rec, "preview link opened from another address than the one that requested it")
 		return refused
@@ -172,9 +172,9 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect("/", http.StatusSeeOther)
 	}
-	marker := RandomToken()
-	if err := pv.put(c.UserContext(), "marker:"+HashToken(marker), rec, time.Until(rec.Expires)); err != nil {
-		return &Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
+	marker := web.RandomToken()
+	if err := pv.put(c.UserContext(), "marker:"+web.HashToken(marker), rec, time.Until(rec.Expires)); err != nil {
+		return &web.Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
 	pv.id.setCookie(c, previewCookie, marker, 0)
 	return c.Redirect("/", http.StatusSeeOther)
@@ -183,7 +183,7 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 // leave ends the preview in this browser.
 func (pv *previews) leave(c *fiber.Ctx) error {
 	if raw := c.Cookies(pv.id.cookieName(previewCookie)); raw != "" {
-		_ = pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+HashToken(raw)).Err()
+		_ = pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+web.HashToken(raw)).Err()
 	}
 	pv.id.setCookie(c, previewCookie, "", -1)
 	return c.Redirect("/", http.StatusSeeOther)
@@ -197,12 +197,12 @@ func (pv *previews) lookup(c *fiber.Ctx) *Preview {
 	if raw == "" || len(raw) > 100 {
 		return nil
 	}
-	b, err := pv.Redis.Get(c.UserContext(), previewKeyPrefix+"marker:"+HashToken(raw)).Bytes()
+	b, err := pv.Redis.Get(c.UserContext(), previewKeyPrefix+"marker:"+web.HashToken(raw)).Bytes()
 	if err != nil {
 		return nil
 	}
 	var rec Preview
-	if json.Unmarshal(b, &rec) != nil || rec.Tenant != TenantOf(c).ID || time.Now().After(rec.Expires) {
+	if json.Unmarshal(b, &rec) != nil || rec.Tenant != web.TenantOf(c).ID || time.Now().After(rec.Expires) {
 		return nil
 	}
 	if rec.StaffSID != "" {
@@ -223,14 +223,14 @@ func (pv *previews) middleware(c *fiber.Ctx) error {
 	if rec := pv.lookup(c); rec != nil {
 		if pv.customerSession(c) {
 			raw := c.Cookies(pv.id.cookieName(previewCookie))
-			if err := pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+HashToken(raw)).Err(); err != nil {
+			if err := pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+web.HashToken(raw)).Err(); err != nil {
 				pv.Logger.Warn("preview: ending a marker met with a customer session", "tenant", rec.Tenant, "err", err)
 			}
 			pv.id.setCookie(c, previewCookie, "", -1)
 			pv.refuse(c, rec, "preview marker met a customer session")
 			return c.Next()
 		}
-		c.Locals(LocalPreview, rec)
+		c.Locals(web.LocalPreview, rec)
 	}
 	return c.Next()
 }
@@ -253,7 +253,7 @@ func (pv *previews) customerSession(c *fiber.Ctx) bool {
 // refuse logs and audits a preview not honoured for a customer session.
 func (pv *previews) refuse(c *fiber.Ctx, rec *Preview, detail string) {
 	pv.Logger.Warn("preview refused", "tenant", rec.Tenant, "minted_by", rec.User, "detail", detail,
-		"request_id", RequestID(c))
+		"request_id", web.RequestIDOf(c))
 	if pv.Audit == nil {
 		return
 	}
@@ -265,7 +265,7 @@ func (pv *previews) refuse(c *fiber.Ctx, rec *Preview, detail string) {
 
 // previewOf returns the request's valid preview, nil when none.
 func previewOf(c *fiber.Ctx) *Preview {
-	p, _ := c.Locals(LocalPreview).(*Preview)
+	p, _ := c.Locals(web.LocalPreview).(*Preview)
 	return p
 }
 

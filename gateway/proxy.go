@@ -17,6 +17,7 @@ import (
 
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
 
@@ -88,13 +89,13 @@ type Proxy struct {
 
 	upstreams *upstreams
 	trusted   []*net.IPNet
-	metrics   *Metrics
+	metrics   *web.Metrics
 	log       *slog.Logger
 }
 
 // NewProxy builds a proxy with a keep-alive client per upstream and the
 // given connect, response-header and idle timeouts.
-func NewProxy(o ProxyOptions, m *Metrics, log *slog.Logger) *Proxy {
+func NewProxy(o ProxyOptions, m *web.Metrics, log *slog.Logger) *Proxy {
 	if o.MaxConnsPerHost <= 0 {
 		o.MaxConnsPerHost = 4096
 	}
@@ -115,16 +116,16 @@ const langCookie = render.LocaleCookie
 // namespace (/_livery) that no Livery route served is answered 404: it is
 // never proxied.
 func (p *Proxy) Handle(c *fiber.Ctx) error {
-	t := TenantOf(c)
+	t := web.TenantOf(c)
 	if t == nil {
-		return Errorf(http.StatusNotFound, "unknown_host", "No console is configured for this host.")
+		return web.Errorf(http.StatusNotFound, "unknown_host", "No console is configured for this host.")
 	}
-	path, err := ConsolePath(c)
+	path, err := web.ConsolePath(c)
 	if err != nil {
 		return err
 	}
-	if IsLiveryPath(path) {
-		return Errorf(http.StatusNotFound, "not_found", "There is no such page.")
+	if web.IsLiveryPath(path) {
+		return web.Errorf(http.StatusNotFound, "not_found", "There is no such page.")
 	}
 	out, body := p.outbound(c, t, path)
 	release := true
@@ -174,11 +175,11 @@ func (p *Proxy) respond(c *fiber.Ctx, t *tenants.Tenant, resp *Response) error {
 			resp.Body.Close()
 			if errors.Is(err, ErrUpstreamBody) {
 				p.metrics.UpstreamErrors.WithLabelValues(t.ID, "body").Inc()
-				return &Error{Status: http.StatusBadGateway, Code: "upstream_body",
+				return &web.Error{Status: http.StatusBadGateway, Code: "upstream_body",
 					Message: "The console's response was cut short. Please try again.", Err: err}
 			}
 			p.metrics.UpstreamErrors.WithLabelValues(t.ID, "modify").Inc()
-			return &Error{Status: http.StatusBadGateway, Code: "bad_gateway",
+			return &web.Error{Status: http.StatusBadGateway, Code: "bad_gateway",
 				Message: "The console returned a response that could not be processed.", Err: err}
 		}
 	}
@@ -231,9 +232,9 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant, path string) (*Outboun
 	trusted := p.trustedPeer(c)
 	copyRequestHeaders(&req.Header, c, trusted)
 	p.setForwarded(&req.Header, c, trusted)
-	req.Header.Set(fiber.HeaderXRequestID, RequestID(c))
-	out := &Outbound{Request: req, Tenant: t, Session: SessionOf(c), Preview: previewOf(c),
-		Lang: c.Cookies(langCookie), RequestID: RequestID(c), Origin: t.Upstream.Scheme + "://" + t.Upstream.Host}
+	req.Header.Set(fiber.HeaderXRequestID, web.RequestIDOf(c))
+	out := &Outbound{Request: req, Tenant: t, Session: web.SessionOf(c), Preview: previewOf(c),
+		Lang: c.Cookies(langCookie), RequestID: web.RequestIDOf(c), Origin: t.Upstream.Scheme + "://" + t.Upstream.Host}
 
 	var body *clientBody
 	switch n := c.Request().Header.ContentLength(); {
@@ -414,12 +415,12 @@ func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body 
 	if body.failed() {
 		c.Context().SetConnectionClose()
 		if body.gone() {
-			c.Locals(LocalAborted, true)
+			c.Locals(web.LocalAborted, true)
 			p.metrics.ClientAborts.WithLabelValues("console", t.ID).Inc()
-			return &Error{Status: http.StatusBadRequest, Code: "bad_request",
+			return &web.Error{Status: http.StatusBadRequest, Code: "bad_request",
 				Message: "The request body was not received completely.", Err: body.err}
 		}
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request",
+		return &web.Error{Status: http.StatusBadRequest, Code: "bad_request",
 			Message: "The request body is malformed.", Err: body.err}
 	}
 	kind, status, msg := "unreachable", http.StatusBadGateway, "The console is temporarily unreachable. Please try again shortly."
@@ -432,7 +433,7 @@ func (p *Proxy) roundTripError(c *fiber.Ctx, t *tenants.Tenant, err error, body 
 		kind = "refused"
 	}
 	p.metrics.UpstreamErrors.WithLabelValues(t.ID, kind).Inc()
-	return &Error{Status: status, Code: "upstream_" + kind, Message: msg, Err: err}
+	return &web.Error{Status: status, Code: "upstream_" + kind, Message: msg, Err: err}
 }
 
 // clientBody is the inbound request body as the upstream client reads it

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/livery/livery/gateway/web"
 )
 
 func TestConsoleRouting(t *testing.T) {
@@ -277,7 +278,7 @@ func TestHooks(t *testing.T) {
 			case "/panic":
 				panic("secret internal detail")
 			case "/deny":
-				return Errorf(http.StatusForbidden, "forbidden", "Not allowed.")
+				return web.Errorf(http.StatusForbidden, "forbidden", "Not allowed.")
 			case "/fail":
 				return errors.New("secret internal detail")
 			}

@@ -1,14 +1,10 @@
 package gateway
 
 import (
-	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,13 +13,9 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants/ratelimit"
 )
-
-// Authorizer decides every admin API call and console request.
-type Authorizer interface {
-	Authorize(ctx context.Context, s authz.Subject, r authz.Request) (authz.Decision, error)
-}
 
 // StaffOptions wires operator and partner-staff sign-in on the API
 // listener: a browser session (/admin/login) or a bearer JWT from the same
@@ -52,13 +44,8 @@ type staff struct {
 	g      *Gateway
 	rp     *relyingParty
 	id     *identity // cookie helpers
-	origin *OriginCheck
+	origin *web.OriginCheck
 }
-
-const (
-	LocalPrincipal     = "livery.principal"
-	LocalPrincipalName = "livery.principal_name"
-)
 
 func (g *Gateway) mountStaff(o StaffOptions) *staff {
 	if o.RolesClaim == "" {
@@ -69,7 +56,7 @@ func (g *Gateway) mountStaff(o StaffOptions) *staff {
 	}
 	s := &staff{StaffOptions: o, g: g, rp: newRelyingParty(o.Client),
 		id:     &identity{IdentityOptions: IdentityOptions{CookieSecure: o.CookieSecure}},
-		origin: NewOriginCheck(o.PublicURL)}
+		origin: web.NewOriginCheck(o.PublicURL)}
 	g.api.Get("/admin/login", s.login)
 	g.api.Get("/admin/callback", s.callback)
 	g.api.Post("/admin/logout", s.logout)
@@ -112,12 +99,12 @@ func (s *staff) login(c *fiber.Ctx) error {
 	}
 	p, err := s.rp.get(c.UserContext())
 	if err != nil {
-		return &Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
+		return &web.Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
 	}
-	bind, state, nonce, verifier := RandomToken(), RandomToken(), RandomToken(), oauth2.GenerateVerifier()
+	bind, state, nonce, verifier := web.RandomToken(), web.RandomToken(), web.RandomToken(), oauth2.GenerateVerifier()
 	st, _ := json.Marshal(loginState{Tenant: "_staff", Verifier: verifier, Nonce: nonce,
-		Return: loginReturn(c.Query("rd")), Bind: HashToken(bind)})
-	if err := s.Redis.Set(c.UserContext(), "livery:login:"+HashToken(state), st, loginStateTTL).Err(); err != nil {
+		Return: loginReturn(c.Query("rd")), Bind: web.HashToken(bind)})
+	if err := s.Redis.Set(c.UserContext(), "livery:login:"+web.HashToken(state), st, loginStateTTL).Err(); err != nil {
 		return staffUnavailable(err)
 	}
 	s.id.setCookie(c, "livery_staff_login", bind, loginStateTTL)
@@ -129,13 +116,13 @@ func (s *staff) login(c *fiber.Ctx) error {
 
 func (s *staff) callback(c *fiber.Ctx) error {
 	if e := c.Query("error"); e != "" {
-		return &Error{Status: http.StatusUnauthorized, Code: "login_refused", Message: "Sign-in refused (" + SanitizeCode(e) + ")."}
+		return &web.Error{Status: http.StatusUnauthorized, Code: "login_refused", Message: "Sign-in refused (" + web.SanitizeCode(e) + ")."}
 	}
 	state := c.Query("state")
 	if state == "" || len(state) > 256 {
 		return loginFailed("missing state", nil)
 	}
-	raw, err := s.Redis.GetDel(c.UserContext(), "livery:login:"+HashToken(state)).Bytes()
+	raw, err := s.Redis.GetDel(c.UserContext(), "livery:login:"+web.HashToken(state)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return loginFailed("unknown or used state", nil)
 	} else if err != nil {
@@ -143,13 +130,13 @@ func (s *staff) callback(c *fiber.Ctx) error {
 	}
 	var st loginState
 	if json.Unmarshal(raw, &st) != nil || st.Tenant != "_staff" ||
-		subtle.ConstantTimeCompare([]byte(HashToken(c.Cookies(s.id.cookieName("livery_staff_login")))), []byte(st.Bind)) != 1 {
+		subtle.ConstantTimeCompare([]byte(web.HashToken(c.Cookies(s.id.cookieName("livery_staff_login")))), []byte(st.Bind)) != 1 {
 		return loginFailed("sign-in started elsewhere", nil)
 	}
 	s.id.setCookie(c, "livery_staff_login", "", -1)
 	p, err := s.rp.get(c.UserContext())
 	if err != nil {
-		return &Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
+		return &web.Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
 	}
 	rawID, idt, claims, err := s.rp.redeem(c.UserContext(), p, s.PublicURL+"/admin/callback", c.Query("code"), &st)
 	if err != nil {
@@ -168,7 +155,7 @@ func (s *staff) callback(c *fiber.Ctx) error {
 		}
 	}
 	sess, err := s.Sessions.Create(c.UserContext(), sessions.Session{Tenant: "_staff", Kind: "staff", Issuer: idt.Issuer,
-		Subject: idt.Subject, SID: sid, User: FirstNonEmpty(name, idt.Subject), Roles: roles, HomeTenant: home, IDToken: rawID})
+		Subject: idt.Subject, SID: sid, User: web.FirstNonEmpty(name, idt.Subject), Roles: roles, HomeTenant: home, IDToken: rawID})
 	if err != nil {
 		return staffUnavailable(err)
 	}
@@ -180,13 +167,13 @@ func (s *staff) callback(c *fiber.Ctx) error {
 // staffUnavailable answers a failed dependency (session or login-state
 // store) on the staff endpoints with the admin API's error code (the
 // partner API's reference codes are for /v2 only).
-func staffUnavailable(err error) *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+func staffUnavailable(err error) *web.Error {
+	return &web.Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
 		Message: "The service is temporarily unavailable. Retry later.", Err: err, RetryAfter: 5}
 }
 
-func errNoStaffRole() *Error {
-	return Errorf(http.StatusForbidden, "no_role", "Your account has no Livery staff role.")
+func errNoStaffRole() *web.Error {
+	return web.Errorf(http.StatusForbidden, "no_role", "Your account has no Livery staff role.")
 }
 
 func (s *staff) logout(c *fiber.Ctx) error {
@@ -222,31 +209,31 @@ func (s *staff) authenticate(c *fiber.Ctx) error {
 	if scheme, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " "); strings.EqualFold(scheme, "Bearer") {
 		p, err := s.rp.get(c.UserContext())
 		if err != nil {
-			return &Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
+			return &web.Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
 		}
 		tok, err := s.rp.verifier(p).Verify(s.rp.ctx(c.UserContext()), strings.TrimSpace(token))
 		if err != nil {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer error="invalid_token"`)
-			return &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "The bearer token is invalid or expired.", Err: err}
+			return &web.Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "The bearer token is invalid or expired.", Err: err}
 		}
 		var claims map[string]any
 		if err := tok.Claims(&claims); err != nil {
 			c.Set(fiber.HeaderWWWAuthenticate, `Bearer error="invalid_token"`)
-			return &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "The bearer token is invalid or expired.", Err: err}
+			return &web.Error{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "The bearer token is invalid or expired.", Err: err}
 		}
 		roles, home := s.principalFromClaims(claims)
 		if len(roles) == 0 {
 			return errNoStaffRole()
 		}
 		name, _ := claims["name"].(string)
-		c.Locals(LocalPrincipal, authz.Subject{User: tok.Subject, Roles: roles, Tenant: home})
-		c.Locals(LocalPrincipalName, FirstNonEmpty(name, tok.Subject))
+		c.Locals(web.LocalPrincipal, authz.Subject{User: tok.Subject, Roles: roles, Tenant: home})
+		c.Locals(web.LocalPrincipalName, web.FirstNonEmpty(name, tok.Subject))
 		return c.Next()
 	}
 	raw := c.Cookies(s.id.cookieName("livery_staff"))
 	if raw == "" {
 		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
-		return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in at /admin/login or send a bearer token.")
+		return web.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in at /admin/login or send a bearer token.")
 	}
 	// A cookie rides along on requests other sites make: state changes
 	// must come from this origin.
@@ -256,112 +243,22 @@ func (s *staff) authenticate(c *fiber.Ctx) error {
 	sess, err := s.Sessions.Get(c.UserContext(), raw)
 	if errors.Is(err, sessions.ErrNotFound) || (err == nil && (sess.Kind != "staff" || sess.Subject == "")) {
 		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
-		return Errorf(http.StatusUnauthorized, "unauthenticated", "Your staff session has ended. Sign in again.")
+		return web.Errorf(http.StatusUnauthorized, "unauthenticated", "Your staff session has ended. Sign in again.")
 	}
 	if err != nil {
 		return staffUnavailable(err)
 	}
-	c.Locals(LocalSession, sess)
-	c.Locals(LocalPrincipal, authz.Subject{User: sess.Subject, Roles: sess.Roles, Tenant: sess.HomeTenant})
-	c.Locals(LocalPrincipalName, FirstNonEmpty(sess.User, sess.Subject))
+	c.Locals(web.LocalSession, sess)
+	c.Locals(web.LocalPrincipal, authz.Subject{User: sess.Subject, Roles: sess.Roles, Tenant: sess.HomeTenant})
+	c.Locals(web.LocalPrincipalName, web.FirstNonEmpty(sess.User, sess.Subject))
 	return c.Next()
-}
-
-// PrincipalOf returns the authenticated staff subject.
-func PrincipalOf(c *fiber.Ctx) (authz.Subject, bool) {
-	p, ok := c.Locals(LocalPrincipal).(authz.Subject)
-	return p, ok
 }
 
 // whoami answers the principal: user (the provider's subject, the id used
 // in manager assignments), display name, roles and home tenant.
 func (s *staff) whoami(c *fiber.Ctx) error {
-	p, _ := PrincipalOf(c)
-	name, _ := c.Locals(LocalPrincipalName).(string)
+	p, _ := web.PrincipalOf(c)
+	name, _ := c.Locals(web.LocalPrincipalName).(string)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"user": p.User, "name": name, "roles": p.Roles, "tenant": p.Tenant})
-}
-
-// authorize asks the Authorizer about the admin API call: the tenant is
-// the :tenant path parameter, the object the path, the action the method.
-func Authorize(a Authorizer) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		p, ok := PrincipalOf(c)
-		if !ok {
-			return Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in first.")
-		}
-		req := authz.Request{Tenant: c.Params("tenant"), Object: c.Path(), Action: c.Method()}
-		if err := Decide(c, a, p, req, "You are not allowed to do this."); err != nil {
-			return err
-		}
-		return c.Next()
-	}
-}
-
-// decide asks a about r for s and maps the outcome: allowed → nil; denied
-// (authz.ErrDenied) → 403 with msg; any other failure → 500 (fail closed).
-// The decision's reason is logged, never shown.
-//
-// The path is decided in every form the upstream may resolve it to (see
-// authzObjects); each must be allowed.
-func Decide(c *fiber.Ctx, a Authorizer, s authz.Subject, r authz.Request, msg string) error {
-	objects, ok := authzObjects(r.Object)
-	if !ok {
-		return Errorf(http.StatusBadRequest, "invalid_path", "The request path is malformed.")
-	}
-	for _, obj := range objects {
-		r.Object = obj
-		d, err := a.Authorize(c.UserContext(), s, r)
-		switch {
-		case err == nil && d.Allowed:
-			continue
-		case err == nil || errors.Is(err, authz.ErrDenied):
-			return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: msg,
-				Err: fmt.Errorf("user %q: %s", s.User, d.Reason)}
-		default:
-			return &Error{Status: http.StatusInternalServerError, Code: "authz_error", Err: err}
-		}
-	}
-	return nil
-}
-
-var pathLiterals = strings.NewReplacer("?", "%3F", "#", "%23")
-
-// authzObjects returns the request path as received followed by the forms
-// an upstream may resolve it to: percent-decoded (repeatedly, for servers
-// that decode twice) and lower-cased (for case-insensitive servers). Policy
-// rules are written for plain paths, so "/%61dmin/x" or "/ADMIN/x" must not
-// slip past a deny of "/admin/*"; a decoded form that is not canonical
-// ("/%2e%2e/admin") is denied by the authorizer. A decoded "?" or "#" is
-// part of the path, not a query or fragment, and stays escaped. ok is false
-// for a path with a malformed escape, which no upstream would read the same
-// way.
-func authzObjects(path string) (objects []string, ok bool) {
-	add := func(p string) {
-		if !slices.Contains(objects, p) {
-			objects = append(objects, p)
-		}
-	}
-	add(path)
-	cur := path
-	for i := 0; i < 3 && strings.Contains(cur, "%"); i++ {
-		dec, err := url.PathUnescape(cur)
-		if err != nil {
-			if i == 0 {
-				return nil, false
-			}
-			break // "%" that is literal after decoding: the earlier forms stand
-		}
-		if dec == cur {
-			break
-		}
-		cur = dec
-		add(pathLiterals.Replace(dec))
-	}
-	for _, o := range objects {
-		if lower := strings.ToLower(o); lower != o {
-			add(lower)
-		}
-	}
-	return objects, true
 }

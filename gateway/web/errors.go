@@ -1,4 +1,4 @@
-package gateway
+package web
 
 import (
 	"errors"
@@ -139,7 +139,7 @@ func ErrorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
 		if e.Status < 400 || e.Status > 599 {
 			e.Status = http.StatusInternalServerError
 		}
-		rid := RequestID(c)
+		rid := RequestIDOf(c)
 		if rid == "" {
 			// Refused by the server before the middleware ran (unparsable
 			// request): still a request id to quote.
