@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -36,7 +36,7 @@ type services struct {
 	limiter    *ratelimit.Limiter
 	notifier   notify.Notifier
 	audit      *tenants.Auditor
-	branding   *brandingParts // set by runGateway
+	branding   *brandingParts // set by Build
 	stopRepair func()         // set by runIndexRepair
 }
 
