@@ -1,5 +1,5 @@
 # bench/profile.sh — sourced by bench/run.sh for --profile: one more wrk
-# run against Livery with `perf record -g` attached to the livery demo
+# run against Livery with `perf record -g` attached to the demo (cmd/demo)
 # process, and a summary of where that process's CPU time goes.
 # Uses run.sh's variables (WRK, THREADS, CONNS, DURATION, COOKIE,
 # LIVERY_URL, LIVERY_PID, UPSTREAM_MODE, TMP, KEEP).
@@ -17,7 +17,7 @@ profile_livery() {
       perf record -q -F 997 -g -p "$LIVERY_PID" -o "$TMP/perf.data" -- sleep "$secs" 2>"$TMP/perf.log" || true
       wait "$wrk_pid" || true
       if [[ -s "$TMP/perf.data" ]]; then
-        echo "CPU profile of the livery demo process under wrk on (b) ($(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-profile.txt") req/s with perf attached)."
+        echo "CPU profile of the demo process (Livery) under wrk on (b) ($(awk '/^Requests\/sec:/ { print $2 }' "$TMP/wrk-profile.txt") req/s with perf attached)."
         [[ "$UPSTREAM_MODE" == embedded ]] &&
           echo "The demo process also runs the demo console: its share is the upstream's work, not Livery's."
         # Attribute every sample to the first matching area of its call stack.

@@ -25,7 +25,7 @@
 #                                     as a console runs in production; each
 #                                     proxy's CPU is then read from its own
 #                                     processes;
-#                          embedded - inside the `livery demo` process (one
+#                          embedded - inside the demo process (cmd/demo; one
 #                                     Go runtime for both; a proxy's own CPU
 #                                     is then its row minus row (a))  [process]
 #     BENCH_NGINX_WORKERS  nginx worker_processes                    [auto]
@@ -46,7 +46,7 @@
 #               (go test -run '^$' -bench . -benchmem ./branding/inject ./branding/render)
 #               and prints their MB/s, ns/op and allocs/op.
 #   --profile   after the measurements, one more wrk run against Livery with
-#               `perf record -g` attached to the livery demo process, and a
+#               `perf record -g` attached to the demo process (cmd/demo), and a
 #               summary of where its CPU time goes (needs perf; with
 #               BENCH_UPSTREAM=embedded that process also hosts the upstream).
 #   --keep      keeps the temporary directory (logs, captured pages, nginx.conf).
@@ -79,10 +79,10 @@
 #                 from a Livery response) at the same two places (after
 #                 <head> and after <body>). nginx does no authentication.
 #
-#   How it is set up: builds cmd/livery, cmd/democonsole and bench/setup,
+#   How it is set up: builds cmd/demo, cmd/democonsole and bench/setup,
 #   starts the demo console on a free loopback port (verifying Livery's
 #   identity assertions against the JWKS of Livery's API listener, and
-#   with a fresh account-API token), runs `livery demo -upstream` in front
+#   with a fresh account-API token), runs the demo with -upstream in front
 #   of it on free loopback ports (partner platform + IdP, Livery console
 #   and API listeners, embedded Redis, directory store), then bench/setup signs up a customer on the partner
 #   platform and signs them in through Livery (/_livery/login → IdP form →
@@ -198,12 +198,12 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- build -------------------------------------------------------------------
-say "building livery, democonsole and bench/setup"
-(cd "$root" && go build -o "$TMP/livery" ./cmd/livery && go build -o "$TMP/democonsole" ./cmd/democonsole &&
+say "building demo, democonsole and bench/setup"
+(cd "$root" && go build -o "$TMP/demo" ./cmd/demo && go build -o "$TMP/democonsole" ./cmd/democonsole &&
   go build -o "$TMP/setup" ./bench/setup)
 SETUP="$TMP/setup"
 
-# --- the upstream and livery demo ------------------------------------------------
+# --- the upstream and the demo (Livery) -----------------------------------------
 demo_args=(-console 127.0.0.1:0 -api 127.0.0.1:0)
 if [[ "$UPSTREAM_MODE" == process ]]; then
   up_addr="127.0.0.1:$("$SETUP" freeport)"
@@ -218,14 +218,14 @@ if [[ "$UPSTREAM_MODE" == process ]]; then
   demo_args=(-console 127.0.0.1:0 -api "$api_addr" -upstream "http://$up_addr")
   export LIVERY_DEMO_ACCOUNT_TOKEN=$token
 fi
-say "starting livery demo (logs: demo.log)"
-"$TMP/livery" demo "${demo_args[@]}" -partner 127.0.0.1:0 -data "$TMP/data" >"$TMP/demo.out" 2>"$TMP/demo.log" &
+say "starting the demo (logs: demo.log)"
+"$TMP/demo" "${demo_args[@]}" -partner 127.0.0.1:0 -data "$TMP/data" >"$TMP/demo.out" 2>"$TMP/demo.log" &
 LIVERY_PID=$!
 unset LIVERY_DEMO_ACCOUNT_TOKEN
 for i in $(seq 300); do
   grep -q 'xaccount_type:' "$TMP/demo.out" 2>/dev/null && break
-  kill -0 "$LIVERY_PID" 2>/dev/null || { cat "$TMP/demo.log" >&2; die "livery demo exited during start-up"; }
-  [[ $i == 300 ]] && { cat "$TMP/demo.log" >&2; die "livery demo printed no URLs within 30s"; }
+  kill -0 "$LIVERY_PID" 2>/dev/null || { cat "$TMP/demo.log" >&2; die "the demo exited during start-up"; }
+  [[ $i == 300 ]] && { cat "$TMP/demo.log" >&2; die "the demo printed no URLs within 30s"; }
   sleep 0.1
 done
 
@@ -327,7 +327,7 @@ to_ms() {
     printf "%.3f", n * m }'
 }
 
-# Server-side CPU: user+system ticks of the livery demo process (Livery
+# Server-side CPU: user+system ticks of the demo process (Livery
 # and the demo console) and, for the nginx row, of nginx's master and
 # workers. Unlike requests/s this hardly depends on other load on the
 # machine.
@@ -449,8 +449,8 @@ if [[ "$UPSTREAM_MODE" == process ]]; then
   own() { echo "${pcpu[$1]}"; }
   how="its own processes, median round"
 else
-  echo "upstream: embedded in the livery demo process. CPU us/req: server-side CPU (user+sys) per request, median"
-  echo "round: the livery demo process (Livery and the upstream) plus, in row (c), nginx's. wrk's CPU is not counted."
+  echo "upstream: embedded in the demo process (Livery). CPU us/req: server-side CPU (user+sys) per request, median"
+  echo "round: the demo process (Livery and the upstream) plus, in row (c), nginx's. wrk's CPU is not counted."
   own() { awk -v a="${cpu[$1]}" -v b="${cpu[direct]}" 'BEGIN { printf "%.1f", a - b }'; }
   how="row minus (a)"
 fi

@@ -1,4 +1,4 @@
-// Command setup prepares a running `livery demo` for bench/run.sh.
+// Command setup prepares a running demo (go run ./cmd/demo) for bench/run.sh.
 //
 //	setup prepare -demo-output FILE -out DIR [-path /]
 //	setup assertion -console URL -session ID
@@ -6,8 +6,8 @@
 //	setup freeport
 //	setup floor -listen ADDR -upstream HOST:PORT -capture DIR
 //
-// prepare reads the URLs and staff passwords that `livery demo` printed and
-// then, over HTTP only (as a browser and the admin UI would):
+// prepare reads the URLs and staff passwords that the demo (cmd/demo)
+// printed and then, over HTTP only (as a browser and the admin UI would):
 //
 //  1. signs up a customer on the demo partner platform and signs them in
 //     through Livery's console (/_livery/login → IdP form → callback);
@@ -87,7 +87,7 @@ func usage() {
 
 func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "setup: "+format+"\n", args...) }
 
-// demoURLs is what `livery demo` printed.
+// demoURLs is what the demo (cmd/demo) printed.
 type demoURLs struct {
 	partner, console, upstream, api string
 	operatorPass, adminPass         string

@@ -18,7 +18,7 @@ import (
 
 func prepare(args []string) error {
 	fs := flag.NewFlagSet("prepare", flag.ExitOnError)
-	demoOut := fs.String("demo-output", "", "file holding what `livery demo` printed")
+	demoOut := fs.String("demo-output", "", "file holding what the demo (cmd/demo) printed")
 	outDir := fs.String("out", "", "directory for the captured fragments and nginx snippets")
 	path := fs.String("path", "/", "console page to benchmark")
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait for the approved branding to go live")

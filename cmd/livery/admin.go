@@ -8,8 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/livery/livery/internal/app"
 	"github.com/livery/livery/internal/config"
-	"github.com/livery/livery/tenants"
 )
 
 // keysCmd manages partner access keys:
@@ -38,7 +38,7 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "livery keys: unknown tenant %q (see tenants[].id in the configuration)\n", *tenant)
 		return exitConfig
 	}
-	creds, err := openCredentials(ctx, cfg, stderr)
+	creds, err := app.OpenCredentials(ctx, cfg, slog.New(slog.NewTextHandler(stderr, nil)))
 	if err != nil {
 		fmt.Fprintln(stderr, "livery keys:", err)
 		return exitFail
@@ -90,18 +90,6 @@ func hasTenant(cfg *config.Config, id string) bool {
 	return false
 }
 
-func openCredentials(ctx context.Context, cfg *config.Config, stderr io.Writer) (*tenants.Credentials, error) {
-	store, err := openStore(ctx, cfg.Store)
-	if err != nil {
-		return nil, err
-	}
-	key, err := masterKey(cfg, slog.New(slog.NewTextHandler(stderr, nil)))
-	if err != nil {
-		return nil, err
-	}
-	return tenants.NewCredentials(store, key, 0)
-}
-
 // reindexCmd rebuilds the Redis customer index from the object store.
 func reindexCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("reindex", stderr)
@@ -118,22 +106,12 @@ func reindexCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stdout, "redis is embedded: the index lives inside the serving process and rebuilds itself when missing; nothing to do")
 		return exitOK
 	}
-	svc, err := openServices(ctx, cfg, slog.New(slog.NewTextHandler(stderr, nil)))
+	err := app.Reindex(ctx, cfg, slog.New(slog.NewTextHandler(stderr, nil)), *only, func(tenant string, n int) {
+		fmt.Fprintf(stdout, "tenant %s: %d customers indexed\n", tenant, n)
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "livery reindex:", err)
 		return exitFail
-	}
-	defer svc.Close()
-	for _, t := range cfg.Tenants {
-		if *only != "" && t.ID != *only {
-			continue
-		}
-		n, err := svc.customers.Reindex(ctx, t.ID)
-		if err != nil {
-			fmt.Fprintf(stderr, "livery reindex: tenant %s: %v\n", t.ID, err)
-			return exitFail
-		}
-		fmt.Fprintf(stdout, "tenant %s: %d customers indexed\n", t.ID, n)
 	}
 	return exitOK
 }

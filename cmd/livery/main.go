@@ -1,8 +1,6 @@
 // Command livery is the Livery gateway.
 //
 //	livery [serve] [-config FILE]   run the gateway (default)
-//	livery demo [-console ADDR] [-api ADDR] [-data DIR]
-//	                                the gateway, the demo console, embedded Redis and ./data
 //	livery check-config [-config FILE]
 //	                                validate the configuration; exit 2 listing every problem
 //	livery keys create|list|revoke -tenant ID [-key AK]
@@ -14,19 +12,25 @@
 //
 // The configuration file defaults to $LIVERY_CONFIG, or to the embedded
 // defaults when that is unset. LIVERY_* environment variables override it.
+//
+// The wiring (configuration → services → gateway) is internal/app. The demo
+// is its own command, go run ./cmd/demo, so that this binary links neither
+// the demo console, the demo partner platform and its provider nor the
+// Huawei Cloud SDK.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
+	"github.com/livery/livery/internal/app"
 	"github.com/livery/livery/internal/config"
 )
 
@@ -47,7 +51,7 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes one command line; serve and demo run until ctx ends.
+// run executes one command line; serve runs until ctx ends.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
@@ -57,7 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		return serveCmd(ctx, args, stderr)
 	case "demo":
-		return demoCmd(ctx, args, stdout, stderr)
+		fmt.Fprintln(stderr, demoMoved)
+		return exitConfig
 	case "keys":
 		return keysCmd(ctx, args, stdout, stderr)
 	case "reindex":
@@ -82,37 +87,51 @@ const usage = `usage: livery [command] [flags]
 
 commands:
   serve          run the gateway (default)          -config FILE
-  demo           run the gateway with the demo console, embedded Redis and ./data
   check-config   validate the configuration and exit -config FILE
   keys           create|list|revoke partner access keys -tenant ID [-key AK]
   reindex        rebuild the Redis customer index from the object store [-tenant ID]
   policy check   explain an authorization decision   -sub U -roles R -tenant HOME -dom T -obj PATH -act M
-  version        print the version`
+  version        print the version
 
-func versionString() string {
-	if version != "" {
-		return version
+The demo is its own command: ` + demoCommand
+
+// demoCommand runs the demo, which the production binary does not link;
+// demoMoved answers `livery demo`.
+const (
+	demoCommand = "go run ./cmd/demo"
+	demoMoved   = "livery: the demo is its own command now: " + demoCommand + " (same flags: -console -api -partner -data -upstream)"
+)
+
+func versionString() string { return app.Version(version) }
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("livery "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := newFlagSet("serve", stderr)
+	path := fs.String("config", "", "configuration file (default $LIVERY_CONFIG or the embedded defaults)")
+	if fs.Parse(args) != nil {
+		return exitConfig
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		rev, dirty := "", ""
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "-dirty"
-				}
-			}
-		}
-		if rev != "" {
-			return "dev-" + rev[:min(12, len(rev))] + dirty
-		}
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return bi.Main.Version
-		}
+	cfg, ok := loadConfig(*path, stderr)
+	if !ok {
+		return exitConfig
 	}
-	return "dev"
+	log, closeLog := app.NewLogger(cfg.Log, stderr)
+	defer closeLog()
+	a, err := app.Build(ctx, cfg, log, app.Options{Version: versionString()})
+	if err == nil {
+		err = a.Serve(ctx)
+		a.Close()
+	}
+	if err != nil {
+		log.Error("livery stopped", "err", err)
+		return exitFail
+	}
+	return exitOK
 }
 
 // loadConfig loads path (or $LIVERY_CONFIG, or the embedded defaults) and
@@ -131,7 +150,7 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 		}
 		return nil, false
 	}
-	if problems := checkReferencedFiles(cfg); len(problems) > 0 {
+	if problems := app.CheckReferencedFiles(cfg); len(problems) > 0 {
 		fmt.Fprintf(stderr, "livery: configuration has %d problem(s):\n  %s\n", len(problems), strings.Join(problems, "\n  "))
 		return nil, false
 	}

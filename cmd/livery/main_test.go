@@ -54,6 +54,7 @@ tenants:
 		{"missing file", []string{"check-config", "-config", filepath.Join(dir, "nope.yaml")}, 2, []string{"nope.yaml"}},
 		{"serve refuses bad config", []string{"serve", "-config", bad}, 2, []string{"tenants[1].upstream"}},
 		{"unknown command", []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
+		{"demo is its own command", []string{"demo", "-console", "127.0.0.1:0"}, 2, []string{"go run ./cmd/demo"}},
 		{"version", []string{"version"}, 0, []string{"livery "}},
 	}
 	for _, tt := range tests {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -105,11 +105,11 @@ func loadAssertions(c config.Identity, log *slog.Logger) (*gateway.Assertions, e
 	return a, nil
 }
 
-// checkReferencedFiles loads what the configuration validator cannot judge
+// CheckReferencedFiles loads what the configuration validator cannot judge
 // by itself (the Casbin policy file, the assertion keys, the console
 // selectors the renderer accepts), so that check-config and serve refuse
-// them up front.
-func checkReferencedFiles(cfg *config.Config) []string {
+// them up front. It returns one line per problem, naming the setting.
+func CheckReferencedFiles(cfg *config.Config) []string {
 	var problems []string
 	quiet := slog.New(slog.DiscardHandler)
 	if cfg.Authz.PolicyFile != "" {

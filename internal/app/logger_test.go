@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func TestLoggerBatching(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			log, closeLog := newLogger(tt.cfg, &out)
+			log, closeLog := NewLogger(tt.cfg, &out)
 			log.Info("first")
 			if got := out.String(); tt.afterInfo == "" && got != "" || !strings.Contains(got, tt.afterInfo) {
 				t.Fatalf("after one info line the output is %q, want %q", got, tt.afterInfo)

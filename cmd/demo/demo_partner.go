@@ -9,6 +9,7 @@ import (
 
 	"github.com/livery/livery/cmd/demopartner/idp"
 	"github.com/livery/livery/cmd/demopartner/platform"
+	"github.com/livery/livery/internal/app"
 	"github.com/livery/livery/internal/config"
 )
 
@@ -18,7 +19,7 @@ const (
 	demoPartnerAdmin = "partner-admin"
 )
 
-// demoPartner is the demo partner platform served by `livery demo`. Its
+// demoPartner is the demo partner platform served by the demo. Its
 // handler is installed once the gateway is up (it needs a partner key);
 // until then it answers 503.
 type demoPartner struct {
@@ -27,15 +28,16 @@ type demoPartner struct {
 	clientSecret, staffSecret      string
 	operatorPassword               string
 	adminPassword                  string
+	ak, sk                         string // the partner key, set by prepare
 	h                              atomic.Pointer[http.Handler]
 }
 
-func newDemoPartner(lns *listeners, partnerLn net.Listener) *demoPartner {
-	cport := lns.console.Addr().(*net.TCPAddr).Port
+func newDemoPartner(lns *app.Listeners, partnerLn net.Listener) *demoPartner {
+	cport := lns.Console.Addr().(*net.TCPAddr).Port
 	d := &demoPartner{
 		partnerURL:   "http://" + loopback(partnerLn.Addr()),
 		consoleURL:   fmt.Sprintf("http://localhost:%d", cport),
-		apiURL:       "http://" + loopback(lns.api.Addr()),
+		apiURL:       "http://" + loopback(lns.API.Addr()),
 		consoleHosts: []string{fmt.Sprintf("http://localhost:%d", cport), fmt.Sprintf("http://127.0.0.1:%d", cport)},
 		clientSecret: newToken(), staffSecret: newToken(),
 		operatorPassword: newToken()[:12], adminPassword: newToken()[:12],

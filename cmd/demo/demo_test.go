@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"html"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 )
 
-// demo runs `livery demo` in process on free ports and returns its output
+// demo runs the demo in process on free ports and returns its output
 // once the URLs are printed; the demo stops with the test.
 func demo(t *testing.T, extra ...string) (out *syncBuffer, stop func()) {
 	t.Helper()
@@ -27,7 +29,7 @@ func demo(t *testing.T, extra ...string) (out *syncBuffer, stop func()) {
 	done := make(chan int, 1)
 	data := t.TempDir()
 	go func() {
-		done <- run(ctx, append([]string{"demo", "-console", "127.0.0.1:0", "-api", "127.0.0.1:0", "-partner", "127.0.0.1:0",
+		done <- run(ctx, append([]string{"-console", "127.0.0.1:0", "-api", "127.0.0.1:0", "-partner", "127.0.0.1:0",
 			"-data", data}, extra...), out, errb)
 	}()
 	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(out.String(), "xaccount_type:"); {
@@ -55,6 +57,24 @@ func demo(t *testing.T, extra ...string) (out *syncBuffer, stop func()) {
 	}
 	t.Cleanup(stop)
 	return out, stop
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func printed(t *testing.T, out, re string) string {

@@ -1,3 +1,12 @@
+// Command demo is Livery's quickstart: the whole demo in one process.
+//
+//	go run ./cmd/demo [-console ADDR] [-api ADDR] [-partner ADDR] [-data DIR] [-upstream URL]
+//
+// It runs the gateway (wired by internal/app, as livery serve is) with the
+// embedded defaults, the embedded Redis and the directory store, in front
+// of the demo console, with the demo partner platform and its OpenID
+// provider, on loopback only, and prints the URLs. It lives apart from
+// cmd/livery so that the production binary links none of the demo.
 package main
 
 import (
@@ -5,6 +14,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,15 +22,33 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/livery/livery/cmd/democonsole/console"
 	"github.com/livery/livery/configs"
+	"github.com/livery/livery/internal/app"
 	"github.com/livery/livery/internal/config"
+	"github.com/livery/livery/tenants"
 )
 
-// demoCmd runs the whole demo in one process: the demo console as the
-// upstream, the demo partner platform (sign-up page + OpenID Connect
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFail   = 1
+	exitConfig = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run runs the whole demo in one process until ctx ends: the demo console
+// as the upstream, the demo partner platform (sign-up page + OpenID Connect
 // provider), and the gateway in front of the console with one demo tenant,
 // the embedded Redis and the directory store. Only loopback is used.
 //
@@ -30,8 +58,9 @@ import (
 // LIVERY_DEMO_ACCOUNT_TOKEN, and -assertion-jwks pointing at the demo's API
 // listener). The benchmark runs it that way, so that the upstream's work
 // stays out of the gateway's process.
-func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("demo", stderr)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	consoleAddr := fs.String("console", "127.0.0.1:8080", "console listener address")
 	apiAddr := fs.String("api", "127.0.0.1:8081", "API listener address")
 	partnerAddr := fs.String("partner", "127.0.0.1:9091", "demo partner platform address")
@@ -43,21 +72,21 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ext, err := externalUpstream(*upstream, os.Getenv(demoTokenEnv))
 	if err != nil {
-		fmt.Fprintln(stderr, "livery demo:", err)
+		fmt.Fprintln(stderr, "demo:", err)
 		return exitConfig
 	}
 	// The demo ignores LIVERY_* overrides: it always runs the embedded setup.
 	cfg, problems := config.Parse(configs.Default, func(string) (string, bool) { return "", false })
 	if len(problems) > 0 {
-		fmt.Fprintln(stderr, "livery demo: embedded configuration invalid:", problems)
+		fmt.Fprintln(stderr, "demo: embedded configuration invalid:", problems)
 		return exitFail
 	}
 	cfg.Console.Addr, cfg.API.Addr, cfg.Store.Dir.Path = *consoleAddr, *apiAddr, *dataDir
 	cfg.Log.Format = "text"
-	log, closeLog := newLogger(cfg.Log, stderr)
+	log, closeLog := app.NewLogger(cfg.Log, stderr)
 	defer closeLog()
 	if err := runDemo(ctx, cfg, *partnerAddr, ext, log, stdout); err != nil {
-		fmt.Fprintln(stderr, "livery demo:", err)
+		fmt.Fprintln(stderr, "demo:", err)
 		return exitFail
 	}
 	return exitOK
@@ -87,12 +116,14 @@ func externalUpstream(rawURL, token string) (*demoUpstream, error) {
 
 func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *demoUpstream, log *slog.Logger, stdout io.Writer) error {
 	// Bind everything first: every URL is known before sign-in is configured.
-	lns, err := listen(cfg)
+	lns, err := app.Listen(cfg)
 	if err != nil {
 		return err
 	}
 	partnerLn, err := net.Listen("tcp", partnerAddr)
 	if err != nil {
+		lns.Console.Close()
+		lns.API.Close()
 		return fmt.Errorf("demo partner listener: %w", err)
 	}
 	d := newDemoPartner(lns, partnerLn)
@@ -103,6 +134,8 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *d
 		upstreamLn, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			partnerLn.Close()
+			lns.Console.Close()
+			lns.API.Close()
 			return err
 		}
 		accountToken = newToken()
@@ -127,20 +160,37 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *d
 	d.configure(cfg)
 	cfg.Branding.CloudLogo = config.CloudLogo{URLZH: console.LogoPath, URLEN: console.LogoPath, AltZH: "演示云", AltEN: "Demo Cloud"}
 
-	return runGateway(ctx, cfg, log, lns, func(_, _ net.Addr, svc *services) {
-		ak, sk, err := demoKey(ctx, svc, t.ID)
-		if err != nil {
-			log.Error("demo partner key", "err", err)
-			return
-		}
-		if err := seedDemoBranding(ctx, svc.branding.workflow, t.ID); err != nil {
-			log.Error("demo branding", "err", err)
-		}
-		if err := d.start(ak, sk, t.ID, log.With("component", "demopartner")); err != nil {
-			log.Error("demo partner platform", "err", err)
-			return
-		}
-		fmt.Fprintf(stdout, `
+	a, err := app.Build(ctx, cfg, log, app.Options{Listeners: lns, Version: app.Version("")})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := d.prepare(ctx, a, t.ID, log); err != nil {
+		log.Error("demo partner platform", "err", err)
+	} else {
+		d.print(stdout, cfg, upstreamURL)
+	}
+	return a.Serve(ctx)
+}
+
+// prepare makes a fresh partner key, seeds the demo branding and starts the
+// partner platform with the key. A seeding failure is logged and the demo
+// goes on unbranded.
+func (d *demoPartner) prepare(ctx context.Context, a *app.App, tenant string, log *slog.Logger) error {
+	var err error
+	if d.ak, d.sk, err = demoKey(ctx, a.Credentials(), tenant); err != nil {
+		return fmt.Errorf("demo partner key: %w", err)
+	}
+	if err := seedDemoBranding(ctx, a.BrandingWorkflow(), tenant); err != nil {
+		log.Error("demo branding", "err", err)
+	}
+	return d.start(d.ak, d.sk, tenant, log.With("component", "demopartner"))
+}
+
+// print writes the demo's URLs, staff passwords and partner key.
+func (d *demoPartner) print(stdout io.Writer, cfg *config.Config, upstreamURL string) {
+	t := cfg.Tenants[0]
+	fmt.Fprintf(stdout, `
 Livery demo is running (Ctrl-C to stop).
 
   1. Sign up on the demo partner platform:  %s/
@@ -163,9 +213,8 @@ Livery demo is running (Ctrl-C to stop).
     xaccount_type:                            %s
 
 `, d.partnerURL, t.ID, d.consoleURL, d.consoleURL, d.consoleURL, upstreamURL, d.apiURL, d.apiURL, cfg.Store.Dir.Path,
-			d.apiURL, demoOperator, d.operatorPassword, demoPartnerAdmin, d.adminPassword,
-			d.apiURL, ak, sk, t.ID)
-	})
+		d.apiURL, demoOperator, d.operatorPassword, demoPartnerAdmin, d.adminPassword,
+		d.apiURL, d.ak, d.sk, t.ID)
 }
 
 func serveDemo(srv *http.Server, ln net.Listener, log *slog.Logger, what string) {
@@ -182,18 +231,18 @@ func newToken() string {
 
 // demoKey revokes the demo tenant's previous keys and makes a fresh pair,
 // so that the demo can print a secret (secrets are only shown at creation).
-func demoKey(ctx context.Context, svc *services, tenant string) (string, string, error) {
-	keys, err := svc.creds.List(ctx, tenant)
+func demoKey(ctx context.Context, creds *tenants.Credentials, tenant string) (string, string, error) {
+	keys, err := creds.List(ctx, tenant)
 	if err != nil {
 		return "", "", err
 	}
 	for _, k := range keys {
 		if k.RevokedAt == nil {
-			if err := svc.creds.Revoke(ctx, tenant, k.AccessKey); err != nil {
+			if err := creds.Revoke(ctx, tenant, k.AccessKey); err != nil {
 				return "", "", err
 			}
 		}
 	}
-	info, sk, err := svc.creds.Create(ctx, tenant)
+	info, sk, err := creds.Create(ctx, tenant)
 	return info.AccessKey, sk, err
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -39,7 +39,7 @@ type services struct {
 	limiter    *ratelimit.Limiter
 	notifier   notify.Notifier
 	audit      *audit.Log     // the partner API's
-	branding   *brandingParts // set by runGateway
+	branding   *brandingParts // set by Build
 	stopRepair func()         // set by runIndexRepair
 }
 

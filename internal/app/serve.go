@@ -1,9 +1,12 @@
-package main
+// Package app wires one Livery process: configuration → stores and
+// services → gateway. This package is the only place that chooses
+// implementations. cmd/livery (the production binary) and cmd/demo (the
+// quickstart) build their process with it; it never imports the demo.
+package app
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,42 +14,19 @@ import (
 	"os"
 	"time"
 
+	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/internal/logbuf"
 	"github.com/livery/livery/internal/objstore"
+	"github.com/livery/livery/tenants"
 )
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("livery "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
-	fs := newFlagSet("serve", stderr)
-	path := fs.String("config", "", "configuration file (default $LIVERY_CONFIG or the embedded defaults)")
-	if fs.Parse(args) != nil {
-		return exitConfig
-	}
-	cfg, ok := loadConfig(*path, stderr)
-	if !ok {
-		return exitConfig
-	}
-	log, closeLog := newLogger(cfg.Log, stderr)
-	defer closeLog()
-	if err := runGateway(ctx, cfg, log, nil, nil); err != nil {
-		log.Error("livery stopped", "err", err)
-		return exitFail
-	}
-	return exitOK
-}
-
-// newLogger builds the process logger on w: lines are batched as
+// NewLogger builds the process logger on w: lines are batched as
 // c.BufferBytes and c.FlushInterval say (warnings and errors go out at
 // once). The returned function writes what is still buffered; call it
 // before exiting.
-func newLogger(c config.Log, w io.Writer) (*slog.Logger, func()) {
+func NewLogger(c config.Log, w io.Writer) (*slog.Logger, func()) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.Level))
 	opts := &slog.HandlerOptions{Level: level}
@@ -60,36 +40,68 @@ func newLogger(c config.Log, w io.Writer) (*slog.Logger, func()) {
 	return slog.New(logbuf.Handler(h, bw, slog.LevelWarn)), func() { _ = bw.Close() }
 }
 
-// listeners are pre-bound console and API listeners (the demo binds them
+// Listeners are pre-bound console and API listeners (the demo binds them
 // first so that it knows every URL before configuring sign-in).
-type listeners struct{ console, api net.Listener }
+type Listeners struct{ Console, API net.Listener }
 
-// runGateway opens the services, starts both listeners (lns, or bound from
-// cfg when nil) and serves until ctx ends, then shuts down gracefully.
-// ready, if set, is called once serving, with the bound addresses and the
-// services.
-func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *listeners, ready func(console, api net.Addr, svc *services)) error {
-	if lns == nil {
+// Options are what a process adds to its configuration.
+type Options struct {
+	// Listeners, when set, are served instead of binding cfg's addresses.
+	// The App owns them from then on (Close closes them, also when Build
+	// fails).
+	Listeners *Listeners
+	// Version is logged when serving starts.
+	Version string
+}
+
+// App is one wired gateway process: its listeners, services and gateway.
+type App struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	version string
+	lns     *Listeners
+	svc     *services
+	idp     *identityParts
+	gw      *gateway.Gateway
+	stop    context.CancelFunc // ends the background work
+}
+
+// Build binds the listeners (unless opts gives them), applies the runtime
+// settings, opens the services and wires the gateway, without serving yet.
+// The background work (customer index repair, policy file watch, live
+// branding) runs until ctx ends or Close. Errors name the listener,
+// dependency or setting that failed; on error everything Build opened (and
+// opts.Listeners) is closed again.
+func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*App, error) {
+	a := &App{cfg: cfg, log: log, version: opts.Version, lns: opts.Listeners}
+	if err := a.build(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context) error {
+	cfg, log := a.cfg, a.log
+	if a.lns == nil {
 		var err error
-		if lns, err = listen(cfg); err != nil {
+		if a.lns, err = Listen(cfg); err != nil {
 			return err
 		}
 	}
 	tuneRuntime(cfg.Runtime, os.Getenv, log)
-	consoleLn, apiLn := lns.console, lns.api
-	defer consoleLn.Close()
-	defer apiLn.Close()
+	ctx, a.stop = context.WithCancel(ctx)
 	svc, err := openServices(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer svc.Close()
+	a.svc = svc
 	svc.runIndexRepair(ctx)
 	idp, err := buildIdentity(cfg, svc, log)
 	if err != nil {
 		return err
 	}
-	defer idp.sessions.Close()
+	a.idp = idp
 	idp.watchPolicy(ctx, log)
 	brand, err := buildBranding(cfg, svc, idp, log)
 	if err != nil {
@@ -105,7 +117,7 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *
 	if err != nil {
 		return err
 	}
-	gw := gateway.New(gateway.Options{
+	a.gw = gateway.New(gateway.Options{
 		Logger:  log,
 		Tenants: svc.tenants,
 		Checks: []gateway.Check{
@@ -127,26 +139,57 @@ func runGateway(ctx context.Context, cfg *config.Config, log *slog.Logger, lns *
 		Assertions: idp.assertions,
 		Branding:   brand.options,
 	})
-	log.Info("livery serving", "version", versionString(), "console", consoleLn.Addr().String(),
-		"api", apiLn.Addr().String(), "redis", svc.rdb.Mode, "store", cfg.Store.Driver, "tenants", len(cfg.Tenants))
-	if ready != nil {
-		ready(consoleLn.Addr(), apiLn.Addr(), svc)
-	}
+	return nil
+}
+
+// Serve serves both listeners until ctx ends, then shuts down gracefully
+// (waiting up to 20 s for requests in flight). It returns the error that
+// stopped serving, or the shutdown's; call Close afterwards.
+func (a *App) Serve(ctx context.Context) error {
+	cfg := a.cfg
+	a.log.Info("livery serving", "version", a.version, "console", a.lns.Console.Addr().String(),
+		"api", a.lns.API.Addr().String(), "redis", a.svc.rdb.Mode, "store", cfg.Store.Driver, "tenants", len(cfg.Tenants))
 	errc := make(chan error, 1)
-	go func() { errc <- gw.Serve(consoleLn, apiLn) }()
+	go func() { errc <- a.gw.Serve(a.lns.Console, a.lns.API) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
+	a.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return gw.Shutdown(sctx)
+	return a.gw.Shutdown(sctx)
 }
 
-// listen binds the console and API listeners of cfg.
-func listen(cfg *config.Config) (*listeners, error) {
+// Close stops the background work and closes the sessions, the services
+// (Redis) and both listeners. It is safe on a partly built App.
+func (a *App) Close() {
+	if a.stop != nil {
+		a.stop()
+	}
+	if a.idp != nil {
+		a.idp.sessions.Close()
+	}
+	if a.svc != nil {
+		a.svc.Close()
+	}
+	if a.lns != nil {
+		a.lns.API.Close()
+		a.lns.Console.Close()
+	}
+}
+
+// Credentials are the partner access keys of the process's store.
+func (a *App) Credentials() *tenants.Credentials { return a.svc.creds }
+
+// BrandingWorkflow is the branding workflow the admin API uses (changes
+// through it go live on every instance).
+func (a *App) BrandingWorkflow() *workflow.Service { return a.svc.branding.workflow }
+
+// Listen binds the console and API listeners of cfg. Errors name the
+// listener.
+func Listen(cfg *config.Config) (*Listeners, error) {
 	c, err := net.Listen("tcp", cfg.Console.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("console listener: %w", err)
@@ -156,7 +199,7 @@ func listen(cfg *config.Config) (*listeners, error) {
 		c.Close()
 		return nil, fmt.Errorf("api listener: %w", err)
 	}
-	return &listeners{console: c, api: a}, nil
+	return &Listeners{Console: c, API: a}, nil
 }
 
 // openStore opens the configured driver behind the store.timeout deadline

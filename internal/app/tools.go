@@ -1,0 +1,47 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/livery/livery/internal/config"
+	"github.com/livery/livery/tenants"
+)
+
+// OpenCredentials opens the partner access keys of cfg's object store,
+// without Redis (`livery keys`). Errors name the dependency that failed.
+func OpenCredentials(ctx context.Context, cfg *config.Config, log *slog.Logger) (*tenants.Credentials, error) {
+	store, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	key, err := masterKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return tenants.NewCredentials(store, key, 0)
+}
+
+// Reindex rebuilds the Redis customer index from the object store for
+// every tenant of cfg, or only the tenant named by only, calling done with
+// each tenant's count (`livery reindex`). It stops at the first error,
+// which names the tenant ("tenant acme: ...") or the dependency.
+func Reindex(ctx context.Context, cfg *config.Config, log *slog.Logger, only string, done func(tenant string, n int)) error {
+	svc, err := openServices(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	for _, t := range cfg.Tenants {
+		if only != "" && t.ID != only {
+			continue
+		}
+		n, err := svc.customers.Reindex(ctx, t.ID)
+		if err != nil {
+			return fmt.Errorf("tenant %s: %w", t.ID, err)
+		}
+		done(t.ID, n)
+	}
+	return nil
+}
