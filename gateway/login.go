@@ -45,44 +45,24 @@ type IdentityOptions struct {
 }
 
 const (
-	// customerSessionCookie holds a customer's session id (with the
-	// __Host- prefix outside plain-HTTP development).
-	customerSessionCookie = "livery_session"
-	loginStateTTL         = 10 * time.Minute
+	loginStateTTL = 10 * time.Minute
 )
 
 type identity struct {
 	IdentityOptions
-	g      *Gateway
-	rps    map[string]*relyingParty
-	origin *web.OriginCheck // Livery's own state-changing console endpoints
+	g       *Gateway
+	rps     map[string]*relyingParty
+	cookies web.Cookies
+	origin  *web.OriginCheck // Livery's own state-changing console endpoints
 }
 
 func (g *Gateway) mountIdentity(o IdentityOptions) *identity {
-	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}, origin: web.NewOriginCheck()}
+	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}, origin: web.NewOriginCheck(),
+		cookies: web.Cookies{Secure: o.CookieSecure}}
 	for tenant, c := range o.Clients {
 		id.rps[tenant] = newRelyingParty(c)
 	}
 	return id
-}
-
-// cookie names: __Host- prefixed (Secure, Path=/, no Domain) outside plain-HTTP dev.
-func (id *identity) cookieName(base string) string {
-	if id.CookieSecure {
-		return "__Host-" + base
-	}
-	return base
-}
-
-func (id *identity) setCookie(c *fiber.Ctx, base, value string, maxAge time.Duration) {
-	ck := &fiber.Cookie{Name: id.cookieName(base), Value: value, Path: "/", HTTPOnly: true,
-		Secure: id.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode}
-	if maxAge < 0 {
-		ck.Expires, ck.MaxAge = time.Unix(1, 0), -1
-	} else if maxAge > 0 {
-		ck.MaxAge = int(maxAge.Seconds())
-	}
-	c.Cookie(ck)
 }
 
 // loginState is kept server-side in Redis for the length of one sign-in.
@@ -148,7 +128,7 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 // session returns the request's live session for this tenant, nil when
 // there is none. A session of another tenant is refused outright.
 func (id *identity) session(c *fiber.Ctx) (*sessions.Session, error) {
-	raw := c.Cookies(id.cookieName(customerSessionCookie))
+	raw := c.Cookies(id.cookies.Name(web.CookieSession))
 	if raw == "" {
 		return nil, nil
 	}
@@ -202,7 +182,7 @@ func (id *identity) login(c *fiber.Ctx) error {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
-	id.setCookie(c, "livery_login", bind, loginStateTTL)
+	id.cookies.Set(c, web.CookieLogin, bind, loginStateTTL)
 	u := rp.oauth(p, id.redirectURL(c)).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(u, http.StatusFound)
@@ -246,11 +226,11 @@ func (id *identity) callback(c *fiber.Ctx) error {
 	if json.Unmarshal(raw, &st) != nil || st.Tenant != t.ID {
 		return loginFailed("state of another console", nil)
 	}
-	bind := c.Cookies(id.cookieName("livery_login"))
+	bind := c.Cookies(id.cookies.Name(web.CookieLogin))
 	if subtle.ConstantTimeCompare([]byte(web.HashToken(bind)), []byte(st.Bind)) != 1 {
 		return loginFailed("sign-in started in another browser", nil)
 	}
-	id.setCookie(c, "livery_login", "", -1)
+	id.cookies.Set(c, web.CookieLogin, "", -1)
 	p, err := rp.get(c.UserContext())
 	if err != nil {
 		return idpUnavailable(t, err)
@@ -272,7 +252,7 @@ func (id *identity) callback(c *fiber.Ctx) error {
 	email, _ := claims["email"].(string)
 	sid, _ := claims["sid"].(string)
 	// A fresh id at sign-in; a previous session in this browser ends.
-	if old := c.Cookies(id.cookieName(customerSessionCookie)); old != "" {
+	if old := c.Cookies(id.cookies.Name(web.CookieSession)); old != "" {
 		_ = id.Sessions.Delete(c.UserContext(), old)
 	}
 	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: "customer", Issuer: idt.Issuer,
@@ -282,7 +262,7 @@ func (id *identity) callback(c *fiber.Ctx) error {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
-	id.setCookie(c, customerSessionCookie, sess.ID, 0)
+	id.cookies.Set(c, web.CookieSession, sess.ID, 0)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(st.Return, http.StatusFound)
 }

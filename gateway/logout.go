@@ -21,7 +21,7 @@ func (id *identity) logout(c *fiber.Ctx) error {
 		return err
 	}
 	sess, _ := id.session(c)
-	id.setCookie(c, customerSessionCookie, "", -1)
+	id.cookies.Set(c, web.CookieSession, "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if sess == nil {
 		return c.Redirect(web.LiveryPrefix+"logged-out", http.StatusFound)

@@ -35,7 +35,6 @@ import (
 const (
 	previewTokenTTL  = 2 * time.Minute
 	previewMaxTTL    = 30 * time.Minute
-	previewCookie    = "livery_preview"
 	previewKeyPrefix = "livery:preview:"
 )
 
@@ -88,7 +87,7 @@ type PreviewAuditor interface {
 
 type previews struct {
 	PreviewOptions
-	id      *identity    // cookie helpers
+	cookies web.Cookies
 	trusted []*net.IPNet // proxies whose X-Forwarded-For names the client
 }
 
@@ -96,7 +95,7 @@ func newPreviews(o PreviewOptions) *previews {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &previews{PreviewOptions: o, id: &identity{IdentityOptions: IdentityOptions{CookieSecure: o.CookieSecure}}}
+	return &previews{PreviewOptions: o, cookies: web.Cookies{Secure: o.CookieSecure}}
 }
 
 // startPreview (admin API) mints a token and answers with the console URL
@@ -176,16 +175,16 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 	if err := pv.put(c.UserContext(), "marker:"+web.HashToken(marker), rec, time.Until(rec.Expires)); err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
-	pv.id.setCookie(c, previewCookie, marker, 0)
+	pv.cookies.Set(c, web.CookiePreview, marker, 0)
 	return c.Redirect("/", http.StatusSeeOther)
 }
 
 // leave ends the preview in this browser.
 func (pv *previews) leave(c *fiber.Ctx) error {
-	if raw := c.Cookies(pv.id.cookieName(previewCookie)); raw != "" {
+	if raw := c.Cookies(pv.cookies.Name(web.CookiePreview)); raw != "" {
 		_ = pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+web.HashToken(raw)).Err()
 	}
-	pv.id.setCookie(c, previewCookie, "", -1)
+	pv.cookies.Set(c, web.CookiePreview, "", -1)
 	return c.Redirect("/", http.StatusSeeOther)
 }
 
@@ -193,7 +192,7 @@ func (pv *previews) leave(c *fiber.Ctx) error {
 // none or it is no longer valid (expired, other tenant, staff session
 // ended). Only browsers holding a marker cookie pay the Redis round trip.
 func (pv *previews) lookup(c *fiber.Ctx) *Preview {
-	raw := c.Cookies(pv.id.cookieName(previewCookie))
+	raw := c.Cookies(pv.cookies.Name(web.CookiePreview))
 	if raw == "" || len(raw) > 100 {
 		return nil
 	}
@@ -222,11 +221,11 @@ func (pv *previews) lookup(c *fiber.Ctx) *Preview {
 func (pv *previews) middleware(c *fiber.Ctx) error {
 	if rec := pv.lookup(c); rec != nil {
 		if pv.customerSession(c) {
-			raw := c.Cookies(pv.id.cookieName(previewCookie))
+			raw := c.Cookies(pv.cookies.Name(web.CookiePreview))
 			if err := pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+web.HashToken(raw)).Err(); err != nil {
 				pv.Logger.Warn("preview: ending a marker met with a customer session", "tenant", rec.Tenant, "err", err)
 			}
-			pv.id.setCookie(c, previewCookie, "", -1)
+			pv.cookies.Set(c, web.CookiePreview, "", -1)
 			pv.refuse(c, rec, "preview marker met a customer session")
 			return c.Next()
 		}
@@ -239,7 +238,7 @@ func (pv *previews) middleware(c *fiber.Ctx) error {
 // session of this console. A session store failure counts as a session:
 // the preview is refused rather than risk showing it to a customer.
 func (pv *previews) customerSession(c *fiber.Ctx) bool {
-	raw := c.Cookies(pv.id.cookieName(customerSessionCookie))
+	raw := c.Cookies(pv.cookies.Name(web.CookieSession))
 	if raw == "" || pv.Sessions == nil {
 		return false
 	}

@@ -41,10 +41,10 @@ var staffRoles = map[string]bool{"operator": true, "partner_admin": true, "custo
 
 type staff struct {
 	StaffOptions
-	g      *Gateway
-	rp     *relyingParty
-	id     *identity // cookie helpers
-	origin *web.OriginCheck
+	g       *Gateway
+	rp      *relyingParty
+	cookies web.Cookies
+	origin  *web.OriginCheck
 }
 
 func (g *Gateway) mountStaff(o StaffOptions) *staff {
@@ -55,8 +55,8 @@ func (g *Gateway) mountStaff(o StaffOptions) *staff {
 		o.TenantClaim = "tenant"
 	}
 	s := &staff{StaffOptions: o, g: g, rp: newRelyingParty(o.Client),
-		id:     &identity{IdentityOptions: IdentityOptions{CookieSecure: o.CookieSecure}},
-		origin: web.NewOriginCheck(o.PublicURL)}
+		cookies: web.Cookies{Secure: o.CookieSecure},
+		origin:  web.NewOriginCheck(o.PublicURL)}
 	g.api.Get("/admin/login", s.login)
 	g.api.Get("/admin/callback", s.callback)
 	g.api.Post("/admin/logout", s.logout)
@@ -107,7 +107,7 @@ func (s *staff) login(c *fiber.Ctx) error {
 	if err := s.Redis.Set(c.UserContext(), "livery:login:"+web.HashToken(state), st, loginStateTTL).Err(); err != nil {
 		return staffUnavailable(err)
 	}
-	s.id.setCookie(c, "livery_staff_login", bind, loginStateTTL)
+	s.cookies.Set(c, web.CookieStaffLogin, bind, loginStateTTL)
 	u := s.rp.oauth(p, s.PublicURL+"/admin/callback").AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("nonce", nonce))
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -130,10 +130,10 @@ func (s *staff) callback(c *fiber.Ctx) error {
 	}
 	var st loginState
 	if json.Unmarshal(raw, &st) != nil || st.Tenant != "_staff" ||
-		subtle.ConstantTimeCompare([]byte(web.HashToken(c.Cookies(s.id.cookieName("livery_staff_login")))), []byte(st.Bind)) != 1 {
+		subtle.ConstantTimeCompare([]byte(web.HashToken(c.Cookies(s.cookies.Name(web.CookieStaffLogin)))), []byte(st.Bind)) != 1 {
 		return loginFailed("sign-in started elsewhere", nil)
 	}
-	s.id.setCookie(c, "livery_staff_login", "", -1)
+	s.cookies.Set(c, web.CookieStaffLogin, "", -1)
 	p, err := s.rp.get(c.UserContext())
 	if err != nil {
 		return &web.Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
@@ -149,7 +149,7 @@ func (s *staff) callback(c *fiber.Ctx) error {
 	name, _ := claims["name"].(string)
 	sid, _ := claims["sid"].(string)
 	// A fresh id at sign-in; a previous staff session in this browser ends.
-	if old := c.Cookies(s.id.cookieName("livery_staff")); old != "" {
+	if old := c.Cookies(s.cookies.Name(web.CookieStaff)); old != "" {
 		if prev, err := s.Sessions.Get(c.UserContext(), old); err == nil && prev.Kind == "staff" {
 			_ = s.Sessions.Delete(c.UserContext(), old)
 		}
@@ -159,7 +159,7 @@ func (s *staff) callback(c *fiber.Ctx) error {
 	if err != nil {
 		return staffUnavailable(err)
 	}
-	s.id.setCookie(c, "livery_staff", sess.ID, 0)
+	s.cookies.Set(c, web.CookieStaff, sess.ID, 0)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(st.Return, http.StatusFound)
 }
@@ -180,7 +180,7 @@ func (s *staff) logout(c *fiber.Ctx) error {
 	if err := s.origin.Check(c); err != nil {
 		return err
 	}
-	if raw := c.Cookies(s.id.cookieName("livery_staff")); raw != "" {
+	if raw := c.Cookies(s.cookies.Name(web.CookieStaff)); raw != "" {
 		// Only a staff session can be ended here: the cookie is client
 		// input and must not end a customer's console session.
 		sess, err := s.Sessions.Get(c.UserContext(), raw)
@@ -193,7 +193,7 @@ func (s *staff) logout(c *fiber.Ctx) error {
 			return staffUnavailable(err)
 		}
 	}
-	s.id.setCookie(c, "livery_staff", "", -1)
+	s.cookies.Set(c, web.CookieStaff, "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.SendStatus(http.StatusNoContent)
 }
@@ -230,7 +230,7 @@ func (s *staff) authenticate(c *fiber.Ctx) error {
 		c.Locals(web.LocalPrincipalName, web.FirstNonEmpty(name, tok.Subject))
 		return c.Next()
 	}
-	raw := c.Cookies(s.id.cookieName("livery_staff"))
+	raw := c.Cookies(s.cookies.Name(web.CookieStaff))
 	if raw == "" {
 		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
 		return web.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in at /admin/login or send a bearer token.")
