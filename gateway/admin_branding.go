@@ -14,6 +14,7 @@ import (
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
@@ -42,13 +43,13 @@ const maxImageUpload = 600 << 10
 
 type adminBranding struct {
 	w       BrandingWorkflow
-	preview *previews
+	preview *preview.Service
 }
 
 // mountAdminBranding registers the branding admin API. The tenant routes
 // sit under mountAdmin's /tenants/:tenant group, whose middleware already
 // authorizes them; the review queue is authorized here.
-func (g *Gateway) mountAdminBranding(v1 fiber.Router, az web.Authorizer, w BrandingWorkflow, pv *previews) {
+func (g *Gateway) mountAdminBranding(v1 fiber.Router, az web.Authorizer, w BrandingWorkflow, pv *preview.Service) {
 	a := &adminBranding{w: w, preview: pv}
 	b := v1.Group("/tenants/:tenant/branding")
 	b.Get("/draft", a.getDraft)
@@ -61,8 +62,8 @@ func (g *Gateway) mountAdminBranding(v1 fiber.Router, az web.Authorizer, w Brand
 	b.Post("/rollback", a.rollback)
 	b.Get("/audit", a.audit)
 	if pv != nil {
-		b.Get("/preview", a.startPreview)
-		b.Post("/preview", a.startPreview)
+		b.Get("/preview", brandingErrors(a.preview.Start))
+		b.Post("/preview", brandingErrors(a.preview.Start))
 	}
 	r := v1.Group("/reviews", web.Authorize(az))
 	r.Get("", a.queue)
@@ -76,6 +77,11 @@ func (g *Gateway) mountAdminBranding(v1 fiber.Router, az web.Authorizer, w Brand
 func actor(c *fiber.Ctx) workflow.Actor {
 	p, _ := web.PrincipalOf(c)
 	return workflow.Actor{User: p.User, Roles: p.Roles, Tenant: p.Tenant}
+}
+
+// brandingErrors answers h's errors through brandingError.
+func brandingErrors(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error { return brandingError(h(c)) }
 }
 
 // brandingError maps workflow and validation errors to API errors.

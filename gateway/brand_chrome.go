@@ -11,6 +11,7 @@ import (
 	"github.com/livery/livery/branding/inject"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -99,7 +100,7 @@ func (b *BrandChrome) name(tenant, locale string) string {
 }
 
 // preview renders a preview document (cached by its content).
-func (b *BrandChrome) preview(pv *Preview, locale string) *render.Chrome {
+func (b *BrandChrome) preview(pv *preview.Preview, locale string) *render.Chrome {
 	doc, _ := json.Marshal(pv.Doc)
 	sum := sha256.Sum256(append([]byte(pv.Tenant+"\x00"+locale+"\x00"), doc...))
 	key := string(sum[:])

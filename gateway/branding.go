@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -20,7 +21,7 @@ type BrandingOptions struct {
 	// Workflow, with Options.Admin set, mounts the branding admin API.
 	Workflow BrandingWorkflow
 	// Preview, when set, enables branding preview for staff.
-	Preview *PreviewOptions
+	Preview *preview.Options
 	// CookieSecure marks the language cookie Secure (outside plain-HTTP
 	// development).
 	CookieSecure bool
@@ -28,14 +29,13 @@ type BrandingOptions struct {
 
 // mountBrandingConsole installs the console side: preview marker lookup
 // (before sign-in), asset routes and the injection hooks.
-func (g *Gateway) mountBrandingConsole(o BrandingOptions) *previews {
-	var pv *previews
+func (g *Gateway) mountBrandingConsole(o BrandingOptions) *preview.Service {
+	var pv *preview.Service
 	if o.Preview != nil {
-		pv = newPreviews(*o.Preview)
-		pv.trusted = g.proxy.trusted
-		g.console.Use(pv.middleware)
-		g.console.Get(web.LiveryPrefix+"preview", pv.enter)
-		g.console.Get(web.LiveryPrefix+"preview/end", pv.leave)
+		pv = preview.New(*o.Preview, g.proxy.trusted)
+		g.console.Use(pv.Middleware)
+		g.console.Get(web.LiveryPrefix+"preview", pv.Enter)
+		g.console.Get(web.LiveryPrefix+"preview/end", pv.Leave)
 	}
 	if o.Assets != nil {
 		g.console.Get(assetsPath+":name", serveAsset(o.Assets))

@@ -18,6 +18,7 @@ import (
 	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/tenants"
 )
@@ -79,7 +80,7 @@ func newBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *brandEn
 			Chrome:   chrome,
 			Assets:   testAssets{wf: b.wf, chrome: chrome},
 			Workflow: b.wf,
-			Preview: &PreviewOptions{Redis: e.rdb, Sessions: e.sessions, Docs: WorkflowPreviews{W: b.wf}, Audit: b.wf, Logger: quiet,
+			Preview: &preview.Options{Redis: e.rdb, Sessions: e.sessions, Docs: preview.FromWorkflow{W: b.wf}, Audit: b.wf, Logger: quiet,
 				Tenants: e.reg, ConsoleURL: func(t *tenants.Tenant) string {
 					if t.ID == "acme" {
 						return consoleURL

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -85,7 +86,7 @@ func New(o Options) *Gateway {
 	// answers any other /_livery path 404 (docs/security.md).
 	g.console = fiber.New(fiberConfig(o.Console, web.ErrorHandler(g.log, false), true))
 	g.chain(g.console, "console", true)
-	var pv *previews
+	var pv *preview.Service
 	if o.Branding != nil {
 		pv = g.mountBrandingConsole(*o.Branding)
 	}

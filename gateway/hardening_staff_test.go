@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -239,7 +240,7 @@ func TestPreviewNeverInCustomerSession(t *testing.T) {
 	if shows(b) {
 		t.Fatal("the preview marker is honoured inside a customer session")
 	}
-	if n, err := e.rdb.Exists(context.Background(), previewKeyPrefix+"marker:"+web.HashToken(marker)).Result(); err != nil || n != 0 {
+	if n, err := e.rdb.Exists(context.Background(), preview.KeyPrefix+"marker:"+web.HashToken(marker)).Result(); err != nil || n != 0 {
 		t.Fatalf("marker record still in Redis (%d, %v)", n, err)
 	}
 	if n := refusals(); n != 2 {

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/livery/livery/authz"
+	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
@@ -96,9 +97,9 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 		return err
 	}
 	if sess == nil {
-		if pv := previewOf(c); pv != nil && id.Authorizer != nil {
+		if pv := preview.Of(c); pv != nil && id.Authorizer != nil {
 			// Staff previewing branding: read-only, as the policy allows.
-			if err := web.Decide(c, id.Authorizer, pv.subject(),
+			if err := web.Decide(c, id.Authorizer, pv.Subject(),
 				authz.Request{Tenant: t.ID, Object: path, Action: c.Method()}, "A preview is read-only."); err != nil {
 				return err
 			}

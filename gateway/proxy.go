@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
@@ -43,7 +44,7 @@ type Outbound struct {
 	*fasthttp.Request
 	Tenant    *tenants.Tenant
 	Session   *sessions.Session // nil: anonymous
-	Preview   *Preview          // nil unless a staff preview
+	Preview   *preview.Preview  // nil unless a staff preview
 	Lang      string            // the visitor's language cookie (zh, en or empty)
 	RequestID string
 	// Origin is the upstream's scheme://host (the assertion audience).
@@ -233,7 +234,7 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant, path string) (*Outboun
 	copyRequestHeaders(&req.Header, c, trusted)
 	p.setForwarded(&req.Header, c, trusted)
 	req.Header.Set(fiber.HeaderXRequestID, web.RequestIDOf(c))
-	out := &Outbound{Request: req, Tenant: t, Session: web.SessionOf(c), Preview: previewOf(c),
+	out := &Outbound{Request: req, Tenant: t, Session: web.SessionOf(c), Preview: preview.Of(c),
 		Lang: c.Cookies(langCookie), RequestID: web.RequestIDOf(c), Origin: t.Upstream.Scheme + "://" + t.Upstream.Host}
 
 	var body *clientBody

@@ -15,6 +15,7 @@ import (
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/tenants"
 )
@@ -71,7 +72,7 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 		CookieSecure: cfg.Sessions.CookieSecure,
 		Assets:       assets{wf: wf, chrome: chrome},
 		Workflow:     wf,
-		Preview: &gateway.PreviewOptions{Redis: svc.rdb, Sessions: idp.sessions, Docs: gateway.WorkflowPreviews{W: wf},
+		Preview: &preview.Options{Redis: svc.rdb, Sessions: idp.sessions, Docs: preview.FromWorkflow{W: wf},
 			Tenants: reg, ConsoleURL: consoleURL(cfg), CookieSecure: cfg.Sessions.CookieSecure,
 			Audit: wf, Logger: log.With("component", "preview")},
 	}

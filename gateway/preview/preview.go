@@ -1,4 +1,7 @@
-package gateway
+// Package preview lets staff open the real console with proposed
+// branding (a leaf of the gateway: the admin API mints links, the console
+// honours markers, the sign-in and branding steps read them).
+package preview
 
 import (
 	"context"
@@ -21,7 +24,7 @@ import (
 	"github.com/livery/livery/tenants"
 )
 
-// Preview lets staff open the real console with proposed branding. The
+// How a preview works. The
 // admin API mints a one-time token (2 min) for the staff member; opening
 // /_livery/preview?token=… on the tenant's console host turns it into a
 // preview marker cookie (HttpOnly) whose record lives in Redis. The marker
@@ -33,9 +36,10 @@ import (
 // customer sees the live branding. Pages served with a marker carry the
 // proposed chrome and a visible preview ribbon.
 const (
-	previewTokenTTL  = 2 * time.Minute
-	previewMaxTTL    = 30 * time.Minute
-	previewKeyPrefix = "livery:preview:"
+	TokenTTL = 2 * time.Minute  // a link's life
+	MaxTTL   = 30 * time.Minute // a preview's life
+	// KeyPrefix prefixes the Redis keys of links and markers.
+	KeyPrefix = "livery:preview:"
 )
 
 // Preview is a staff member's preview of proposed branding.
@@ -48,25 +52,25 @@ type Preview struct {
 	Roles    []string          `json:"roles"`
 	Home     string            `json:"home,omitempty"`
 	StaffSID string            `json:"staff_sid,omitempty"` // "" for bearer-token callers
-	// From is the client address (clientAddrKey) that minted the link; the
+	// From is the client address (web.ClientAddrKey) that minted the link; the
 	// link works only from there.
 	From    string    `json:"from,omitempty"`
 	Expires time.Time `json:"expires"`
 }
 
-// PreviewDocuments gives the document a preview shows.
-type PreviewDocuments interface {
+// Documents gives the document a preview shows.
+type Documents interface {
 	// PreviewDocument returns the pending submission's document (source
 	// "pending") or the draft (source "draft") and a key naming that exact
 	// content. Errors follow the workflow's contract.
 	PreviewDocument(ctx context.Context, tenant, source string) (doc branding.Document, key string, err error)
 }
 
-// PreviewOptions wires branding preview.
-type PreviewOptions struct {
+// Options wires branding preview.
+type Options struct {
 	Redis    redis.UniversalClient
 	Sessions *sessions.Store // staff sessions a preview is bound to
-	Docs     PreviewDocuments
+	Docs     Documents
 	Tenants  interface {
 		ByID(id string) (*tenants.Tenant, bool)
 	}
@@ -74,35 +78,39 @@ type PreviewOptions struct {
 	ConsoleURL   func(t *tenants.Tenant) string
 	CookieSecure bool
 	// Audit records refused previews; nil: they are only logged.
-	Audit PreviewAuditor
+	Audit Auditor
 	// Logger, nil: slog.Default().
 	Logger *slog.Logger
 }
 
-// PreviewAuditor records a preview refused because the browser holds a
+// Auditor records a preview refused because the browser holds a
 // customer session; by is the staff member who minted it.
-type PreviewAuditor interface {
+type Auditor interface {
 	RecordPreviewRefused(ctx context.Context, tenant string, by workflow.Actor, detail string) error
 }
 
-type previews struct {
-	PreviewOptions
+// Service mints preview links (Start, admin API) and honours them on the
+// console (Enter, Leave, Middleware).
+type Service struct {
+	Options
 	cookies web.Cookies
 	trusted []*net.IPNet // proxies whose X-Forwarded-For names the client
 }
 
-func newPreviews(o PreviewOptions) *previews {
+// New builds the service; trusted are the proxies whose X-Forwarded-For
+// names the client (a link works only from the address that asked).
+func New(o Options, trusted []*net.IPNet) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &previews{PreviewOptions: o, cookies: web.Cookies{Secure: o.CookieSecure}}
+	return &Service{Options: o, cookies: web.Cookies{Secure: o.CookieSecure}, trusted: trusted}
 }
 
-// startPreview (admin API) mints a token and answers with the console URL
-// that starts the preview: JSON for POST, a redirect for GET (a link the
-// reviewer can click).
-func (a *adminBranding) startPreview(c *fiber.Ctx) error {
-	pv := a.preview
+// Start (admin API, after staff authentication and authorization) mints a
+// token and answers with the console URL that starts the preview: JSON
+// for POST, a redirect for GET (a link the reviewer can click). Errors of
+// Docs are returned as they are, for the admin API's error table.
+func (pv *Service) Start(c *fiber.Ctx) error {
 	tenant := web.Param(c, "tenant")
 	t, ok := pv.Tenants.ByID(tenant)
 	if !ok {
@@ -114,42 +122,42 @@ func (a *adminBranding) startPreview(c *fiber.Ctx) error {
 	}
 	doc, key, err := pv.Docs.PreviewDocument(c.UserContext(), tenant, source)
 	if err != nil {
-		return brandingError(err)
+		return err
 	}
 	p, _ := web.PrincipalOf(c)
 	name, _ := c.Locals(web.LocalPrincipalName).(string)
 	rec := Preview{Tenant: tenant, Source: source + ":" + key, Doc: doc, User: p.User, Name: name, Roles: p.Roles, Home: p.Tenant,
-		Expires: time.Now().Add(previewMaxTTL), From: web.ClientAddrKey(c, pv.trusted)}
+		Expires: time.Now().Add(MaxTTL), From: web.ClientAddrKey(c, pv.trusted)}
 	if sess, ok := c.Locals(web.LocalSession).(*sessions.Session); ok {
 		rec.StaffSID = sess.ID
 	}
 	token := web.RandomToken()
-	if err := pv.put(c.UserContext(), "token:"+web.HashToken(token), rec, previewTokenTTL); err != nil {
+	if err := pv.put(c.UserContext(), "token:"+web.HashToken(token), rec, TokenTTL); err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
 	u := pv.ConsoleURL(t) + web.LiveryPrefix + "preview?token=" + url.QueryEscape(token)
 	if c.Method() == http.MethodGet {
 		return c.Redirect(u, http.StatusSeeOther)
 	}
-	return c.Status(http.StatusCreated).JSON(fiber.Map{"url": u, "expires_in": int(previewTokenTTL.Seconds())})
+	return c.Status(http.StatusCreated).JSON(fiber.Map{"url": u, "expires_in": int(TokenTTL.Seconds())})
 }
 
-func (pv *previews) put(ctx context.Context, key string, rec Preview, ttl time.Duration) error {
+func (pv *Service) put(ctx context.Context, key string, rec Preview, ttl time.Duration) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	return pv.Redis.Set(ctx, previewKeyPrefix+key, b, ttl).Err()
+	return pv.Redis.Set(ctx, KeyPrefix+key, b, ttl).Err()
 }
 
-// enter (console listener) exchanges a token for the marker cookie.
-func (pv *previews) enter(c *fiber.Ctx) error {
+// Enter (console listener) exchanges a token for the marker cookie.
+func (pv *Service) Enter(c *fiber.Ctx) error {
 	refused := web.Errorf(http.StatusForbidden, "preview_refused", "This preview link is invalid, expired or already used. Start the preview again from the admin console.")
 	token := c.Query("token")
 	if token == "" || len(token) > 100 {
 		return refused
 	}
-	b, err := pv.Redis.GetDel(c.UserContext(), previewKeyPrefix+"token:"+web.HashToken(token)).Bytes()
+	b, err := pv.Redis.GetDel(c.UserContext(), KeyPrefix+"token:"+web.HashToken(token)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return refused
 	} else if err != nil {
@@ -179,10 +187,10 @@ func (pv *previews) enter(c *fiber.Ctx) error {
 	return c.Redirect("/", http.StatusSeeOther)
 }
 
-// leave ends the preview in this browser.
-func (pv *previews) leave(c *fiber.Ctx) error {
+// Leave ends the preview in this browser.
+func (pv *Service) Leave(c *fiber.Ctx) error {
 	if raw := c.Cookies(pv.cookies.Name(web.CookiePreview)); raw != "" {
-		_ = pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+web.HashToken(raw)).Err()
+		_ = pv.Redis.Del(c.UserContext(), KeyPrefix+"marker:"+web.HashToken(raw)).Err()
 	}
 	pv.cookies.Set(c, web.CookiePreview, "", -1)
 	return c.Redirect("/", http.StatusSeeOther)
@@ -191,12 +199,12 @@ func (pv *previews) leave(c *fiber.Ctx) error {
 // lookup returns the request's live preview marker, nil when there is
 // none or it is no longer valid (expired, other tenant, staff session
 // ended). Only browsers holding a marker cookie pay the Redis round trip.
-func (pv *previews) lookup(c *fiber.Ctx) *Preview {
+func (pv *Service) lookup(c *fiber.Ctx) *Preview {
 	raw := c.Cookies(pv.cookies.Name(web.CookiePreview))
 	if raw == "" || len(raw) > 100 {
 		return nil
 	}
-	b, err := pv.Redis.Get(c.UserContext(), previewKeyPrefix+"marker:"+web.HashToken(raw)).Bytes()
+	b, err := pv.Redis.Get(c.UserContext(), KeyPrefix+"marker:"+web.HashToken(raw)).Bytes()
 	if err != nil {
 		return nil
 	}
@@ -215,14 +223,14 @@ func (pv *previews) lookup(c *fiber.Ctx) *Preview {
 	return &rec
 }
 
-// middleware finds the request's preview marker (console listener, before
+// Middleware finds the request's preview marker (console listener, before
 // sign-in) and keeps it for the sign-in check, the proxy and the injector.
 // A marker next to a customer session is ended instead (see Preview).
-func (pv *previews) middleware(c *fiber.Ctx) error {
+func (pv *Service) Middleware(c *fiber.Ctx) error {
 	if rec := pv.lookup(c); rec != nil {
 		if pv.customerSession(c) {
 			raw := c.Cookies(pv.cookies.Name(web.CookiePreview))
-			if err := pv.Redis.Del(c.UserContext(), previewKeyPrefix+"marker:"+web.HashToken(raw)).Err(); err != nil {
+			if err := pv.Redis.Del(c.UserContext(), KeyPrefix+"marker:"+web.HashToken(raw)).Err(); err != nil {
 				pv.Logger.Warn("preview: ending a marker met with a customer session", "tenant", rec.Tenant, "err", err)
 			}
 			pv.cookies.Set(c, web.CookiePreview, "", -1)
@@ -237,7 +245,7 @@ func (pv *previews) middleware(c *fiber.Ctx) error {
 // customerSession reports whether the request carries a live customer
 // session of this console. A session store failure counts as a session:
 // the preview is refused rather than risk showing it to a customer.
-func (pv *previews) customerSession(c *fiber.Ctx) bool {
+func (pv *Service) customerSession(c *fiber.Ctx) bool {
 	raw := c.Cookies(pv.cookies.Name(web.CookieSession))
 	if raw == "" || pv.Sessions == nil {
 		return false
@@ -250,7 +258,7 @@ func (pv *previews) customerSession(c *fiber.Ctx) bool {
 }
 
 // refuse logs and audits a preview not honoured for a customer session.
-func (pv *previews) refuse(c *fiber.Ctx, rec *Preview, detail string) {
+func (pv *Service) refuse(c *fiber.Ctx, rec *Preview, detail string) {
 	pv.Logger.Warn("preview refused", "tenant", rec.Tenant, "minted_by", rec.User, "detail", detail,
 		"request_id", web.RequestIDOf(c))
 	if pv.Audit == nil {
@@ -262,28 +270,28 @@ func (pv *previews) refuse(c *fiber.Ctx, rec *Preview, detail string) {
 	}
 }
 
-// previewOf returns the request's valid preview, nil when none.
-func previewOf(c *fiber.Ctx) *Preview {
+// Of returns the request's valid preview, nil when none.
+func Of(c *fiber.Ctx) *Preview {
 	p, _ := c.Locals(web.LocalPreview).(*Preview)
 	return p
 }
 
-// subject is what a preview browser without a customer session may do:
+// Subject is what a preview browser without a customer session may do:
 // the previewer role in the previewed tenant (read-only console).
-func (p *Preview) subject() authz.Subject {
+func (p *Preview) Subject() authz.Subject {
 	return authz.Subject{User: p.User, Roles: []string{authz.RolePreviewer}, Tenant: p.Tenant}
 }
 
-// WorkflowPreviews serves preview documents from the branding workflow.
-type WorkflowPreviews struct {
+// FromWorkflow serves preview documents from the branding workflow.
+type FromWorkflow struct {
 	W interface {
 		Pending(ctx context.Context, tenant string) (workflow.Submission, error)
 		Draft(ctx context.Context, tenant string) (workflow.Draft, error)
 	}
 }
 
-// PreviewDocument implements PreviewDocuments.
-func (p WorkflowPreviews) PreviewDocument(ctx context.Context, tenant, source string) (branding.Document, string, error) {
+// PreviewDocument implements Documents.
+func (p FromWorkflow) PreviewDocument(ctx context.Context, tenant, source string) (branding.Document, string, error) {
 	if source == "draft" {
 		d, err := p.W.Draft(ctx, tenant)
 		return d.Doc, "etag-" + d.ETag, err
