@@ -19,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/gateway/web"
 )
@@ -166,7 +167,7 @@ func (a *Assertions) jwksHandler(c *fiber.Ctx) error {
 
 // identityHeaders is the proxy Rewrite hook that tells the upstream who is
 // signed in. Anonymous requests (tenants without sign-in) carry none.
-func (a *Assertions) identityHeaders(out *Outbound) error {
+func (a *Assertions) identityHeaders(out *exchange.Outbound) error {
 	sess := out.Session
 	if sess == nil {
 		return nil

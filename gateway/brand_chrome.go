@@ -11,6 +11,7 @@ import (
 	"github.com/livery/livery/branding/inject"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 )
@@ -51,7 +52,7 @@ func NewBrandChrome(live LiveBranding, up render.Upstream) *BrandChrome {
 const maxRemembered = 256
 
 // Chrome implements ChromeProvider.
-func (b *BrandChrome) Chrome(out *Outbound, csp []string) (inject.Fragments, []string, bool) {
+func (b *BrandChrome) Chrome(out *exchange.Outbound, csp []string) (inject.Fragments, []string, bool) {
 	t := out.Tenant
 	if t == nil {
 		return inject.Fragments{}, nil, false

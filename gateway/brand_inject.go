@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/livery/livery/branding/inject"
+	"github.com/livery/livery/gateway/exchange"
 )
 
 // ChromeProvider decides what to inject into one HTML document.
@@ -26,7 +27,7 @@ type ChromeProvider interface {
 	// the response's Content-Security-Policy values adjusted so that the
 	// fragments render under them. ok=false leaves the response untouched.
 	// It must not block on I/O in steady state.
-	Chrome(out *Outbound, csp []string) (f inject.Fragments, newCSP []string, ok bool)
+	Chrome(out *exchange.Outbound, csp []string) (f inject.Fragments, newCSP []string, ok bool)
 }
 
 // sniffLen is how much of a document is peeked at to decide its charset.
@@ -35,7 +36,7 @@ const sniffLen = 1024
 // documentRequest asks the upstream for identity encoding on requests that
 // can return an HTML document, so injection does not have to decode. It is
 // a RewriteFunc.
-func documentRequest(out *Outbound) error {
+func documentRequest(out *exchange.Outbound) error {
 	if out.Header.IsGet() && acceptsHTML(string(out.Header.Peek("Accept"))) && len(out.Header.Peek("Range")) == 0 {
 		out.Header.Set("Accept-Encoding", "identity")
 	}
@@ -55,8 +56,8 @@ func acceptsHTML(accept string) bool {
 // is passed through untouched; the one failure is a document of known
 // small length whose body the upstream cuts short (see injectWhole),
 // answered 502 before anything was sent.
-func injectBranding(p ChromeProvider) ModifyResponseFunc {
-	return func(resp *Response) error {
+func injectBranding(p ChromeProvider) exchange.ModifyResponseFunc {
+	return func(resp *exchange.Response) error {
 		if !injectable(resp) {
 			return nil
 		}
@@ -115,7 +116,7 @@ var pagePool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return 
 // anything was sent, answered 502 rather than as a truncated page. A
 // document that is not ASCII-compatible, that the provider declines or
 // that has no <body> start tag leaves byte-identical, headers untouched.
-func injectWhole(p ChromeProvider, resp *Response) error {
+func injectWhole(p ChromeProvider, resp *exchange.Response) error {
 	n := int(resp.ContentLength)
 	pb := pagePool.Get().(*[]byte)
 	if cap(*pb) < n {
@@ -124,7 +125,7 @@ func injectWhole(p ChromeProvider, resp *Response) error {
 	page := (*pb)[:n]
 	if _, err := io.ReadFull(resp.Body, page); err != nil {
 		pagePool.Put(pb)
-		return fmt.Errorf("%w: reading the %d-byte document: %w", ErrUpstreamBody, n, err)
+		return fmt.Errorf("%w: reading the %d-byte document: %w", exchange.ErrUpstreamBody, n, err)
 	}
 	body := &wholeBody{pb: pb, src: resp.Body, parts: net.Buffers{page}}
 	resp.Body = body
@@ -174,7 +175,7 @@ func (w *wholeBody) Close() error {
 // body (sniff): only in an ASCII-compatible charset, and only when the
 // provider has chrome for it. It returns the fragments and the adjusted
 // Content-Security-Policy values.
-func chromeFor(p ChromeProvider, resp *Response, sniff []byte) (inject.Fragments, []string, bool) {
+func chromeFor(p ChromeProvider, resp *exchange.Response, sniff []byte) (inject.Fragments, []string, bool) {
 	if !inject.ASCIICompatible(string(resp.Header.ContentType()), sniff) {
 		return inject.Fragments{}, nil, false
 	}
@@ -203,7 +204,7 @@ func dropValidators(h *fasthttp.ResponseHeader) {
 
 // passThrough sends a document uninjected: as the upstream sent it, or
 // decoded (then its length and validators no longer apply).
-func passThrough(resp *Response, rc io.ReadCloser, decoded bool) {
+func passThrough(resp *exchange.Response, rc io.ReadCloser, decoded bool) {
 	if decoded {
 		setBody(resp, rc, true)
 	} else {
@@ -222,7 +223,7 @@ func headerValues(h *fasthttp.ResponseHeader, name string) []string {
 
 // setBody installs a body of unknown length that no longer matches the
 // upstream's validators (or encoding, when decoded).
-func setBody(resp *Response, rc io.ReadCloser, decoded bool) {
+func setBody(resp *exchange.Response, rc io.ReadCloser, decoded bool) {
 	resp.Body = rc
 	resp.ContentLength = -1
 	dropValidators(resp.Header)
@@ -231,7 +232,7 @@ func setBody(resp *Response, rc io.ReadCloser, decoded bool) {
 	}
 }
 
-func injectable(resp *Response) bool {
+func injectable(resp *exchange.Response) bool {
 	if !resp.Out.Header.IsGet() || resp.StatusCode != http.StatusOK {
 		return false
 	}
@@ -261,7 +262,7 @@ func mediaTypeIs(v []byte, mt string) bool {
 
 // decodeBody returns the decoded body and whether decoding happened; nil
 // for an encoding it does not know or a body that does not start as one.
-func decodeBody(resp *Response) (io.ReadCloser, bool) {
+func decodeBody(resp *exchange.Response) (io.ReadCloser, bool) {
 	switch enc := strings.ToLower(strings.TrimSpace(string(resp.Header.Peek("Content-Encoding")))); enc {
 	case "", "identity":
 		return resp.Body, false

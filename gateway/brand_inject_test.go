@@ -14,12 +14,13 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/livery/livery/branding/inject"
+	"github.com/livery/livery/gateway/exchange"
 )
 
 // fixedChrome injects fixed fragments and rewrites the CSP recognisably.
 type fixedChrome struct{ refuse bool }
 
-func (f fixedChrome) Chrome(out *Outbound, csp []string) (inject.Fragments, []string, bool) {
+func (f fixedChrome) Chrome(out *exchange.Outbound, csp []string) (inject.Fragments, []string, bool) {
 	if f.refuse || out.Tenant == nil {
 		return inject.Fragments{}, nil, false
 	}

@@ -32,7 +32,7 @@ type BrandingOptions struct {
 func (g *Gateway) mountBrandingConsole(o BrandingOptions) *preview.Service {
 	var pv *preview.Service
 	if o.Preview != nil {
-		pv = preview.New(*o.Preview, g.proxy.trusted)
+		pv = preview.New(*o.Preview, g.trusted)
 		g.console.Use(pv.Middleware)
 		g.console.Get(web.LiveryPrefix+"preview", pv.Enter)
 		g.console.Get(web.LiveryPrefix+"preview/end", pv.Leave)

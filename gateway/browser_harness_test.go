@@ -21,7 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/livery/livery/branding/render"
-	"github.com/livery/livery/cmd/democonsole/console"
+	democonsole "github.com/livery/livery/cmd/democonsole/console"
 )
 
 // browserUpstream is the chrome's upstream configuration in the browser
@@ -30,7 +30,7 @@ import (
 // image loads beside the partner's.
 func browserUpstream(t testing.TB) render.Upstream {
 	up := render.DefaultUpstream()
-	up.CloudLogo.URLZH, up.CloudLogo.URLEN = console.LogoPath, console.LogoPath
+	up.CloudLogo.URLZH, up.CloudLogo.URLEN = democonsole.LogoPath, democonsole.LogoPath
 	if err := render.ValidateUpstream(up); err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func browserUpstream(t testing.TB) render.Upstream {
 // browserUpstream as the chrome's upstream configuration.
 func newBrowserEnv(t *testing.T) *brandEnv {
 	t.Helper()
-	srv := httptest.NewServer(console.New(console.Options{Name: "Demo Cloud", Logger: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(democonsole.New(democonsole.Options{Name: "Demo Cloud", Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	upstream, _ := url.Parse(srv.URL)
 	return newBrandEnvOn(t, upstream, browserUpstream(t))

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/livery/livery/branding"
-	"github.com/livery/livery/cmd/democonsole/console"
+	democonsole "github.com/livery/livery/cmd/democonsole/console"
 )
 
 // chromeSnapshot is what the browser shows of the chrome and the console.
@@ -207,8 +207,8 @@ func TestBrowserBranding(t *testing.T) {
 		if w.zh {
 			cloudAlt = up.CloudLogo.AltZH
 		}
-		if c := s.Cloud; c == nil || c.Tag != "img" || c.Src != console.LogoPath || !c.Complete || c.Natural <= 0 || c.Alt != cloudAlt {
-			t.Errorf("%s: cloud logo %+v, want %s loaded, alt %q", where, c, console.LogoPath, cloudAlt)
+		if c := s.Cloud; c == nil || c.Tag != "img" || c.Src != democonsole.LogoPath || !c.Complete || c.Natural <= 0 || c.Alt != cloudAlt {
+			t.Errorf("%s: cloud logo %+v, want %s loaded, alt %q", where, c, democonsole.LogoPath, cloudAlt)
 		}
 		// 2. Links and labels of the locale.
 		lang, link := "en", d.Brand.LinkEN

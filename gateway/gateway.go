@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 )
@@ -44,7 +45,7 @@ type Options struct {
 	Checks  []Check
 	Console ListenerOptions
 	API     ListenerOptions
-	Proxy   ProxyOptions
+	Proxy   console.ProxyOptions
 	// Partner, when set, mounts the partner-platform API on the API listener.
 	Partner *PartnerOptions
 	// Identity, when set, signs customers in on the console listener.
@@ -64,9 +65,11 @@ type Gateway struct {
 	tenants web.TenantResolver
 	checks  []Check
 	metrics *web.Metrics
-	proxy   *Proxy
+	proxy   *console.Proxy
 	console *fiber.App
 	api     *fiber.App
+	// trusted are the proxies whose X-Forwarded-* name the client.
+	trusted []*net.IPNet
 	// adminTenants is the admin API's tenant lookup (set by mountAdmin).
 	adminTenants TenantLookup
 }
@@ -77,7 +80,8 @@ func New(o Options) *Gateway {
 		o.Logger = slog.Default()
 	}
 	g := &Gateway{log: o.Logger, tenants: o.Tenants, checks: o.Checks, metrics: web.NewMetrics()}
-	g.proxy = NewProxy(o.Proxy, g.metrics, g.log)
+	g.trusted = o.Proxy.TrustedProxies
+	g.proxy = console.NewProxy(o.Proxy, g.metrics, g.log)
 
 	// The console, in order: chain (tenant, canonical path) before any
 	// route; the preview marker and Livery's branding routes; sign-in and
@@ -144,7 +148,7 @@ func fiberConfig(o ListenerOptions, eh fiber.ErrorHandler, streaming bool) fiber
 }
 
 // Proxy returns the console reverse proxy, for installing hooks.
-func (g *Gateway) Proxy() *Proxy { return g.proxy }
+func (g *Gateway) Proxy() *console.Proxy { return g.proxy }
 
 // Metrics returns the gateway's metrics.
 func (g *Gateway) Metrics() *web.Metrics { return g.metrics }

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livery/livery/cmd/democonsole/console"
+	democonsole "github.com/livery/livery/cmd/democonsole/console"
+	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/tenants"
 )
 
@@ -30,7 +31,7 @@ type gwOption func(*Options)
 // startDemoUpstream serves the demo console on a loopback port.
 func startDemoUpstream(t testing.TB) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(console.New(console.Options{Name: "Test Cloud", Logger: slog.New(slog.DiscardHandler)}))
+	srv := httptest.NewServer(democonsole.New(democonsole.Options{Name: "Test Cloud", Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -55,7 +56,7 @@ func startGateway(t testing.TB, upstream string, opts ...gwOption) *testGateway 
 		Tenants: reg,
 		Console: ListenerOptions{ReadTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 64 << 10},
 		API:     ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
-		Proxy: ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
+		Proxy: console.ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
 			IdleConnTimeout: time.Minute, MaxConnsPerHost: 256},
 	}
 	for _, fn := range opts {

@@ -169,7 +169,7 @@ func (id *identity) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := loginBudget(c, id.LoginLimiter, id.LoginRate, "console", id.g.proxy.trusted); err != nil {
+	if err := loginBudget(c, id.LoginLimiter, id.LoginRate, "console", id.g.trusted); err != nil {
 		return err
 	}
 	p, err := rp.get(c.UserContext())

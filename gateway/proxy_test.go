@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/livery/livery/gateway/console"
+	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -78,7 +80,7 @@ func TestProxyHeaders(t *testing.T) {
 		t.Fatalf("%v: %s", err, body)
 	}
 	for name := range echo.Headers {
-		if IsLiveryHeader(name) {
+		if console.IsLiveryHeader(name) {
 			t.Errorf("inbound %s reached the upstream", name)
 		}
 		switch http.CanonicalHeaderKey(name) {
@@ -243,12 +245,12 @@ func TestHooks(t *testing.T) {
 	up := startDemoUpstream(t)
 	t.Run("rewrite and modify response", func(t *testing.T) {
 		g := startGateway(t, up.URL)
-		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *Outbound) error {
+		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *exchange.Outbound) error {
 			out.Header.Set("X-Livery-Tenant", out.Tenant.ID)
 			out.Header.Set("X-Livery-Request", out.RequestID)
 			return nil
 		})
-		g.gw.Proxy().ModifyResponse = append(g.gw.Proxy().ModifyResponse, func(resp *Response) error {
+		g.gw.Proxy().ModifyResponse = append(g.gw.Proxy().ModifyResponse, func(resp *exchange.Response) error {
 			if !strings.HasPrefix(string(resp.Header.ContentType()), "application/json") {
 				return nil
 			}
@@ -273,7 +275,7 @@ func TestHooks(t *testing.T) {
 	})
 	t.Run("failing hooks", func(t *testing.T) {
 		g := startGateway(t, up.URL)
-		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *Outbound) error {
+		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *exchange.Outbound) error {
 			switch string(out.URI().Path()) {
 			case "/panic":
 				panic("secret internal detail")

@@ -94,7 +94,7 @@ func (s *staff) principalFromClaims(claims map[string]any) (roles []string, tena
 }
 
 func (s *staff) login(c *fiber.Ctx) error {
-	if err := loginBudget(c, s.LoginLimiter, s.LoginRate, "staff", s.g.proxy.trusted); err != nil {
+	if err := loginBudget(c, s.LoginLimiter, s.LoginRate, "staff", s.g.trusted); err != nil {
 		return err
 	}
 	p, err := s.rp.get(c.UserContext())

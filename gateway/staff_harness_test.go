@@ -22,6 +22,7 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
@@ -263,7 +264,7 @@ func (e *staffEnv) start(t testing.TB) {
 		Tenants: reg,
 		Console: ListenerOptions{ReadTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 64 << 10},
 		API:     ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
-		Proxy: ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
+		Proxy: console.ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
 			IdleConnTimeout: time.Minute, MaxConnsPerHost: 256},
 		Identity: &IdentityOptions{Sessions: e.sessions, Redis: e.rdb, Customers: e.customers,
 			Clients: map[string]OIDCClient{"acme": customer, "globex": customer}, Authorizer: e.authz},

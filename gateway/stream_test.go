@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livery/livery/cmd/democonsole/console"
+	democonsole "github.com/livery/livery/cmd/democonsole/console"
 )
 
 const streamSize = 50 << 20
@@ -76,7 +76,7 @@ func (r *patternReader) Read(p []byte) (int, error) {
 		n = rest
 	}
 	for i := int64(0); i < n; i++ {
-		p[i] = console.PatternByte(r.off + i)
+		p[i] = democonsole.PatternByte(r.off + i)
 	}
 	r.off += n
 	return int(n), nil
@@ -99,7 +99,7 @@ func TestStreaming50MBDownloadBoundedHeap(t *testing.T) {
 	for {
 		n, err := resp.Body.Read(buf)
 		for i := 0; i < n; i++ {
-			if buf[i] != console.PatternByte(off+int64(i)) {
+			if buf[i] != democonsole.PatternByte(off+int64(i)) {
 				t.Fatalf("byte %d corrupted", off+int64(i))
 			}
 		}

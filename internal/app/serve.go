@@ -16,6 +16,7 @@ import (
 
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/internal/logbuf"
 	"github.com/livery/livery/internal/objstore"
@@ -126,7 +127,7 @@ func (a *App) build(ctx context.Context) error {
 		},
 		Console: listenerOptions(cfg.Console),
 		API:     listenerOptions(cfg.API),
-		Proxy: gateway.ProxyOptions{
+		Proxy: console.ProxyOptions{
 			ConnectTimeout:        cfg.Proxy.ConnectTimeout,
 			ResponseHeaderTimeout: cfg.Proxy.ResponseHeaderTimeout,
 			IdleConnTimeout:       cfg.Proxy.IdleConnTimeout,

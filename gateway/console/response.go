@@ -1,4 +1,4 @@
-package gateway
+package console
 
 import (
 	"bufio"
@@ -13,12 +13,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/tenants"
 )
 
 // copyResponse copies status and end-to-end headers and hands the body to
 // the server as a stream: it is never held in memory.
-func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *Response) {
+func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *exchange.Response) {
 	h := &c.Response().Header
 	h.SetNoDefaultContentType(true)
 	copyResponseHeaders(h, resp.Header)
@@ -100,7 +101,7 @@ func (b *upstreamBody) Close() error {
 // connection. A 101 is tunnelled: the client gets the upstream's 101 on
 // the raw connection and bytes are copied both ways until either side
 // closes. Any other answer is an ordinary response.
-func (p *Proxy) upgrade(c *fiber.Ctx, t *tenants.Tenant, out *Outbound) error {
+func (p *Proxy) upgrade(c *fiber.Ctx, t *tenants.Tenant, out *exchange.Outbound) error {
 	conn, br, err := p.upstreams.dialUpgrade(t.Upstream)
 	if err != nil {
 		return p.roundTripError(c, t, err, nil)

@@ -1,4 +1,7 @@
-package gateway
+// Package console is the console door: the reverse proxy to each tenant's
+// upstream console, with hooks (Rewrite, ModifyResponse) for the features
+// that plug into it.
+package console
 
 import (
 	"bytes"
@@ -16,8 +19,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/gateway/preview"
-	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
@@ -37,56 +40,13 @@ type ProxyOptions struct {
 	TrustedProxies []*net.IPNet
 }
 
-// Outbound is one request on its way to the upstream, as Rewrite hooks see
-// it: the request (method, URI, headers) and what Livery knows about the
-// visitor.
-type Outbound struct {
-	*fasthttp.Request
-	Tenant    *tenants.Tenant
-	Session   *sessions.Session // nil: anonymous
-	Preview   *preview.Preview  // nil unless a staff preview
-	Lang      string            // the visitor's language cookie (zh, en or empty)
-	RequestID string
-	// Origin is the upstream's scheme://host (the assertion audience).
-	Origin string
-}
-
-// Response is the upstream's response as ModifyResponse hooks see it,
-// before it is copied to the client.
-type Response struct {
-	Out        *Outbound
-	StatusCode int
-	Header     *fasthttp.ResponseHeader
-	// Body streams the upstream body. A hook that replaces it must close
-	// the original from the new body's Close, set ContentLength (-1 when
-	// unknown: the client gets it chunked) and delete validators (ETag)
-	// that no longer describe the body.
-	Body          io.ReadCloser
-	ContentLength int64
-}
-
-// RewriteFunc may modify the outbound request before it is sent: add
-// identity headers, change the path. Returning an error aborts the
-// exchange; it is answered by the error mapper.
-type RewriteFunc func(out *Outbound) error
-
-// ModifyResponseFunc may modify the upstream response before it is copied
-// to the client. Returning an error answers 502; an error wrapping
-// ErrUpstreamBody is counted as a failed upstream body, any other as a
-// response that could not be processed.
-type ModifyResponseFunc func(resp *Response) error
-
-// ErrUpstreamBody marks a ModifyResponse error caused by the upstream's
-// body (cut short or unreadable) rather than by the hook.
-var ErrUpstreamBody = errors.New("upstream body failed")
-
 // Proxy forwards console requests to the tenant's upstream. Request and
 // response bodies stream in both directions; WebSocket upgrades are
 // tunnelled. It is safe for concurrent use once built; hooks must be added
 // before the first request.
 type Proxy struct {
-	Rewrite        []RewriteFunc
-	ModifyResponse []ModifyResponseFunc
+	Rewrite        []exchange.RewriteFunc
+	ModifyResponse []exchange.ModifyResponseFunc
 
 	upstreams *upstreams
 	trusted   []*net.IPNet
@@ -159,22 +119,22 @@ func (p *Proxy) Handle(c *fiber.Ctx) error {
 
 // newResponse wraps an upstream response for the hooks. Its body releases
 // fr and, when set, the request release and the dedicated connection conn.
-func newResponse(out *Outbound, fr *fasthttp.Response, release *fasthttp.Request, conn net.Conn) *Response {
+func newResponse(out *exchange.Outbound, fr *fasthttp.Response, release *fasthttp.Request, conn net.Conn) *exchange.Response {
 	fr.Header.SetNoDefaultContentType(true) // a response without Content-Type stays without one
 	body := &exchangeBody{fr: fr, out: release, conn: conn, stream: fr.BodyStream()}
 	if body.stream == nil {
 		body.stream = bytes.NewReader(fr.Body())
 	}
-	return &Response{Out: out, StatusCode: fr.StatusCode(), Header: &fr.Header, Body: body,
+	return &exchange.Response{Out: out, StatusCode: fr.StatusCode(), Header: &fr.Header, Body: body,
 		ContentLength: max(int64(fr.Header.ContentLength()), -1)}
 }
 
 // respond runs the response hooks and copies the response to the client.
-func (p *Proxy) respond(c *fiber.Ctx, t *tenants.Tenant, resp *Response) error {
+func (p *Proxy) respond(c *fiber.Ctx, t *tenants.Tenant, resp *exchange.Response) error {
 	for _, fn := range p.ModifyResponse {
 		if err := fn(resp); err != nil {
 			resp.Body.Close()
-			if errors.Is(err, ErrUpstreamBody) {
+			if errors.Is(err, exchange.ErrUpstreamBody) {
 				p.metrics.UpstreamErrors.WithLabelValues(t.ID, "body").Inc()
 				return &web.Error{Status: http.StatusBadGateway, Code: "upstream_body",
 					Message: "The console's response was cut short. Please try again.", Err: err}
@@ -224,7 +184,7 @@ func (b *exchangeBody) Close() error {
 // outbound builds the upstream request: target URL (the upstream's base
 // path joined with the canonical request path, sent exactly as it is),
 // cleaned headers, X-Forwarded-*, and the streaming request body.
-func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant, path string) (*Outbound, *clientBody) {
+func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant, path string) (*exchange.Outbound, *clientBody) {
 	req := fasthttp.AcquireRequest()
 	req.Header.SetNoDefaultContentType(true)
 	req.Header.SetMethod(c.Method())
@@ -234,7 +194,7 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant, path string) (*Outboun
 	copyRequestHeaders(&req.Header, c, trusted)
 	p.setForwarded(&req.Header, c, trusted)
 	req.Header.Set(fiber.HeaderXRequestID, web.RequestIDOf(c))
-	out := &Outbound{Request: req, Tenant: t, Session: web.SessionOf(c), Preview: preview.Of(c),
+	out := &exchange.Outbound{Request: req, Tenant: t, Session: web.SessionOf(c), Preview: preview.Of(c),
 		Lang: c.Cookies(langCookie), RequestID: web.RequestIDOf(c), Origin: t.Upstream.Scheme + "://" + t.Upstream.Host}
 
 	var body *clientBody
