@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
@@ -54,7 +55,7 @@ type Options struct {
 	Admin *AdminOptions
 	// Assertions, when set, adds identity headers and a signed assertion to
 	// proxied requests and publishes the JWKS on the API listener.
-	Assertions *Assertions
+	Assertions *assertion.Signer
 	// Branding, when set, injects tenants' branding into console pages.
 	Branding *BrandingOptions
 }
@@ -105,7 +106,7 @@ func New(o Options) *Gateway {
 		g.console.Post(web.LiveryPrefix+"backchannel-logout", id.backchannelLogout)
 	}
 	if o.Assertions != nil {
-		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.identityHeaders)
+		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.IdentityHeaders)
 	}
 	g.console.Use(g.proxy.Handle)
 
@@ -115,7 +116,7 @@ func New(o Options) *Gateway {
 	g.api.Get("/readyz", g.readyz)
 	g.api.Get("/metrics", g.metricsHandler())
 	if o.Assertions != nil {
-		g.api.Get("/.well-known/jwks.json", o.Assertions.jwksHandler)
+		g.api.Get("/.well-known/jwks.json", o.Assertions.JWKSHandler)
 	}
 	if o.Admin != nil {
 		v1 := g.mountAdmin(*o.Admin)

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
@@ -102,7 +103,7 @@ func (e *identityEnv) gateway(t testing.TB, hook redis.Hook) *idGateway {
 	}
 	st := sessions.New(rdb, sessions.Options{Logger: slog.New(slog.DiscardHandler)})
 	t.Cleanup(st.Close)
-	asr, err := NewAssertions(nil, time.Minute)
+	asr, err := assertion.New(nil, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/sessions"
 )
 
@@ -31,8 +32,8 @@ func TestCustomerSignInEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &echo); err != nil {
 		t.Fatalf("%v: %s", err, body)
 	}
-	want := map[string]string{HeaderTenant: "demo", HeaderAccountID: e.cust.DomainID, HeaderAccountName: "acme_corp",
-		HeaderUser: url.PathEscape("Alice 张"), HeaderRoles: "customer"}
+	want := map[string]string{assertion.HeaderTenant: "demo", assertion.HeaderAccountID: e.cust.DomainID, assertion.HeaderAccountName: "acme_corp",
+		assertion.HeaderUser: url.PathEscape("Alice 张"), assertion.HeaderRoles: "customer"}
 	for k, v := range want {
 		if got := echo.Headers[k]; len(got) != 1 || got[0] != v {
 			t.Errorf("%s = %v, want %q", k, got, v)
@@ -44,15 +45,15 @@ func TestCustomerSignInEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(jwksBody), &set); err != nil || len(set.Keys) != 1 {
 		t.Fatalf("jwks %s %v", jwksBody, err)
 	}
-	tok, err := jwt.ParseSigned(echo.Headers[HeaderAssertion][0], []jose.SignatureAlgorithm{jose.ES256})
+	tok, err := jwt.ParseSigned(echo.Headers[assertion.HeaderAssertion][0], []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var claims AssertionClaims
+	var claims assertion.Claims
 	if err := tok.Claims(set.Keys[0].Key, &claims); err != nil {
 		t.Fatalf("assertion signature: %v", err)
 	}
-	if err := claims.Claims.Validate(jwt.Expected{Issuer: AssertionIssuer, AnyAudience: jwt.Audience{e.upstream.URL}, Time: time.Now()}); err != nil {
+	if err := claims.Claims.Validate(jwt.Expected{Issuer: assertion.Issuer, AnyAudience: jwt.Audience{e.upstream.URL}, Time: time.Now()}); err != nil {
 		t.Fatalf("assertion claims: %v", err)
 	}
 	if claims.Subject != e.cust.DomainID || claims.Tenant != "demo" || claims.Expiry.Time().Sub(time.Now()) > time.Minute {
@@ -61,10 +62,10 @@ func TestCustomerSignInEndToEnd(t *testing.T) {
 	// Forged identity headers from the browser never reach the upstream.
 	_, body = get(t, c, g.consoleURL+"/headers?format=json", "X-Livery-Account-Id", "someone-else", "X-Livery-Roles", "operator")
 	json.Unmarshal([]byte(body), &echo)
-	if got := echo.Headers[HeaderAccountID]; len(got) != 1 || got[0] != e.cust.DomainID {
+	if got := echo.Headers[assertion.HeaderAccountID]; len(got) != 1 || got[0] != e.cust.DomainID {
 		t.Fatalf("forged account id: %v", got)
 	}
-	if got := echo.Headers[HeaderRoles]; len(got) != 1 || got[0] != "customer" {
+	if got := echo.Headers[assertion.HeaderRoles]; len(got) != 1 || got[0] != "customer" {
 		t.Fatalf("forged roles: %v", got)
 	}
 	// Session cookie attributes.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/internal/objstore"
@@ -155,7 +156,7 @@ func startRecorder(t testing.TB) *recorder {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"upstream": true, "method": req.Method,
 			"path": req.URL.Path, "raw": req.RequestURI, "body": string(body),
-			"tenant": req.Header.Get(HeaderTenant), "account": req.Header.Get(HeaderAccountID)})
+			"tenant": req.Header.Get(assertion.HeaderTenant), "account": req.Header.Get(assertion.HeaderAccountID)})
 	}))
 	t.Cleanup(r.srv.Close)
 	return r

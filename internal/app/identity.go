@@ -10,6 +10,7 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/internal/config"
 )
@@ -19,7 +20,7 @@ import (
 type identityParts struct {
 	sessions   *sessions.Store
 	authz      *authz.Casbin
-	assertions *gateway.Assertions
+	assertions *assertion.Signer
 	identity   *gateway.IdentityOptions
 	admin      *gateway.AdminOptions // nil without staff.oidc
 }
@@ -82,14 +83,14 @@ func (p *identityParts) watchPolicy(ctx context.Context, log *slog.Logger) {
 
 // loadAssertions reads the assertion signing keys (PEM, ECDSA P-256); the
 // first signs, all are published. Without keys an ephemeral key is made.
-func loadAssertions(c config.Identity, log *slog.Logger) (*gateway.Assertions, error) {
+func loadAssertions(c config.Identity, log *slog.Logger) (*assertion.Signer, error) {
 	keys := make([]*ecdsa.PrivateKey, 0, len(c.AssertionKeys))
 	for i, path := range c.AssertionKeys {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("identity.assertion_keys[%d]: %w", i, err)
 		}
-		k, err := gateway.ParseECKey(b)
+		k, err := assertion.ParseECKey(b)
 		if err != nil {
 			return nil, fmt.Errorf("identity.assertion_keys[%d] (%s): %w", i, path, err)
 		}
@@ -98,7 +99,7 @@ func loadAssertions(c config.Identity, log *slog.Logger) (*gateway.Assertions, e
 	if len(keys) == 0 {
 		log.Warn("no identity.assertion_keys configured: signing identity assertions with an ephemeral key (development only; upstreams must refetch the JWKS after each restart)")
 	}
-	a, err := gateway.NewAssertions(keys, c.AssertionTTL)
+	a, err := assertion.New(keys, c.AssertionTTL)
 	if err != nil {
 		return nil, fmt.Errorf("identity.assertion_keys: %w", err)
 	}

@@ -1,4 +1,7 @@
-package gateway
+// Package assertion mints the signed identity assertion (X-Livery-Assertion)
+// and the identity headers sent to the upstream, and publishes the JWKS
+// that verifies them: a leaf the console proxy runs as a Rewrite hook.
+package assertion
 
 import (
 	"crypto"
@@ -36,13 +39,13 @@ const (
 	HeaderAssertion   = "X-Livery-Assertion"
 )
 
-// AssertionIssuer is the iss claim of identity assertions.
-const AssertionIssuer = "livery"
+// Issuer is the iss claim of identity assertions.
+const Issuer = "livery"
 
-// Assertions mints short-lived ES256 JWTs that tell the upstream who the
+// Signer mints short-lived ES256 JWTs that tell the upstream who the
 // user is. Several keys may be configured: the first signs, all are
 // published, so keys rotate without breaking verifiers.
-type Assertions struct {
+type Signer struct {
 	keys   []jose.JSONWebKey // private
 	signer jose.Signer
 	ttl    time.Duration
@@ -57,8 +60,8 @@ type cachedAssertion struct {
 	renew time.Time
 }
 
-// AssertionClaims is the payload of an identity assertion.
-type AssertionClaims struct {
+// Claims is the payload of an identity assertion.
+type Claims struct {
 	jwt.Claims
 	Tenant      string   `json:"tenant"`
 	AccountName string   `json:"account_name,omitempty"`
@@ -66,9 +69,9 @@ type AssertionClaims struct {
 	Roles       []string `json:"roles,omitempty"`
 }
 
-// NewAssertions uses the given ECDSA P-256 keys (the first signs). With no
+// New uses the given ECDSA P-256 keys (the first signs). With no
 // key it generates an ephemeral one (development: restarts change it).
-func NewAssertions(keys []*ecdsa.PrivateKey, ttl time.Duration) (*Assertions, error) {
+func New(keys []*ecdsa.PrivateKey, ttl time.Duration) (*Signer, error) {
 	if len(keys) == 0 {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -76,7 +79,7 @@ func NewAssertions(keys []*ecdsa.PrivateKey, ttl time.Duration) (*Assertions, er
 		}
 		keys = []*ecdsa.PrivateKey{k}
 	}
-	a := &Assertions{ttl: ttl, now: time.Now, cache: map[string]cachedAssertion{}}
+	a := &Signer{ttl: ttl, now: time.Now, cache: map[string]cachedAssertion{}}
 	for _, k := range keys {
 		if k.Curve != elliptic.P256() {
 			return nil, errors.New("assertion keys must be ECDSA P-256")
@@ -120,7 +123,7 @@ func ParseECKey(pemBytes []byte) (*ecdsa.PrivateKey, error) {
 }
 
 // JWKS returns the public keys.
-func (a *Assertions) JWKS() jose.JSONWebKeySet {
+func (a *Signer) JWKS() jose.JSONWebKeySet {
 	var set jose.JSONWebKeySet
 	for _, k := range a.keys {
 		set.Keys = append(set.Keys, k.Public())
@@ -131,7 +134,7 @@ func (a *Assertions) JWKS() jose.JSONWebKeySet {
 // Token returns an assertion for the session, addressed to audience. A
 // token is reused until half its lifetime has passed, so signing happens
 // about once per session per ttl/2, not per request.
-func (a *Assertions) Token(sess *sessions.Session, audience string) (string, error) {
+func (a *Signer) Token(sess *sessions.Session, audience string) (string, error) {
 	key := sess.ID + "\x00" + audience
 	now := a.now()
 	a.mu.Lock()
@@ -140,8 +143,8 @@ func (a *Assertions) Token(sess *sessions.Session, audience string) (string, err
 	if ok && now.Before(c.renew) {
 		return c.token, nil
 	}
-	claims := AssertionClaims{
-		Claims: jwt.Claims{Issuer: AssertionIssuer, Subject: sess.AccountID, Audience: jwt.Audience{audience},
+	claims := Claims{
+		Claims: jwt.Claims{Issuer: Issuer, Subject: sess.AccountID, Audience: jwt.Audience{audience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-5 * time.Second)),
 			Expiry: jwt.NewNumericDate(now.Add(a.ttl)), ID: web.RandomID()},
 		Tenant: sess.Tenant, AccountName: sess.Account, User: sess.User, Roles: sess.Roles,
@@ -159,15 +162,15 @@ func (a *Assertions) Token(sess *sessions.Session, audience string) (string, err
 	return tok, nil
 }
 
-// jwksHandler publishes the assertion keys at /.well-known/jwks.json.
-func (a *Assertions) jwksHandler(c *fiber.Ctx) error {
+// JWKSHandler publishes the assertion keys at /.well-known/jwks.json.
+func (a *Signer) JWKSHandler(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 	return c.JSON(a.JWKS())
 }
 
-// identityHeaders is the proxy Rewrite hook that tells the upstream who is
+// IdentityHeaders is the proxy Rewrite hook that tells the upstream who is
 // signed in. Anonymous requests (tenants without sign-in) carry none.
-func (a *Assertions) identityHeaders(out *exchange.Outbound) error {
+func (a *Signer) IdentityHeaders(out *exchange.Outbound) error {
 	sess := out.Session
 	if sess == nil {
 		return nil
