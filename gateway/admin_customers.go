@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -85,24 +86,31 @@ func toAdmin(c *tenants.Customer) adminCustomer {
 		m = []string{}
 	}
 	return adminCustomer{CustomerID: c.DomainID, AccountName: c.DomainName, XAccountID: c.XAccountID,
-		AssociationType: c.AssociationType, AssociatedOn: c.AssociatedOn.UTC().Format(timeLayout), Managers: m}
+		AssociationType: c.AssociationType, AssociatedOn: c.AssociatedOn.UTC().Format(time.RFC3339), Managers: m}
 }
 
+// adminDomainError is the admin API's table for customer-registry errors:
+// field errors and invalid arguments 400 invalid_request naming the field,
+// another partner's data 403, anything else 503 unavailable (the store or
+// index failed; the cause is logged).
 func adminDomainError(err error) error {
-	if err == nil {
-		return nil
-	}
-	perr := partnerError(err)
 	var fe *tenants.FieldError
-	if errors.As(err, &fe) && fe.Field == "" {
-		// A type error at the top level: the body is not an object.
-		perr.Message = "body: must be a JSON object"
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		msg := fe.Error()
+		if fe.Field == "" {
+			msg = "body: must be a JSON object" // a type error at the top level
+		}
+		return &web.Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg, Err: err}
+	case errors.Is(err, tenants.ErrInvalid):
+		return &web.Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request is invalid.", Err: err}
+	case errors.Is(err, tenants.ErrForbidden):
+		return &web.Error{Status: http.StatusForbidden, Code: "forbidden", Message: "Access denied.", Err: err}
 	}
-	perr.Code = "invalid_request"
-	if perr.Status >= 500 {
-		perr.Code = "unavailable"
-	}
-	return perr
+	return &web.Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
+		Message: "The service is temporarily unavailable. Retry later.", Err: err, RetryAfter: 5}
 }
 
 // list answers the tenant's customers; a customer manager sees only the

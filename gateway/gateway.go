@@ -3,7 +3,7 @@
 // (health, readiness, metrics; later the partner and admin APIs).
 //
 // It is the only package tree that imports Fiber. Handlers return errors;
-// errorHandler is the one place that writes error bodies.
+// web.ErrorHandler is the one place that writes error bodies.
 package gateway
 
 import (
@@ -16,8 +16,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/console"
+	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/tenants"
 )
 
 // ListenerOptions configures one Fiber listener.
@@ -48,7 +50,7 @@ type Options struct {
 	API     ListenerOptions
 	Proxy   console.ProxyOptions
 	// Partner, when set, mounts the partner-platform API on the API listener.
-	Partner *PartnerOptions
+	Partner *partnerapi.Options
 	// Identity, when set, signs customers in on the console listener.
 	Identity *IdentityOptions
 	// Admin, when set, mounts staff sign-in and the admin API.
@@ -58,6 +60,11 @@ type Options struct {
 	Assertions *assertion.Signer
 	// Branding, when set, injects tenants' branding into console pages.
 	Branding *BrandingOptions
+}
+
+// TenantLookup finds a configured tenant by id.
+type TenantLookup interface {
+	ByID(id string) (*tenants.Tenant, bool)
 }
 
 // Gateway owns the two listeners' Fiber apps, the proxy and the metrics.
@@ -110,7 +117,7 @@ func New(o Options) *Gateway {
 	}
 	g.console.Use(g.proxy.Handle)
 
-	g.api = fiber.New(fiberConfig(o.API, web.ErrorHandler(g.log, true), false))
+	g.api = fiber.New(fiberConfig(o.API, web.ErrorHandler(g.log, true, partnerapi.Codes), false))
 	g.chain(g.api, "api", false)
 	g.api.Get("/healthz", g.healthz)
 	g.api.Get("/readyz", g.readyz)
@@ -125,7 +132,7 @@ func New(o Options) *Gateway {
 		}
 	}
 	if o.Partner != nil {
-		g.mountPartnerAPI(*o.Partner)
+		partnerapi.Mount(g.api, *o.Partner, g.log, g.metrics.Registry)
 	}
 	return g
 }

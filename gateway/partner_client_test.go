@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/tenants"
 )
 
@@ -33,8 +34,8 @@ func TestPartnerClientAddressCanonical(t *testing.T) {
 		code   string
 	}{
 		{"198.51.100.7", 200, ""},
-		{"::ffff:198.51.100.7", 429, RiskRefusedCode}, // IPv4-mapped: the same address
-		{"::FFFF:198.51.100.7", 429, RiskRefusedCode},
+		{"::ffff:198.51.100.7", 429, partnerapi.RiskRefusedCode}, // IPv4-mapped: the same address
+		{"::FFFF:198.51.100.7", 429, partnerapi.RiskRefusedCode},
 		{"198.051.100.007", 400, "CBC.0100"}, // leading zeros: refused, not a new address
 		{"198.51.100.7:1234", 400, "CBC.0100"},
 		{"not-an-ip", 400, "CBC.0100"},
@@ -44,15 +45,15 @@ func TestPartnerClientAddressCanonical(t *testing.T) {
 		{"198.51.100.7, 203.0.113.9", 400, "CBC.0100"},
 		{"3325256711", 400, "CBC.0100"},
 		{"2001:db8:1:2::1", 200, ""},
-		{"2001:db8:1:2:ffff:ffff:ffff:fffe", 429, RiskRefusedCode}, // same /64
-		{"2001:DB8:1:2:0:0:0:9", 429, RiskRefusedCode},
+		{"2001:db8:1:2:ffff:ffff:ffff:fffe", 429, partnerapi.RiskRefusedCode}, // same /64
+		{"2001:DB8:1:2:0:0:0:9", 429, partnerapi.RiskRefusedCode},
 		{"2001:db8:1:3::1", 200, ""}, // another /64
 	} {
-		status, body := e.createWith(t, next(), map[string]string{HeaderClientAddress: tc.addr})
+		status, body := e.createWith(t, next(), map[string]string{partnerapi.HeaderClientAddress: tc.addr})
 		if status != tc.status || (tc.code != "" && !strings.Contains(body, `"error_code":"`+tc.code+`"`)) {
 			t.Errorf("X-Client-Ip %q: %d %s, want %d %s", tc.addr, status, body, tc.status, tc.code)
 		}
-		if status == 400 && !strings.Contains(body, HeaderClientAddress+":") {
+		if status == 400 && !strings.Contains(body, partnerapi.HeaderClientAddress+":") {
 			t.Errorf("X-Client-Ip %q: message does not name the header: %s", tc.addr, body)
 		}
 	}
@@ -71,9 +72,9 @@ func TestPartnerDeviceCanonical(t *testing.T) {
 		code   string
 	}{
 		{"Dev-Alpha-1", 200, ""},
-		{"dev-alpha-1", 429, RiskRefusedCode},
-		{"DEV-ALPHA-1", 429, RiskRefusedCode},
-		{" dev-Alpha-1\t", 429, RiskRefusedCode},
+		{"dev-alpha-1", 429, partnerapi.RiskRefusedCode},
+		{"DEV-ALPHA-1", 429, partnerapi.RiskRefusedCode},
+		{" dev-Alpha-1\t", 429, partnerapi.RiskRefusedCode},
 		{"dev alpha 1", 400, "CBC.0100"},
 		{"dév-alpha-1", 400, "CBC.0100"},
 		{"dev-\u212alpha", 400, "CBC.0100"}, // Kelvin sign: no Unicode folding
@@ -82,13 +83,13 @@ func TestPartnerDeviceCanonical(t *testing.T) {
 		{strings.Repeat("d", 129), 400, "CBC.0100"},
 		{strings.Repeat("d", 128), 200, ""},
 		{"0f8fad5b-d9cb-469f-a165-70867728950e", 200, ""},
-		{"0F8FAD5B-D9CB-469F-A165-70867728950E", 429, RiskRefusedCode},
+		{"0F8FAD5B-D9CB-469F-A165-70867728950E", 429, partnerapi.RiskRefusedCode},
 	} {
-		status, body := e.createWith(t, next(), map[string]string{HeaderClientDevice: tc.device})
+		status, body := e.createWith(t, next(), map[string]string{partnerapi.HeaderClientDevice: tc.device})
 		if status != tc.status || (tc.code != "" && !strings.Contains(body, `"error_code":"`+tc.code+`"`)) {
 			t.Errorf("X-Client-Device-Id %q: %d %s, want %d %s", tc.device, status, body, tc.status, tc.code)
 		}
-		if status == 400 && !strings.Contains(body, HeaderClientDevice+":") {
+		if status == 400 && !strings.Contains(body, partnerapi.HeaderClientDevice+":") {
 			t.Errorf("X-Client-Device-Id %q: message does not name the header: %s", tc.device, body)
 		}
 	}
@@ -99,16 +100,16 @@ func TestPartnerDeviceCanonical(t *testing.T) {
 
 	req := startPartnerEnv(t, partnerCfg{risk: tenants.RiskPolicy{RequireDevice: true}})
 	before := req.customerObjects(t)
-	for _, h := range []map[string]string{nil, {HeaderClientDevice: "   "}, {HeaderClientAddress: "203.0.113.7"}} {
+	for _, h := range []map[string]string{nil, {partnerapi.HeaderClientDevice: "   "}, {partnerapi.HeaderClientAddress: "203.0.113.7"}} {
 		status, body := req.createWith(t, "needs-device", h)
-		if status != 400 || !strings.Contains(body, `"error_code":"CBC.0100"`) || !strings.Contains(body, HeaderClientDevice+": is required") {
+		if status != 400 || !strings.Contains(body, `"error_code":"CBC.0100"`) || !strings.Contains(body, partnerapi.HeaderClientDevice+": is required") {
 			t.Errorf("required device missing (%v): %d %s", h, status, body)
 		}
 	}
 	if req.customerObjects(t) != before {
 		t.Fatal("a refused registration wrote a customer")
 	}
-	if status, body := req.createWith(t, "needs-device", map[string]string{HeaderClientDevice: "device-0001"}); status != 200 {
+	if status, body := req.createWith(t, "needs-device", map[string]string{partnerapi.HeaderClientDevice: "device-0001"}); status != 200 {
 		t.Fatalf("required device present: %d %s", status, body)
 	}
 }
@@ -124,7 +125,7 @@ func TestPartnerConcurrentRetriesChargedOnce(t *testing.T) {
 		t.Fatalf("send code: %d %s", r.StatusCode, b)
 	}
 	code := e.outbox.last(t).Code
-	headers := map[string]string{HeaderClientDevice: "device-retry-1", HeaderClientAddress: "203.0.113.50"}
+	headers := map[string]string{partnerapi.HeaderClientDevice: "device-retry-1", partnerapi.HeaderClientAddress: "203.0.113.50"}
 	body := fmt.Sprintf(`{"xaccount_id":"retry-1","xaccount_type":"pa_platform","domain_name":"retry_one",`+
 		`"mobile_phone":"13812345670","verification_code":%q}`, code)
 	const n = 30
@@ -171,24 +172,7 @@ func TestPartnerConcurrentRetriesChargedOnce(t *testing.T) {
 	if status, b := e.createWith(t, "retry-2", headers); status != 200 {
 		t.Fatalf("second account from the device: %d %s", status, b)
 	}
-	if status, b := e.createWith(t, "retry-3", headers); status != 429 || !strings.Contains(b, RiskRefusedCode) {
-		t.Fatalf("third account from the device: %d %s, want 429 %s", status, b, RiskRefusedCode)
-	}
-}
-
-// TestClientContextForms: the canonical forms themselves.
-func TestClientContextForms(t *testing.T) {
-	for in, want := range map[string]string{
-		"198.51.100.7": "198.51.100.7", "::ffff:198.51.100.7": "198.51.100.7", "::ffff:c633:6407": "198.51.100.7",
-		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64", "2001:DB8:1:2::": "2001:db8:1:2::/64", "::1": "::/64",
-	} {
-		if got, err := parseClientAddress(in); err != nil || got != want {
-			t.Errorf("parseClientAddress(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for in, want := range map[string]string{"dev-A": "dev-a", "  Dev-a ": "dev-a", "AbC+/=:._-9": "abc+/=:._-9"} {
-		if got, err := normalizeDevice(in); err != nil || got != want {
-			t.Errorf("normalizeDevice(%q) = %q, %v; want %q", in, got, err, want)
-		}
+	if status, b := e.createWith(t, "retry-3", headers); status != 429 || !strings.Contains(b, partnerapi.RiskRefusedCode) {
+		t.Fatalf("third account from the device: %d %s, want 429 %s", status, b, partnerapi.RiskRefusedCode)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
 	bss "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2"
 
+	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
@@ -119,7 +120,7 @@ func startPartnerEnv(t testing.TB, pc partnerCfg) *partnerEnv {
 		e.keys[id] = [2]string{info.AccessKey, sk}
 	}
 	e.testGateway = startGateway(t, "http://127.0.0.1:1", func(o *Options) {
-		o.Partner = &PartnerOptions{Keys: e.creds, Tenants: reg, Customers: e.customers, Codes: codeStore,
+		o.Partner = &partnerapi.Options{Keys: e.creds, Tenants: reg, Customers: e.customers, Codes: codeStore,
 			Notifier: e.outbox, Limiter: ratelimit.New(e.rdb), Audit: audit.NewLog(e.store, tenants.AuditStream),
 			CheckIdentityRate: pc.rates, SendCodeRate: pc.rates, CreateRate: pc.rates, QueryRate: pc.rates,
 			AuthFailureLimit: pc.authFailures}

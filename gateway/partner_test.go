@@ -12,6 +12,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 
+	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/tenants"
 )
@@ -260,7 +261,7 @@ func TestPartnerRateLimitsAndRisk(t *testing.T) {
 
 	e = startPartnerEnv(t, partnerCfg{risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(1)}})
 	create := func(xid, lang string) (*http.Response, string) {
-		h := map[string]string{HeaderClientDevice: "device-42", HeaderClientAddress: "203.0.113.7"}
+		h := map[string]string{partnerapi.HeaderClientDevice: "device-42", partnerapi.HeaderClientAddress: "203.0.113.7"}
 		if lang != "" {
 			h["Accept-Language"] = lang
 		}
@@ -276,7 +277,7 @@ func TestPartnerRateLimitsAndRisk(t *testing.T) {
 	}
 	before := e.customerObjects(t)
 	r, b := create("dev-2", "")
-	if r.StatusCode != 429 || !strings.Contains(b, `"error_code":"`+RiskRefusedCode+`"`) ||
+	if r.StatusCode != 429 || !strings.Contains(b, `"error_code":"`+partnerapi.RiskRefusedCode+`"`) ||
 		!strings.Contains(b, "系统侦测到您当前的客户端注册数量超限,请稍晚再注册或更换客户端注册。") {
 		t.Fatalf("risk refusal: %d %s", r.StatusCode, b)
 	}
@@ -288,7 +289,7 @@ func TestPartnerRateLimitsAndRisk(t *testing.T) {
 	}
 	// Device headers must be covered by the signature.
 	r, b = e.do(t, rawCall{tenant: "pb", path: "/v2/partners/sub-customers",
-		unsigned: map[string]string{HeaderClientDevice: "spoofed"}, body: `{"xaccount_id":"dev-9","xaccount_type":"pb_platform"}`})
+		unsigned: map[string]string{partnerapi.HeaderClientDevice: "spoofed"}, body: `{"xaccount_id":"dev-9","xaccount_type":"pb_platform"}`})
 	if r.StatusCode != 400 || !strings.Contains(b, "X-Client-Device-Id: must be included in SignedHeaders") {
 		t.Fatalf("unsigned device header: %d %s", r.StatusCode, b)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
@@ -95,7 +96,7 @@ func newStoreEnv(t *testing.T, driver string, timeout time.Duration) *storeEnv {
 		o.Branding = &BrandingOptions{Chrome: chrome, Assets: testAssets{wf: b.wf, chrome: chrome}, Workflow: b.wf}
 		customers := tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
 			Codes: codes.New(rdb, codes.Options{}), Index: redisindex.Index{RDB: rdb}, PhoneLimit: 2, Logger: quiet})
-		o.Partner = &PartnerOptions{Keys: creds, Tenants: se.reg, Customers: customers, Codes: codes.New(rdb, codes.Options{}),
+		o.Partner = &partnerapi.Options{Keys: creds, Tenants: se.reg, Customers: customers, Codes: codes.New(rdb, codes.Options{}),
 			Notifier: &outbox{}, Limiter: ratelimit.New(rdb), Audit: audit.NewLog(store, tenants.AuditStream),
 			CheckIdentityRate: 50, SendCodeRate: 50, CreateRate: 50, QueryRate: 50}
 		o.Checks = []Check{{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},

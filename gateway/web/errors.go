@@ -109,31 +109,23 @@ func frameworkMessage(fe *fiber.Error) string {
 	return http.StatusText(fe.Code) + "."
 }
 
-// partnerCodeForStatus maps errors raised outside the partner handlers
-// (unknown path, body too large, ...) to the reference codes.
-func PartnerCodeForStatus(status int) string {
-	switch {
-	case status == http.StatusUnauthorized:
-		return "CBC.0154"
-	case status == http.StatusForbidden:
-		return "CBC.0151"
-	case status == http.StatusTooManyRequests:
-		return "APIGW.0308"
-	case status >= 500:
-		return "CBC.0999"
-	}
-	return "CBC.0100"
-}
-
 func CodeForStatus(status int) string {
 	return strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
 }
 
-// errorHandler is the one error mapper. It writes every error body, as JSON
+// CodeTable lets a door give the errors raised on its paths outside its
+// handlers (unknown path, body too large, a panic) its own codes: the
+// route table registers it with the listener's ErrorHandler.
+type CodeTable struct {
+	Prefix    string
+	Translate func(e *Error)
+}
+
+// ErrorHandler is the one error mapper. It writes every error body, as JSON
 // for API clients and as a small HTML page for browsers, always with the
 // request id. Bodies of 5xx errors carry a generic message only; the cause
 // is logged.
-func ErrorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
+func ErrorHandler(log *slog.Logger, alwaysJSON bool, tables ...CodeTable) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		e := ToError(err)
 		if e.Status < 400 || e.Status > 599 {
@@ -154,9 +146,11 @@ func ErrorHandler(log *slog.Logger, alwaysJSON bool) fiber.ErrorHandler {
 			log.Error("request failed", "request_id", rid, "status", e.Status,
 				"code", e.Code, "err", err)
 		}
-		if strings.HasPrefix(c.Path(), "/v2/") && !strings.Contains(e.Code, ".") {
-			// Partner API clients (and the official SDKs) expect the reference codes.
-			e.Code = PartnerCodeForStatus(e.Status)
+		for _, t := range tables {
+			if strings.HasPrefix(c.Path(), t.Prefix) {
+				t.Translate(e)
+				break
+			}
 		}
 		c.Status(e.Status)
 		if e.RetryAfter > 0 {

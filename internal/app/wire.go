@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/internal/objstore"
@@ -111,9 +111,9 @@ func (s *services) runIndexRepair(ctx context.Context) {
 }
 
 // partnerOptions wires the partner API to the services.
-func (s *services) partnerOptions() *gateway.PartnerOptions {
+func (s *services) partnerOptions() *partnerapi.Options {
 	p := s.cfg.Partner
-	return &gateway.PartnerOptions{
+	return &partnerapi.Options{
 		Keys: s.creds, Tenants: s.tenants, Customers: s.customers, Codes: s.codes, Notifier: s.notifier,
 		Limiter: s.limiter, Audit: s.audit,
 		CheckIdentityRate: p.CheckIdentityRate, SendCodeRate: p.SendCodeRate, CreateRate: p.CreateRate, QueryRate: p.QueryRate,

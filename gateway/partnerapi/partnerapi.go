@@ -1,14 +1,19 @@
-package gateway
+// Package partnerapi is the partner-platform door (/v2 on the API
+// listener): AK/SK SDK-HMAC-SHA256 authentication, limits, the four
+// endpoints and their error code table (CBC.*, APIGW.*).
+package partnerapi
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/internal/audit"
@@ -61,16 +66,15 @@ type Auditor interface {
 	Record(ctx context.Context, r audit.Record) error
 }
 
-// TenantLookup finds tenants by id.
-type TenantLookup interface {
+// Tenants finds tenants by id.
+type Tenants interface {
 	ByID(id string) (*tenants.Tenant, bool)
 }
 
-// PartnerOptions wires the partner-platform API. With Keys nil the API is
-// not mounted.
-type PartnerOptions struct {
+// Options wires the partner-platform API.
+type Options struct {
 	Keys      KeyLookup
-	Tenants   TenantLookup
+	Tenants   Tenants
 	Customers CustomerService
 	Codes     CodeIssuer
 	Notifier  notify.Notifier
@@ -87,8 +91,8 @@ type PartnerOptions struct {
 }
 
 type partnerAPI struct {
-	PartnerOptions
-	g     *Gateway
+	Options
+	log   *slog.Logger
 	guard *authGuard
 }
 
@@ -97,13 +101,17 @@ const (
 	maxSkewRetry = time.Second
 )
 
-// mountPartnerAPI registers the four partner endpoints on the API listener.
-func (g *Gateway) mountPartnerAPI(o PartnerOptions) {
+// Prefix is where the partner API is mounted on the API listener.
+const Prefix = "/v2"
+
+// Mount registers the four partner endpoints under Prefix; reg gets the
+// door's metrics.
+func Mount(api fiber.Router, o Options, log *slog.Logger, reg prometheus.Registerer) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	p := &partnerAPI{PartnerOptions: o, g: g, guard: newAuthGuard(o.Limiter, o.AuthFailureLimit, g.log, g.metrics.Registry)}
-	grp := g.api.Group("/v2", p.authenticate)
+	p := &partnerAPI{Options: o, log: log, guard: newAuthGuard(o.Limiter, o.AuthFailureLimit, log, reg)}
+	grp := api.Group(Prefix, p.authenticate)
 	grp.Post("/partners/sub-customers", p.limited("create", o.CreateRate), p.createCustomer)
 	grp.Post("/partners/sub-customers/query", p.limited("query", o.QueryRate), p.queryCustomers)
 	grp.Post("/partners/sub-customers/users/check-identity", p.limited("check-identity", o.CheckIdentityRate), p.checkIdentity)
@@ -198,7 +206,7 @@ func (p *partnerAPI) audit(c *fiber.Ctx, r audit.Record) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), 5*time.Second)
 	defer cancel()
 	if err := p.Audit.Record(ctx, r); err != nil {
-		p.g.log.Error("audit record failed", "event", r.Event, "request_id", r.RequestID, "err", err)
+		p.log.Error("audit record failed", "event", r.Event, "request_id", r.RequestID, "err", err)
 	}
 }
 
@@ -226,4 +234,27 @@ func signedHeader(c *fiber.Ctx, name string) (string, error) {
 func english(c *fiber.Ctx) bool {
 	al := strings.ToLower(c.Get(fiber.HeaderAcceptLanguage))
 	return strings.HasPrefix(al, "en")
+}
+
+// Codes is the door's code table for errors raised on its paths outside
+// its handlers (unknown path, body too large, ...): the reference codes the
+// official SDKs expect.
+var Codes = web.CodeTable{Prefix: Prefix + "/", Translate: func(e *web.Error) {
+	if !strings.Contains(e.Code, ".") {
+		e.Code = codeForStatus(e.Status)
+	}
+}}
+
+func codeForStatus(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return "CBC.0154"
+	case status == http.StatusForbidden:
+		return "CBC.0151"
+	case status == http.StatusTooManyRequests:
+		return "APIGW.0308"
+	case status >= 500:
+		return "CBC.0999"
+	}
+	return "CBC.0100"
 }
