@@ -204,7 +204,7 @@ func (a *adminBranding) postImage(c *fiber.Ctx) error {
 		return brandingError(err)
 	}
 	return c.Status(http.StatusCreated).JSON(fiber.Map{"asset": asset,
-		"url": assetsPath + asset.SHA256 + "." + asset.Ext})
+		"url": web.AssetsPath + asset.SHA256 + "." + asset.Ext})
 }
 
 func (a *adminBranding) submit(c *fiber.Ctx) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/branded"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/tenants"
@@ -74,7 +75,7 @@ func newBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *brandEn
 		case <-time.After(5 * time.Second):
 			t.Fatal("live cache did not subscribe")
 		}
-		chrome := NewBrandChrome(b.live, up)
+		chrome := branded.NewChrome(b.live, up)
 		consoleURL := e.consoleURL
 		o.Branding = &BrandingOptions{
 			Chrome:   chrome,
@@ -94,7 +95,7 @@ func newBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *brandEn
 
 type testAssets struct {
 	wf     *workflow.Service
-	chrome *BrandChrome
+	chrome *branded.Chrome
 }
 
 func (a testAssets) OpenImage(ctx context.Context, sha, ext string) (io.ReadCloser, string, int64, error) {

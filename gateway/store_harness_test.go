@@ -18,6 +18,7 @@ import (
 	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/branded"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
@@ -92,7 +93,7 @@ func newStoreEnv(t *testing.T, driver string, timeout time.Duration) *storeEnv {
 		done := make(chan struct{})
 		go func() { _ = b.live.Run(lctx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
-		chrome := NewBrandChrome(b.live, render.DefaultUpstream())
+		chrome := branded.NewChrome(b.live, render.DefaultUpstream())
 		o.Branding = &BrandingOptions{Chrome: chrome, Assets: testAssets{wf: b.wf, chrome: chrome}, Workflow: b.wf}
 		customers := tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
 			Codes: codes.New(rdb, codes.Options{}), Index: redisindex.Index{RDB: rdb}, PhoneLimit: 2, Logger: quiet})

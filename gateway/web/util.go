@@ -15,6 +15,10 @@ import (
 // listener (sign-in, preview, assets); an exact route table holds them.
 const LiveryPrefix = "/_livery/"
 
+// AssetsPath is where branding images are served, by content address
+// (<sha256>.<ext>), on the console listener.
+const AssetsPath = LiveryPrefix + "assets/"
+
 // RandomToken returns 256 random bits, base64url: session ids, login
 // state, preview tokens.
 

@@ -15,6 +15,7 @@ import (
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/branded"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/tenants"
@@ -55,7 +56,7 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 	if err != nil {
 		return nil, err
 	}
-	chrome := gateway.NewBrandChrome(cache, up)
+	chrome := branded.NewChrome(cache, up)
 	reg := svc.tenants
 	chrome.Names = func(tenant, locale string) string {
 		t, ok := reg.ByID(tenant)
@@ -98,7 +99,7 @@ func (p *brandingParts) run(ctx context.Context, tenantIDs []string, log *slog.L
 // renderer.
 type assets struct {
 	wf     *workflow.Service
-	chrome *gateway.BrandChrome
+	chrome *branded.Chrome
 }
 
 func (a assets) OpenImage(ctx context.Context, sha, ext string) (io.ReadCloser, string, int64, error) {

@@ -1,4 +1,4 @@
-package gateway
+package branded
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 )
 
 const (
-	assetsPath = web.LiveryPrefix + "assets/"
 	stylesPath = web.LiveryPrefix + "branding/"
 )
 

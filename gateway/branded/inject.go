@@ -1,4 +1,8 @@
-package gateway
+// Package branded is the branding door on the console: it injects each
+// tenant's approved (or previewed) chrome into the console's HTML pages,
+// serves the logos and stylesheets under /_livery/, and answers the
+// language switch.
+package branded
 
 import (
 	"bufio"

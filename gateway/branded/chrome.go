@@ -1,4 +1,4 @@
-package gateway
+package branded
 
 import (
 	"crypto/sha256"
@@ -22,11 +22,11 @@ type LiveBranding interface {
 	Get(tenant string) (v *workflow.Version, ok bool)
 }
 
-// BrandChrome is the ChromeProvider of approved branding (and of a staff
+// Chrome is the ChromeProvider of approved branding (and of a staff
 // member's preview): it renders through a bounded cache per (tenant,
 // version, locale) and remembers the stylesheets it referenced so that
 // AssetSource.Stylesheet can serve them.
-type BrandChrome struct {
+type Chrome struct {
 	Live     LiveBranding
 	Upstream render.Upstream
 	// Names gives the partner's display name (logo alt text) per tenant
@@ -42,17 +42,17 @@ type BrandChrome struct {
 	styles   map[string][]byte         // stylesheet path → CSS
 }
 
-// NewBrandChrome builds the provider. The gateway it is given to counts
+// NewChrome builds the provider. The gateway it is given to counts
 // documents served unbranded (livery_branding_unbranded_total).
-func NewBrandChrome(live LiveBranding, up render.Upstream) *BrandChrome {
-	return &BrandChrome{Live: live, Upstream: up, cache: render.NewCache(render.DefaultCacheSize),
+func NewChrome(live LiveBranding, up render.Upstream) *Chrome {
+	return &Chrome{Live: live, Upstream: up, cache: render.NewCache(render.DefaultCacheSize),
 		previews: map[string]*render.Chrome{}, styles: map[string][]byte{}}
 }
 
 const maxRemembered = 256
 
 // Chrome implements ChromeProvider.
-func (b *BrandChrome) Chrome(out *exchange.Outbound, csp []string) (inject.Fragments, []string, bool) {
+func (b *Chrome) Chrome(out *exchange.Outbound, csp []string) (inject.Fragments, []string, bool) {
 	t := out.Tenant
 	if t == nil {
 		return inject.Fragments{}, nil, false
@@ -85,7 +85,7 @@ func (b *BrandChrome) Chrome(out *exchange.Outbound, csp []string) (inject.Fragm
 // approved returns the cached chrome of an approved version. Rendering
 // (once per tenant, version and locale) records its stylesheet, so the hot
 // path takes no lock of its own.
-func (b *BrandChrome) approved(tenant string, v *workflow.Version, locale string) *render.Chrome {
+func (b *Chrome) approved(tenant string, v *workflow.Version, locale string) *render.Chrome {
 	return b.cache.Get(render.Key{Tenant: tenant, Version: v.Number, Locale: locale}, time.Now(), func() *render.Chrome {
 		ch := render.Render(tenant, v.Number, &v.Doc, locale, b.Upstream, render.RenderOptions{PartnerName: b.name(tenant, locale)})
 		b.remember(ch)
@@ -93,7 +93,7 @@ func (b *BrandChrome) approved(tenant string, v *workflow.Version, locale string
 	})
 }
 
-func (b *BrandChrome) name(tenant, locale string) string {
+func (b *Chrome) name(tenant, locale string) string {
 	if b.Names == nil {
 		return ""
 	}
@@ -101,7 +101,7 @@ func (b *BrandChrome) name(tenant, locale string) string {
 }
 
 // preview renders a preview document (cached by its content).
-func (b *BrandChrome) preview(pv *preview.Preview, locale string) *render.Chrome {
+func (b *Chrome) preview(pv *preview.Preview, locale string) *render.Chrome {
 	doc, _ := json.Marshal(pv.Doc)
 	sum := sha256.Sum256(append([]byte(pv.Tenant+"\x00"+locale+"\x00"), doc...))
 	key := string(sum[:])
@@ -125,7 +125,7 @@ func (b *BrandChrome) preview(pv *preview.Preview, locale string) *render.Chrome
 	return ch
 }
 
-func (b *BrandChrome) remember(ch *render.Chrome) {
+func (b *Chrome) remember(ch *render.Chrome) {
 	p := ch.StylesheetPath()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -140,7 +140,7 @@ func (b *BrandChrome) remember(ch *render.Chrome) {
 
 // Stylesheet returns CSS this instance referenced, or that the tenant's
 // live version renders to (a page rendered by another instance).
-func (b *BrandChrome) Stylesheet(tenant, name string) ([]byte, bool) {
+func (b *Chrome) Stylesheet(tenant, name string) ([]byte, bool) {
 	p := stylesPath + tenant + "/" + name
 	b.mu.Lock()
 	css, ok := b.styles[p]

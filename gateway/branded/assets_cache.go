@@ -1,4 +1,4 @@
-package gateway
+package branded
 
 import (
 	"container/list"

@@ -1,0 +1,30 @@
+package branded
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/gateway/web"
+)
+
+// setLanguage answers the chrome's language switch (?to=zh|en): it pins
+// the console language in a cookie and returns to the page the switch was
+// clicked on (the Referer, when it is this host), else to "/".
+func setLanguage(secure bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		to := c.Query("to")
+		if to != render.LocaleZH && to != render.LocaleEN {
+			return web.Errorf(http.StatusBadRequest, "bad_request", "The language must be zh or en.")
+		}
+		c.Cookie(&fiber.Cookie{Name: render.LocaleCookie, Value: to, Path: "/", MaxAge: 365 * 24 * 3600,
+			HTTPOnly: true, Secure: secure, SameSite: fiber.CookieSameSiteLaxMode})
+		back := "/"
+		if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Host != "" && ref.Host == string(c.Request().Host()) {
+			back = web.SafeReturnPath(ref.RequestURI())
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Redirect(back, http.StatusSeeOther)
+	}
+}

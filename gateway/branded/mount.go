@@ -1,0 +1,42 @@
+package branded
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/gateway/exchange"
+	"github.com/livery/livery/gateway/web"
+)
+
+// Options wires branding on the console listener.
+type Options struct {
+	// Chrome decides what each HTML document gets; nil disables injection.
+	Chrome ChromeProvider
+	// Assets serves logos and stylesheets under /_livery/; nil disables them.
+	Assets AssetSource
+	// CookieSecure marks the language cookie Secure (outside plain-HTTP
+	// development).
+	CookieSecure bool
+	// Unbranded counts documents served without the chrome (by tenant and
+	// reason); nil: not counted.
+	Unbranded *prometheus.CounterVec
+}
+
+// Mount registers the asset and language routes on the console listener
+// and returns the proxy hooks that brand documents (nil when o.Chrome is
+// nil): rewrite marks document requests, modify injects the chrome.
+func Mount(r fiber.Router, o Options) (rewrite exchange.RewriteFunc, modify exchange.ModifyResponseFunc) {
+	if o.Assets != nil {
+		r.Get(web.AssetsPath+":name", serveAsset(o.Assets))
+		r.Get(stylesPath+":tenant/:name", serveStylesheet(o.Assets))
+	}
+	if bc, ok := o.Chrome.(*Chrome); ok && bc.unbranded == nil {
+		bc.unbranded = o.Unbranded
+	}
+	if o.Chrome == nil {
+		return nil, nil
+	}
+	r.Get(render.LanguagePath, setLanguage(o.CookieSecure))
+	return documentRequest, injectBranding(o.Chrome)
+}
