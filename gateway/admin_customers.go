@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/authz"
+	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
@@ -25,7 +26,7 @@ type AdminCustomers interface {
 
 // AdminOptions wires the admin API (/admin/v1) on the API listener.
 type AdminOptions struct {
-	Staff      StaffOptions
+	Staff      signin.StaffOptions
 	Authorizer web.Authorizer
 	Customers  AdminCustomers
 	// Tenants tells configured tenants from unknown ones; nil: the
@@ -58,8 +59,12 @@ func (g *Gateway) mountAdmin(o AdminOptions) fiber.Router {
 		o.Tenants = l
 	}
 	g.adminTenants = o.Tenants
-	s := g.mountStaff(o.Staff)
-	v1 := g.api.Group("/admin/v1", s.authenticate)
+	s := signin.NewStaff(o.Staff, g.trusted)
+	g.api.Get("/admin/login", s.Login)
+	g.api.Get("/admin/callback", s.Callback)
+	g.api.Post("/admin/logout", s.Logout)
+	g.api.Get("/admin/whoami", s.Authenticate, s.Whoami)
+	v1 := g.api.Group("/admin/v1", s.Authenticate)
 	t := v1.Group("/tenants/:tenant", web.Authorize(o.Authorizer), knownTenant(o.Tenants))
 	a := &adminCustomers{c: o.Customers}
 	t.Get("/customers", a.list)

@@ -18,6 +18,7 @@ import (
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/gateway/preview"
+	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
@@ -52,7 +53,7 @@ type Options struct {
 	// Partner, when set, mounts the partner-platform API on the API listener.
 	Partner *partnerapi.Options
 	// Identity, when set, signs customers in on the console listener.
-	Identity *IdentityOptions
+	Identity *signin.IdentityOptions
 	// Admin, when set, mounts staff sign-in and the admin API.
 	Admin *AdminOptions
 	// Assertions, when set, adds identity headers and a signed assertion to
@@ -103,14 +104,14 @@ func New(o Options) *Gateway {
 		pv = g.mountBrandingConsole(*o.Branding)
 	}
 	if o.Identity != nil {
-		id := g.mountIdentity(*o.Identity)
-		g.console.Use(id.authenticate)
-		g.console.Get(web.LiveryPrefix+"login", id.login)
-		g.console.Get(web.LiveryPrefix+"callback", id.callback)
-		g.console.Get(web.LiveryPrefix+"logout", id.logout)
-		g.console.Post(web.LiveryPrefix+"logout", id.logout)
-		g.console.Get(web.LiveryPrefix+"logged-out", id.loggedOut)
-		g.console.Post(web.LiveryPrefix+"backchannel-logout", id.backchannelLogout)
+		id := signin.NewCustomer(*o.Identity, g.log, g.trusted)
+		g.console.Use(id.Authenticate)
+		g.console.Get(web.LiveryPrefix+"login", id.Login)
+		g.console.Get(web.LiveryPrefix+"callback", id.Callback)
+		g.console.Get(web.LiveryPrefix+"logout", id.Logout)
+		g.console.Post(web.LiveryPrefix+"logout", id.Logout)
+		g.console.Get(web.LiveryPrefix+"logged-out", id.LoggedOut)
+		g.console.Post(web.LiveryPrefix+"backchannel-logout", id.BackchannelLogout)
 	}
 	if o.Assertions != nil {
 		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.IdentityHeaders)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants/ratelimit"
 )
@@ -71,7 +72,7 @@ func TestLoginStartsAreBounded(t *testing.T) {
 				if len(v) > 400 {
 					t.Fatalf("login state of %d bytes (the over-long return path was kept): %.80s…", len(v), v)
 				}
-				if ttl := e.rdb.TTL(ctx, k).Val(); ttl <= 0 || ttl > loginStateTTL {
+				if ttl := e.rdb.TTL(ctx, k).Val(); ttl <= 0 || ttl > signin.LoginStateTTL {
 					t.Fatalf("login state TTL %s", ttl)
 				}
 			}

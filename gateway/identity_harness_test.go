@@ -16,6 +16,7 @@ import (
 	"github.com/livery/livery/cmd/demopartner/idp"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/internal/testenv"
@@ -108,8 +109,8 @@ func (e *identityEnv) gateway(t testing.TB, hook redis.Hook) *idGateway {
 		t.Fatal(err)
 	}
 	g := startGateway(t, e.upstream.URL, func(o *Options) {
-		o.Identity = &IdentityOptions{Sessions: st, Redis: rdb, Customers: e.customers, CookieSecure: false,
-			Clients: map[string]OIDCClient{"demo": {Issuer: e.idp.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}}}
+		o.Identity = &signin.IdentityOptions{Sessions: st, Redis: rdb, Customers: e.customers, CookieSecure: false,
+			Clients: map[string]signin.OIDCClient{"demo": {Issuer: e.idp.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}}}
 		o.Assertions = asr
 	})
 	// All instances share one client registration; back-channel logout

@@ -25,6 +25,7 @@ import (
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/tenants"
@@ -259,7 +260,7 @@ func (e *staffEnv) start(t testing.TB) {
 		t.Fatal(err)
 	}
 	e.consoleURL, e.apiURL = "http://"+cl.Addr().String(), "http://"+al.Addr().String()
-	customer := OIDCClient{Issuer: e.idp.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}
+	customer := signin.OIDCClient{Issuer: e.idp.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}
 	o := Options{
 		Logger:  slog.New(slog.DiscardHandler),
 		Tenants: reg,
@@ -267,10 +268,10 @@ func (e *staffEnv) start(t testing.TB) {
 		API:     ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
 		Proxy: console.ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
 			IdleConnTimeout: time.Minute, MaxConnsPerHost: 256},
-		Identity: &IdentityOptions{Sessions: e.sessions, Redis: e.rdb, Customers: e.customers,
-			Clients: map[string]OIDCClient{"acme": customer, "globex": customer}, Authorizer: e.authz},
+		Identity: &signin.IdentityOptions{Sessions: e.sessions, Redis: e.rdb, Customers: e.customers,
+			Clients: map[string]signin.OIDCClient{"acme": customer, "globex": customer}, Authorizer: e.authz},
 		Admin: &AdminOptions{
-			Staff: StaffOptions{Client: OIDCClient{Issuer: e.idp.Issuer(), ClientID: staffClientID, ClientSecret: staffClientSecret},
+			Staff: signin.StaffOptions{Client: signin.OIDCClient{Issuer: e.idp.Issuer(), ClientID: staffClientID, ClientSecret: staffClientSecret},
 				PublicURL: e.apiURL, RolesClaim: "groups", TenantClaim: "partner", RoleMap: staffRoleMap,
 				Sessions: e.sessions, Redis: e.rdb},
 			Authorizer: e.authz,

@@ -12,6 +12,7 @@ import (
 	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/internal/config"
 )
 
@@ -21,7 +22,7 @@ type identityParts struct {
 	sessions   *sessions.Store
 	authz      *authz.Casbin
 	assertions *assertion.Signer
-	identity   *gateway.IdentityOptions
+	identity   *signin.IdentityOptions
 	admin      *gateway.AdminOptions // nil without staff.oidc
 }
 
@@ -41,24 +42,24 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 	st := sessions.New(svc.rdb, sessions.Options{IdleTimeout: cfg.Sessions.IdleTimeout,
 		MaxLifetime: cfg.Sessions.MaxLifetime, CacheEntries: cfg.Sessions.CacheEntries, Logger: log.With("component", "sessions")})
 	p := &identityParts{sessions: st, authz: az, assertions: asr}
-	clients := map[string]gateway.OIDCClient{}
+	clients := map[string]signin.OIDCClient{}
 	for _, t := range cfg.Tenants {
 		if t.OIDC == nil {
 			continue
 		}
-		clients[t.ID] = gateway.OIDCClient{Issuer: t.OIDC.Issuer, ClientID: t.OIDC.ClientID,
+		clients[t.ID] = signin.OIDCClient{Issuer: t.OIDC.Issuer, ClientID: t.OIDC.ClientID,
 			ClientSecret: t.OIDC.ClientSecret, Scopes: t.OIDC.Scopes, AccountClaim: t.OIDC.AccountClaim}
 	}
 	if len(clients) == 0 {
 		log.Warn("no tenant has an oidc block: consoles are served without sign-in (development only)")
 	}
-	p.identity = &gateway.IdentityOptions{Sessions: st, Redis: svc.rdb, Customers: svc.customers,
+	p.identity = &signin.IdentityOptions{Sessions: st, Redis: svc.rdb, Customers: svc.customers,
 		Clients: clients, CookieSecure: cfg.Sessions.CookieSecure, Authorizer: az,
 		LoginLimiter: svc.limiter, LoginRate: riskLimit(cfg.Sessions.LoginRate)}
 	if s := cfg.Staff; s.OIDC.Issuer != "" {
 		p.admin = &gateway.AdminOptions{
-			Staff: gateway.StaffOptions{
-				Client: gateway.OIDCClient{Issuer: s.OIDC.Issuer, ClientID: s.OIDC.ClientID,
+			Staff: signin.StaffOptions{
+				Client: signin.OIDCClient{Issuer: s.OIDC.Issuer, ClientID: s.OIDC.ClientID,
 					ClientSecret: s.OIDC.ClientSecret, Scopes: s.OIDC.Scopes},
 				PublicURL: s.PublicURL, RolesClaim: s.RolesClaim, TenantClaim: s.TenantClaim, RoleMap: s.RoleMap,
 				Sessions: st, Redis: svc.rdb, CookieSecure: cfg.Sessions.CookieSecure,

@@ -1,4 +1,4 @@
-package gateway
+package signin
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ const backchannelEvent = "http://schemas.openid.net/event/backchannel-logout"
 
 // logout ends the local session and, when the provider supports it,
 // continues with RP-initiated logout at the provider.
-func (id *identity) logout(c *fiber.Ctx) error {
+func (id *Customer) Logout(c *fiber.Ctx) error {
 	if err := id.origin.Check(c); err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ func (id *identity) logout(c *fiber.Ctx) error {
 	return c.Redirect(web.LiveryPrefix+"logged-out", http.StatusFound)
 }
 
-func (id *identity) baseURL(c *fiber.Ctx) string {
+func (id *Customer) baseURL(c *fiber.Ctx) string {
 	scheme := "http"
 	if id.CookieSecure || c.Context().IsTLS() {
 		scheme = "https"
@@ -57,7 +57,7 @@ func (id *identity) baseURL(c *fiber.Ctx) string {
 	return scheme + "://" + string(c.Request().Host())
 }
 
-func (id *identity) loggedOut(c *fiber.Ctx) error {
+func (id *Customer) LoggedOut(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.SendString(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head>` +
@@ -68,10 +68,10 @@ func (id *identity) loggedOut(c *fiber.Ctx) error {
 // backchannelLogout implements OIDC Back-Channel Logout 1.0: the provider
 // POSTs a signed logout token; every session of its sid (or, without sid,
 // of its subject) ends on every instance.
-func (id *identity) backchannelLogout(c *fiber.Ctx) error {
+func (id *Customer) BackchannelLogout(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	bad := func(err error) error {
-		id.g.log.Warn("back-channel logout refused", "request_id", web.RequestIDOf(c), "err", err)
+		id.log.Warn("back-channel logout refused", "request_id", web.RequestIDOf(c), "err", err)
 		return c.Status(http.StatusBadRequest).JSON(fiber.Map{"error": "invalid_request"})
 	}
 	rp, err := id.rp(c)
@@ -120,6 +120,6 @@ func (id *identity) backchannelLogout(c *fiber.Ctx) error {
 	if err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "Try again.", Err: err, RetryAfter: 5}
 	}
-	id.g.log.Info("back-channel logout", "tenant", web.TenantOf(c).ID, "sessions", n, "request_id", web.RequestIDOf(c))
+	id.log.Info("back-channel logout", "tenant", web.TenantOf(c).ID, "sessions", n, "request_id", web.RequestIDOf(c))
 	return c.SendStatus(http.StatusOK)
 }

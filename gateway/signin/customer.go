@@ -1,4 +1,8 @@
-package gateway
+// Package signin is the sign-in door: OpenID Connect sign-in of customers
+// (per tenant, on the console listener) and of staff (on the API
+// listener), sessions, sign-out and back-channel logout, and the
+// authentication step in front of the console and the admin API.
+package signin
 
 import (
 	"context"
@@ -6,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -46,19 +52,24 @@ type IdentityOptions struct {
 }
 
 const (
-	loginStateTTL = 10 * time.Minute
+	// LoginStateTTL is how long a sign-in may take at the provider.
+	LoginStateTTL = 10 * time.Minute
 )
 
-type identity struct {
+// Customer signs customers in on the console listener.
+type Customer struct {
 	IdentityOptions
-	g       *Gateway
+	log     *slog.Logger
+	trusted []*net.IPNet
 	rps     map[string]*relyingParty
 	cookies web.Cookies
 	origin  *web.OriginCheck // Livery's own state-changing console endpoints
 }
 
-func (g *Gateway) mountIdentity(o IdentityOptions) *identity {
-	id := &identity{IdentityOptions: o, g: g, rps: map[string]*relyingParty{}, origin: web.NewOriginCheck(),
+// NewCustomer builds customer sign-in; trusted are the proxies whose
+// X-Forwarded-For names the client (for the sign-in budget).
+func NewCustomer(o IdentityOptions, log *slog.Logger, trusted []*net.IPNet) *Customer {
+	id := &Customer{IdentityOptions: o, log: log, trusted: trusted, rps: map[string]*relyingParty{}, origin: web.NewOriginCheck(),
 		cookies: web.Cookies{Secure: o.CookieSecure}}
 	for tenant, c := range o.Clients {
 		id.rps[tenant] = newRelyingParty(c)
@@ -80,7 +91,7 @@ type loginState struct {
 // consolePath), the one the proxy sends upstream. Paths in Livery's own
 // namespace (/_livery) pass: they are served by Livery's routes or answered
 // 404, never proxied (Proxy.Handle).
-func (id *identity) authenticate(c *fiber.Ctx) error {
+func (id *Customer) Authenticate(c *fiber.Ctx) error {
 	path, err := web.ConsolePath(c)
 	if err != nil {
 		return err
@@ -128,7 +139,7 @@ func (id *identity) authenticate(c *fiber.Ctx) error {
 
 // session returns the request's live session for this tenant, nil when
 // there is none. A session of another tenant is refused outright.
-func (id *identity) session(c *fiber.Ctx) (*sessions.Session, error) {
+func (id *Customer) session(c *fiber.Ctx) (*sessions.Session, error) {
 	raw := c.Cookies(id.cookies.Name(web.CookieSession))
 	if raw == "" {
 		return nil, nil
@@ -147,7 +158,7 @@ func (id *identity) session(c *fiber.Ctx) (*sessions.Session, error) {
 	return sess, nil
 }
 
-func (id *identity) redirectURL(c *fiber.Ctx) string {
+func (id *Customer) redirectURL(c *fiber.Ctx) string {
 	scheme := "http"
 	if id.CookieSecure || c.Context().IsTLS() {
 		scheme = "https"
@@ -155,7 +166,7 @@ func (id *identity) redirectURL(c *fiber.Ctx) string {
 	return scheme + "://" + string(c.Request().Host()) + web.LiveryPrefix + "callback"
 }
 
-func (id *identity) rp(c *fiber.Ctx) (*relyingParty, error) {
+func (id *Customer) rp(c *fiber.Ctx) (*relyingParty, error) {
 	rp, ok := id.rps[web.TenantOf(c).ID]
 	if !ok {
 		return nil, web.Errorf(http.StatusNotFound, "not_found", "Sign-in is not configured for this console.")
@@ -164,12 +175,12 @@ func (id *identity) rp(c *fiber.Ctx) (*relyingParty, error) {
 }
 
 // login starts the authorization code flow with PKCE (S256), state and nonce.
-func (id *identity) login(c *fiber.Ctx) error {
+func (id *Customer) Login(c *fiber.Ctx) error {
 	rp, err := id.rp(c)
 	if err != nil {
 		return err
 	}
-	if err := loginBudget(c, id.LoginLimiter, id.LoginRate, "console", id.g.trusted); err != nil {
+	if err := loginBudget(c, id.LoginLimiter, id.LoginRate, "console", id.trusted); err != nil {
 		return err
 	}
 	p, err := rp.get(c.UserContext())
@@ -179,11 +190,11 @@ func (id *identity) login(c *fiber.Ctx) error {
 	bind, state, nonce, verifier := web.RandomToken(), web.RandomToken(), web.RandomToken(), oauth2.GenerateVerifier()
 	st, _ := json.Marshal(loginState{Tenant: web.TenantOf(c).ID, Verifier: verifier, Nonce: nonce,
 		Return: loginReturn(c.Query("rd")), Bind: web.HashToken(bind)})
-	if err := id.Redis.Set(c.UserContext(), "livery:login:"+web.HashToken(state), st, loginStateTTL).Err(); err != nil {
+	if err := id.Redis.Set(c.UserContext(), "livery:login:"+web.HashToken(state), st, LoginStateTTL).Err(); err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 	}
-	id.cookies.Set(c, web.CookieLogin, bind, loginStateTTL)
+	id.cookies.Set(c, web.CookieLogin, bind, LoginStateTTL)
 	u := rp.oauth(p, id.redirectURL(c)).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(u, http.StatusFound)
@@ -202,7 +213,7 @@ func loginFailed(reason string, err error) error {
 // callback completes sign-in: state, pre-login binding, code exchange,
 // ID-token verification (signature, issuer, audience, expiry, nonce),
 // mapping lookup, session with a fresh id.
-func (id *identity) callback(c *fiber.Ctx) error {
+func (id *Customer) Callback(c *fiber.Ctx) error {
 	rp, err := id.rp(c)
 	if err != nil {
 		return err
@@ -270,7 +281,7 @@ func (id *identity) callback(c *fiber.Ctx) error {
 
 // maxLoginReturn bounds the return path kept in a login state; a longer
 // one returns to "/", so an abandoned sign-in costs Redis at most about
-// 1.3 KB for loginStateTTL.
+// 1.3 KB for LoginStateTTL.
 const maxLoginReturn = 1024
 
 // loginReturn is the safe return path to keep in a login state.

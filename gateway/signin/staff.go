@@ -1,9 +1,10 @@
-package gateway
+package signin
 
 import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 
@@ -39,33 +40,32 @@ type StaffOptions struct {
 // Staff roles.
 var staffRoles = map[string]bool{"operator": true, "partner_admin": true, "customer_manager": true}
 
-type staff struct {
+// Staff signs operators and partner staff in on the API listener and
+// authenticates admin API calls (bearer token or staff session).
+type Staff struct {
 	StaffOptions
-	g       *Gateway
+	trusted []*net.IPNet
 	rp      *relyingParty
 	cookies web.Cookies
 	origin  *web.OriginCheck
 }
 
-func (g *Gateway) mountStaff(o StaffOptions) *staff {
+// NewStaff builds staff sign-in; trusted are the proxies whose
+// X-Forwarded-For names the client (for the sign-in budget).
+func NewStaff(o StaffOptions, trusted []*net.IPNet) *Staff {
 	if o.RolesClaim == "" {
 		o.RolesClaim = "roles"
 	}
 	if o.TenantClaim == "" {
 		o.TenantClaim = "tenant"
 	}
-	s := &staff{StaffOptions: o, g: g, rp: newRelyingParty(o.Client),
+	return &Staff{StaffOptions: o, trusted: trusted, rp: newRelyingParty(o.Client),
 		cookies: web.Cookies{Secure: o.CookieSecure},
 		origin:  web.NewOriginCheck(o.PublicURL)}
-	g.api.Get("/admin/login", s.login)
-	g.api.Get("/admin/callback", s.callback)
-	g.api.Post("/admin/logout", s.logout)
-	g.api.Get("/admin/whoami", s.authenticate, s.whoami)
-	return s
 }
 
 // principalFromClaims maps identity claims to roles and home tenant.
-func (s *staff) principalFromClaims(claims map[string]any) (roles []string, tenant string) {
+func (s *Staff) principalFromClaims(claims map[string]any) (roles []string, tenant string) {
 	seen := map[string]bool{}
 	add := func(v string) {
 		r := v
@@ -93,8 +93,8 @@ func (s *staff) principalFromClaims(claims map[string]any) (roles []string, tena
 	return roles, tenant
 }
 
-func (s *staff) login(c *fiber.Ctx) error {
-	if err := loginBudget(c, s.LoginLimiter, s.LoginRate, "staff", s.g.trusted); err != nil {
+func (s *Staff) Login(c *fiber.Ctx) error {
+	if err := loginBudget(c, s.LoginLimiter, s.LoginRate, "staff", s.trusted); err != nil {
 		return err
 	}
 	p, err := s.rp.get(c.UserContext())
@@ -104,17 +104,17 @@ func (s *staff) login(c *fiber.Ctx) error {
 	bind, state, nonce, verifier := web.RandomToken(), web.RandomToken(), web.RandomToken(), oauth2.GenerateVerifier()
 	st, _ := json.Marshal(loginState{Tenant: "_staff", Verifier: verifier, Nonce: nonce,
 		Return: loginReturn(c.Query("rd")), Bind: web.HashToken(bind)})
-	if err := s.Redis.Set(c.UserContext(), "livery:login:"+web.HashToken(state), st, loginStateTTL).Err(); err != nil {
+	if err := s.Redis.Set(c.UserContext(), "livery:login:"+web.HashToken(state), st, LoginStateTTL).Err(); err != nil {
 		return staffUnavailable(err)
 	}
-	s.cookies.Set(c, web.CookieStaffLogin, bind, loginStateTTL)
+	s.cookies.Set(c, web.CookieStaffLogin, bind, LoginStateTTL)
 	u := s.rp.oauth(p, s.PublicURL+"/admin/callback").AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
 		oauth2.SetAuthURLParam("nonce", nonce))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(u, http.StatusFound)
 }
 
-func (s *staff) callback(c *fiber.Ctx) error {
+func (s *Staff) Callback(c *fiber.Ctx) error {
 	if e := c.Query("error"); e != "" {
 		return &web.Error{Status: http.StatusUnauthorized, Code: "login_refused", Message: "Sign-in refused (" + web.SanitizeCode(e) + ")."}
 	}
@@ -176,7 +176,7 @@ func errNoStaffRole() *web.Error {
 	return web.Errorf(http.StatusForbidden, "no_role", "Your account has no Livery staff role.")
 }
 
-func (s *staff) logout(c *fiber.Ctx) error {
+func (s *Staff) Logout(c *fiber.Ctx) error {
 	if err := s.origin.Check(c); err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (s *staff) logout(c *fiber.Ctx) error {
 // The principal's User is the provider's subject: a stable, unique user id
 // (manager assignments and CanSeeCustomer compare it). The display name is
 // a claim many providers let users edit, so it never identifies anyone.
-func (s *staff) authenticate(c *fiber.Ctx) error {
+func (s *Staff) Authenticate(c *fiber.Ctx) error {
 	if scheme, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " "); strings.EqualFold(scheme, "Bearer") {
 		p, err := s.rp.get(c.UserContext())
 		if err != nil {
@@ -256,7 +256,7 @@ func (s *staff) authenticate(c *fiber.Ctx) error {
 
 // whoami answers the principal: user (the provider's subject, the id used
 // in manager assignments), display name, roles and home tenant.
-func (s *staff) whoami(c *fiber.Ctx) error {
+func (s *Staff) Whoami(c *fiber.Ctx) error {
 	p, _ := web.PrincipalOf(c)
 	name, _ := c.Locals(web.LocalPrincipalName).(string)
 	c.Set(fiber.HeaderCacheControl, "no-store")
