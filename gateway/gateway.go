@@ -1,9 +1,14 @@
 // Package gateway is Livery's HTTP edge: the console listener (tenant by
 // Host, reverse proxy to the upstream console) and the API listener
-// (health, readiness, metrics; later the partner and admin APIs).
+// (partner API, admin API, staff sign-in, health, metrics).
 //
-// It is the only package tree that imports Fiber. Handlers return errors;
-// web.ErrorHandler is the one place that writes error bodies.
+// The root holds Options, New, Serve and Shutdown, and routes.go: both
+// listeners' middleware chains in order and every route. Each door is a
+// sub-package (console, branded, signin, partnerapi, adminapi) that only
+// the root imports; doors share the plumbing in web and the leaves
+// (exchange, preview, assertion, sessions). It is the only package tree
+// that imports Fiber. Handlers return errors; web.ErrorHandler is the one
+// place that writes error bodies.
 package gateway
 
 import (
@@ -14,10 +19,10 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/gateway/adminapi"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/partnerapi"
-	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
@@ -68,6 +73,16 @@ type TenantLookup interface {
 	ByID(id string) (*tenants.Tenant, bool)
 }
 
+// AdminOptions wires staff sign-in and the admin API on the API listener.
+type AdminOptions struct {
+	Staff      signin.StaffOptions
+	Authorizer web.Authorizer
+	Customers  adminapi.Customers
+	// Tenants tells configured tenants from unknown ones; nil: the
+	// gateway's tenant resolver, which must then implement it.
+	Tenants TenantLookup
+}
+
 // Gateway owns the two listeners' Fiber apps, the proxy and the metrics.
 type Gateway struct {
 	log     *slog.Logger
@@ -79,8 +94,6 @@ type Gateway struct {
 	api     *fiber.App
 	// trusted are the proxies whose X-Forwarded-* name the client.
 	trusted []*net.IPNet
-	// adminTenants is the admin API's tenant lookup (set by mountAdmin).
-	adminTenants TenantLookup
 }
 
 // New builds a gateway. Routes are registered; nothing listens until Serve.
@@ -92,49 +105,9 @@ func New(o Options) *Gateway {
 	g.trusted = o.Proxy.TrustedProxies
 	g.proxy = console.NewProxy(o.Proxy, g.metrics, g.log)
 
-	// The console, in order: chain (tenant, canonical path) before any
-	// route; the preview marker and Livery's branding routes; sign-in and
-	// authorization; Livery's sign-in routes; the proxy. Livery's routes
-	// under /_livery are the whole table of its own paths: the proxy
-	// answers any other /_livery path 404 (docs/security.md).
 	g.console = fiber.New(fiberConfig(o.Console, web.ErrorHandler(g.log, false), true))
-	g.chain(g.console, "console", true)
-	var pv *preview.Service
-	if o.Branding != nil {
-		pv = g.mountBrandingConsole(*o.Branding)
-	}
-	if o.Identity != nil {
-		id := signin.NewCustomer(*o.Identity, g.log, g.trusted)
-		g.console.Use(id.Authenticate)
-		g.console.Get(web.LiveryPrefix+"login", id.Login)
-		g.console.Get(web.LiveryPrefix+"callback", id.Callback)
-		g.console.Get(web.LiveryPrefix+"logout", id.Logout)
-		g.console.Post(web.LiveryPrefix+"logout", id.Logout)
-		g.console.Get(web.LiveryPrefix+"logged-out", id.LoggedOut)
-		g.console.Post(web.LiveryPrefix+"backchannel-logout", id.BackchannelLogout)
-	}
-	if o.Assertions != nil {
-		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.IdentityHeaders)
-	}
-	g.console.Use(g.proxy.Handle)
-
 	g.api = fiber.New(fiberConfig(o.API, web.ErrorHandler(g.log, true, partnerapi.Codes), false))
-	g.chain(g.api, "api", false)
-	g.api.Get("/healthz", g.healthz)
-	g.api.Get("/readyz", g.readyz)
-	g.api.Get("/metrics", g.metricsHandler())
-	if o.Assertions != nil {
-		g.api.Get("/.well-known/jwks.json", o.Assertions.JWKSHandler)
-	}
-	if o.Admin != nil {
-		v1 := g.mountAdmin(*o.Admin)
-		if o.Branding != nil && o.Branding.Workflow != nil {
-			g.mountAdminBranding(v1, o.Admin.Authorizer, o.Branding.Workflow, pv)
-		}
-	}
-	if o.Partner != nil {
-		partnerapi.Mount(g.api, *o.Partner, g.log, g.metrics.Registry)
-	}
+	g.routes(o)
 	return g
 }
 

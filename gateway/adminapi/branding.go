@@ -1,4 +1,4 @@
-package gateway
+package adminapi
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
 	"github.com/livery/livery/branding/workflow"
-	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
@@ -42,35 +41,7 @@ type BrandingWorkflow interface {
 const maxImageUpload = 600 << 10
 
 type adminBranding struct {
-	w       BrandingWorkflow
-	preview *preview.Service
-}
-
-// mountAdminBranding registers the branding admin API. The tenant routes
-// sit under mountAdmin's /tenants/:tenant group, whose middleware already
-// authorizes them; the review queue is authorized here.
-func (g *Gateway) mountAdminBranding(v1 fiber.Router, az web.Authorizer, w BrandingWorkflow, pv *preview.Service) {
-	a := &adminBranding{w: w, preview: pv}
-	b := v1.Group("/tenants/:tenant/branding")
-	b.Get("/draft", a.getDraft)
-	b.Put("/draft", a.putDraft)
-	b.Post("/images", a.postImage)
-	b.Post("/submit", a.submit)
-	b.Post("/withdraw", a.withdraw)
-	b.Get("/submissions", a.submissions)
-	b.Get("/versions", a.versions)
-	b.Post("/rollback", a.rollback)
-	b.Get("/audit", a.audit)
-	if pv != nil {
-		b.Get("/preview", brandingErrors(a.preview.Start))
-		b.Post("/preview", brandingErrors(a.preview.Start))
-	}
-	r := v1.Group("/reviews", web.Authorize(az))
-	r.Get("", a.queue)
-	known := knownTenant(g.adminTenants)
-	r.Get("/:tenant", known, a.review)
-	r.Post("/:tenant/approve", known, a.approve)
-	r.Post("/:tenant/reject", known, a.reject)
+	w BrandingWorkflow
 }
 
 // actor is the authenticated staff member as the workflow sees them.

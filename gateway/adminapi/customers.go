@@ -1,4 +1,4 @@
-package gateway
+package adminapi
 
 import (
 	"context"
@@ -12,33 +12,22 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/authz"
-	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
 
-// AdminCustomers is what the admin API needs of the customer registry.
-type AdminCustomers interface {
+// Customers is what the admin API needs of the customer registry.
+type Customers interface {
 	List(ctx context.Context, tenant string, q tenants.Query) ([]tenants.Customer, int, error)
 	ByDomainID(ctx context.Context, tenant, domainID string) (*tenants.Customer, error)
 	SetManagers(ctx context.Context, tenant, domainID string, managers []string) (*tenants.Customer, error)
-}
-
-// AdminOptions wires the admin API (/admin/v1) on the API listener.
-type AdminOptions struct {
-	Staff      signin.StaffOptions
-	Authorizer web.Authorizer
-	Customers  AdminCustomers
-	// Tenants tells configured tenants from unknown ones; nil: the
-	// gateway's tenant resolver, which must then implement it.
-	Tenants TenantLookup
 }
 
 // knownTenant answers 404 unknown_tenant for a :tenant that is not
 // configured, before any handler reads or writes anything for it. It runs
 // after authorization, so a partner's staff learn nothing about other
 // tenants' ids (they get 403 either way).
-func knownTenant(l TenantLookup) fiber.Handler {
+func knownTenant(l Tenants) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if _, ok := l.ByID(web.Param(c, "tenant")); !ok {
 			return web.Errorf(http.StatusNotFound, "unknown_tenant", "No tenant %q is configured.", web.Truncate(web.Param(c, "tenant"), 64))
@@ -47,34 +36,7 @@ func knownTenant(l TenantLookup) fiber.Handler {
 	}
 }
 
-// mountAdmin registers staff sign-in and the admin API. Every /admin/v1
-// call is authenticated, then authorized by the Authorizer for the tenant
-// in its path.
-func (g *Gateway) mountAdmin(o AdminOptions) fiber.Router {
-	if o.Tenants == nil {
-		l, ok := g.tenants.(TenantLookup)
-		if !ok {
-			panic("gateway: AdminOptions.Tenants is required")
-		}
-		o.Tenants = l
-	}
-	g.adminTenants = o.Tenants
-	s := signin.NewStaff(o.Staff, g.trusted)
-	g.api.Get("/admin/login", s.Login)
-	g.api.Get("/admin/callback", s.Callback)
-	g.api.Post("/admin/logout", s.Logout)
-	g.api.Get("/admin/whoami", s.Authenticate, s.Whoami)
-	v1 := g.api.Group("/admin/v1", s.Authenticate)
-	t := v1.Group("/tenants/:tenant", web.Authorize(o.Authorizer), knownTenant(o.Tenants))
-	a := &adminCustomers{c: o.Customers}
-	t.Get("/customers", a.list)
-	t.Get("/customers/:customer", a.get)
-	t.Get("/customers/:customer/managers", a.managers)
-	t.Put("/customers/:customer/managers", a.setManagers)
-	return v1
-}
-
-type adminCustomers struct{ c AdminCustomers }
+type adminCustomers struct{ c Customers }
 
 type adminCustomer struct {
 	CustomerID      string   `json:"customer_id"`

@@ -1,0 +1,121 @@
+package gateway
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/gateway/adminapi"
+	"github.com/livery/livery/gateway/branded"
+	"github.com/livery/livery/gateway/partnerapi"
+	"github.com/livery/livery/gateway/preview"
+	"github.com/livery/livery/gateway/signin"
+	"github.com/livery/livery/gateway/web"
+)
+
+// routes is the route table: both listeners' middleware chains, in the
+// order they run, and every route. Fiber runs Use middleware and routes
+// in registration order, so the order of the statements here is the
+// order of the request path.
+//
+// Console listener (customers; the tenant is chosen by Host):
+//
+//	recover → request id → access log → tenant (Host checked) →
+//	canonical path → preview marker → sign-in and authorization →
+//	Livery's own routes (/_livery/…) → proxy to the upstream
+//
+// Livery's routes under /_livery are the whole table of its own paths: the
+// proxy answers any other /_livery path 404 (docs/security.md).
+//
+// API listener (partner platforms, staff, operations):
+//
+//	recover → request id → access log → health, metrics, JWKS,
+//	staff sign-in, /admin/v1 (staff authentication → authorization),
+//	/v2 (AK/SK authentication → limits)
+func (g *Gateway) routes(o Options) {
+	c := g.console
+	g.chain(c, "console", true)
+	var pv *preview.Service
+	if b := o.Branding; b != nil && b.Preview != nil {
+		pv = preview.New(*b.Preview, g.trusted)
+		c.Use(pv.Middleware)
+		c.Get(web.LiveryPrefix+"preview", pv.Enter)
+		c.Get(web.LiveryPrefix+"preview/end", pv.Leave)
+	}
+	if b := o.Branding; b != nil {
+		rewrite, modify := branded.Mount(c, branded.Options{Chrome: b.Chrome, Assets: b.Assets,
+			CookieSecure: b.CookieSecure, Unbranded: g.metrics.Unbranded})
+		if rewrite != nil {
+			g.proxy.Rewrite = append(g.proxy.Rewrite, rewrite)
+			g.proxy.ModifyResponse = append(g.proxy.ModifyResponse, modify)
+		}
+	}
+	if o.Identity != nil {
+		id := signin.NewCustomer(*o.Identity, g.log, g.trusted)
+		c.Use(id.Authenticate)
+		c.Get(web.LiveryPrefix+"login", id.Login)
+		c.Get(web.LiveryPrefix+"callback", id.Callback)
+		c.Get(web.LiveryPrefix+"logout", id.Logout)
+		c.Post(web.LiveryPrefix+"logout", id.Logout)
+		c.Get(web.LiveryPrefix+"logged-out", id.LoggedOut)
+		c.Post(web.LiveryPrefix+"backchannel-logout", id.BackchannelLogout)
+	}
+	if o.Assertions != nil {
+		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.IdentityHeaders)
+	}
+	c.Use(g.proxy.Handle)
+
+	a := g.api
+	g.chain(a, "api", false)
+	a.Get("/healthz", g.healthz)
+	a.Get("/readyz", g.readyz)
+	a.Get("/metrics", g.metricsHandler())
+	if o.Assertions != nil {
+		a.Get("/.well-known/jwks.json", o.Assertions.JWKSHandler)
+	}
+	if o.Admin != nil {
+		s := signin.NewStaff(o.Admin.Staff, g.trusted)
+		a.Get("/admin/login", s.Login)
+		a.Get("/admin/callback", s.Callback)
+		a.Post("/admin/logout", s.Logout)
+		a.Get("/admin/whoami", s.Authenticate, s.Whoami)
+		ao := adminapi.Options{Authorizer: o.Admin.Authorizer, Customers: o.Admin.Customers, Tenants: g.adminTenants(o.Admin)}
+		if b := o.Branding; b != nil && b.Workflow != nil {
+			ao.Workflow = b.Workflow
+			if pv != nil {
+				ao.Preview = pv.Start
+			}
+		}
+		adminapi.Mount(a, s.Authenticate, ao)
+	}
+	if o.Partner != nil {
+		partnerapi.Mount(a, *o.Partner, g.log, g.metrics.Registry)
+	}
+}
+
+// chain installs the middleware every request of a listener runs first:
+// recover → request id → access log → (console only) tenant, with the Host
+// checked → canonical path. On the console, everything that reads the path
+// comes after the canonical path step, and chain runs before any route is
+// added: the router then continues on the canonical path (its route lists
+// share this common head).
+func (g *Gateway) chain(app *fiber.App, listener string, console bool) {
+	app.Use(web.Recover(g.log))
+	app.Use(web.RequestIDMiddleware)
+	app.Use(web.AccessLog(g.log, g.metrics, listener, app.ErrorHandler))
+	if console {
+		app.Use(web.TenantMiddleware(g.tenants))
+		app.Use(web.CanonicalPathMiddleware)
+	}
+}
+
+// adminTenants is the admin API's tenant lookup: o.Tenants, else the
+// gateway's resolver when it can look tenants up by id.
+func (g *Gateway) adminTenants(o *AdminOptions) adminapi.Tenants {
+	if o.Tenants != nil {
+		return o.Tenants
+	}
+	l, ok := g.tenants.(TenantLookup)
+	if !ok {
+		panic("gateway: AdminOptions.Tenants is required")
+	}
+	return l
+}
