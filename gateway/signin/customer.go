@@ -6,8 +6,6 @@ package signin
 
 import (
 	"context"
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/oauth2"
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway/preview"
@@ -63,6 +60,7 @@ type Customer struct {
 	trusted []*net.IPNet
 	rps     map[string]*relyingParty
 	cookies web.Cookies
+	flow    flow
 	origin  *web.OriginCheck // Livery's own state-changing console endpoints
 }
 
@@ -71,19 +69,11 @@ type Customer struct {
 func NewCustomer(o IdentityOptions, log *slog.Logger, trusted []*net.IPNet) *Customer {
 	id := &Customer{IdentityOptions: o, log: log, trusted: trusted, rps: map[string]*relyingParty{}, origin: web.NewOriginCheck(),
 		cookies: web.Cookies{Secure: o.CookieSecure}}
+	id.flow = flow{states: loginStates{o.Redis}, cookies: id.cookies, bind: web.CookieLogin, unavailable: storeUnavailable}
 	for tenant, c := range o.Clients {
 		id.rps[tenant] = newRelyingParty(c)
 	}
 	return id
-}
-
-// loginState is kept server-side in Redis for the length of one sign-in.
-type loginState struct {
-	Tenant   string `json:"tenant"`
-	Verifier string `json:"verifier"`
-	Nonce    string `json:"nonce"`
-	Return   string `json:"return"`
-	Bind     string `json:"bind"` // hash of the pre-login cookie
 }
 
 // authenticate loads the customer session for console requests and sends
@@ -183,21 +173,14 @@ func (id *Customer) Login(c *fiber.Ctx) error {
 	if err := loginBudget(c, id.LoginLimiter, id.LoginRate, "console", id.trusted); err != nil {
 		return err
 	}
-	p, err := rp.get(c.UserContext())
-	if err != nil {
-		return idpUnavailable(web.TenantOf(c), err)
-	}
-	bind, state, nonce, verifier := web.RandomToken(), web.RandomToken(), web.RandomToken(), oauth2.GenerateVerifier()
-	st, _ := json.Marshal(loginState{Tenant: web.TenantOf(c).ID, Verifier: verifier, Nonce: nonce,
-		Return: loginReturn(c.Query("rd")), Bind: web.HashToken(bind)})
-	if err := id.Redis.Set(c.UserContext(), "livery:login:"+web.HashToken(state), st, LoginStateTTL).Err(); err != nil {
-		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
-			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
-	}
-	id.cookies.Set(c, web.CookieLogin, bind, LoginStateTTL)
-	u := rp.oauth(p, id.redirectURL(c)).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Redirect(u, http.StatusFound)
+	t := web.TenantOf(c)
+	return id.flow.start(c, rp, id.redirectURL(c), t.ID, c.Query("rd"), func(err error) error { return idpUnavailable(t, err) })
+}
+
+// storeUnavailable answers a failed session or login-state store.
+func storeUnavailable(err error) error {
+	return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
+		Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
 }
 
 func idpUnavailable(t *tenants.Tenant, err error) error {
@@ -219,38 +202,14 @@ func (id *Customer) Callback(c *fiber.Ctx) error {
 		return err
 	}
 	t := web.TenantOf(c)
-	if e := c.Query("error"); e != "" {
+	done, err := id.flow.finish(c, rp, id.redirectURL(c), t.ID, func(code string) error {
 		return &web.Error{Status: http.StatusUnauthorized, Code: "login_refused",
-			Message: fmt.Sprintf("%s's sign-in service refused the sign-in (%s).", t.Name.EN, web.SanitizeCode(e))}
-	}
-	state := c.Query("state")
-	if state == "" || len(state) > 256 {
-		return loginFailed("missing state", nil)
-	}
-	raw, err := id.Redis.GetDel(c.UserContext(), "livery:login:"+web.HashToken(state)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return loginFailed("unknown or used state", nil)
-	} else if err != nil {
-		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
-			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
-	}
-	var st loginState
-	if json.Unmarshal(raw, &st) != nil || st.Tenant != t.ID {
-		return loginFailed("state of another console", nil)
-	}
-	bind := c.Cookies(id.cookies.Name(web.CookieLogin))
-	if subtle.ConstantTimeCompare([]byte(web.HashToken(bind)), []byte(st.Bind)) != 1 {
-		return loginFailed("sign-in started in another browser", nil)
-	}
-	id.cookies.Set(c, web.CookieLogin, "", -1)
-	p, err := rp.get(c.UserContext())
-	if err != nil {
-		return idpUnavailable(t, err)
-	}
-	rawID, idt, claims, err := rp.redeem(c.UserContext(), p, id.redirectURL(c), c.Query("code"), &st)
+			Message: fmt.Sprintf("%s's sign-in service refused the sign-in (%s).", t.Name.EN, code)}
+	}, func(err error) error { return idpUnavailable(t, err) })
 	if err != nil {
 		return err
 	}
+	rawID, idt, claims := done.rawID, done.idt, done.claims
 	account, _ := claims[rp.cfg.AccountClaim].(string)
 	cust, err := id.Customers.Find(c.UserContext(), t.ID, t.XAccountType, account)
 	if err != nil {
@@ -276,7 +235,7 @@ func (id *Customer) Callback(c *fiber.Ctx) error {
 	}
 	id.cookies.Set(c, web.CookieSession, sess.ID, 0)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Redirect(st.Return, http.StatusFound)
+	return c.Redirect(done.ret, http.StatusFound)
 }
 
 // maxLoginReturn bounds the return path kept in a login state; a longer

@@ -1,8 +1,6 @@
 package signin
 
 import (
-	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
@@ -10,7 +8,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/oauth2"
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway/sessions"
@@ -47,7 +44,16 @@ type Staff struct {
 	trusted []*net.IPNet
 	rp      *relyingParty
 	cookies web.Cookies
+	flow    flow
 	origin  *web.OriginCheck
+}
+
+// staffAudience is the login-state audience of staff sign-in (tenant ids
+// cannot take this form).
+const staffAudience = "_staff"
+
+func staffIdPDown(err error) error {
+	return &web.Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
 }
 
 // NewStaff builds staff sign-in; trusted are the proxies whose
@@ -59,9 +65,12 @@ func NewStaff(o StaffOptions, trusted []*net.IPNet) *Staff {
 	if o.TenantClaim == "" {
 		o.TenantClaim = "tenant"
 	}
-	return &Staff{StaffOptions: o, trusted: trusted, rp: newRelyingParty(o.Client),
+	s := &Staff{StaffOptions: o, trusted: trusted, rp: newRelyingParty(o.Client),
 		cookies: web.Cookies{Secure: o.CookieSecure},
 		origin:  web.NewOriginCheck(o.PublicURL)}
+	s.flow = flow{states: loginStates{o.Redis}, cookies: s.cookies, bind: web.CookieStaffLogin,
+		unavailable: func(err error) error { return staffUnavailable(err) }}
+	return s
 }
 
 // principalFromClaims maps identity claims to roles and home tenant.
@@ -97,51 +106,17 @@ func (s *Staff) Login(c *fiber.Ctx) error {
 	if err := loginBudget(c, s.LoginLimiter, s.LoginRate, "staff", s.trusted); err != nil {
 		return err
 	}
-	p, err := s.rp.get(c.UserContext())
-	if err != nil {
-		return &web.Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
-	}
-	bind, state, nonce, verifier := web.RandomToken(), web.RandomToken(), web.RandomToken(), oauth2.GenerateVerifier()
-	st, _ := json.Marshal(loginState{Tenant: "_staff", Verifier: verifier, Nonce: nonce,
-		Return: loginReturn(c.Query("rd")), Bind: web.HashToken(bind)})
-	if err := s.Redis.Set(c.UserContext(), "livery:login:"+web.HashToken(state), st, LoginStateTTL).Err(); err != nil {
-		return staffUnavailable(err)
-	}
-	s.cookies.Set(c, web.CookieStaffLogin, bind, LoginStateTTL)
-	u := s.rp.oauth(p, s.PublicURL+"/admin/callback").AuthCodeURL(state, oauth2.S256ChallengeOption(verifier),
-		oauth2.SetAuthURLParam("nonce", nonce))
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Redirect(u, http.StatusFound)
+	return s.flow.start(c, s.rp, s.PublicURL+"/admin/callback", staffAudience, c.Query("rd"), staffIdPDown)
 }
 
 func (s *Staff) Callback(c *fiber.Ctx) error {
-	if e := c.Query("error"); e != "" {
-		return &web.Error{Status: http.StatusUnauthorized, Code: "login_refused", Message: "Sign-in refused (" + web.SanitizeCode(e) + ")."}
-	}
-	state := c.Query("state")
-	if state == "" || len(state) > 256 {
-		return loginFailed("missing state", nil)
-	}
-	raw, err := s.Redis.GetDel(c.UserContext(), "livery:login:"+web.HashToken(state)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return loginFailed("unknown or used state", nil)
-	} else if err != nil {
-		return staffUnavailable(err) // the store failed: retryable, not the user's fault
-	}
-	var st loginState
-	if json.Unmarshal(raw, &st) != nil || st.Tenant != "_staff" ||
-		subtle.ConstantTimeCompare([]byte(web.HashToken(c.Cookies(s.cookies.Name(web.CookieStaffLogin)))), []byte(st.Bind)) != 1 {
-		return loginFailed("sign-in started elsewhere", nil)
-	}
-	s.cookies.Set(c, web.CookieStaffLogin, "", -1)
-	p, err := s.rp.get(c.UserContext())
-	if err != nil {
-		return &web.Error{Status: http.StatusBadGateway, Code: "idp_unavailable", Message: "The staff sign-in service is unavailable.", Err: err}
-	}
-	rawID, idt, claims, err := s.rp.redeem(c.UserContext(), p, s.PublicURL+"/admin/callback", c.Query("code"), &st)
+	done, err := s.flow.finish(c, s.rp, s.PublicURL+"/admin/callback", staffAudience, func(code string) error {
+		return &web.Error{Status: http.StatusUnauthorized, Code: "login_refused", Message: "Sign-in refused (" + code + ")."}
+	}, staffIdPDown)
 	if err != nil {
 		return err
 	}
+	rawID, idt, claims := done.rawID, done.idt, done.claims
 	roles, home := s.principalFromClaims(claims)
 	if len(roles) == 0 {
 		return errNoStaffRole()
@@ -154,14 +129,14 @@ func (s *Staff) Callback(c *fiber.Ctx) error {
 			_ = s.Sessions.Delete(c.UserContext(), old)
 		}
 	}
-	sess, err := s.Sessions.Create(c.UserContext(), sessions.Session{Tenant: "_staff", Kind: "staff", Issuer: idt.Issuer,
+	sess, err := s.Sessions.Create(c.UserContext(), sessions.Session{Tenant: staffAudience, Kind: "staff", Issuer: idt.Issuer,
 		Subject: idt.Subject, SID: sid, User: web.FirstNonEmpty(name, idt.Subject), Roles: roles, HomeTenant: home, IDToken: rawID})
 	if err != nil {
 		return staffUnavailable(err)
 	}
 	s.cookies.Set(c, web.CookieStaff, sess.ID, 0)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Redirect(st.Return, http.StatusFound)
+	return c.Redirect(done.ret, http.StatusFound)
 }
 
 // staffUnavailable answers a failed dependency (session or login-state
