@@ -27,10 +27,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/internal/redisx"
 )
 
 // DefaultChannel is the Redis pub/sub channel for live-pointer changes.
-const DefaultChannel = "livery:branding:live"
+const DefaultChannel = redisx.ChanBranding
 
 // LiveSource reads a tenant's live version from the system of record;
 // (nil, nil) means the tenant has none. *workflow.Service implements it.

@@ -21,6 +21,7 @@ import (
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/tenants"
 )
 
@@ -39,7 +40,7 @@ const (
 	TokenTTL = 2 * time.Minute  // a link's life
 	MaxTTL   = 30 * time.Minute // a preview's life
 	// KeyPrefix prefixes the Redis keys of links and markers.
-	KeyPrefix = "livery:preview:"
+	KeyPrefix = redisx.KeyPreview
 )
 
 // Preview is a staff member's preview of proposed branding.

@@ -89,8 +89,8 @@ type cached struct {
 }
 
 const (
-	keyPrefix     = "livery:sess:"
-	invalidateCh  = "livery:sess:invalidate"
+	keyPrefix     = redisx.KeySessions
+	invalidateCh  = redisx.ChanSessions
 	indexTTLSlack = time.Hour
 )
 

@@ -12,10 +12,11 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/internal/redisx"
 )
 
 // LoginKeyPrefix prefixes the Redis keys of login states.
-const LoginKeyPrefix = "livery:login:"
+const LoginKeyPrefix = redisx.KeyLogin
 
 // loginState is kept server-side for the length of one sign-in.
 type loginState struct {

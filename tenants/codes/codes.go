@@ -31,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livery/livery/internal/redisx"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -64,7 +65,7 @@ const (
 	// MarkerRetention is how long the marker outlives the code.
 	MarkerRetention = 24 * time.Hour
 	// KeyPrefix prefixes every key this package writes.
-	KeyPrefix = "livery:code:"
+	KeyPrefix = redisx.KeyCodes
 )
 
 // Options tunes a Store. The zero value is valid.

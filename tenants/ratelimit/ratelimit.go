@@ -21,11 +21,12 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/livery/livery/internal/redisx"
 	"github.com/redis/go-redis/v9"
 )
 
 // KeyPrefix prefixes every Redis key written by this package.
-const KeyPrefix = "livery:rl:"
+const KeyPrefix = redisx.KeyRateLimit
 
 // ErrInvalid is returned (wrapped) for a Limit with Rate or Period <= 0 and
 // for unusable keys. It is a caller bug, not a Redis failure.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/tenants"
 )
 
@@ -25,8 +26,8 @@ type Index struct{ RDB redis.UniversalClient }
 
 var _ tenants.Index = Index{}
 
-func customersKey(tenant string) string { return "livery:idx:{" + tenant + "}:customers" }
-func builtKey(tenant string) string     { return "livery:idx:{" + tenant + "}:built" }
+func customersKey(tenant string) string { return redisx.KeyIndex + "{" + tenant + "}:customers" }
+func builtKey(tenant string) string     { return redisx.KeyIndex + "{" + tenant + "}:built" }
 
 // Put implements tenants.Index. Errors are Redis's.
 func (x Index) Put(ctx context.Context, c *tenants.Customer) error {
