@@ -5,7 +5,6 @@ package preview
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -95,6 +94,7 @@ type Auditor interface {
 type Service struct {
 	Options
 	cookies web.Cookies
+	store   store
 	trusted []*net.IPNet // proxies whose X-Forwarded-For names the client
 }
 
@@ -104,7 +104,7 @@ func New(o Options, trusted []*net.IPNet) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Service{Options: o, cookies: web.Cookies{Secure: o.CookieSecure}, trusted: trusted}
+	return &Service{Options: o, cookies: web.Cookies{Secure: o.CookieSecure}, store: store{o.Redis}, trusted: trusted}
 }
 
 // Start (admin API, after staff authentication and authorization) mints a
@@ -133,7 +133,7 @@ func (pv *Service) Start(c *fiber.Ctx) error {
 		rec.StaffSID = sess.ID
 	}
 	token := web.RandomToken()
-	if err := pv.put(c.UserContext(), "token:"+web.HashToken(token), rec, TokenTTL); err != nil {
+	if err := pv.store.put(c.UserContext(), kindToken, token, rec, TokenTTL); err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
 	u := pv.ConsoleURL(t) + web.LiveryPrefix + "preview?token=" + url.QueryEscape(token)
@@ -143,14 +143,6 @@ func (pv *Service) Start(c *fiber.Ctx) error {
 	return c.Status(http.StatusCreated).JSON(fiber.Map{"url": u, "expires_in": int(TokenTTL.Seconds())})
 }
 
-func (pv *Service) put(ctx context.Context, key string, rec Preview, ttl time.Duration) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return pv.Redis.Set(ctx, KeyPrefix+key, b, ttl).Err()
-}
-
 // Enter (console listener) exchanges a token for the marker cookie.
 func (pv *Service) Enter(c *fiber.Ctx) error {
 	refused := web.Errorf(http.StatusForbidden, "preview_refused", "This preview link is invalid, expired or already used. Start the preview again from the admin console.")
@@ -158,14 +150,11 @@ func (pv *Service) Enter(c *fiber.Ctx) error {
 	if token == "" || len(token) > 100 {
 		return refused
 	}
-	b, err := pv.Redis.GetDel(c.UserContext(), KeyPrefix+"token:"+web.HashToken(token)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return refused
-	} else if err != nil {
+	rec, found, err := pv.store.take(c.UserContext(), kindToken, token)
+	if err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
-	var rec Preview
-	if json.Unmarshal(b, &rec) != nil || rec.Tenant != web.TenantOf(c).ID {
+	if !found || rec.Tenant != web.TenantOf(c).ID {
 		return refused // a token for another tenant's console
 	}
 	if rec.From != "" && rec.From != web.ClientAddrKey(c, pv.trusted) {
@@ -181,7 +170,7 @@ func (pv *Service) Enter(c *fiber.Ctx) error {
 		return c.Redirect("/", http.StatusSeeOther)
 	}
 	marker := web.RandomToken()
-	if err := pv.put(c.UserContext(), "marker:"+web.HashToken(marker), rec, time.Until(rec.Expires)); err != nil {
+	if err := pv.store.put(c.UserContext(), kindMarker, marker, rec, time.Until(rec.Expires)); err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
 	pv.cookies.Set(c, web.CookiePreview, marker, 0)
@@ -191,7 +180,7 @@ func (pv *Service) Enter(c *fiber.Ctx) error {
 // Leave ends the preview in this browser.
 func (pv *Service) Leave(c *fiber.Ctx) error {
 	if raw := c.Cookies(pv.cookies.Name(web.CookiePreview)); raw != "" {
-		_ = pv.Redis.Del(c.UserContext(), KeyPrefix+"marker:"+web.HashToken(raw)).Err()
+		_ = pv.store.del(c.UserContext(), kindMarker, raw)
 	}
 	pv.cookies.Set(c, web.CookiePreview, "", -1)
 	return c.Redirect("/", http.StatusSeeOther)
@@ -205,12 +194,8 @@ func (pv *Service) lookup(c *fiber.Ctx) *Preview {
 	if raw == "" || len(raw) > 100 {
 		return nil
 	}
-	b, err := pv.Redis.Get(c.UserContext(), KeyPrefix+"marker:"+web.HashToken(raw)).Bytes()
-	if err != nil {
-		return nil
-	}
-	var rec Preview
-	if json.Unmarshal(b, &rec) != nil || rec.Tenant != web.TenantOf(c).ID || time.Now().After(rec.Expires) {
+	rec, found, err := pv.store.get(c.UserContext(), kindMarker, raw)
+	if err != nil || !found || rec.Tenant != web.TenantOf(c).ID || time.Now().After(rec.Expires) {
 		return nil
 	}
 	if rec.StaffSID != "" {
@@ -231,7 +216,7 @@ func (pv *Service) Middleware(c *fiber.Ctx) error {
 	if rec := pv.lookup(c); rec != nil {
 		if pv.customerSession(c) {
 			raw := c.Cookies(pv.cookies.Name(web.CookiePreview))
-			if err := pv.Redis.Del(c.UserContext(), KeyPrefix+"marker:"+web.HashToken(raw)).Err(); err != nil {
+			if err := pv.store.del(c.UserContext(), kindMarker, raw); err != nil {
 				pv.Logger.Warn("preview: ending a marker met with a customer session", "tenant", rec.Tenant, "err", err)
 			}
 			pv.cookies.Set(c, web.CookiePreview, "", -1)
