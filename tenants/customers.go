@@ -2,7 +2,6 @@ package tenants
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livery/livery/internal/ids"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -401,11 +401,7 @@ func unavailable(what string, err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
 }
 
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+func newID() string { return ids.Hex(16) }
 
 // ByDomainID returns the tenant's active customer with the cloud account id,
 // or nil. Errors: ErrUnavailable.

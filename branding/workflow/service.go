@@ -2,8 +2,6 @@ package workflow
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +13,7 @@ import (
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
 	"github.com/livery/livery/internal/audit"
+	"github.com/livery/livery/internal/ids"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -145,11 +144,7 @@ func newSubmissionID(t time.Time) string {
 	return strings.Replace(t.UTC().Format("20060102T150405.000000000Z"), ".", "", 1) + "-" + randomHex(4)
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func randomHex(n int) string { return ids.Hex(n) }
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
 

@@ -17,7 +17,6 @@ package sessions
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -32,6 +31,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/livery/livery/internal/ids"
 	"github.com/livery/livery/internal/redisx"
 )
 
@@ -186,11 +186,7 @@ func (s *Store) CacheLen() int {
 	return s.cache.Len()
 }
 
-func newID() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func newID() string { return ids.Token() }
 
 // ValidID reports whether id has the shape of a session id; anything else
 // (forged, oversized cookies) is refused without a Redis lookup.

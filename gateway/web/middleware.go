@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/internal/ids"
 	"github.com/livery/livery/tenants"
 )
 
@@ -105,13 +106,9 @@ var (
 	requestIDSeq atomic.Uint64
 )
 
-// randomID returns 32 random hex digits (for unguessable ids such as an
+// RandomID returns 32 random hex digits (for unguessable ids such as an
 // assertion's jti).
-func RandomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+func RandomID() string { return ids.Hex(16) }
 
 func RequestIDOf(c *fiber.Ctx) string {
 	id, _ := c.Locals(LocalRequestID).(string)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/url"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/internal/ids"
 )
 
 // LiveryPrefix starts every path Livery serves itself on the console
@@ -22,11 +22,7 @@ const AssetsPath = LiveryPrefix + "assets/"
 // RandomToken returns 256 random bits, base64url: session ids, login
 // state, preview tokens.
 
-func RandomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func RandomToken() string { return ids.Token() }
 
 // HashToken is the base64url SHA-256 of a token: what is stored of it.
 func HashToken(s string) string {

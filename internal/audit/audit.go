@@ -23,12 +23,12 @@ package audit
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"regexp"
 	"time"
 
+	"github.com/livery/livery/internal/ids"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -130,7 +130,7 @@ func (l *Log) key(r Record) string {
 // the same key counting as success.
 func (l *Log) Record(ctx context.Context, r Record) error {
 	if r.ID == "" {
-		r.ID = rand.Text()
+		r.ID = ids.Hex(16)
 	}
 	if r.Time.IsZero() {
 		r.Time = time.Now().UTC()

@@ -3,8 +3,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +13,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/livery/livery/internal/ids"
 )
 
 // Errors returned (wrapped) by the webhook notifier's Send.
@@ -224,11 +224,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return -1
 }
 
-func newIdempotencyKey() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)
-	return hex.EncodeToString(b)
-}
+func newIdempotencyKey() string { return ids.Hex(16) }
 
 func errString(err error) string {
 	if err == nil {
