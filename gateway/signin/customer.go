@@ -228,7 +228,7 @@ func (id *Customer) Callback(c *fiber.Ctx) error {
 	}
 	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: "customer", Issuer: idt.Issuer,
 		Subject: idt.Subject, SID: sid, User: web.FirstNonEmpty(name, email, account), Email: email, AccountID: cust.DomainID,
-		Account: cust.DomainName, Roles: []string{"customer"}, IDToken: rawID})
+		Account: cust.DomainName, Roles: []string{authz.RoleCustomer}, IDToken: rawID})
 	if err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}

@@ -35,7 +35,7 @@ type StaffOptions struct {
 }
 
 // Staff roles.
-var staffRoles = map[string]bool{"operator": true, "partner_admin": true, "customer_manager": true}
+var staffRoles = map[string]bool{authz.RoleOperator: true, authz.RolePartnerAdmin: true, authz.RoleCustomerManager: true}
 
 // Staff signs operators and partner staff in on the API listener and
 // authenticates admin API calls (bearer token or staff session).

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/livery/livery/authz"
 )
 
 var (
@@ -103,7 +105,7 @@ func (p *problems) identity(c *Config) {
 	}
 	for k, v := range c.Staff.RoleMap {
 		switch v {
-		case "operator", "partner_admin", "customer_manager":
+		case authz.RoleOperator, authz.RolePartnerAdmin, authz.RoleCustomerManager:
 		default:
 			p.add("staff.role_map."+k, "must map to operator, partner_admin or customer_manager, got %q", v)
 		}
