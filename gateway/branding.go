@@ -1,7 +1,7 @@
 package gateway
 
 import (
-	"github.com/livery/livery/gateway/adminapi"
+	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway/branded"
 	"github.com/livery/livery/gateway/preview"
 )
@@ -13,8 +13,9 @@ type BrandingOptions struct {
 	// Assets serves logos and stylesheets under /_livery/ on the console
 	// listener; nil disables them.
 	Assets branded.AssetSource
-	// Workflow, with Options.Admin set, mounts the branding admin API.
-	Workflow adminapi.BrandingWorkflow
+	// Workflow, with Options.Admin set, mounts the branding admin API: the
+	// admin door's Drafts, Submissions, Reviews and History.
+	Workflow *workflow.Service
 	// Preview, when set, enables branding preview for staff.
 	Preview *preview.Options
 	// CookieSecure marks the language cookie Secure (outside plain-HTTP

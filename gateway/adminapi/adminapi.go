@@ -1,11 +1,13 @@
 // Package adminapi is the admin door (/admin/v1 on the API listener):
 // customers and managers, the branding workflow and the review queue, for
 // staff authenticated by the sign-in door and authorized by Casbin. Its
-// error tables are brandingError (workflow) and adminDomainError
-// (customer registry).
+// error table, errors.go, lists every code its handlers answer.
 package adminapi
 
 import (
+	"errors"
+	"mime"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/gateway/web"
@@ -20,16 +22,23 @@ type Tenants interface {
 	ByID(id string) (*tenants.Tenant, bool)
 }
 
-// Options wires the admin API.
+// Options wires the admin API. The branding fields are usually all the
+// same workflow; each one left nil leaves its routes out.
 type Options struct {
 	Authorizer web.Authorizer
 	Customers  Customers
 	Tenants    Tenants
-	// Workflow, when set, mounts the branding workflow and review queue.
-	Workflow BrandingWorkflow
+	// Drafts mounts .../branding/draft and .../branding/images.
+	Drafts Drafts
+	// Submissions mounts .../branding/submit, withdraw and submissions.
+	Submissions Submissions
+	// History mounts .../branding/versions, rollback and audit.
+	History History
+	// Reviews mounts the review queue, /reviews.
+	Reviews Reviews
 	// Preview, when set, answers .../branding/preview (GET: a redirect to
 	// the console, POST: the link as JSON); its errors go through the
-	// workflow's error table.
+	// admin error table.
 	Preview fiber.Handler
 }
 
@@ -46,27 +55,66 @@ func Mount(api fiber.Router, authenticate fiber.Handler, o Options) {
 	t.Get("/customers/:customer", c.get)
 	t.Get("/customers/:customer/managers", c.managers)
 	t.Put("/customers/:customer/managers", c.setManagers)
-	if o.Workflow == nil {
-		return
+	b := t.Group("/branding")
+	if o.Drafts != nil {
+		d := &adminDrafts{d: o.Drafts}
+		b.Get("/draft", d.get)
+		b.Put("/draft", d.put)
+		b.Post("/images", d.postImage)
 	}
-	a := &adminBranding{w: o.Workflow}
-	b := v1.Group("/tenants/:tenant/branding")
-	b.Get("/draft", a.getDraft)
-	b.Put("/draft", a.putDraft)
-	b.Post("/images", a.postImage)
-	b.Post("/submit", a.submit)
-	b.Post("/withdraw", a.withdraw)
-	b.Get("/submissions", a.submissions)
-	b.Get("/versions", a.versions)
-	b.Post("/rollback", a.rollback)
-	b.Get("/audit", a.audit)
+	if o.Submissions != nil {
+		s := &adminSubmissions{s: o.Submissions}
+		b.Post("/submit", s.submit)
+		b.Post("/withdraw", s.withdraw)
+		b.Get("/submissions", s.list)
+	}
+	if o.History != nil {
+		h := &adminHistory{h: o.History}
+		b.Get("/versions", h.versions)
+		b.Post("/rollback", h.rollback)
+		b.Get("/audit", h.audit)
+	}
 	if o.Preview != nil {
-		b.Get("/preview", brandingErrors(o.Preview))
-		b.Post("/preview", brandingErrors(o.Preview))
+		b.Get("/preview", previewErrors(o.Preview))
+		b.Post("/preview", previewErrors(o.Preview))
 	}
-	r := v1.Group("/reviews", web.Authorize(o.Authorizer))
-	r.Get("", a.queue)
-	r.Get("/:tenant", known, a.review)
-	r.Post("/:tenant/approve", known, a.approve)
-	r.Post("/:tenant/reject", known, a.reject)
+	if o.Reviews != nil {
+		a := &adminReviews{r: o.Reviews}
+		r := v1.Group("/reviews", web.Authorize(o.Authorizer))
+		r.Get("", a.queue)
+		r.Get("/:tenant", known, a.review)
+		r.Post("/:tenant/approve", known, a.approve)
+		r.Post("/:tenant/reject", known, a.reject)
+	}
+}
+
+// knownTenant answers 404 unknown_tenant for a :tenant that is not
+// configured, before any handler reads or writes anything for it. It runs
+// after authorization, so a partner's staff learn nothing about other
+// tenants' ids (they get 403 either way).
+func knownTenant(l Tenants) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if _, ok := l.ByID(web.Param(c, "tenant")); !ok {
+			return errUnknownTenant.withf("No tenant %q is configured.", web.Truncate(web.Param(c, "tenant"), 64))
+		}
+		return c.Next()
+	}
+}
+
+// decodeJSONBody decodes an application/json body strictly (see
+// web.DecodeStrict) into v. Errors: 415 unsupported_media_type for another
+// Content-Type, 400 bad_json naming the field for a body that is not one
+// well-formed JSON object of v's fields and types.
+func decodeJSONBody(c *fiber.Ctx, v any) error {
+	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationJSON {
+		return errUnsupportedMediaType.new()
+	}
+	if err := web.DecodeStrict(c.Body(), v); err != nil {
+		var fe *tenants.FieldError
+		if errors.As(err, &fe) {
+			return errBadJSON.withf("%s %s.", fe.Field, fe.Reason)
+		}
+		return errBadJSON.new()
+	}
+	return nil
 }

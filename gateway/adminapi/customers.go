@@ -2,9 +2,6 @@ package adminapi
 
 import (
 	"context"
-	"errors"
-	"mime"
-	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -21,19 +18,6 @@ type Customers interface {
 	List(ctx context.Context, tenant string, q tenants.Query) ([]tenants.Customer, int, error)
 	ByDomainID(ctx context.Context, tenant, domainID string) (*tenants.Customer, error)
 	SetManagers(ctx context.Context, tenant, domainID string, managers []string) (*tenants.Customer, error)
-}
-
-// knownTenant answers 404 unknown_tenant for a :tenant that is not
-// configured, before any handler reads or writes anything for it. It runs
-// after authorization, so a partner's staff learn nothing about other
-// tenants' ids (they get 403 either way).
-func knownTenant(l Tenants) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if _, ok := l.ByID(web.Param(c, "tenant")); !ok {
-			return web.Errorf(http.StatusNotFound, "unknown_tenant", "No tenant %q is configured.", web.Truncate(web.Param(c, "tenant"), 64))
-		}
-		return c.Next()
-	}
 }
 
 type adminCustomers struct{ c Customers }
@@ -56,30 +40,6 @@ func toAdmin(c *tenants.Customer) adminCustomer {
 		AssociationType: c.AssociationType, AssociatedOn: c.AssociatedOn.UTC().Format(time.RFC3339), Managers: m}
 }
 
-// adminDomainError is the admin API's table for customer-registry errors:
-// field errors and invalid arguments 400 invalid_request naming the field,
-// another partner's data 403, anything else 503 unavailable (the store or
-// index failed; the cause is logged).
-func adminDomainError(err error) error {
-	var fe *tenants.FieldError
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &fe):
-		msg := fe.Error()
-		if fe.Field == "" {
-			msg = "body: must be a JSON object" // a type error at the top level
-		}
-		return &web.Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: msg, Err: err}
-	case errors.Is(err, tenants.ErrInvalid):
-		return &web.Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: "The request is invalid.", Err: err}
-	case errors.Is(err, tenants.ErrForbidden):
-		return &web.Error{Status: http.StatusForbidden, Code: "forbidden", Message: "Access denied.", Err: err}
-	}
-	return &web.Error{Status: http.StatusServiceUnavailable, Code: "unavailable",
-		Message: "The service is temporarily unavailable. Retry later.", Err: err, RetryAfter: 5}
-}
-
 // list answers the tenant's customers; a customer manager sees only the
 // customers assigned to them.
 func (a *adminCustomers) list(c *fiber.Ctx) error {
@@ -89,14 +49,14 @@ func (a *adminCustomers) list(c *fiber.Ctx) error {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 100 {
-			return web.Errorf(http.StatusBadRequest, "invalid_request", "limit must be 1-100")
+			return errInvalidRequest.withf("limit must be 1-100")
 		}
 		q.Limit = n
 	}
 	if v := c.Query("offset"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return web.Errorf(http.StatusBadRequest, "invalid_request", "offset must be 0 or more")
+			return errInvalidRequest.withf("offset must be 0 or more")
 		}
 		q.Offset = n
 	}
@@ -105,7 +65,7 @@ func (a *adminCustomers) list(c *fiber.Ctx) error {
 	}
 	list, count, err := a.c.List(c.UserContext(), tenant, q)
 	if err != nil {
-		return adminDomainError(err)
+		return customerError(err)
 	}
 	out := make([]adminCustomer, 0, len(list))
 	for i := range list {
@@ -120,10 +80,10 @@ func (a *adminCustomers) customer(c *fiber.Ctx) (*tenants.Customer, error) {
 	p, _ := web.PrincipalOf(c)
 	cust, err := a.c.ByDomainID(c.UserContext(), web.Param(c, "tenant"), web.Param(c, "customer"))
 	if err != nil {
-		return nil, adminDomainError(err)
+		return nil, customerError(err)
 	}
 	if cust == nil || !authz.CanSeeCustomer(p, web.Param(c, "tenant"), cust.Managers) {
-		return nil, web.Errorf(http.StatusNotFound, "not_found", "No such customer.")
+		return nil, errNotFound.withf("No such customer.")
 	}
 	return cust, nil
 }
@@ -155,17 +115,14 @@ func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
 	if _, err := a.customer(c); err != nil {
 		return err
 	}
-	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationJSON {
-		return web.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as Content-Type: application/json.")
-	}
 	var body struct {
 		Managers *[]string `json:"managers"`
 	}
-	if err := web.DecodeStrict(c.Body(), &body); err != nil {
-		return web.AdminJSONError(err)
+	if err := decodeJSONBody(c, &body); err != nil {
+		return err
 	}
 	if body.Managers == nil {
-		return web.Errorf(http.StatusBadRequest, "invalid_request", `managers is required: a JSON array of user ids ([] removes every manager)`)
+		return errInvalidRequest.withf(`managers is required: a JSON array of user ids ([] removes every manager)`)
 	}
 	managers := make([]string, 0, len(*body.Managers))
 	for _, m := range *body.Managers {
@@ -173,12 +130,12 @@ func (a *adminCustomers) setManagers(c *fiber.Ctx) error {
 			managers = append(managers, m)
 		}
 		if len(managers) > maxManagers {
-			return web.Errorf(http.StatusBadRequest, "invalid_request", "at most %d managers per customer", maxManagers)
+			return errInvalidRequest.withf("at most %d managers per customer", maxManagers)
 		}
 	}
 	cust, err := a.c.SetManagers(c.UserContext(), web.Param(c, "tenant"), web.Param(c, "customer"), managers)
 	if err != nil {
-		return adminDomainError(err)
+		return customerError(err)
 	}
 	return c.JSON(fiber.Map{"managers": toAdmin(cust).Managers})
 }

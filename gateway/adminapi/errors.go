@@ -1,0 +1,198 @@
+package adminapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/branding"
+	"github.com/livery/livery/branding/images"
+	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/tenants"
+)
+
+// errorCode is one row of the admin API's error table: the error_code a
+// client sees, its status and its default message.
+type errorCode struct {
+	status  int
+	code    string
+	message string
+	// retryAfter, when positive, is sent as Retry-After (seconds).
+	retryAfter int
+}
+
+// The admin API's error table: every error_code its handlers answer. One
+// mistake has one code wherever it is made: a missing or invalid field or
+// query parameter is invalid_request, a body that is not well-formed JSON
+// of the expected shape is bad_json, a body of the wrong media type is
+// unsupported_media_type, a tenant that is not configured is
+// unknown_tenant.
+//
+// Raised in front of the handlers, by the sign-in door and web:
+// unauthenticated (401), cross_origin, no_role and forbidden (403);
+// store_unavailable (503) replaces any 5xx whose cause is the object store.
+// The preview leaf's preview_unavailable (503) is answered as it is.
+var (
+	errInvalidRequest       = errorCode{status: http.StatusBadRequest, code: "invalid_request", message: "The request is invalid."}
+	errBadJSON              = errorCode{status: http.StatusBadRequest, code: "bad_json", message: "The body is not valid JSON for this request."}
+	errForbidden            = errorCode{status: http.StatusForbidden, code: "forbidden", message: "Access denied."}
+	errSelfApproval         = errorCode{status: http.StatusForbidden, code: "self_approval", message: "A submission must be approved by someone who neither submitted it nor edited its draft since the last approval."}
+	errUnknownTenant        = errorCode{status: http.StatusNotFound, code: "unknown_tenant", message: "No such tenant is configured."}
+	errNotFound             = errorCode{status: http.StatusNotFound, code: "not_found", message: "Not found."}
+	errPendingExists        = errorCode{status: http.StatusConflict, code: "pending_exists", message: "A submission is already pending review; withdraw it first or wait for the decision."}
+	errNoPending            = errorCode{status: http.StatusConflict, code: "no_pending", message: "No submission is pending review."}
+	errStaleSubmission      = errorCode{status: http.StatusConflict, code: "stale_submission", message: "This submission is no longer the one pending review; reload the queue."}
+	errAlreadyLive          = errorCode{status: http.StatusConflict, code: "already_live", message: "That version is already live."}
+	errDraftChanged         = errorCode{status: http.StatusPreconditionFailed, code: "draft_changed", message: "The draft was changed by someone else: reload it (GET returns the current ETag) and apply your change again."}
+	errTooLarge             = errorCode{status: http.StatusRequestEntityTooLarge, code: "too_large", message: "The upload is too large."}
+	errUnsupportedMediaType = errorCode{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", message: "Send the body as Content-Type: application/json."}
+	errInvalidBranding      = errorCode{status: http.StatusUnprocessableEntity, code: "invalid_branding", message: "The branding document is invalid."}
+	errInvalidImage         = errorCode{status: http.StatusUnprocessableEntity, code: "invalid_image", message: "The image cannot be used."}
+	errUnavailable          = errorCode{status: http.StatusServiceUnavailable, code: "unavailable", message: "The service is temporarily unavailable. Retry later.", retryAfter: 5}
+)
+
+// new is the error with the default message.
+func (e errorCode) new() *web.Error {
+	return &web.Error{Status: e.status, Code: e.code, Message: e.message, RetryAfter: e.retryAfter}
+}
+
+// withf is the error with its own message, shown to the client.
+func (e errorCode) withf(format string, args ...any) *web.Error {
+	w := e.new()
+	w.Message = fmt.Sprintf(format, args...)
+	return w
+}
+
+// wrap is the error with its cause (logged for 5xx, never sent) and msg,
+// or the default message when msg is empty.
+func (e errorCode) wrap(cause error, msg string) *web.Error {
+	w := e.new()
+	w.Err = cause
+	if msg != "" {
+		w.Message = msg
+	}
+	return w
+}
+
+// customerError translates an error of the customer registry: see
+// domainError; anything else is 503 unavailable (the store or index
+// failed; the cause is logged).
+func customerError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := domainError(err); ok {
+		return e
+	}
+	return errUnavailable.wrap(err, "")
+}
+
+// brandingError translates an error of the branding workflow: see
+// domainError; anything else is returned as it is (500 with the cause
+// logged, or store_unavailable).
+func brandingError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if e, ok := domainError(err); ok {
+		return e
+	}
+	return err
+}
+
+// previewErrors answers the errors of h, the preview leaf's handler,
+// through the table: its refusal of the query (400) is invalid_request,
+// the workflow's errors go through brandingError.
+func previewErrors(h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := h(c)
+		var we *web.Error
+		if errors.As(err, &we) && we.Status == http.StatusBadRequest {
+			return errInvalidRequest.wrap(err, we.Message)
+		}
+		return brandingError(err)
+	}
+}
+
+// domainError is the admin API's table for domain errors; it reports false
+// for errors it does not know.
+//
+//   - tenants.FieldError, tenants.ErrInvalid, workflow.ErrInvalidArgument,
+//     workflow.ErrReasonRequired: 400 invalid_request, naming the field;
+//   - tenants.ErrForbidden: 403 forbidden; workflow.ErrSelfApproval: 403
+//     self_approval;
+//   - workflow.ErrNotFound: 404 not_found;
+//   - workflow.ErrConflict: 412 draft_changed;
+//   - workflow.ErrPendingExists, ErrNoPending, ErrStale, ErrAlreadyLive:
+//     409 pending_exists, no_pending, stale_submission, already_live;
+//   - branding.ValidationError: 422 invalid_branding with the problems;
+//   - images.ErrTooLarge: 413 too_large; the other image refusals: 422
+//     invalid_image.
+func domainError(err error) (*web.Error, bool) {
+	var fe *tenants.FieldError
+	var ve *branding.ValidationError
+	switch {
+	case errors.As(err, &fe):
+		msg := fe.Error()
+		if fe.Field == "" {
+			msg = "body: must be a JSON object" // a type error at the top level
+		}
+		return errInvalidRequest.wrap(err, msg), true
+	case errors.Is(err, tenants.ErrInvalid):
+		return errInvalidRequest.wrap(err, ""), true
+	case errors.Is(err, tenants.ErrForbidden):
+		return errForbidden.wrap(err, ""), true
+	case errors.As(err, &ve):
+		e := errInvalidBranding.wrap(err, strings.TrimSuffix(errInvalidBranding.message, ".")+": "+
+			strings.TrimPrefix(ve.Error(), "branding: invalid document: "))
+		e.Problems = ve.Problems
+		return e, true
+	case errors.Is(err, workflow.ErrNotFound):
+		return errNotFound.wrap(err, userMessage(err)), true
+	case errors.Is(err, workflow.ErrConflict):
+		return errDraftChanged.wrap(err, ""), true
+	case errors.Is(err, workflow.ErrPendingExists):
+		return errPendingExists.wrap(err, ""), true
+	case errors.Is(err, workflow.ErrNoPending):
+		return errNoPending.wrap(err, ""), true
+	case errors.Is(err, workflow.ErrStale):
+		return errStaleSubmission.wrap(err, ""), true
+	case errors.Is(err, workflow.ErrSelfApproval):
+		return errSelfApproval.wrap(err, ""), true
+	case errors.Is(err, workflow.ErrReasonRequired):
+		return errInvalidRequest.wrap(err, fmt.Sprintf("reason is required: 1 to %d characters.", workflow.MaxReasonRunes)), true
+	case errors.Is(err, workflow.ErrAlreadyLive):
+		return errAlreadyLive.wrap(err, ""), true
+	case errors.Is(err, workflow.ErrInvalidArgument):
+		return errInvalidRequest.wrap(err, userMessage(err)), true
+	case errors.Is(err, images.ErrTooLarge):
+		return errTooLarge.wrap(err, userMessage(err)), true
+	case isImageRefusal(err):
+		return errInvalidImage.wrap(err, userMessage(err)), true
+	}
+	return nil, false
+}
+
+// isImageRefusal reports whether err is an image check's refusal (other
+// than its size).
+func isImageRefusal(err error) bool {
+	for _, e := range []error{images.ErrUnsupportedType, images.ErrUnsafeSVG, images.ErrDimensions, images.ErrCorrupt} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// userMessage strips the package prefix from an error meant for the user.
+func userMessage(err error) string {
+	msg := err.Error()
+	for _, p := range []string{"branding workflow: ", "image: "} {
+		msg = strings.ReplaceAll(msg, p, "")
+	}
+	return msg
+}
