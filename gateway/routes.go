@@ -79,7 +79,8 @@ func (g *Gateway) routes(o Options) {
 		a.Get("/admin/whoami", s.Authenticate, s.Whoami)
 		ao := adminapi.Options{Authorizer: o.Admin.Authorizer, Customers: o.Admin.Customers, Tenants: g.adminTenants(o.Admin)}
 		if b := o.Branding; b != nil && b.Workflow != nil {
-			ao.Workflow = b.Workflow
+			w := b.Workflow
+			ao.Drafts, ao.Submissions, ao.Reviews, ao.History = w, w, w, w
 			if pv != nil {
 				ao.Preview = pv.Start
 			}

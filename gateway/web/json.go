@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -161,15 +160,4 @@ func describeType(t reflect.Type) string {
 		return "of JSON type object"
 	}
 	return "a valid value"
-}
-
-// adminJSONError answers a body decodeStrict refused, in the admin API's
-// error shape: 400 with the one admin code for malformed or mistyped JSON,
-// "bad_json", and a message naming the field.
-func AdminJSONError(err error) error {
-	var fe *tenants.FieldError
-	if errors.As(err, &fe) {
-		return Errorf(http.StatusBadRequest, "bad_json", "%s %s.", fe.Field, fe.Reason)
-	}
-	return Errorf(http.StatusBadRequest, "bad_json", "The body is not valid JSON for this request.")
 }
