@@ -106,7 +106,7 @@ func New(o Options) *Gateway {
 	g.proxy = console.NewProxy(o.Proxy, g.metrics, g.log)
 
 	g.console = fiber.New(fiberConfig(o.Console, web.ErrorHandler(g.log, false), true))
-	g.api = fiber.New(fiberConfig(o.API, web.ErrorHandler(g.log, true, partnerapi.Codes), false))
+	g.api = fiber.New(fiberConfig(o.API, web.ErrorHandler(g.log, true, partnerapi.Codes, adminapi.Codes), false))
 	g.routes(o)
 	return g
 }

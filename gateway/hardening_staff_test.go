@@ -280,3 +280,15 @@ func TestPreviewLinkOnlyFromItsMinter(t *testing.T) {
 		t.Fatalf("preview link from its minter's address: %d", resp.StatusCode)
 	}
 }
+
+// TestAdminOversizedBodyCode: a body over the API listener's limit on the
+// admin API gets the admin code for it (413 too_large), not a code made
+// from the status text.
+func TestAdminOversizedBodyCode(t *testing.T) {
+	e := newBrandEnv(t)
+	big := `{"brand":"` + strings.Repeat("x", 2<<20) + `"}`
+	r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", e.token(t, "pa-acme"), big, "Content-Type", "application/json")
+	if r.status != http.StatusRequestEntityTooLarge || r.errorCode(t) != "too_large" {
+		t.Fatalf("oversized admin body: %d %s; want 413 too_large", r.status, r.body)
+	}
+}

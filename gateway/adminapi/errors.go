@@ -196,3 +196,19 @@ func userMessage(err error) string {
 	}
 	return msg
 }
+
+// Codes is the admin door's code table for errors raised on its paths
+// before a handler runs (a body over the listener's limit, an unknown
+// path): the same codes as the handlers'. The route table registers it
+// with the API listener's error writer.
+var Codes = web.CodeTable{Prefix: Prefix + "/", Translate: func(e *web.Error) {
+	if e.Code != web.CodeForStatus(e.Status) {
+		return // a code of this door's own, or of the sign-in door
+	}
+	switch e.Status {
+	case http.StatusRequestEntityTooLarge:
+		e.Code, e.Message = errTooLarge.code, "The request body is too large."
+	case http.StatusBadRequest:
+		e.Code = errInvalidRequest.code
+	}
+}}
