@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -52,13 +53,23 @@ type ErrorBody struct {
 }
 
 var errorPage = template.Must(template.New("error").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>{{.Status}} {{.Title}}</title>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{{.Status}} {{if eq .Lang "zh"}}{{.TitleZH}}{{else}}{{.Title}}{{end}}</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.5rem}code{background:#f3f3f3;padding:.1rem .3rem}</style></head>
-<body><h1>{{.Status}} {{.Title}}</h1><p>{{.Message}}</p>
-<p>Request id: <code>{{.RequestID}}</code></p></body></html>
+h1{font-size:1.5rem}code{background:#f3f3f3;padding:.1rem .3rem;overflow-wrap:anywhere}</style></head>
+<body><h1>{{.Status}} <span lang="zh">{{.TitleZH}}</span> · <span lang="en">{{.Title}}</span></h1><p>{{.Message}}</p>
+<p><span lang="zh">请求编号</span> / <span lang="en">Request id</span>: <code>{{.RequestID}}</code></p>
+<p lang="zh">如需帮助，请向客服提供请求编号。</p><p lang="en">Quote the request id if you ask for help.</p></body></html>
 `))
+
+// titlesZH are the Chinese status titles of the error page (English:
+// http.StatusText).
+var titlesZH = map[int]string{
+	400: "请求无效", 401: "需要登录", 403: "禁止访问", 404: "未找到", 405: "方法不允许",
+	408: "请求超时", 409: "冲突", 412: "前提条件不满足", 413: "请求内容过大", 415: "不支持的内容类型",
+	422: "无法处理", 429: "请求过于频繁", 431: "请求头过大", 500: "服务器错误", 502: "网关错误",
+	503: "服务暂不可用", 504: "网关超时",
+}
 
 // storeRetryAfter is the Retry-After (seconds) of store_unavailable.
 const storeRetryAfter = 5
@@ -166,8 +177,13 @@ func ErrorHandler(log *slog.Logger, alwaysJSON bool, tables ...CodeTable) fiber.
 			return c.JSON(ErrorBody{Code: e.Code, Message: msg, RequestID: rid, Problems: e.Problems})
 		}
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		zh := titlesZH[e.Status]
+		if zh == "" {
+			zh = "错误"
+		}
 		return errorPage.Execute(c.Response().BodyWriter(), map[string]any{
-			"Status": e.Status, "Title": http.StatusText(e.Status), "Message": msg, "RequestID": rid,
+			"Status": e.Status, "Title": http.StatusText(e.Status), "TitleZH": zh, "Message": msg, "RequestID": rid,
+			"Lang": render.Locale(c.Get(fiber.HeaderAcceptLanguage), c.Cookies(render.LocaleCookie)),
 		})
 	}
 }
