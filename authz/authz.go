@@ -46,17 +46,21 @@ var (
 	ErrNoPolicyFile = errors.New("authz: no policy file to watch (embedded policy)")
 )
 
-// Subject is the caller, as established by authentication.
+// Subject is the caller, as established by authentication: Livery's one
+// principal type. Records that keep who acted (branding workflow
+// submissions, decisions and versions; audit records) store a Subject; the
+// JSON tags are that stored format ({"user","roles","tenant","customer"},
+// empty fields other than user omitted) and must not change.
 type Subject struct {
 	// User is the user id (for logs and audit; decisions use Roles).
-	User string
+	User string `json:"user"`
 	// Roles are the roles from the identity claims.
-	Roles []string
+	Roles []string `json:"roles,omitempty"`
 	// Tenant is the home tenant of tenant-scoped roles; "" for an operator.
-	Tenant string
+	Tenant string `json:"tenant,omitempty"`
 	// Customer is the customer id for role customer (and the target account
 	// of a delegated session). Casbin decisions do not use it; handlers do.
-	Customer string
+	Customer string `json:"customer,omitempty"`
 }
 
 // Request is the operation being authorized.

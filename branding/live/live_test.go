@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/internal/objstore"
@@ -20,8 +21,8 @@ import (
 const tenant = "acme"
 
 var (
-	partner  = workflow.Actor{User: "alice", Tenant: tenant}
-	operator = workflow.Actor{User: "oscar", Roles: []string{"operator"}}
+	partner  = authz.Subject{User: "alice", Tenant: tenant}
+	operator = authz.Subject{User: "oscar", Roles: []string{"operator"}}
 	quiet    = slog.New(slog.DiscardHandler)
 )
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/internal/audit"
 )
 
@@ -15,14 +16,14 @@ import (
 // highest version ever made live; Seq counts changes (so every state has a
 // distinct ETag).
 type livePointer struct {
-	Version      int       `json:"version"`
-	HighWater    int       `json:"high_water"`
-	Seq          int       `json:"seq"`
-	Action       string    `json:"action"` // approve | rollback
-	By           Actor     `json:"by"`
-	At           time.Time `json:"at"`
-	Reason       string    `json:"reason,omitempty"`
-	SubmissionID string    `json:"submission_id,omitempty"`
+	Version      int           `json:"version"`
+	HighWater    int           `json:"high_water"`
+	Seq          int           `json:"seq"`
+	Action       string        `json:"action"` // approve | rollback
+	By           authz.Subject `json:"by"`
+	At           time.Time     `json:"at"`
+	Reason       string        `json:"reason,omitempty"`
+	SubmissionID string        `json:"submission_id,omitempty"`
 	// ApprovedDraftSeq is the highest draft Seq covered by an approval:
 	// saves up to it have been reviewed by a checker.
 	ApprovedDraftSeq int `json:"approved_draft_seq,omitempty"`
@@ -90,7 +91,7 @@ func versionNumber(tenant, key string) (int, bool) {
 // decide records a decision on submission id ("" = the pending one) and
 // completes it. It returns the decided submission and, for approvals, the
 // new version.
-func (s *Service) decide(ctx context.Context, tenant, id string, actor Actor, st Status, why string) (Submission, Version, error) {
+func (s *Service) decide(ctx context.Context, tenant, id string, actor authz.Subject, st Status, why string) (Submission, Version, error) {
 	ptr, _, err := s.settle(ctx, tenant)
 	if err != nil {
 		return Submission{}, Version{}, err
@@ -150,7 +151,7 @@ func (s *Service) complete(ctx context.Context, tenant string, sub Submission, d
 		return v, err
 	}
 	err := s.record(ctx, audit.Record{ID: sub.ID, Time: d.At, Event: decisionEvents[d.Status], Tenant: tenant,
-		Actor: audit.Actor(d.By), SubmissionID: sub.ID, Version: d.Version, Reason: d.Reason})
+		Actor: d.By, SubmissionID: sub.ID, Version: d.Version, Reason: d.Reason})
 	if err != nil {
 		return v, err
 	}
@@ -206,7 +207,7 @@ func (s *Service) notify(ctx context.Context, tenant string, n int) {
 // is not the pending submission; of concurrent approvals exactly one
 // succeeds), ErrNotFound (no such submission), ErrReasonRequired (note too
 // long), ErrInvalidArgument.
-func (s *Service) Approve(ctx context.Context, tenant, id string, actor Actor, note string) (Version, error) {
+func (s *Service) Approve(ctx context.Context, tenant, id string, actor authz.Subject, note string) (Version, error) {
 	if err := checkActor(tenant, actor); err != nil {
 		return Version{}, err
 	}
@@ -222,7 +223,7 @@ func (s *Service) Approve(ctx context.Context, tenant, id string, actor Actor, n
 // see (trimmed, 1–MaxReasonRunes runes). Errors: ErrReasonRequired
 // (checked first; nothing changes), ErrStale, ErrNotFound,
 // ErrInvalidArgument.
-func (s *Service) Reject(ctx context.Context, tenant, id string, actor Actor, why string) (Submission, error) {
+func (s *Service) Reject(ctx context.Context, tenant, id string, actor authz.Subject, why string) (Submission, error) {
 	why, err := reason(why, true)
 	if err != nil {
 		return Submission{}, err
@@ -293,7 +294,7 @@ func (s *Service) Versions(ctx context.Context, tenant string) ([]Version, error
 // 1–MaxReasonRunes runes). An interrupted approval is completed first, so
 // a rollback is never undone by it. Errors: ErrReasonRequired,
 // ErrNotFound, ErrAlreadyLive, ErrInvalidArgument.
-func (s *Service) Rollback(ctx context.Context, tenant string, n int, actor Actor, why string) (Version, error) {
+func (s *Service) Rollback(ctx context.Context, tenant string, n int, actor authz.Subject, why string) (Version, error) {
 	why, err := reason(why, true)
 	if err != nil {
 		return Version{}, err
@@ -321,6 +322,6 @@ func (s *Service) Rollback(ctx context.Context, tenant string, n int, actor Acto
 		return Version{}, err
 	}
 	s.notify(ctx, tenant, n)
-	return v, s.record(ctx, audit.Record{Time: at, Event: EventRollback, Tenant: tenant, Actor: audit.Actor(actor), Version: n,
+	return v, s.record(ctx, audit.Record{Time: at, Event: EventRollback, Tenant: tenant, Actor: actor, Version: n,
 		Reason: why, Detail: fmt.Sprintf("from version %d", from)})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/internal/audit"
 )
 
@@ -31,11 +32,11 @@ const (
 // browser holds a customer session. by is the staff member who minted the
 // preview; detail says where it was refused. Errors: ErrInvalidArgument,
 // the sink's error.
-func (s *Service) RecordPreviewRefused(ctx context.Context, tenant string, by Actor, detail string) error {
+func (s *Service) RecordPreviewRefused(ctx context.Context, tenant string, by authz.Subject, detail string) error {
 	if err := checkActor(tenant, by); err != nil {
 		return err
 	}
-	return s.record(ctx, audit.Record{Event: EventPreviewRefused, Tenant: tenant, Actor: audit.Actor(by), Detail: detail})
+	return s.record(ctx, audit.Record{Event: EventPreviewRefused, Tenant: tenant, Actor: by, Detail: detail})
 }
 
 // Audit returns the tenant's branding audit records, oldest first. It

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/internal/objstore"
 )
@@ -24,7 +25,7 @@ func testConcurrentApprove(t *testing.T, e *env) {
 	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, errs[i] = e.svc.Approve(e.ctx, tenant, s.ID, workflow.Actor{User: "op" + string(rune('a'+i))}, "")
+			_, errs[i] = e.svc.Approve(e.ctx, tenant, s.ID, authz.Subject{User: "op" + string(rune('a'+i))}, "")
 		})
 	}
 	// A concurrent reject competes for the same decision.
@@ -110,7 +111,7 @@ func testSelfApproval(t *testing.T, e *env) {
 		t.Fatalf("self-approval = %v; want ErrSelfApproval", err)
 	}
 	// Same user name, even with operator roles.
-	sneaky := workflow.Actor{User: partner.User, Roles: []string{"operator"}}
+	sneaky := authz.Subject{User: partner.User, Roles: []string{"operator"}}
 	if _, err := e.svc.Approve(e.ctx, tenant, s.ID, sneaky, ""); !errors.Is(err, workflow.ErrSelfApproval) {
 		t.Fatalf("self-approval with operator role = %v; want ErrSelfApproval", err)
 	}

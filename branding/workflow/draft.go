@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
 	"github.com/livery/livery/internal/audit"
@@ -47,7 +48,7 @@ func (s *Service) Draft(ctx context.Context, tenant string) (Draft, error) {
 // ("brand.logo_zh": "image not uploaded") — returns a
 // *branding.ValidationError listing every problem, and nothing is stored.
 // The returned Draft carries the new ETag.
-func (s *Service) PutDraft(ctx context.Context, tenant string, doc branding.Document, ifMatch string, actor Actor) (Draft, error) {
+func (s *Service) PutDraft(ctx context.Context, tenant string, doc branding.Document, ifMatch string, actor authz.Subject) (Draft, error) {
 	if err := checkActor(tenant, actor); err != nil {
 		return Draft{}, err
 	}
@@ -86,7 +87,7 @@ func (s *Service) PutDraft(ctx context.Context, tenant string, doc branding.Docu
 		return Draft{}, fmt.Errorf("workflow: save draft: %w", err)
 	}
 	d.ETag = etag
-	return d, s.record(ctx, audit.Record{Event: EventDraftSave, Tenant: tenant, Actor: audit.Actor(actor), Detail: "etag " + etag})
+	return d, s.record(ctx, audit.Record{Event: EventDraftSave, Tenant: tenant, Actor: actor, Detail: "etag " + etag})
 }
 
 // checkDoc runs branding validation plus the store-dependent rule that
@@ -137,7 +138,7 @@ func validAssetName(sha, ext string) bool {
 // assets/<sha256>.<ext> with its sniffed content type. Storing an image
 // that already exists is success (idempotent). tenant is the uploader, for
 // the audit record; assets themselves are shared.
-func (s *Service) PutImage(ctx context.Context, tenant string, data []byte, actor Actor) (branding.Asset, error) {
+func (s *Service) PutImage(ctx context.Context, tenant string, data []byte, actor authz.Subject) (branding.Asset, error) {
 	if err := checkActor(tenant, actor); err != nil {
 		return branding.Asset{}, err
 	}
@@ -152,7 +153,7 @@ func (s *Service) PutImage(ctx context.Context, tenant string, data []byte, acto
 		return branding.Asset{}, fmt.Errorf("workflow: store image: %w", err)
 	}
 	a := branding.Asset{SHA256: img.SHA256, Ext: img.Ext, Width: img.Width, Height: img.Height}
-	return a, s.record(ctx, audit.Record{Event: EventImageUpload, Tenant: tenant, Actor: audit.Actor(actor),
+	return a, s.record(ctx, audit.Record{Event: EventImageUpload, Tenant: tenant, Actor: actor,
 		Detail: fmt.Sprintf("%s.%s %dx%d %d bytes", a.SHA256, a.Ext, a.Width, a.Height, len(data))})
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/workflow"
 )
@@ -16,7 +17,7 @@ var fourEyesTests = []testCase{
 }
 
 // saveAs stores doc as the draft as actor a, whatever the current ETag.
-func (e *env) saveAs(t *testing.T, a workflow.Actor, doc branding.Document) {
+func (e *env) saveAs(t *testing.T, a authz.Subject, doc branding.Document) {
 	t.Helper()
 	cur, err := e.svc.Draft(e.ctx, tenant)
 	if err != nil {
@@ -27,7 +28,7 @@ func (e *env) saveAs(t *testing.T, a workflow.Actor, doc branding.Document) {
 	}
 }
 
-func (e *env) submitAs(t *testing.T, a workflow.Actor) workflow.Submission {
+func (e *env) submitAs(t *testing.T, a authz.Subject) workflow.Submission {
 	t.Helper()
 	s, err := e.svc.Submit(e.ctx, tenant, a)
 	if err != nil {
@@ -46,7 +47,7 @@ func testFourEyes(t *testing.T, e *env) {
 	if want := []string{"alice", "bob", "oscar"}; !slices.Equal(s.Authors, want) {
 		t.Fatalf("authors = %v; want %v", s.Authors, want)
 	}
-	for _, a := range []workflow.Actor{operator, partner2, partner} {
+	for _, a := range []authz.Subject{operator, partner2, partner} {
 		if _, err := e.svc.Approve(e.ctx, tenant, s.ID, a, ""); !errors.Is(err, workflow.ErrSelfApproval) {
 			t.Fatalf("approval by editor %s = %v; want ErrSelfApproval", a.User, err)
 		}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/internal/objstore"
@@ -77,10 +78,10 @@ func concat(lists ...[]testCase) []testCase {
 }
 
 var (
-	partner  = workflow.Actor{User: "alice", Roles: []string{"partner-admin"}, Tenant: "acme"}
-	partner2 = workflow.Actor{User: "bob", Roles: []string{"partner-admin"}, Tenant: "acme"}
-	operator = workflow.Actor{User: "oscar", Roles: []string{"operator"}}
-	op2      = workflow.Actor{User: "olga", Roles: []string{"operator"}}
+	partner  = authz.Subject{User: "alice", Roles: []string{"partner-admin"}, Tenant: "acme"}
+	partner2 = authz.Subject{User: "bob", Roles: []string{"partner-admin"}, Tenant: "acme"}
+	operator = authz.Subject{User: "oscar", Roles: []string{"operator"}}
+	op2      = authz.Subject{User: "olga", Roles: []string{"operator"}}
 )
 
 const tenant = "acme"

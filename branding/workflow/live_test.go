@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
@@ -177,7 +178,7 @@ func testAuditOldRecords(t *testing.T, e *env) {
 		t.Fatalf("Audit: %d records, %v; want the old one and the draft save", len(recs), err)
 	}
 	want := audit.Record{ID: "20251231T080000000000000Z-1a2b3c4d", Time: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC),
-		Event: workflow.EventApprove, Tenant: tenant, Actor: audit.Actor{User: "oscar", Roles: []string{"operator"}},
+		Event: workflow.EventApprove, Tenant: tenant, Actor: authz.Subject{User: "oscar", Roles: []string{"operator"}},
 		SubmissionID: "20251231T080000000000000Z-1a2b3c4d", Version: 1, Reason: "lgtm"}
 	if !reflect.DeepEqual(recs[0], want) || recs[1].Event != workflow.EventDraftSave {
 		t.Fatalf("records %+v; want %+v first, then the draft save", recs, want)

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/images"
 	"github.com/livery/livery/internal/audit"
@@ -114,7 +115,7 @@ func checkTenant(tenant string) error {
 	return nil
 }
 
-func checkActor(tenant string, a Actor) error {
+func checkActor(tenant string, a authz.Subject) error {
 	if err := checkTenant(tenant); err != nil {
 		return err
 	}

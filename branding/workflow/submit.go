@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/internal/audit"
 )
@@ -25,11 +26,11 @@ type pendingPointer struct {
 // create-only: a submission has at most one. Version is the number an
 // approval publishes, fixed when the decision is made.
 type decision struct {
-	Status  Status    `json:"status"`
-	By      Actor     `json:"by"`
-	At      time.Time `json:"at"`
-	Reason  string    `json:"reason,omitempty"`
-	Version int       `json:"version,omitempty"`
+	Status  Status        `json:"status"`
+	By      authz.Subject `json:"by"`
+	At      time.Time     `json:"at"`
+	Reason  string        `json:"reason,omitempty"`
+	Version int           `json:"version,omitempty"`
 }
 
 func (d decision) apply(sub Submission) Submission {
@@ -109,7 +110,7 @@ func (s *Service) clearPending(ctx context.Context, tenant, id string) error {
 // Errors: ErrPendingExists if a submission is already pending (exactly one
 // of concurrent submits wins), ErrNotFound if there is no draft,
 // *branding.ValidationError, ErrInvalidArgument.
-func (s *Service) Submit(ctx context.Context, tenant string, actor Actor) (Submission, error) {
+func (s *Service) Submit(ctx context.Context, tenant string, actor authz.Subject) (Submission, error) {
 	if err := checkActor(tenant, actor); err != nil {
 		return Submission{}, err
 	}
@@ -158,13 +159,13 @@ func (s *Service) Submit(ctx context.Context, tenant string, actor Actor) (Submi
 
 func (s *Service) recordSubmit(ctx context.Context, sub Submission) error {
 	return s.record(ctx, audit.Record{ID: sub.ID, Time: sub.SubmittedAt, Event: EventSubmit, Tenant: sub.Tenant,
-		Actor: audit.Actor(sub.SubmittedBy), SubmissionID: sub.ID, Version: sub.BaseVersion, Detail: "due " + sub.Due.Format(time.RFC3339)})
+		Actor: sub.SubmittedBy, SubmissionID: sub.ID, Version: sub.BaseVersion, Detail: "due " + sub.Due.Format(time.RFC3339)})
 }
 
 // Withdraw withdraws the tenant's pending submission (the partner changed
 // their mind). Errors: ErrNoPending, ErrStale if it was decided
 // concurrently, ErrInvalidArgument.
-func (s *Service) Withdraw(ctx context.Context, tenant string, actor Actor) (Submission, error) {
+func (s *Service) Withdraw(ctx context.Context, tenant string, actor authz.Subject) (Submission, error) {
 	if err := checkActor(tenant, actor); err != nil {
 		return Submission{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding/workflow"
 )
 
@@ -40,7 +41,7 @@ func testSubmitFreezes(t *testing.T, e *env) {
 	if _, err := e.svc.Submit(e.ctx, tenant, partner); !errors.Is(err, workflow.ErrPendingExists) {
 		t.Fatalf("second Submit = %v; want ErrPendingExists", err)
 	}
-	if _, err := e.svc.Submit(e.ctx, tenant, workflow.Actor{}); !errors.Is(err, workflow.ErrInvalidArgument) {
+	if _, err := e.svc.Submit(e.ctx, tenant, authz.Subject{}); !errors.Is(err, workflow.ErrInvalidArgument) {
 		t.Fatalf("Submit without actor = %v; want ErrInvalidArgument", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding"
 )
 
@@ -40,14 +41,6 @@ var (
 
 // MaxReasonRunes bounds reasons and notes (after trimming spaces).
 const MaxReasonRunes = 500
-
-// Actor is who performs an action, as authenticated by the caller.
-// Tenant is the actor's own tenant ("" for platform operators).
-type Actor struct {
-	User   string   `json:"user"`
-	Roles  []string `json:"roles,omitempty"`
-	Tenant string   `json:"tenant,omitempty"`
-}
 
 // Draft is a tenant's working copy. ETag is "" when no draft is stored
 // (Doc is then the live document or DefaultDocument).
@@ -92,21 +85,21 @@ type Submission struct {
 	ID          string            `json:"id"`
 	Tenant      string            `json:"tenant"`
 	Doc         branding.Document `json:"doc"`
-	SubmittedBy Actor             `json:"submitted_by"`
+	SubmittedBy authz.Subject     `json:"submitted_by"`
 	// Authors are the submitter and every user whose save of the draft
 	// is in this submission and was not covered by an earlier approval;
 	// none of them may approve it. DraftSeq is the draft's Seq when
 	// frozen.
-	Authors     []string  `json:"authors,omitempty"`
-	DraftSeq    int       `json:"draft_seq,omitempty"`
-	SubmittedAt time.Time `json:"submitted_at"`
-	Due         time.Time `json:"due"`
-	BaseVersion int       `json:"base_version"`
-	Status      Status    `json:"status"`
-	DecidedBy   *Actor    `json:"decided_by,omitempty"`
-	DecidedAt   time.Time `json:"decided_at,omitzero"`
-	Reason      string    `json:"reason,omitempty"`
-	Version     int       `json:"version,omitempty"`
+	Authors     []string       `json:"authors,omitempty"`
+	DraftSeq    int            `json:"draft_seq,omitempty"`
+	SubmittedAt time.Time      `json:"submitted_at"`
+	Due         time.Time      `json:"due"`
+	BaseVersion int            `json:"base_version"`
+	Status      Status         `json:"status"`
+	DecidedBy   *authz.Subject `json:"decided_by,omitempty"`
+	DecidedAt   time.Time      `json:"decided_at,omitzero"`
+	Reason      string         `json:"reason,omitempty"`
+	Version     int            `json:"version,omitempty"`
 }
 
 // Version is an immutable approved branding document.
@@ -114,10 +107,10 @@ type Version struct {
 	Tenant       string            `json:"tenant"`
 	Number       int               `json:"number"`
 	Doc          branding.Document `json:"doc"`
-	ApprovedBy   Actor             `json:"approved_by"`
+	ApprovedBy   authz.Subject     `json:"approved_by"`
 	ApprovedAt   time.Time         `json:"approved_at"`
 	SubmissionID string            `json:"submission_id"`
-	SubmittedBy  Actor             `json:"submitted_by"`
+	SubmittedBy  authz.Subject     `json:"submitted_by"`
 	Note         string            `json:"note,omitempty"`
 }
 

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/workflow"
 )
@@ -20,8 +21,8 @@ func seedDemoBranding(ctx context.Context, wf *workflow.Service, tenant string) 
 	if v, err := wf.Live(ctx, tenant); err != nil || v != nil {
 		return err
 	}
-	admin := workflow.Actor{User: "staff-partner-admin", Roles: []string{"partner_admin"}, Tenant: tenant}
-	operator := workflow.Actor{User: "staff-operator", Roles: []string{"operator"}}
+	admin := authz.Subject{User: "staff-partner-admin", Roles: []string{"partner_admin"}, Tenant: tenant}
+	operator := authz.Subject{User: "staff-operator", Roles: []string{"operator"}}
 	logo, err := wf.PutImage(ctx, tenant, demoLogo(), admin)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway/web"
@@ -19,15 +20,15 @@ import (
 // Drafts is what the draft editor needs of the branding workflow.
 type Drafts interface {
 	Draft(ctx context.Context, tenant string) (workflow.Draft, error)
-	PutDraft(ctx context.Context, tenant string, doc branding.Document, ifMatch string, a workflow.Actor) (workflow.Draft, error)
-	PutImage(ctx context.Context, tenant string, data []byte, a workflow.Actor) (branding.Asset, error)
+	PutDraft(ctx context.Context, tenant string, doc branding.Document, ifMatch string, a authz.Subject) (workflow.Draft, error)
+	PutImage(ctx context.Context, tenant string, data []byte, a authz.Subject) (branding.Asset, error)
 }
 
 // Submissions is what submitting a draft for review needs of the branding
 // workflow.
 type Submissions interface {
-	Submit(ctx context.Context, tenant string, a workflow.Actor) (workflow.Submission, error)
-	Withdraw(ctx context.Context, tenant string, a workflow.Actor) (workflow.Submission, error)
+	Submit(ctx context.Context, tenant string, a authz.Subject) (workflow.Submission, error)
+	Withdraw(ctx context.Context, tenant string, a authz.Subject) (workflow.Submission, error)
 	Submissions(ctx context.Context, tenant string) ([]workflow.Submission, error)
 }
 
@@ -35,15 +36,15 @@ type Submissions interface {
 type Reviews interface {
 	Queue(ctx context.Context) ([]workflow.Submission, error)
 	Review(ctx context.Context, tenant string) (workflow.Review, error)
-	Approve(ctx context.Context, tenant, submissionID string, a workflow.Actor, note string) (workflow.Version, error)
-	Reject(ctx context.Context, tenant, submissionID string, a workflow.Actor, reason string) (workflow.Submission, error)
+	Approve(ctx context.Context, tenant, submissionID string, a authz.Subject, note string) (workflow.Version, error)
+	Reject(ctx context.Context, tenant, submissionID string, a authz.Subject, reason string) (workflow.Submission, error)
 }
 
 // History is what a tenant's versions, rollback and audit trail need of
 // the branding workflow.
 type History interface {
 	Versions(ctx context.Context, tenant string) ([]workflow.Version, error)
-	Rollback(ctx context.Context, tenant string, version int, a workflow.Actor, reason string) (workflow.Version, error)
+	Rollback(ctx context.Context, tenant string, version int, a authz.Subject, reason string) (workflow.Version, error)
 	Audit(ctx context.Context, tenant string) ([]audit.Record, error)
 }
 
@@ -58,10 +59,11 @@ type (
 	adminHistory     struct{ h History }
 )
 
-// actor is the authenticated staff member as the workflow sees them.
-func actor(c *fiber.Ctx) workflow.Actor {
+// actor is the authenticated staff member, who the workflow records as
+// acting (a staff principal has no Customer).
+func actor(c *fiber.Ctx) authz.Subject {
 	p, _ := web.PrincipalOf(c)
-	return workflow.Actor{User: p.User, Roles: p.Roles, Tenant: p.Tenant}
+	return p
 }
 
 func (a *adminDrafts) get(c *fiber.Ctx) error {

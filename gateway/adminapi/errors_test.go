@@ -30,16 +30,16 @@ type fakeWorkflow struct{ err error }
 func (f fakeWorkflow) Draft(context.Context, string) (workflow.Draft, error) {
 	return workflow.Draft{}, f.err
 }
-func (f fakeWorkflow) PutDraft(context.Context, string, branding.Document, string, workflow.Actor) (workflow.Draft, error) {
+func (f fakeWorkflow) PutDraft(context.Context, string, branding.Document, string, authz.Subject) (workflow.Draft, error) {
 	return workflow.Draft{}, f.err
 }
-func (f fakeWorkflow) PutImage(context.Context, string, []byte, workflow.Actor) (branding.Asset, error) {
+func (f fakeWorkflow) PutImage(context.Context, string, []byte, authz.Subject) (branding.Asset, error) {
 	return branding.Asset{}, f.err
 }
-func (f fakeWorkflow) Submit(context.Context, string, workflow.Actor) (workflow.Submission, error) {
+func (f fakeWorkflow) Submit(context.Context, string, authz.Subject) (workflow.Submission, error) {
 	return workflow.Submission{}, f.err
 }
-func (f fakeWorkflow) Withdraw(context.Context, string, workflow.Actor) (workflow.Submission, error) {
+func (f fakeWorkflow) Withdraw(context.Context, string, authz.Subject) (workflow.Submission, error) {
 	return workflow.Submission{}, f.err
 }
 func (f fakeWorkflow) Submissions(context.Context, string) ([]workflow.Submission, error) {
@@ -49,16 +49,16 @@ func (f fakeWorkflow) Queue(context.Context) ([]workflow.Submission, error) { re
 func (f fakeWorkflow) Review(context.Context, string) (workflow.Review, error) {
 	return workflow.Review{}, f.err
 }
-func (f fakeWorkflow) Approve(context.Context, string, string, workflow.Actor, string) (workflow.Version, error) {
+func (f fakeWorkflow) Approve(context.Context, string, string, authz.Subject, string) (workflow.Version, error) {
 	return workflow.Version{}, f.err
 }
-func (f fakeWorkflow) Reject(context.Context, string, string, workflow.Actor, string) (workflow.Submission, error) {
+func (f fakeWorkflow) Reject(context.Context, string, string, authz.Subject, string) (workflow.Submission, error) {
 	return workflow.Submission{}, f.err
 }
 func (f fakeWorkflow) Versions(context.Context, string) ([]workflow.Version, error) {
 	return nil, f.err
 }
-func (f fakeWorkflow) Rollback(context.Context, string, int, workflow.Actor, string) (workflow.Version, error) {
+func (f fakeWorkflow) Rollback(context.Context, string, int, authz.Subject, string) (workflow.Version, error) {
 	return workflow.Version{}, f.err
 }
 func (f fakeWorkflow) Audit(context.Context, string) ([]audit.Record, error) { return nil, f.err }

@@ -86,7 +86,7 @@ type Options struct {
 // Auditor records a preview refused because the browser holds a
 // customer session; by is the staff member who minted it.
 type Auditor interface {
-	RecordPreviewRefused(ctx context.Context, tenant string, by workflow.Actor, detail string) error
+	RecordPreviewRefused(ctx context.Context, tenant string, by authz.Subject, detail string) error
 }
 
 // Service mints preview links (Start, admin API) and honours them on the
@@ -250,7 +250,7 @@ func (pv *Service) refuse(c *fiber.Ctx, rec *Preview, detail string) {
 	if pv.Audit == nil {
 		return
 	}
-	by := workflow.Actor{User: rec.User, Roles: rec.Roles, Tenant: rec.Home}
+	by := authz.Subject{User: rec.User, Roles: rec.Roles, Tenant: rec.Home}
 	if err := pv.Audit.RecordPreviewRefused(c.UserContext(), rec.Tenant, by, detail); err != nil {
 		pv.Logger.Error("preview refused but not audited", "tenant", rec.Tenant, "err", err)
 	}

@@ -28,17 +28,10 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/internal/ids"
 	"github.com/livery/livery/internal/objstore"
 )
-
-// Actor is the person who performed an audited action, as authenticated by
-// the caller. Tenant is the actor's own tenant ("" for platform operators).
-type Actor struct {
-	User   string   `json:"user"`
-	Roles  []string `json:"roles,omitempty"`
-	Tenant string   `json:"tenant,omitempty"`
-}
 
 // Record is one durable audit entry. (Tenant, Time, Event, ID) identify it:
 // recording the same four again stores it once. Fields a domain does not
@@ -48,9 +41,10 @@ type Record struct {
 	Time   time.Time `json:"time"`
 	Event  string    `json:"event"`
 	Tenant string    `json:"tenant"` // the tenant the action concerns
-	// Actor is the person who acted; zero for a machine caller (the
-	// partner API is called by the partner's platform: see KeyID).
-	Actor Actor `json:"actor,omitzero"`
+	// Actor is the person who acted, as authenticated by the caller; zero
+	// for a machine caller (the partner API is called by the partner's
+	// platform: see KeyID).
+	Actor authz.Subject `json:"actor,omitzero"`
 	// Branding: the submission and the version concerned.
 	SubmissionID string `json:"submission_id,omitempty"`
 	Version      int    `json:"version,omitempty"`

@@ -2,12 +2,14 @@ package audit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/testenv"
@@ -59,12 +61,12 @@ func testRoundTrip(t *testing.T, st objstore.Store) {
 	ctx := t.Context()
 	branding, partner := audit.NewLog(st, "branding"), audit.NewLog(st, "partner")
 	full := audit.Record{ID: "s1", Time: t0.Add(time.Hour), Event: "branding.approve", Tenant: "acme",
-		Actor: audit.Actor{User: "oscar", Roles: []string{"operator"}}, SubmissionID: "s1", Version: 3,
+		Actor: authz.Subject{User: "oscar", Roles: []string{"operator"}}, SubmissionID: "s1", Version: 3,
 		Reason: "lgtm", Detail: "d"}
 	earlier := audit.Record{ID: "s0", Time: t0, Event: "branding.submit", Tenant: "acme",
-		Actor: audit.Actor{User: "alice", Tenant: "acme"}}
+		Actor: authz.Subject{User: "alice", Tenant: "acme"}}
 	for _, r := range []audit.Record{full, earlier, {ID: "x", Time: t0, Event: "branding.submit", Tenant: "other",
-		Actor: audit.Actor{User: "bob"}}} {
+		Actor: authz.Subject{User: "bob"}}} {
 		if err := branding.Record(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +108,7 @@ func testRoundTrip(t *testing.T, st objstore.Store) {
 func testIdempotent(t *testing.T, st objstore.Store) {
 	ctx := t.Context()
 	l := audit.NewLog(st, "branding")
-	r := audit.Record{ID: "s1", Time: t0, Event: "branding.submit", Tenant: "acme", Actor: audit.Actor{User: "alice"}}
+	r := audit.Record{ID: "s1", Time: t0, Event: "branding.submit", Tenant: "acme", Actor: authz.Subject{User: "alice"}}
 	for range 3 {
 		if err := l.Record(ctx, r); err != nil {
 			t.Fatal(err)
@@ -147,4 +149,62 @@ func testInvalid(t *testing.T, st objstore.Store) {
 		}
 	}()
 	audit.NewLog(st, "Bad/Stream")
+}
+
+// TestOldActorJSON: records stored when Record.Actor was audit.Actor
+// (user, roles, tenant) read back into authz.Subject with the same values
+// and re-encode to the same bytes.
+func TestOldActorJSON(t *testing.T) {
+	ctx := t.Context()
+	st, err := objstore.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := []struct {
+		key, json string // as written before authz.Subject
+		actor     authz.Subject
+	}{
+		{"audit/acme/branding/20260213T150405.123456789Z-branding.approve-s1.json",
+			`{"id":"s1","time":"2026-02-13T15:04:05.123456789Z","event":"branding.approve","tenant":"acme","actor":{"user":"oscar","roles":["operator"]},"submission_id":"s1","version":3,"reason":"lgtm"}`,
+			authz.Subject{User: "oscar", Roles: []string{"operator"}}},
+		{"audit/acme/branding/20260213T150406.000000000Z-branding.submit-s2.json",
+			`{"id":"s2","time":"2026-02-13T15:04:06Z","event":"branding.submit","tenant":"acme","actor":{"user":"alice","roles":["partner_admin","customer_manager"],"tenant":"acme"},"submission_id":"s2","detail":"due 2026-02-18T15:04:06Z"}`,
+			authz.Subject{User: "alice", Roles: []string{"partner_admin", "customer_manager"}, Tenant: "acme"}},
+		{"audit/acme/branding/20260213T150407.000000000Z-branding.draft.save-d1.json",
+			`{"id":"d1","time":"2026-02-13T15:04:07Z","event":"branding.draft.save","tenant":"acme","actor":{"user":"bob"}}`,
+			authz.Subject{User: "bob"}},
+		// A machine caller's record (the partner API) has no actor.
+		{"audit/acme/partner/20260213T150408.000000000Z-customer.create-p1.json",
+			`{"id":"p1","time":"2026-02-13T15:04:08Z","event":"customer.create","tenant":"acme","key_id":"k1","xaccount_type":"partner","xaccount_id":"x1","domain_id":"d1","result":"ok"}`,
+			authz.Subject{}},
+	}
+	for _, o := range old {
+		if _, err := objstore.PutBytes(ctx, st, o.key, []byte(o.json), objstore.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	branding, err := audit.NewLog(st, "branding").Records(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	partner, err := audit.NewLog(st, "partner").Records(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append(branding, partner...)
+	if len(got) != len(old) {
+		t.Fatalf("got %d records, want %d", len(got), len(old))
+	}
+	for i, r := range got {
+		if !reflect.DeepEqual(r.Actor, old[i].actor) {
+			t.Errorf("record %s: actor %+v, want %+v", r.ID, r.Actor, old[i].actor)
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != old[i].json {
+			t.Errorf("record %s re-encodes to\n%s\nwant\n%s", r.ID, b, old[i].json)
+		}
+	}
 }
