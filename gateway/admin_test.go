@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"fmt"
@@ -7,15 +7,17 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // adminCustomerIDs returns the customer ids of a list answer and its count.
-func adminCustomerIDs(t testing.TB, r apiResp) ([]string, int) {
+func adminCustomerIDs(t testing.TB, r gatewaytest.Response) ([]string, int) {
 	t.Helper()
-	m := r.json(t)
+	m := r.JSON(t)
 	raw, ok := m["customers"].([]any)
 	if !ok {
-		t.Fatalf("no customers array: %s", r.body)
+		t.Fatalf("no customers array: %s", r.Body)
 	}
 	var ids []string
 	for _, c := range raw {
@@ -25,7 +27,7 @@ func adminCustomerIDs(t testing.TB, r apiResp) ([]string, int) {
 	sort.Strings(ids)
 	count, ok := m["count"].(float64)
 	if !ok {
-		t.Fatalf("no count: %s", r.body)
+		t.Fatalf("no count: %s", r.Body)
 	}
 	return ids, int(count)
 }
@@ -41,9 +43,9 @@ func stringList(v any) []string {
 }
 
 // managersOf reads the managers straight from the registry.
-func (e *staffEnv) managersOf(t testing.TB, tenant, label string) []string {
+func managersOf(e *gatewaytest.StaffEnv, t testing.TB, tenant, label string) []string {
 	t.Helper()
-	c, err := e.customers.ByDomainID(t.Context(), tenant, e.cust[label].DomainID)
+	c, err := e.Customers.ByDomainID(t.Context(), tenant, e.Cust[label].DomainID)
 	if err != nil || c == nil {
 		t.Fatalf("customer %s/%s: %v", tenant, label, err)
 	}
@@ -65,7 +67,7 @@ func managersJSON(m []string) string {
 // Casbin authorizer and the embedded policy: every role × endpoint ×
 // tenant, authenticated both by bearer token and by browser session.
 func TestAdminCustomersMatrix(t *testing.T) {
-	e := newStaffEnv(t)
+	e := gatewaytest.NewStaffEnv(t)
 	// The endpoints, for a tenant whose assigned customer is "X" and
 	// unassigned one "Y"; "foreign" is a customer of the other tenant.
 	type endpoint struct {
@@ -123,20 +125,20 @@ func TestAdminCustomersMatrix(t *testing.T) {
 				switch {
 				case tc.subject == "":
 				case mode == "bearer":
-					auth = []string{"Authorization", "Bearer " + e.token(t, tc.subject)}
+					auth = []string{"Authorization", "Bearer " + e.Token(t, tc.subject)}
 				default:
-					c := staffBrowser()
-					if r := e.staffSignIn(t, c, tc.subject); r.status != 200 {
-						t.Fatalf("sign-in %d %s", r.status, r.body)
+					c := gatewaytest.StaffBrowser()
+					if r := e.StaffSignIn(t, c, tc.subject); r.Status != 200 {
+						t.Fatalf("sign-in %d %s", r.Status, r.Body)
 					}
-					auth = []string{"Cookie", "livery_staff=" + cookieValue(c, e.apiURL, "livery_staff")}
+					auth = []string{"Cookie", "livery_staff=" + gatewaytest.CookieValue(c, e.APIURL, "livery_staff")}
 				}
 				for i, ep := range endpoints {
 					path := "/admin/v1/tenants/" + tc.tenant + "/customers"
 					var label string
 					if ep.customer != "" {
 						label = labels[tc.tenant][ep.customer]
-						path += "/" + e.cust[label].DomainID + ep.suffix
+						path += "/" + e.Cust[label].DomainID + ep.suffix
 					}
 					custTenant := tc.tenant
 					if ep.customer == "foreign" {
@@ -145,52 +147,52 @@ func TestAdminCustomersMatrix(t *testing.T) {
 					var body string
 					headers := append([]string{"Accept", "application/json"}, auth...)
 					if ep.method == "PUT" {
-						body = managersJSON(e.managersOf(t, custTenant, label))
+						body = managersJSON(managersOf(e, t, custTenant, label))
 						headers = append(headers, "Content-Type", "application/json")
 					}
-					r := e.api(t, ep.method, path, "", body, headers...)
-					if r.status != tc.want[i] {
-						t.Errorf("%s %s: %d %s, want %d", ep.name, path, r.status, r.body, tc.want[i])
+					r := e.API(t, ep.method, path, "", body, headers...)
+					if r.Status != tc.want[i] {
+						t.Errorf("%s %s: %d %s, want %d", ep.name, path, r.Status, r.Body, tc.want[i])
 						continue
 					}
 					switch {
-					case r.status == nf:
-						if r.errorCode(t) != "not_found" {
-							t.Errorf("%s: %s", ep.name, r.body)
+					case r.Status == nf:
+						if r.ErrorCode(t) != "not_found" {
+							t.Errorf("%s: %s", ep.name, r.Body)
 						}
-						if strings.Contains(r.body, e.cust[label].DomainName) {
-							t.Errorf("%s: 404 reveals the customer: %s", ep.name, r.body)
+						if strings.Contains(r.Body, e.Cust[label].DomainName) {
+							t.Errorf("%s: 404 reveals the customer: %s", ep.name, r.Body)
 						}
-					case r.status != ok:
-						code := r.errorCode(t)
-						want := map[int]string{no: "forbidden", unauth: "unauthenticated"}[r.status]
+					case r.Status != ok:
+						code := r.ErrorCode(t)
+						want := map[int]string{no: "forbidden", unauth: "unauthenticated"}[r.Status]
 						if tc.subject == "nobody" {
 							want = "no_role"
 						}
 						if code != want {
 							t.Errorf("%s: error_code %q, want %q", ep.name, code, want)
 						}
-						if strings.Contains(r.body, "rule") || strings.Contains(r.body, "policy") || strings.Contains(r.body, "acme_") {
-							t.Errorf("%s: error reveals the decision or data: %s", ep.name, r.body)
+						if strings.Contains(r.Body, "rule") || strings.Contains(r.Body, "policy") || strings.Contains(r.Body, "acme_") {
+							t.Errorf("%s: error reveals the decision or data: %s", ep.name, r.Body)
 						}
 					case ep.name == "list":
 						ids, count := adminCustomerIDs(t, r)
 						var want []string
 						for _, l := range tc.wantList {
-							want = append(want, e.cust[l].DomainID)
+							want = append(want, e.Cust[l].DomainID)
 						}
 						sort.Strings(want)
 						if !slices.Equal(ids, want) || count != len(want) {
 							t.Errorf("list: ids %v count %d, want %v (labels %v) count %d", ids, count, want, tc.wantList, len(want))
 						}
 					case ep.suffix == "/managers":
-						if got, want := stringList(r.json(t)["managers"]), e.managersOf(t, custTenant, label); !slices.Equal(got, want) {
+						if got, want := stringList(r.JSON(t)["managers"]), managersOf(e, t, custTenant, label); !slices.Equal(got, want) {
 							t.Errorf("%s: managers %v, want %v", ep.name, got, want)
 						}
 					default:
-						m := r.json(t)
-						if m["customer_id"] != e.cust[label].DomainID || m["account_name"] != e.cust[label].DomainName {
-							t.Errorf("%s: %s", ep.name, r.body)
+						m := r.JSON(t)
+						if m["customer_id"] != e.Cust[label].DomainID || m["account_name"] != e.Cust[label].DomainName {
+							t.Errorf("%s: %s", ep.name, r.Body)
 						}
 					}
 				}
@@ -202,7 +204,7 @@ func TestAdminCustomersMatrix(t *testing.T) {
 		"acme": {"X": {"cm-acme"}, "Y": {"someone-else"}, "Z": {}}, "globex": {"G": {"cm-globex"}, "H": {}},
 	} {
 		for label, m := range want {
-			if got := e.managersOf(t, tenant, label); !slices.Equal(got, m) {
+			if got := managersOf(e, t, tenant, label); !slices.Equal(got, m) {
 				t.Errorf("%s/%s managers %v, want %v", tenant, label, got, m)
 			}
 		}
@@ -213,12 +215,12 @@ func TestAdminCustomersMatrix(t *testing.T) {
 // pagination cover only the customers assigned to them; assignment
 // changes take effect; the display name never stands in for the user id.
 func TestAdminManagerScoping(t *testing.T) {
-	e := newStaffEnv(t)
-	cm, pa, imp := e.token(t, "cm-acme"), e.token(t, "pa-acme"), e.token(t, "impostor")
+	e := gatewaytest.NewStaffEnv(t)
+	cm, pa, imp := e.Token(t, "cm-acme"), e.Token(t, "pa-acme"), e.Token(t, "impostor")
 	id := func(labels ...string) []string {
 		var out []string
 		for _, l := range labels {
-			out = append(out, e.cust[l].DomainID)
+			out = append(out, e.Cust[l].DomainID)
 		}
 		sort.Strings(out)
 		return out
@@ -241,9 +243,9 @@ func TestAdminManagerScoping(t *testing.T) {
 		{"manager whose display name is another manager's id", imp, "", nil, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.api(t, "GET", list+tc.query, tc.token, "")
-			if r.status != 200 {
-				t.Fatalf("%d %s", r.status, r.body)
+			r := e.API(t, "GET", list+tc.query, tc.token, "")
+			if r.Status != 200 {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 			ids, count := adminCustomerIDs(t, r)
 			if tc.wantLen > 0 {
@@ -259,45 +261,45 @@ func TestAdminManagerScoping(t *testing.T) {
 	}
 	t.Run("impostor cannot read the customer either", func(t *testing.T) {
 		for _, suffix := range []string{"", "/managers"} {
-			if r := e.api(t, "GET", list+"/"+e.cust["X"].DomainID+suffix, imp, ""); r.status != 404 {
-				t.Fatalf("GET X%s as impostor: %d %s", suffix, r.status, r.body)
+			if r := e.API(t, "GET", list+"/"+e.Cust["X"].DomainID+suffix, imp, ""); r.Status != 404 {
+				t.Fatalf("GET X%s as impostor: %d %s", suffix, r.Status, r.Body)
 			}
 		}
 	})
 	t.Run("bad pagination", func(t *testing.T) {
 		for _, q := range []string{"?limit=0", "?limit=101", "?limit=x", "?offset=-1", "?offset=1e3"} {
-			r := e.api(t, "GET", list+q, cm, "")
-			if r.status != 400 || r.errorCode(t) != "invalid_request" {
-				t.Errorf("%s: %d %s", q, r.status, r.body)
+			r := e.API(t, "GET", list+q, cm, "")
+			if r.Status != 400 || r.ErrorCode(t) != "invalid_request" {
+				t.Errorf("%s: %d %s", q, r.Status, r.Body)
 			}
 		}
 	})
 	t.Run("assignment changes take effect", func(t *testing.T) {
-		yPath := list + "/" + e.cust["Y"].DomainID
-		put := func(body string) apiResp {
-			return e.api(t, "PUT", yPath+"/managers", pa, body, "Content-Type", "application/json")
+		yPath := list + "/" + e.Cust["Y"].DomainID
+		put := func(body string) gatewaytest.Response {
+			return e.API(t, "PUT", yPath+"/managers", pa, body, "Content-Type", "application/json")
 		}
-		if r := put(`{"managers":["someone-else","cm-acme","cm-acme"]}`); r.status != 200 ||
-			!slices.Equal(stringList(r.json(t)["managers"]), []string{"someone-else", "cm-acme"}) {
-			t.Fatalf("assign: %d %s", r.status, r.body)
+		if r := put(`{"managers":["someone-else","cm-acme","cm-acme"]}`); r.Status != 200 ||
+			!slices.Equal(stringList(r.JSON(t)["managers"]), []string{"someone-else", "cm-acme"}) {
+			t.Fatalf("assign: %d %s", r.Status, r.Body)
 		}
-		if ids, count := adminCustomerIDs(t, e.api(t, "GET", list, cm, "")); !slices.Equal(ids, id("X", "Y")) || count != 2 {
+		if ids, count := adminCustomerIDs(t, e.API(t, "GET", list, cm, "")); !slices.Equal(ids, id("X", "Y")) || count != 2 {
 			t.Fatalf("after assignment: %v %d", ids, count)
 		}
-		if r := e.api(t, "GET", yPath, cm, ""); r.status != 200 {
-			t.Fatalf("GET Y after assignment: %d", r.status)
+		if r := e.API(t, "GET", yPath, cm, ""); r.Status != 200 {
+			t.Fatalf("GET Y after assignment: %d", r.Status)
 		}
 		// The manager still cannot change assignments.
-		if r := e.api(t, "PUT", yPath+"/managers", cm, `{"managers":[]}`, "Content-Type", "application/json"); r.status != 403 {
-			t.Fatalf("manager PUT: %d %s", r.status, r.body)
+		if r := e.API(t, "PUT", yPath+"/managers", cm, `{"managers":[]}`, "Content-Type", "application/json"); r.Status != 403 {
+			t.Fatalf("manager PUT: %d %s", r.Status, r.Body)
 		}
-		if r := put(`{"managers":[]}`); r.status != 200 || len(stringList(r.json(t)["managers"])) != 0 {
-			t.Fatalf("unassign: %d %s", r.status, r.body)
+		if r := put(`{"managers":[]}`); r.Status != 200 || len(stringList(r.JSON(t)["managers"])) != 0 {
+			t.Fatalf("unassign: %d %s", r.Status, r.Body)
 		}
-		if r := e.api(t, "GET", yPath, cm, ""); r.status != 404 {
-			t.Fatalf("GET Y after unassignment: %d", r.status)
+		if r := e.API(t, "GET", yPath, cm, ""); r.Status != 404 {
+			t.Fatalf("GET Y after unassignment: %d", r.Status)
 		}
-		if ids, count := adminCustomerIDs(t, e.api(t, "GET", list, cm, "")); !slices.Equal(ids, id("X")) || count != 1 {
+		if ids, count := adminCustomerIDs(t, e.API(t, "GET", list, cm, "")); !slices.Equal(ids, id("X")) || count != 1 {
 			t.Fatalf("after unassignment: %v %d", ids, count)
 		}
 	})
@@ -306,9 +308,9 @@ func TestAdminManagerScoping(t *testing.T) {
 // TestAdminPutManagersBadInput: every malformed assignment is refused with
 // a clear error, and nothing changes (re-read from the registry).
 func TestAdminPutManagersBadInput(t *testing.T) {
-	e := newStaffEnv(t)
-	pa := e.token(t, "pa-acme")
-	x := "/admin/v1/tenants/acme/customers/" + e.cust["X"].DomainID + "/managers"
+	e := gatewaytest.NewStaffEnv(t)
+	pa := e.Token(t, "pa-acme")
+	x := "/admin/v1/tenants/acme/customers/" + e.Cust["X"].DomainID + "/managers"
 	many := make([]string, 21)
 	for i := range many {
 		many[i] = fmt.Sprintf("mgr-%02d", i)
@@ -339,39 +341,39 @@ func TestAdminPutManagersBadInput(t *testing.T) {
 		{"json lookalike content type", x, "application/jsonp", `{"managers":[]}`, 415, "unsupported_media_type", "application/json"},
 		{"unknown customer", "/admin/v1/tenants/acme/customers/no-such-customer/managers", jsonCT, `{"managers":[]}`, 404, "not_found", "No such customer"},
 		{"unknown customer, bad body", "/admin/v1/tenants/acme/customers/no-such-customer/managers", jsonCT, `nope`, 404, "not_found", "No such customer"},
-		{"customer of another tenant", "/admin/v1/tenants/acme/customers/" + e.cust["G"].DomainID + "/managers", jsonCT, `{"managers":[]}`, 404, "not_found", "No such customer"},
+		{"customer of another tenant", "/admin/v1/tenants/acme/customers/" + e.Cust["G"].DomainID + "/managers", jsonCT, `{"managers":[]}`, 404, "not_found", "No such customer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			headers := []string{}
 			if tc.contentType != "" {
 				headers = append(headers, "Content-Type", tc.contentType)
 			}
-			r := e.api(t, "PUT", tc.path, pa, tc.body, headers...)
-			if r.status != tc.wantStatus {
-				t.Fatalf("%d %s, want %d", r.status, r.body, tc.wantStatus)
+			r := e.API(t, "PUT", tc.path, pa, tc.body, headers...)
+			if r.Status != tc.wantStatus {
+				t.Fatalf("%d %s, want %d", r.Status, r.Body, tc.wantStatus)
 			}
-			if code := r.errorCode(t); code != tc.wantCode {
+			if code := r.ErrorCode(t); code != tc.wantCode {
 				t.Fatalf("error_code %q, want %q", code, tc.wantCode)
 			}
-			if msg, _ := r.json(t)["error_msg"].(string); !strings.Contains(msg, tc.wantMsg) {
+			if msg, _ := r.JSON(t)["error_msg"].(string); !strings.Contains(msg, tc.wantMsg) {
 				t.Fatalf("error_msg %q does not say %q", msg, tc.wantMsg)
 			}
-			if got := e.managersOf(t, "acme", "X"); !slices.Equal(got, []string{"cm-acme"}) {
+			if got := managersOf(e, t, "acme", "X"); !slices.Equal(got, []string{"cm-acme"}) {
 				t.Fatalf("managers changed to %v", got)
 			}
-			if got := e.managersOf(t, "globex", "G"); !slices.Equal(got, []string{"cm-globex"}) {
+			if got := managersOf(e, t, "globex", "G"); !slices.Equal(got, []string{"cm-globex"}) {
 				t.Fatalf("globex G managers changed to %v", got)
 			}
 			// And through the API, as the manager sees it.
-			if r := e.api(t, "GET", x, e.token(t, "cm-acme"), ""); r.status != 200 ||
-				!slices.Equal(stringList(r.json(t)["managers"]), []string{"cm-acme"}) {
-				t.Fatalf("re-read: %d %s", r.status, r.body)
+			if r := e.API(t, "GET", x, e.Token(t, "cm-acme"), ""); r.Status != 200 ||
+				!slices.Equal(stringList(r.JSON(t)["managers"]), []string{"cm-acme"}) {
+				t.Fatalf("re-read: %d %s", r.Status, r.Body)
 			}
 		})
 	}
 	// The good request with a charset parameter goes through.
-	r := e.api(t, "PUT", x, pa, `{"managers":["cm-acme","backup"]}`, "Content-Type", "application/json; charset=utf-8")
-	if r.status != 200 || !slices.Equal(e.managersOf(t, "acme", "X"), []string{"cm-acme", "backup"}) {
-		t.Fatalf("valid PUT: %d %s", r.status, r.body)
+	r := e.API(t, "PUT", x, pa, `{"managers":["cm-acme","backup"]}`, "Content-Type", "application/json; charset=utf-8")
+	if r.Status != 200 || !slices.Equal(managersOf(e, t, "acme", "X"), []string{"cm-acme", "backup"}) {
+		t.Fatalf("valid PUT: %d %s", r.Status, r.Body)
 	}
 }

@@ -1,10 +1,11 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -13,26 +14,26 @@ import (
 // is answered by the audit endpoint exactly as before, followed by the
 // records written since.
 func TestBrandingAuditOldRecords(t *testing.T) {
-	e := newBrandEnv(t)
+	e := gatewaytest.NewBrandEnv(t)
 	const oldKey = "audit/acme/branding/20260101T090000.000000000Z-branding.reject-20251231T080000000000000Z-1a2b3c4d.json"
 	const oldJSON = `{"id":"20251231T080000000000000Z-1a2b3c4d","time":"2026-01-01T09:00:00Z","event":"branding.reject",` +
 		`"tenant":"acme","actor":{"user":"op-1","roles":["operator"]},"submission_id":"20251231T080000000000000Z-1a2b3c4d",` +
 		`"reason":"logo too small"}`
-	if _, err := objstore.PutBytes(context.Background(), e.store, oldKey, []byte(oldJSON), objstore.PutOptions{ContentType: "application/json"}); err != nil {
+	if _, err := objstore.PutBytes(context.Background(), e.Store, oldKey, []byte(oldJSON), objstore.PutOptions{ContentType: "application/json"}); err != nil {
 		t.Fatal(err)
 	}
-	pa := e.token(t, "pa-acme")
-	r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/audit", pa, "")
-	if r.status != 200 || strings.TrimSpace(r.body) != `{"records":[`+oldJSON+`]}` {
-		t.Fatalf("audit: %d %s\nwant {\"records\":[%s]}", r.status, r.body, oldJSON)
+	pa := e.Token(t, "pa-acme")
+	r := e.API(t, "GET", "/admin/v1/tenants/acme/branding/audit", pa, "")
+	if r.Status != 200 || strings.TrimSpace(r.Body) != `{"records":[`+oldJSON+`]}` {
+		t.Fatalf("audit: %d %s\nwant {\"records\":[%s]}", r.Status, r.Body, oldJSON)
 	}
 	doc := brandDoc(`{}`, "https://acme.example")
 	doc = strings.Replace(doc, `"logo_zh":{},"logo_en":{}`, `"logo_zh":{"sha256":"","ext":"","width":0,"height":0},"logo_en":{"sha256":"","ext":"","width":0,"height":0}`, 1)
-	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, doc, "Content-Type", "application/json"); r.status != 200 {
-		t.Fatalf("draft: %d %s", r.status, r.body)
+	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, doc, "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("draft: %d %s", r.Status, r.Body)
 	}
-	r = e.api(t, "GET", "/admin/v1/tenants/acme/branding/audit", pa, "")
-	if i, j := strings.Index(r.body, oldJSON), strings.Index(r.body, `"event":"branding.draft.save"`); r.status != 200 || i < 0 || j < i {
-		t.Fatalf("audit after a draft save: %d %s", r.status, r.body)
+	r = e.API(t, "GET", "/admin/v1/tenants/acme/branding/audit", pa, "")
+	if i, j := strings.Index(r.Body, oldJSON), strings.Index(r.Body, `"event":"branding.draft.save"`); r.Status != 200 || i < 0 || j < i {
+		t.Fatalf("audit after a draft save: %d %s", r.Status, r.Body)
 	}
 }

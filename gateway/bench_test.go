@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"io"
@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // BenchmarkProxyOverhead compares the same upstream page fetched directly
@@ -19,11 +21,11 @@ func BenchmarkProxyOverhead(b *testing.B) {
 		w.Write(page)
 	}))
 	defer up.Close()
-	g := startGateway(b, up.URL)
+	g := gatewaytest.StartGateway(b, up.URL)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	for _, target := range []struct{ name, url string }{
 		{"direct", up.URL + "/overview"},
-		{"livery", g.consoleURL + "/overview"},
+		{"livery", g.ConsoleURL + "/overview"},
 	} {
 		b.Run(target.name, func(b *testing.B) {
 			b.SetBytes(int64(len(page)))

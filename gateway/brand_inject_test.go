@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -14,7 +14,9 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/livery/livery/branding/inject"
+	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/exchange"
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // fixedChrome injects fixed fragments and rewrites the CSP recognisably.
@@ -133,12 +135,14 @@ func TestInjectBranding(t *testing.T) {
 				w.Write(tt.up.body)
 			}))
 			defer up.Close()
-			g := startGateway(t, up.URL, func(o *Options) { o.Branding = &BrandingOptions{Chrome: fixedChrome{refuse: tt.refuse}} })
+			g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) {
+				o.Branding = &gateway.BrandingOptions{Chrome: fixedChrome{refuse: tt.refuse}}
+			})
 			method := tt.method
 			if method == "" {
 				method = "GET"
 			}
-			resp, body := do(t, newReq(t, method, g.consoleURL+"/page", nil, "Host", "console.demo.test",
+			resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, method, g.ConsoleURL+"/page", nil, "Host", "console.demo.test",
 				"Accept", "text/html,*/*", "Accept-Encoding", "gzip, br"))
 			if resp.StatusCode != tt.up.status {
 				t.Fatalf("status %d, want %d", resp.StatusCode, tt.up.status)
@@ -189,8 +193,8 @@ func TestInjectBrandingStreams(t *testing.T) {
 			close(release)
 		}
 	}()
-	g := startGateway(t, up.URL, func(o *Options) { o.Branding = &BrandingOptions{Chrome: fixedChrome{}} })
-	resp, err := http.DefaultClient.Do(newReq(t, "GET", g.consoleURL+"/", nil, "Host", "console.demo.test", "Accept", "text/html"))
+	g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) { o.Branding = &gateway.BrandingOptions{Chrome: fixedChrome{}} })
+	resp, err := http.DefaultClient.Do(gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/", nil, "Host", "console.demo.test", "Accept", "text/html"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,12 +226,12 @@ func TestInjectBrandingCutShort(t *testing.T) {
 		buf.Flush()
 	}))
 	defer up.Close()
-	g := startGateway(t, up.URL, func(o *Options) { o.Branding = &BrandingOptions{Chrome: fixedChrome{}} })
-	resp, body := do(t, newReq(t, "GET", g.consoleURL+"/page", nil, "Host", "console.demo.test", "Accept", "text/html"))
+	g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) { o.Branding = &gateway.BrandingOptions{Chrome: fixedChrome{}} })
+	resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/page", nil, "Host", "console.demo.test", "Accept", "text/html"))
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "cut short") || strings.Contains(body, "chrome") {
 		t.Fatalf("status %d, body %q: want a 502 upstream_body error", resp.StatusCode, body)
 	}
-	if m := g.metricsText(t); !strings.Contains(m, `livery_upstream_errors_total{kind="body",tenant="demo"} 1`) {
+	if m := g.MetricsText(t); !strings.Contains(m, `livery_upstream_errors_total{kind="body",tenant="demo"} 1`) {
 		t.Errorf("cut-short body not counted:\n%s", grep(m, "livery_upstream"))
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"image/color"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // BenchmarkBrandedPage measures a signed-in customer's HTML console page
@@ -16,15 +18,15 @@ import (
 //
 //	./scripts/test.sh -run '^$' -bench BrandedPage -benchmem ./gateway
 func BenchmarkBrandedPage(b *testing.B) {
-	e := newBrandEnv(b)
-	customer, sid := e.customerSignIn(b)
+	e := gatewaytest.NewBrandEnv(b)
+	customer, sid := e.CustomerSignIn(b)
 	_ = customer
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	run := func(b *testing.B, wantChrome bool) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				req, _ := http.NewRequest("GET", e.consoleURL+"/page", nil)
+				req, _ := http.NewRequest("GET", e.ConsoleURL+"/page", nil)
 				req.Header.Set("Cookie", "livery_session="+sid)
 				req.Header.Set("Accept", "text/html")
 				resp, err := client.Do(req)
@@ -41,21 +43,21 @@ func BenchmarkBrandedPage(b *testing.B) {
 	}
 	b.Run("unbranded", func(b *testing.B) { run(b, false) })
 
-	pa, op := e.token(b, "pa-acme"), e.token(b, "op-1")
-	up := e.upload(b, "acme", pa, pngImage(b, color.RGBA{10, 80, 160, 255}))
-	asset := up.body[strings.Index(up.body, `{"sha256"`):strings.Index(up.body, `,"url"`)]
-	if r := e.api(b, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(asset, "https://www.acme.example"),
-		"Content-Type", "application/json"); r.status != 200 {
-		b.Fatalf("draft: %d %s", r.status, r.body)
+	pa, op := e.Token(b, "pa-acme"), e.Token(b, "op-1")
+	up := e.Upload(b, "acme", pa, gatewaytest.PNGImage(b, color.RGBA{10, 80, 160, 255}))
+	asset := up.Body[strings.Index(up.Body, `{"sha256"`):strings.Index(up.Body, `,"url"`)]
+	if r := e.API(b, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(asset, "https://www.acme.example"),
+		"Content-Type", "application/json"); r.Status != 200 {
+		b.Fatalf("draft: %d %s", r.Status, r.Body)
 	}
 	var sub struct{ ID string }
-	jsonUnmarshal(b, e.api(b, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "").body, &sub)
-	if r := e.api(b, "POST", "/admin/v1/reviews/acme/approve", op, `{"submission_id":"`+sub.ID+`"}`,
-		"Content-Type", "application/json"); r.status != 200 {
-		b.Fatalf("approve: %d %s", r.status, r.body)
+	jsonUnmarshal(b, e.API(b, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "").Body, &sub)
+	if r := e.API(b, "POST", "/admin/v1/reviews/acme/approve", op, `{"submission_id":"`+sub.ID+`"}`,
+		"Content-Type", "application/json"); r.Status != 200 {
+		b.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
 	for deadline := time.Now().Add(2 * time.Second); ; {
-		if _, body, _ := e.page(b, customer, "/page"); strings.Contains(body, "livery-chrome") {
+		if _, body, _ := e.Page(b, customer, "/page"); strings.Contains(body, "livery-chrome") {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"encoding/json"
@@ -6,13 +6,15 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // rawReq builds a request whose request-target is exactly rawPath (no
 // client-side cleaning or re-encoding).
 func rawReq(t testing.TB, method, base, rawPath string, body io.Reader, headers ...string) *http.Request {
 	t.Helper()
-	req := newReq(t, method, base+"/", body, headers...)
+	req := gatewaytest.NewRequest(t, method, base+"/", body, headers...)
 	if strings.HasPrefix(rawPath, "//") {
 		req.URL.Path, req.URL.RawPath = rawPath, ""
 	} else {
@@ -26,9 +28,9 @@ func rawReq(t testing.TB, method, base, rawPath string, body io.Reader, headers 
 // never reaches /admin through it, however the path is spelled; nothing
 // refused reaches the upstream.
 func TestConsoleAuthorization(t *testing.T) {
-	e := newStaffEnv(t)
-	c, _ := e.customerSignIn(t)
-	step := stepBrowser(c.Jar)
+	e := gatewaytest.NewStaffEnv(t)
+	c, _ := e.CustomerSignIn(t)
+	step := gatewaytest.StepBrowser(c.Jar)
 	for _, tc := range []struct {
 		method, path string
 		wantStatus   int
@@ -71,34 +73,34 @@ func TestConsoleAuthorization(t *testing.T) {
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			for _, accept := range []string{"application/json", "text/html"} {
-				before := e.upstream.n.Load()
+				before := e.Upstream.Count.Load()
 				var body io.Reader
 				if tc.method == "POST" || tc.method == "PUT" || tc.method == "PATCH" {
 					body = strings.NewReader(`{"x":1}`)
 				}
-				r := send(t, step, rawReq(t, tc.method, e.consoleURL, tc.path, body, "Accept", accept, "Content-Type", "application/json"))
-				if r.status != tc.wantStatus {
-					t.Fatalf("Accept %s: %d %s, want %d", accept, r.status, r.body, tc.wantStatus)
+				r := gatewaytest.Send(t, step, rawReq(t, tc.method, e.ConsoleURL, tc.path, body, "Accept", accept, "Content-Type", "application/json"))
+				if r.Status != tc.wantStatus {
+					t.Fatalf("Accept %s: %d %s, want %d", accept, r.Status, r.Body, tc.wantStatus)
 				}
-				reached := e.upstream.n.Load() - before
+				reached := e.Upstream.Count.Load() - before
 				if tc.wantStatus != 200 {
 					if reached != 0 {
-						t.Fatalf("refused request reached the upstream: %v", e.upstream.requests())
+						t.Fatalf("refused request reached the upstream: %v", e.Upstream.Requests())
 					}
 					if tc.method == "HEAD" {
 						continue
 					}
 					if accept == "application/json" {
-						code := r.errorCode(t)
+						code := r.ErrorCode(t)
 						if want := map[int]string{403: "forbidden", 400: "bad_path"}[tc.wantStatus]; code != want {
 							t.Fatalf("error_code %q, want %q", code, want)
 						}
-					} else if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(r.body, "<h1>") {
-						t.Fatalf("browser got no error page: %q %s", r.header.Get("Content-Type"), r.body)
+					} else if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(r.Body, "<h1>") {
+						t.Fatalf("browser got no error page: %q %s", r.Header.Get("Content-Type"), r.Body)
 					}
 					for _, leak := range []string{"rule", "policy", "customer,", "deny"} {
-						if strings.Contains(r.body, leak) {
-							t.Errorf("error reveals the decision (%q): %s", leak, r.body)
+						if strings.Contains(r.Body, leak) {
+							t.Errorf("error reveals the decision (%q): %s", leak, r.Body)
 						}
 					}
 					continue
@@ -114,8 +116,8 @@ func TestConsoleAuthorization(t *testing.T) {
 					Method   string `json:"method"`
 					Raw      string `json:"raw"`
 				}
-				if err := json.Unmarshal([]byte(r.body), &echo); err != nil || !echo.Upstream || echo.Method != tc.method {
-					t.Fatalf("upstream answer %s: %v", r.body, err)
+				if err := json.Unmarshal([]byte(r.Body), &echo); err != nil || !echo.Upstream || echo.Method != tc.method {
+					t.Fatalf("upstream answer %s: %v", r.Body, err)
 				}
 				if got, _, _ := strings.Cut(echo.Raw, "?"); got != tc.wantUpstream {
 					t.Fatalf("upstream saw %q, want %q", got, tc.wantUpstream)
@@ -129,13 +131,13 @@ func TestConsoleAuthorization(t *testing.T) {
 // own tenant's hosts; on another tenant's host (or a staff session used
 // as a console session) it is refused before the upstream.
 func TestConsoleSessionBoundToTenant(t *testing.T) {
-	e := newStaffEnv(t)
-	_, acmeSID := e.customerSignIn(t)
-	staff := staffBrowser()
-	if r := e.staffSignIn(t, staff, "op-1"); r.status != 200 {
-		t.Fatalf("staff sign-in %d %s", r.status, r.body)
+	e := gatewaytest.NewStaffEnv(t)
+	_, acmeSID := e.CustomerSignIn(t)
+	staff := gatewaytest.StaffBrowser()
+	if r := e.StaffSignIn(t, staff, "op-1"); r.Status != 200 {
+		t.Fatalf("staff sign-in %d %s", r.Status, r.Body)
 	}
-	staffSID := cookieValue(staff, e.apiURL, "livery_staff")
+	staffSID := gatewaytest.CookieValue(staff, e.APIURL, "livery_staff")
 	for _, tc := range []struct {
 		name, method, host, cookie string
 		wantStatus                 int
@@ -152,7 +154,7 @@ func TestConsoleSessionBoundToTenant(t *testing.T) {
 		{"unknown session", "GET", "console.acme.test", "livery_session=forged", 401, "unauthenticated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := e.upstream.n.Load()
+			before := e.Upstream.Count.Load()
 			var body io.Reader
 			if tc.method == "POST" {
 				body = strings.NewReader(`{"x":1}`)
@@ -165,28 +167,28 @@ func TestConsoleSessionBoundToTenant(t *testing.T) {
 			if strings.Contains(tc.name, "admin path") {
 				path = "/admin/x"
 			}
-			resp, b := do(t, newReq(t, tc.method, e.consoleURL+path, body, headers...))
-			r := apiResp{status: resp.StatusCode, header: resp.Header, body: b}
-			if r.status != tc.wantStatus {
-				t.Fatalf("%d %s, want %d", r.status, r.body, tc.wantStatus)
+			resp, b := gatewaytest.Do(t, gatewaytest.NewRequest(t, tc.method, e.ConsoleURL+path, body, headers...))
+			r := gatewaytest.Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+			if r.Status != tc.wantStatus {
+				t.Fatalf("%d %s, want %d", r.Status, r.Body, tc.wantStatus)
 			}
-			reached := e.upstream.n.Load() - before
+			reached := e.Upstream.Count.Load() - before
 			if tc.wantStatus == 200 {
-				if reached != 1 || !strings.Contains(r.body, `"upstream":true`) {
-					t.Fatalf("not proxied: %s", r.body)
+				if reached != 1 || !strings.Contains(r.Body, `"upstream":true`) {
+					t.Fatalf("not proxied: %s", r.Body)
 				}
 				return
 			}
 			if reached != 0 {
-				t.Fatalf("refused request reached the upstream: %v", e.upstream.requests())
+				t.Fatalf("refused request reached the upstream: %v", e.Upstream.Requests())
 			}
-			if code := r.errorCode(t); code != tc.wantCode {
+			if code := r.ErrorCode(t); code != tc.wantCode {
 				t.Fatalf("error_code %q, want %q", code, tc.wantCode)
 			}
 		})
 	}
 	// The refusals ended nothing: the session still works at home.
-	resp, b := do(t, newReq(t, "GET", e.consoleURL+"/", nil, "Host", "console.acme.test", "Accept", "application/json",
+	resp, b := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", e.ConsoleURL+"/", nil, "Host", "console.acme.test", "Accept", "application/json",
 		"Cookie", "livery_session="+acmeSID))
 	if resp.StatusCode != 200 {
 		t.Fatalf("home session after refusals: %d %s", resp.StatusCode, b)

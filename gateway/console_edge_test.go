@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"fmt"
@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // headerRecorder is an upstream that records the header names and values
@@ -84,7 +87,7 @@ func TestSpoofedHeadersNeverReachUpstream(t *testing.T) {
 	}
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
 	for _, trusted := range []bool{false, true} {
-		g := startGateway(t, up.srv.URL, func(o *Options) {
+		g := gatewaytest.StartGateway(t, up.srv.URL, func(o *gateway.Options) {
 			if trusted {
 				o.Proxy.TrustedProxies = []*net.IPNet{loop}
 			}
@@ -99,7 +102,7 @@ func TestSpoofedHeadersNeverReachUpstream(t *testing.T) {
 					req += "Connection: close\r\n\r\n"
 				}
 				before := up.n.Load()
-				r := rawExchange(t, g.consoleURL, req)
+				r := rawExchange(t, g.ConsoleURL, req)
 				if r.status != 200 || up.n.Load() != before+1 {
 					t.Fatalf("%s %s", r.statusLine, r.body)
 				}
@@ -165,7 +168,7 @@ func TestSpoofedHeadersNeverReachUpstream(t *testing.T) {
 // bad_request.)
 func TestHostValidated(t *testing.T) {
 	up := startHeaderRecorder(t)
-	g := startGateway(t, up.srv.URL)
+	g := gatewaytest.StartGateway(t, up.srv.URL)
 	for _, tc := range []struct {
 		target, host string
 		status       int
@@ -209,7 +212,7 @@ func TestHostValidated(t *testing.T) {
 				req += "Host: " + tc.host + "\r\n"
 			}
 			before := up.n.Load()
-			r := rawExchange(t, g.consoleURL, req+"Accept: application/json\r\nConnection: close\r\n\r\n")
+			r := rawExchange(t, g.ConsoleURL, req+"Accept: application/json\r\nConnection: close\r\n\r\n")
 			if r.status != tc.status {
 				t.Fatalf("%s %s, want %d", r.statusLine, r.body, tc.status)
 			}
@@ -239,8 +242,8 @@ func TestHostValidated(t *testing.T) {
 // still recorded as 499 in the metrics, and if it reads on, it also gets
 // a 400.
 func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
 	head := "POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
 	for name, body := range map[string]string{
 		"bad chunk size":          "zz\r\nhello\r\n0\r\n\r\n",
@@ -252,7 +255,7 @@ func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
 		"space before chunk size": " 5\r\nhello\r\n0\r\n\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			r := rawExchange(t, g.consoleURL, head+body)
+			r := rawExchange(t, g.ConsoleURL, head+body)
 			if strings.Contains(r.statusLine, "499") || r.status != 400 {
 				t.Fatalf("status line %q, want 400: %s", r.statusLine, r.body)
 			}
@@ -266,7 +269,7 @@ func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
 			}
 		})
 	}
-	if m := g.metricsText(t); strings.Contains(m, `class="499"`) || strings.Contains(m, `class="5xx"`) {
+	if m := g.MetricsText(t); strings.Contains(m, `class="499"`) || strings.Contains(m, `class="5xx"`) {
 		t.Fatalf("malformed bodies counted as aborts or server errors:\n%s", grep(m, "livery_http_requests_total"))
 	}
 
@@ -276,7 +279,7 @@ func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
 		{"client stops sending after a chunk", "Transfer-Encoding: chunked", "5\r\nhello"},
 	} {
 		t.Run(cut.name, func(t *testing.T) {
-			conn, err := net.Dial("tcp", strings.TrimPrefix(g.consoleURL, "http://"))
+			conn, err := net.Dial("tcp", strings.TrimPrefix(g.ConsoleURL, "http://"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -293,7 +296,7 @@ func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
 			aborts := fmt.Sprintf(`livery_client_aborts_total{listener="console",tenant="demo"} %d`, i+1)
 			deadline := time.Now().Add(5 * time.Second)
 			for {
-				m := g.metricsText(t)
+				m := g.MetricsText(t)
 				if strings.Contains(m, want) && strings.Contains(m, aborts) {
 					return
 				}
@@ -312,10 +315,10 @@ func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
 func TestMethodOverrideHeadersStripped(t *testing.T) {
 	up := startHeaderRecorder(t)
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
-	g := startGateway(t, up.srv.URL, func(o *Options) { o.Proxy.TrustedProxies = []*net.IPNet{loop} })
+	g := gatewaytest.StartGateway(t, up.srv.URL, func(o *gateway.Options) { o.Proxy.TrustedProxies = []*net.IPNet{loop} })
 	req := "GET /page HTTP/1.1\r\nHost: console.demo.test\r\nX-HTTP-Method-Override: DELETE\r\n" +
 		"x-http-method: PUT\r\nX-Method-Override: PATCH\r\nConnection: close\r\n\r\n"
-	if r := rawExchange(t, g.consoleURL, req); r.status != 200 {
+	if r := rawExchange(t, g.ConsoleURL, req); r.status != 200 {
 		t.Fatalf("%s %s", r.statusLine, r.body)
 	}
 	for _, name := range []string{"x-http-method-override", "x-http-method", "x-method-override"} {

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -65,7 +66,7 @@ func readRawResp(t testing.TB, br *bufio.Reader) rawResp {
 
 // rawGet is method target on the acme console as a JSON client, with the
 // session cookie when sid is set.
-func rawConsole(t testing.TB, e *staffEnv, method, target, sid string) rawResp {
+func rawConsole(t testing.TB, e *gatewaytest.StaffEnv, method, target, sid string) rawResp {
 	t.Helper()
 	req := method + " " + target + " HTTP/1.1\r\nHost: console.acme.test\r\nAccept: application/json\r\nConnection: close\r\n"
 	if sid != "" {
@@ -76,7 +77,7 @@ func rawConsole(t testing.TB, e *staffEnv, method, target, sid string) rawResp {
 	} else {
 		req += "\r\n"
 	}
-	return rawExchange(t, e.consoleURL, req)
+	return rawExchange(t, e.ConsoleURL, req)
 }
 
 // upstreamSaw returns the request target the recorder answered with.
@@ -99,8 +100,8 @@ func upstreamSaw(t testing.TB, r rawResp) string {
 // a method no Livery route takes) is a Livery 404: none reaches the
 // upstream without a session and a Casbin decision.
 func TestLiveryPathsNeverProxied(t *testing.T) {
-	e := newStaffEnv(t)
-	_, sid := e.customerSignIn(t)
+	e := gatewaytest.NewStaffEnv(t)
+	_, sid := e.CustomerSignIn(t)
 	for _, tc := range []struct {
 		method, target string
 		anon, signed   int    // status without and with a session
@@ -142,11 +143,11 @@ func TestLiveryPathsNeverProxied(t *testing.T) {
 				if signed {
 					want, session = tc.signed, sid
 				}
-				before := e.upstream.n.Load()
+				before := e.Upstream.Count.Load()
 				r := rawConsole(t, e, tc.method, tc.target, session)
-				reached := e.upstream.n.Load() - before
+				reached := e.Upstream.Count.Load() - before
 				if r.status != want {
-					t.Fatalf("signed=%v: %s %s, want %d (upstream saw %v)", signed, r.statusLine, r.body, want, e.upstream.requests())
+					t.Fatalf("signed=%v: %s %s, want %d (upstream saw %v)", signed, r.statusLine, r.body, want, e.Upstream.Requests())
 				}
 				if tc.upstream != "" && want == 200 {
 					if reached != 1 {
@@ -158,7 +159,7 @@ func TestLiveryPathsNeverProxied(t *testing.T) {
 					continue
 				}
 				if reached != 0 {
-					t.Fatalf("signed=%v: reached the upstream: %v", signed, e.upstream.requests())
+					t.Fatalf("signed=%v: reached the upstream: %v", signed, e.Upstream.Requests())
 				}
 				if want == 200 {
 					if !strings.Contains(r.body, "signed out") {
@@ -184,8 +185,8 @@ func TestLiveryPathsNeverProxied(t *testing.T) {
 // bad_path; none reaches the upstream. Allowed paths reach it exactly in
 // their canonical form.
 func TestConsolePathSpellings(t *testing.T) {
-	e := newStaffEnv(t)
-	_, sid := e.customerSignIn(t)
+	e := gatewaytest.NewStaffEnv(t)
+	_, sid := e.CustomerSignIn(t)
 	refused := []string{
 		// Path parameters (Tomcat, Jetty) and the classic "..;" traversal.
 		"/admin;x", "/admin;", "/admin;jsessionid=1/x", "/admin%3b", "/admin%3Bx", "/x/..;/admin", "/;/admin", "/.;/admin",
@@ -222,25 +223,25 @@ func TestConsolePathSpellings(t *testing.T) {
 	for _, method := range []string{"GET", "POST"} {
 		for _, p := range refused {
 			t.Run(method+" refused "+p, func(t *testing.T) {
-				before := e.upstream.n.Load()
+				before := e.Upstream.Count.Load()
 				r := rawConsole(t, e, method, p, sid)
 				if r.status != 400 || r.errorCode(t) != "bad_path" {
 					t.Fatalf("%s %s, want 400 bad_path", r.statusLine, r.body)
 				}
-				if n := e.upstream.n.Load() - before; n != 0 {
-					t.Fatalf("reached the upstream: %v", e.upstream.requests())
+				if n := e.Upstream.Count.Load() - before; n != 0 {
+					t.Fatalf("reached the upstream: %v", e.Upstream.Requests())
 				}
 			})
 		}
 		for _, p := range denied {
 			t.Run(method+" denied "+p, func(t *testing.T) {
-				before := e.upstream.n.Load()
+				before := e.Upstream.Count.Load()
 				r := rawConsole(t, e, method, p, sid)
 				if r.status != 403 || r.errorCode(t) != "forbidden" {
 					t.Fatalf("%s %s, want 403 forbidden", r.statusLine, r.body)
 				}
-				if n := e.upstream.n.Load() - before; n != 0 {
-					t.Fatalf("reached the upstream: %v", e.upstream.requests())
+				if n := e.Upstream.Count.Load() - before; n != 0 {
+					t.Fatalf("reached the upstream: %v", e.Upstream.Requests())
 				}
 			})
 		}

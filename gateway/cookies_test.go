@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"encoding/json"
@@ -6,16 +6,18 @@ import (
 	"net/http/httptest"
 	"slices"
 	"testing"
+
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // TestLiveryCookiesNeverReachUpstream: the session id stays between the
 // browser and Livery; the console's own cookies pass.
 func TestLiveryCookiesNeverReachUpstream(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
-	req := newReq(t, "GET", g.consoleURL+"/headers?format=json", nil, "Host", "console.demo.test",
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
+	req := gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/headers?format=json", nil, "Host", "console.demo.test",
 		"Cookie", "console_pref=dark; __Host-livery_session=secret-session-id; livery_login=secret-binding")
-	resp, body := do(t, req)
+	resp, body := gatewaytest.Do(t, req)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -38,8 +40,8 @@ func TestUpstreamCannotSetLiveryCookies(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 	t.Cleanup(up.Close)
-	g := startGateway(t, up.URL)
-	resp, _ := do(t, newReq(t, "GET", g.consoleURL+"/", nil, "Host", "console.demo.test"))
+	g := gatewaytest.StartGateway(t, up.URL)
+	resp, _ := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/", nil, "Host", "console.demo.test"))
 	if got := resp.Header.Values("Set-Cookie"); len(got) != 1 || got[0] != "console_pref=dark; Path=/" {
 		t.Fatalf("Set-Cookie reaching the browser: %q", got)
 	}
@@ -63,8 +65,8 @@ func TestSetCookieLinesKeptApart(t *testing.T) {
 		w.Write([]byte("ok"))
 	}))
 	t.Cleanup(up.Close)
-	g := startGateway(t, up.URL)
-	resp, _ := do(t, newReq(t, "GET", g.consoleURL+"/", nil, "Host", "console.demo.test"))
+	g := gatewaytest.StartGateway(t, up.URL)
+	resp, _ := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/", nil, "Host", "console.demo.test"))
 	if got := resp.Header.Values("Set-Cookie"); !slices.Equal(got, lines) {
 		t.Fatalf("Set-Cookie reaching the browser:\n got %q\nwant %q", got, lines)
 	}

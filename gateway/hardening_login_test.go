@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants/ratelimit"
@@ -19,8 +21,8 @@ import (
 // small login state in Redis, and another address has its own budget.
 func TestLoginStartsAreBounded(t *testing.T) {
 	lim := ratelimit.Limit{Rate: 5, Burst: 5, Period: time.Minute}
-	e := newStaffEnv(t, func(e *staffEnv, o *Options) {
-		l := ratelimit.New(e.rdb)
+	e := gatewaytest.NewStaffEnv(t, func(e *gatewaytest.StaffEnv, o *gateway.Options) {
+		l := ratelimit.New(e.RDB)
 		o.Identity.LoginLimiter, o.Identity.LoginRate = l, lim
 		o.Admin.Staff.LoginLimiter, o.Admin.Staff.LoginRate = l, lim
 	})
@@ -31,7 +33,7 @@ func TestLoginStartsAreBounded(t *testing.T) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	loginKeys := func() []string {
-		keys, err := e.rdb.Keys(ctx, "livery:login:*").Result()
+		keys, err := e.RDB.Keys(ctx, "livery:login:*").Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,25 +41,25 @@ func TestLoginStartsAreBounded(t *testing.T) {
 	}
 	long := "/" + strings.Repeat("a", 1800)
 	for _, door := range []struct{ name, url string }{
-		{"console", e.consoleURL + "/_livery/login?rd=" + long},
-		{"staff", e.apiURL + "/admin/login?rd=" + long},
+		{"console", e.ConsoleURL + "/_livery/login?rd=" + long},
+		{"staff", e.APIURL + "/admin/login?rd=" + long},
 	} {
 		t.Run(door.name, func(t *testing.T) {
 			before := len(loginKeys())
 			c := from("127.0.0.1")
 			var ok, limited int
 			for range 40 {
-				r := send(t, c, newReq(t, "GET", door.url, nil, "Accept", "text/html"))
-				switch r.status {
+				r := gatewaytest.Send(t, c, gatewaytest.NewRequest(t, "GET", door.url, nil, "Accept", "text/html"))
+				switch r.Status {
 				case http.StatusFound:
 					ok++
 				case http.StatusTooManyRequests:
 					limited++
-					if r.header.Get("Retry-After") == "" {
+					if r.Header.Get("Retry-After") == "" {
 						t.Fatal("429 without Retry-After")
 					}
 				default:
-					t.Fatalf("login start: %d %s", r.status, r.body)
+					t.Fatalf("login start: %d %s", r.Status, r.Body)
 				}
 			}
 			if ok != 5 || limited != 35 {
@@ -68,17 +70,17 @@ func TestLoginStartsAreBounded(t *testing.T) {
 				t.Fatalf("%d login states in Redis; want 5", n)
 			}
 			for _, k := range keys {
-				v, _ := e.rdb.Get(ctx, k).Result()
+				v, _ := e.RDB.Get(ctx, k).Result()
 				if len(v) > 400 {
 					t.Fatalf("login state of %d bytes (the over-long return path was kept): %.80s…", len(v), v)
 				}
-				if ttl := e.rdb.TTL(ctx, k).Val(); ttl <= 0 || ttl > signin.LoginStateTTL {
+				if ttl := e.RDB.TTL(ctx, k).Val(); ttl <= 0 || ttl > signin.LoginStateTTL {
 					t.Fatalf("login state TTL %s", ttl)
 				}
 			}
 			// Another address has its own budget.
-			if r := send(t, from("127.0.0.2"), newReq(t, "GET", door.url, nil)); r.status != http.StatusFound {
-				t.Fatalf("login start from another address: %d %s", r.status, r.body)
+			if r := gatewaytest.Send(t, from("127.0.0.2"), gatewaytest.NewRequest(t, "GET", door.url, nil)); r.Status != http.StatusFound {
+				t.Fatalf("login start from another address: %d %s", r.Status, r.Body)
 			}
 		})
 	}

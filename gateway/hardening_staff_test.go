@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 )
@@ -18,19 +19,19 @@ import (
 // cookie must come from the API listener's own origin; bearer calls are
 // exempt; refused requests change nothing.
 func TestStaffCookieCSRF(t *testing.T) {
-	e := newBrandEnv(t)
-	pa := e.token(t, "pa-acme")
-	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(`{}`, "https://a.example"), "Content-Type", "application/json"); r.status != 200 {
-		t.Fatalf("draft: %d %s", r.status, r.body)
+	e := gatewaytest.NewBrandEnv(t)
+	pa := e.Token(t, "pa-acme")
+	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(`{}`, "https://a.example"), "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("draft: %d %s", r.Status, r.Body)
 	}
-	browser := staffBrowser()
-	if r := e.staffSignIn(t, browser, "pa-acme"); r.status != 200 {
-		t.Fatalf("staff sign-in: %d %s", r.status, r.body)
+	browser := gatewaytest.StaffBrowser()
+	if r := e.StaffSignIn(t, browser, "pa-acme"); r.Status != 200 {
+		t.Fatalf("staff sign-in: %d %s", r.Status, r.Body)
 	}
 	var mp bytes.Buffer
 	mw := multipart.NewWriter(&mp)
 	fw, _ := mw.CreateFormFile("file", "logo.png")
-	fw.Write(pngImage(t, color.RGBA{R: 200, A: 255}))
+	fw.Write(gatewaytest.PNGImage(t, color.RGBA{R: 200, A: 255}))
 	mw.Close()
 
 	type call struct{ method, path, ctype, body string }
@@ -39,7 +40,7 @@ func TestStaffCookieCSRF(t *testing.T) {
 		"form withdraw":    {"POST", "/admin/v1/tenants/acme/branding/withdraw", "application/x-www-form-urlencoded", "x=1"},
 		"multipart upload": {"POST", "/admin/v1/tenants/acme/branding/images", mw.FormDataContentType(), mp.String()},
 		"json draft":       {"PUT", "/admin/v1/tenants/acme/branding/draft", "application/json", brandDoc(`{}`, "https://evil.example")},
-		"text/plain json":  {"PUT", "/admin/v1/tenants/acme/customers/" + e.cust["X"].DomainID + "/managers", "text/plain", `{"managers":["evil"]}`},
+		"text/plain json":  {"PUT", "/admin/v1/tenants/acme/customers/" + e.Cust["X"].DomainID + "/managers", "text/plain", `{"managers":["evil"]}`},
 		"staff logout":     {"POST", "/admin/logout", "", ""},
 	}
 	hostile := map[string][]string{
@@ -56,67 +57,67 @@ func TestStaffCookieCSRF(t *testing.T) {
 				if cl.ctype != "" {
 					headers = append(headers, "Content-Type", cl.ctype)
 				}
-				r := send(t, browser, newReq(t, cl.method, e.apiURL+cl.path, strings.NewReader(cl.body), headers...))
-				if r.status != http.StatusForbidden || r.errorCode(t) != "cross_origin" {
-					t.Fatalf("%s %s with %v: %d %s; want 403 cross_origin", cl.method, cl.path, hdrs, r.status, r.body)
+				r := gatewaytest.Send(t, browser, gatewaytest.NewRequest(t, cl.method, e.APIURL+cl.path, strings.NewReader(cl.body), headers...))
+				if r.Status != http.StatusForbidden || r.ErrorCode(t) != "cross_origin" {
+					t.Fatalf("%s %s with %v: %d %s; want 403 cross_origin", cl.method, cl.path, hdrs, r.Status, r.Body)
 				}
 			})
 		}
 	}
 	// Nothing changed: no submission, the draft as it was, no image, the
 	// session alive.
-	if r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/submissions", pa, ""); !strings.Contains(r.body, `"submissions":[]`) {
-		t.Fatalf("a cross-origin submit went through: %s", r.body)
+	if r := e.API(t, "GET", "/admin/v1/tenants/acme/branding/submissions", pa, ""); !strings.Contains(r.Body, `"submissions":[]`) {
+		t.Fatalf("a cross-origin submit went through: %s", r.Body)
 	}
-	if r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/draft", pa, ""); strings.Contains(r.body, "evil.example") {
-		t.Fatalf("a cross-origin draft write went through: %s", r.body)
+	if r := e.API(t, "GET", "/admin/v1/tenants/acme/branding/draft", pa, ""); strings.Contains(r.Body, "evil.example") {
+		t.Fatalf("a cross-origin draft write went through: %s", r.Body)
 	}
-	if r := e.whoami(t, browser); r.status != 200 {
-		t.Fatalf("a cross-origin logout ended the session: %d", r.status)
+	if r := e.Whoami(t, browser); r.Status != 200 {
+		t.Fatalf("a cross-origin logout ended the session: %d", r.Status)
 	}
 
 	// Same-origin browser calls and bearer calls from anywhere work.
-	for _, hdrs := range [][]string{{"Origin", e.apiURL}, {"Sec-Fetch-Site", "same-origin", "Origin", e.apiURL}, {}} {
-		r := send(t, browser, newReq(t, "GET", e.apiURL+"/admin/v1/tenants/acme/branding/draft", nil, append([]string{"Accept", "application/json"}, hdrs...)...))
-		if r.status != 200 {
-			t.Fatalf("same-origin read %v: %d", hdrs, r.status)
+	for _, hdrs := range [][]string{{"Origin", e.APIURL}, {"Sec-Fetch-Site", "same-origin", "Origin", e.APIURL}, {}} {
+		r := gatewaytest.Send(t, browser, gatewaytest.NewRequest(t, "GET", e.APIURL+"/admin/v1/tenants/acme/branding/draft", nil, append([]string{"Accept", "application/json"}, hdrs...)...))
+		if r.Status != 200 {
+			t.Fatalf("same-origin read %v: %d", hdrs, r.Status)
 		}
 	}
-	r := send(t, browser, newReq(t, "POST", e.apiURL+"/admin/v1/tenants/acme/branding/submit", nil, "Sec-Fetch-Site", "same-origin", "Origin", e.apiURL))
-	if r.status != http.StatusCreated {
-		t.Fatalf("same-origin submit: %d %s", r.status, r.body)
+	r := gatewaytest.Send(t, browser, gatewaytest.NewRequest(t, "POST", e.APIURL+"/admin/v1/tenants/acme/branding/submit", nil, "Sec-Fetch-Site", "same-origin", "Origin", e.APIURL))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("same-origin submit: %d %s", r.Status, r.Body)
 	}
-	if r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/withdraw", pa, "", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"); r.status != 200 {
-		t.Fatalf("bearer withdraw with a foreign Origin: %d %s", r.status, r.body)
+	if r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/withdraw", pa, "", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"); r.Status != 200 {
+		t.Fatalf("bearer withdraw with a foreign Origin: %d %s", r.Status, r.Body)
 	}
 }
 
 // TestConsoleLogoutCSRF: Livery's own POST endpoints on the console refuse
 // cross-origin requests made with the customer's cookie.
 func TestConsoleLogoutCSRF(t *testing.T) {
-	e := newStaffEnv(t)
-	browser, _ := e.customerSignIn(t)
+	e := gatewaytest.NewStaffEnv(t)
+	browser, _ := e.CustomerSignIn(t)
 	for _, hdrs := range [][]string{{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}} {
-		r := send(t, stepBrowser(browser.Jar), newReq(t, "POST", e.consoleURL+"/_livery/logout", nil, hdrs...))
-		if r.status != http.StatusForbidden {
-			t.Fatalf("cross-origin console logout %v: %d %s", hdrs, r.status, r.body)
+		r := gatewaytest.Send(t, gatewaytest.StepBrowser(browser.Jar), gatewaytest.NewRequest(t, "POST", e.ConsoleURL+"/_livery/logout", nil, hdrs...))
+		if r.Status != http.StatusForbidden {
+			t.Fatalf("cross-origin console logout %v: %d %s", hdrs, r.Status, r.Body)
 		}
 	}
-	if resp, _ := get(t, stepBrowser(browser.Jar), e.consoleURL+"/resources"); resp.StatusCode != 200 {
+	if resp, _ := gatewaytest.Get(t, gatewaytest.StepBrowser(browser.Jar), e.ConsoleURL+"/resources"); resp.StatusCode != 200 {
 		t.Fatalf("session ended by a cross-origin logout: %d", resp.StatusCode)
 	}
-	r := send(t, stepBrowser(browser.Jar), newReq(t, "POST", e.consoleURL+"/_livery/logout", nil, "Origin", e.consoleURL, "Sec-Fetch-Site", "same-origin"))
-	if r.status != http.StatusFound {
-		t.Fatalf("same-origin logout: %d %s", r.status, r.body)
+	r := gatewaytest.Send(t, gatewaytest.StepBrowser(browser.Jar), gatewaytest.NewRequest(t, "POST", e.ConsoleURL+"/_livery/logout", nil, "Origin", e.ConsoleURL, "Sec-Fetch-Site", "same-origin"))
+	if r.Status != http.StatusFound {
+		t.Fatalf("same-origin logout: %d %s", r.Status, r.Body)
 	}
 }
 
 // TestAdminUnknownTenant: admin calls naming a tenant that is not
 // configured answer 404 unknown_tenant and write nothing.
 func TestAdminUnknownTenant(t *testing.T) {
-	e := newBrandEnv(t)
-	op := e.token(t, "op-1")
-	png := pngImage(t, color.RGBA{G: 200, A: 255})
+	e := gatewaytest.NewBrandEnv(t)
+	op := e.Token(t, "op-1")
+	png := gatewaytest.PNGImage(t, color.RGBA{G: 200, A: 255})
 	var mp bytes.Buffer
 	mw := multipart.NewWriter(&mp)
 	fw, _ := mw.CreateFormFile("file", "logo.png")
@@ -136,12 +137,12 @@ func TestAdminUnknownTenant(t *testing.T) {
 		if c.ctype != "" {
 			hdrs = []string{"Content-Type", c.ctype}
 		}
-		r := e.api(t, c.method, c.path, op, c.body, hdrs...)
-		if r.status != http.StatusNotFound || r.errorCode(t) != "unknown_tenant" {
-			t.Errorf("%s %s: %d %s; want 404 unknown_tenant", c.method, c.path, r.status, r.body)
+		r := e.API(t, c.method, c.path, op, c.body, hdrs...)
+		if r.Status != http.StatusNotFound || r.ErrorCode(t) != "unknown_tenant" {
+			t.Errorf("%s %s: %d %s; want 404 unknown_tenant", c.method, c.path, r.Status, r.Body)
 		}
 	}
-	objs, err := e.store.List(context.Background(), "")
+	objs, err := e.Store.List(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,32 +150,32 @@ func TestAdminUnknownTenant(t *testing.T) {
 		t.Errorf("object written for an unknown tenant: %s", o.Key)
 	}
 	// A partner admin gets 403 for any tenant not theirs, known or not.
-	pa := e.token(t, "pa-acme")
-	if r := e.api(t, "PUT", "/admin/v1/tenants/nonexistent/branding/draft", pa, brandDoc(`{}`, "https://a.example"), "Content-Type", "application/json"); r.status != http.StatusForbidden {
-		t.Fatalf("partner admin, unknown tenant: %d %s", r.status, r.body)
+	pa := e.Token(t, "pa-acme")
+	if r := e.API(t, "PUT", "/admin/v1/tenants/nonexistent/branding/draft", pa, brandDoc(`{}`, "https://a.example"), "Content-Type", "application/json"); r.Status != http.StatusForbidden {
+		t.Fatalf("partner admin, unknown tenant: %d %s", r.Status, r.Body)
 	}
 }
 
 // TestFourEyesThroughTheAPI: the operator who edited a partner's draft
 // cannot approve the partner's submission of it.
 func TestFourEyesThroughTheAPI(t *testing.T) {
-	e := newBrandEnv(t)
-	pa, op := e.token(t, "pa-acme"), e.token(t, "op-1")
-	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(`{}`, "https://a.example"), "Content-Type", "application/json"); r.status != 200 {
-		t.Fatalf("partner draft: %d %s", r.status, r.body)
+	e := gatewaytest.NewBrandEnv(t)
+	pa, op := e.Token(t, "pa-acme"), e.Token(t, "op-1")
+	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(`{}`, "https://a.example"), "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("partner draft: %d %s", r.Status, r.Body)
 	}
-	etag := e.api(t, "GET", "/admin/v1/tenants/acme/branding/draft", op, "").header.Get("ETag")
-	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", op, brandDoc(`{}`, "https://op.example"), "Content-Type", "application/json", "If-Match", etag); r.status != 200 {
-		t.Fatalf("operator edit: %d %s", r.status, r.body)
+	etag := e.API(t, "GET", "/admin/v1/tenants/acme/branding/draft", op, "").Header.Get("ETag")
+	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", op, brandDoc(`{}`, "https://op.example"), "Content-Type", "application/json", "If-Match", etag); r.Status != 200 {
+		t.Fatalf("operator edit: %d %s", r.Status, r.Body)
 	}
-	r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "")
-	if r.status != http.StatusCreated {
-		t.Fatalf("submit: %d %s", r.status, r.body)
+	r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "")
+	if r.Status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
-	id, _ := r.json(t)["id"].(string)
-	r = e.api(t, "POST", "/admin/v1/reviews/acme/approve", op, `{"submission_id":"`+id+`"}`, "Content-Type", "application/json")
-	if r.status != http.StatusForbidden || r.errorCode(t) != "self_approval" {
-		t.Fatalf("approval by the editing operator: %d %s; want 403 self_approval", r.status, r.body)
+	id, _ := r.JSON(t)["id"].(string)
+	r = e.API(t, "POST", "/admin/v1/reviews/acme/approve", op, `{"submission_id":"`+id+`"}`, "Content-Type", "application/json")
+	if r.Status != http.StatusForbidden || r.ErrorCode(t) != "self_approval" {
+		t.Fatalf("approval by the editing operator: %d %s; want 403 self_approval", r.Status, r.Body)
 	}
 }
 
@@ -182,40 +183,40 @@ func TestFourEyesThroughTheAPI(t *testing.T) {
 // holding a customer session shows the live branding and sets no marker;
 // a marker met alongside a customer session is ended. Both are audited.
 func TestPreviewNeverInCustomerSession(t *testing.T) {
-	e := newBrandEnv(t)
-	pa, op := e.token(t, "pa-acme"), e.token(t, "op-1")
+	e := gatewaytest.NewBrandEnv(t)
+	pa, op := e.Token(t, "pa-acme"), e.Token(t, "op-1")
 	doc := brandDoc(`{}`, "https://preview.acme.example")
-	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, doc, "Content-Type", "application/json"); r.status != 200 {
-		t.Fatalf("draft: %d %s", r.status, r.body)
+	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, doc, "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("draft: %d %s", r.Status, r.Body)
 	}
-	if r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, ""); r.status != http.StatusCreated {
-		t.Fatalf("submit: %d %s", r.status, r.body)
+	if r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, ""); r.Status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
 	link := func() string {
-		r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/preview", op, "")
+		r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/preview", op, "")
 		var l struct{ URL string }
-		jsonUnmarshal(t, r.body, &l)
+		jsonUnmarshal(t, r.Body, &l)
 		if l.URL == "" {
-			t.Fatalf("no preview link: %d %s", r.status, r.body)
+			t.Fatalf("no preview link: %d %s", r.Status, r.Body)
 		}
 		return l.URL
 	}
 	shows := func(c *http.Client) bool {
-		_, body, _ := e.page(t, c, "/page")
+		_, body, _ := e.Page(t, c, "/page")
 		return strings.Contains(body, "livery-preview-ribbon") || strings.Contains(body, "preview.acme.example")
 	}
 	refusals := func() int {
-		r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/audit", op, "")
-		return strings.Count(r.body, `"branding.preview.refused"`)
+		r := e.API(t, "GET", "/admin/v1/tenants/acme/branding/audit", op, "")
+		return strings.Count(r.Body, `"branding.preview.refused"`)
 	}
 
 	// 1. A customer opens a preview link.
-	customer, _ := e.customerSignIn(t)
-	resp, _ := get(t, customer, link())
+	customer, _ := e.CustomerSignIn(t)
+	resp, _ := gatewaytest.Get(t, customer, link())
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/" {
 		t.Fatalf("customer's preview link: %d at %s", resp.StatusCode, resp.Request.URL)
 	}
-	if v := cookieValue(customer, e.consoleURL, "livery_preview"); v != "" {
+	if v := gatewaytest.CookieValue(customer, e.ConsoleURL, "livery_preview"); v != "" {
 		t.Fatalf("customer got a preview marker %q", v)
 	}
 	if shows(customer) {
@@ -226,21 +227,21 @@ func TestPreviewNeverInCustomerSession(t *testing.T) {
 	}
 
 	// 2. A staff browser in preview signs in as a customer.
-	b := staffBrowser()
-	if resp, _ := get(t, b, link()); resp.StatusCode != 200 || !shows(b) {
+	b := gatewaytest.StaffBrowser()
+	if resp, _ := gatewaytest.Get(t, b, link()); resp.StatusCode != 200 || !shows(b) {
 		t.Fatalf("staff preview did not start (%d)", resp.StatusCode)
 	}
-	marker := cookieValue(b, e.consoleURL, "livery_preview")
-	e.idp.SetAutoLogin("cust-1")
-	get(t, b, e.consoleURL+"/_livery/login?rd=/resources")
-	e.idp.SetAutoLogin("")
-	if cookieValue(b, e.consoleURL, "livery_session") == "" {
+	marker := gatewaytest.CookieValue(b, e.ConsoleURL, "livery_preview")
+	e.IDP.SetAutoLogin("cust-1")
+	gatewaytest.Get(t, b, e.ConsoleURL+"/_livery/login?rd=/resources")
+	e.IDP.SetAutoLogin("")
+	if gatewaytest.CookieValue(b, e.ConsoleURL, "livery_session") == "" {
 		t.Fatal("customer sign-in did not complete")
 	}
 	if shows(b) {
 		t.Fatal("the preview marker is honoured inside a customer session")
 	}
-	if n, err := e.rdb.Exists(context.Background(), preview.KeyPrefix+"marker:"+web.HashToken(marker)).Result(); err != nil || n != 0 {
+	if n, err := e.RDB.Exists(context.Background(), preview.KeyPrefix+"marker:"+web.HashToken(marker)).Result(); err != nil || n != 0 {
 		t.Fatalf("marker record still in Redis (%d, %v)", n, err)
 	}
 	if n := refusals(); n != 2 {
@@ -252,31 +253,31 @@ func TestPreviewNeverInCustomerSession(t *testing.T) {
 // client address that requested it; a forwarded link is refused and
 // audited.
 func TestPreviewLinkOnlyFromItsMinter(t *testing.T) {
-	e := newBrandEnv(t)
-	pa, op := e.token(t, "pa-acme"), e.token(t, "op-1")
-	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(`{}`, "https://preview.acme.example"), "Content-Type", "application/json"); r.status != 200 {
-		t.Fatalf("draft: %d %s", r.status, r.body)
+	e := gatewaytest.NewBrandEnv(t)
+	pa, op := e.Token(t, "pa-acme"), e.Token(t, "op-1")
+	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(`{}`, "https://preview.acme.example"), "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("draft: %d %s", r.Status, r.Body)
 	}
 	mint := func() string {
-		r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/preview?source=draft", op, "") // from 127.0.0.1
+		r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/preview?source=draft", op, "") // from 127.0.0.1
 		var l struct{ URL string }
-		jsonUnmarshal(t, r.body, &l)
+		jsonUnmarshal(t, r.Body, &l)
 		return l.URL
 	}
-	elsewhere := staffBrowser()
+	elsewhere := gatewaytest.StaffBrowser()
 	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
 	elsewhere.Transport = &http.Transport{DialContext: d.DialContext}
-	if resp, _ := get(t, elsewhere, mint()); resp.StatusCode != http.StatusForbidden {
+	if resp, _ := gatewaytest.Get(t, elsewhere, mint()); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("forwarded preview link: %d; want 403", resp.StatusCode)
 	}
-	if v := cookieValue(elsewhere, e.consoleURL, "livery_preview"); v != "" {
+	if v := gatewaytest.CookieValue(elsewhere, e.ConsoleURL, "livery_preview"); v != "" {
 		t.Fatal("a forwarded link set a preview marker")
 	}
-	r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/audit", op, "")
-	if !strings.Contains(r.body, "another address") {
-		t.Fatalf("forwarded link not audited: %s", r.body)
+	r := e.API(t, "GET", "/admin/v1/tenants/acme/branding/audit", op, "")
+	if !strings.Contains(r.Body, "another address") {
+		t.Fatalf("forwarded link not audited: %s", r.Body)
 	}
-	if resp, _ := get(t, staffBrowser(), mint()); resp.StatusCode != 200 {
+	if resp, _ := gatewaytest.Get(t, gatewaytest.StaffBrowser(), mint()); resp.StatusCode != 200 {
 		t.Fatalf("preview link from its minter's address: %d", resp.StatusCode)
 	}
 }
@@ -285,10 +286,10 @@ func TestPreviewLinkOnlyFromItsMinter(t *testing.T) {
 // admin API gets the admin code for it (413 too_large), not a code made
 // from the status text.
 func TestAdminOversizedBodyCode(t *testing.T) {
-	e := newBrandEnv(t)
+	e := gatewaytest.NewBrandEnv(t)
 	big := `{"brand":"` + strings.Repeat("x", 2<<20) + `"}`
-	r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", e.token(t, "pa-acme"), big, "Content-Type", "application/json")
-	if r.status != http.StatusRequestEntityTooLarge || r.errorCode(t) != "too_large" {
-		t.Fatalf("oversized admin body: %d %s; want 413 too_large", r.status, r.body)
+	r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", e.Token(t, "pa-acme"), big, "Content-Type", "application/json")
+	if r.Status != http.StatusRequestEntityTooLarge || r.ErrorCode(t) != "too_large" {
+		t.Fatalf("oversized admin body: %d %s; want 413 too_large", r.Status, r.Body)
 	}
 }

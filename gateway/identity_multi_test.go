@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -16,18 +17,18 @@ import (
 // used on instance B; logout on A, and back-channel logout sent to A, are
 // honoured by B within 1 s.
 func TestLogoutReachesEveryInstance(t *testing.T) {
-	e := newIdentityEnv(t, true)
-	a, b := e.gateway(t, nil), e.gateway(t, nil)
+	e := gatewaytest.NewIdentityEnv(t, true)
+	a, b := e.Start(t, nil), e.Start(t, nil)
 	for _, how := range []string{"logout", "back-channel"} {
 		t.Run(how, func(t *testing.T) {
-			c := browser(t)
-			if resp, body := a.signIn(t, e, c, "user-1", "/"); resp.StatusCode != 200 {
+			c := gatewaytest.Browser(t)
+			if resp, body := a.SignIn(t, e, c, "user-1", "/"); resp.StatusCode != 200 {
 				t.Fatalf("sign in: %d %s", resp.StatusCode, body)
 			}
-			e.idp.SetAutoLogin("")
-			sid := cookieValue(c, a.consoleURL, "livery_session")
+			e.IDP.SetAutoLogin("")
+			sid := gatewaytest.CookieValue(c, a.ConsoleURL, "livery_session")
 			onB := func() int {
-				req := newReq(t, "GET", b.consoleURL+"/billing", nil, "Cookie", "livery_session="+sid, "Accept", "application/json")
+				req := gatewaytest.NewRequest(t, "GET", b.ConsoleURL+"/billing", nil, "Cookie", "livery_session="+sid, "Accept", "application/json")
 				resp, err := http.DefaultTransport.RoundTrip(req)
 				if err != nil {
 					t.Fatal(err)
@@ -41,10 +42,10 @@ func TestLogoutReachesEveryInstance(t *testing.T) {
 			}
 			switch how {
 			case "logout":
-				get(t, c, a.consoleURL+"/_livery/logout")
+				gatewaytest.Get(t, c, a.ConsoleURL+"/_livery/logout")
 			case "back-channel":
-				subs := e.idp.SessionsOf("user-1")
-				if err := e.idp.SendBackchannelLogout(context.Background(), "livery", "user-1", subs[len(subs)-1]); err != nil {
+				subs := e.IDP.SessionsOf("user-1")
+				if err := e.IDP.SendBackchannelLogout(context.Background(), "livery", "user-1", subs[len(subs)-1]); err != nil {
 					t.Fatalf("back-channel logout: %v", err)
 				}
 			}
@@ -61,18 +62,18 @@ func TestLogoutReachesEveryInstance(t *testing.T) {
 	t.Run("bad logout tokens refused", func(t *testing.T) {
 		for name, tok := range map[string]func() string{
 			"id token instead of logout token": func() string {
-				s, _ := e.idp.MintIDToken("livery", "user-1", "n", idp.DefectNone)
+				s, _ := e.IDP.MintIDToken("livery", "user-1", "n", idp.DefectNone)
 				return s
 			},
 			"garbage": func() string { return "a.b.c" },
 			"other audience": func() string {
-				s, _ := e.idp.LogoutToken("someone-else", "user-1", "sid")
+				s, _ := e.IDP.LogoutToken("someone-else", "user-1", "sid")
 				return s
 			},
 		} {
-			req := newReq(t, "POST", a.consoleURL+"/_livery/backchannel-logout", strings.NewReader("logout_token="+tok()),
+			req := gatewaytest.NewRequest(t, "POST", a.ConsoleURL+"/_livery/backchannel-logout", strings.NewReader("logout_token="+tok()),
 				"Content-Type", "application/x-www-form-urlencoded")
-			resp, body := do(t, req)
+			resp, body := gatewaytest.Do(t, req)
 			if resp.StatusCode != 400 || !strings.Contains(body, "invalid_request") {
 				t.Errorf("%s: %d %s", name, resp.StatusCode, body)
 			}
@@ -83,21 +84,21 @@ func TestLogoutReachesEveryInstance(t *testing.T) {
 // TestSteadyStateProxyMakesNoRedisCommands: a signed-in customer's
 // proxied requests cost no Redis command once the session is cached.
 func TestSteadyStateProxyMakesNoRedisCommands(t *testing.T) {
-	e := newIdentityEnv(t, true)
-	cc := &commandCounter{}
-	g := e.gateway(t, cc)
-	c := browser(t)
-	if resp, _ := g.signIn(t, e, c, "user-1", "/"); resp.StatusCode != 200 {
+	e := gatewaytest.NewIdentityEnv(t, true)
+	cc := &gatewaytest.CommandCounter{}
+	g := e.Start(t, cc)
+	c := gatewaytest.Browser(t)
+	if resp, _ := g.SignIn(t, e, c, "user-1", "/"); resp.StatusCode != 200 {
 		t.Fatal("sign in failed")
 	}
-	get(t, c, g.consoleURL+"/billing") // warm
-	before := cc.n.Load()
+	gatewaytest.Get(t, c, g.ConsoleURL+"/billing") // warm
+	before := cc.Count.Load()
 	for i := 0; i < 200; i++ {
-		if resp, _ := get(t, c, g.consoleURL+"/resources"); resp.StatusCode != 200 {
+		if resp, _ := gatewaytest.Get(t, c, g.ConsoleURL+"/resources"); resp.StatusCode != 200 {
 			t.Fatalf("request %d: %d", i, resp.StatusCode)
 		}
 	}
-	if n := cc.n.Load() - before; n != 0 {
+	if n := cc.Count.Load() - before; n != 0 {
 		t.Fatalf("%d Redis commands for 200 proxied requests", n)
 	}
 }
@@ -106,16 +107,16 @@ func TestSteadyStateProxyMakesNoRedisCommands(t *testing.T) {
 // the gateway and the other tenants keep working, and sign-in recovers
 // when the IdP returns.
 func TestIdPDownIsolated(t *testing.T) {
-	e := newIdentityEnv(t, false)
-	issuer := e.idp.Issuer()
-	e.idpSrv.Close()
-	g := e.gateway(t, nil)
-	resp, body := get(t, browser(t), g.consoleURL+"/")
+	e := gatewaytest.NewIdentityEnv(t, false)
+	issuer := e.IDP.Issuer()
+	e.IDPServer.Close()
+	g := e.Start(t, nil)
+	resp, body := gatewaytest.Get(t, gatewaytest.Browser(t), g.ConsoleURL+"/")
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "sign-in service of Demo is unavailable") ||
 		!strings.Contains(body, resp.Header.Get("X-Request-Id")) || strings.Contains(body, issuer) {
 		t.Fatalf("idp down: %d %s", resp.StatusCode, body)
 	}
-	if resp, _ := get(t, browser(t), g.consoleURL+"/", "Host", "console.other.test"); resp.StatusCode != 200 {
+	if resp, _ := gatewaytest.Get(t, gatewaytest.Browser(t), g.ConsoleURL+"/", "Host", "console.other.test"); resp.StatusCode != 200 {
 		t.Fatalf("other tenant affected: %d", resp.StatusCode)
 	}
 }
@@ -150,13 +151,13 @@ func TestSafeReturnPath(t *testing.T) {
 //
 //	./scripts/test.sh -run '^$' -bench AuthenticatedProxy -benchmem ./gateway
 func BenchmarkAuthenticatedProxy(b *testing.B) {
-	e := newIdentityEnv(b, false)
-	g := e.gateway(b, nil)
-	c := browser(b)
-	if resp, _ := g.signIn(b, e, c, "user-1", "/"); resp.StatusCode != 200 {
+	e := gatewaytest.NewIdentityEnv(b, false)
+	g := e.Start(b, nil)
+	c := gatewaytest.Browser(b)
+	if resp, _ := g.SignIn(b, e, c, "user-1", "/"); resp.StatusCode != 200 {
 		b.Fatal("sign in failed")
 	}
-	sid := cookieValue(c, g.consoleURL, "livery_session")
+	sid := gatewaytest.CookieValue(c, g.ConsoleURL, "livery_session")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	for _, tc := range []struct{ name, host, cookie string }{
 		{"anonymous", "console.other.test", ""},
@@ -166,7 +167,7 @@ func BenchmarkAuthenticatedProxy(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					req, _ := http.NewRequest("GET", g.consoleURL+"/healthz", nil)
+					req, _ := http.NewRequest("GET", g.ConsoleURL+"/healthz", nil)
 					req.Host = tc.host
 					if tc.cookie != "" {
 						req.Header.Set("Cookie", tc.cookie)

@@ -1,13 +1,16 @@
-package gateway
+package gateway_test
 
 import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 func TestLanguageSwitch(t *testing.T) {
-	g := startGateway(t, "http://127.0.0.1:1", func(o *Options) { o.Branding = &BrandingOptions{Chrome: fixedChrome{}} })
+	g := gatewaytest.StartGateway(t, "http://127.0.0.1:1", func(o *gateway.Options) { o.Branding = &gateway.BrandingOptions{Chrome: fixedChrome{}} })
 	tests := []struct {
 		name, query, referer string
 		status               int
@@ -27,7 +30,7 @@ func TestLanguageSwitch(t *testing.T) {
 			if tt.referer != "" {
 				h = append(h, "Referer", tt.referer)
 			}
-			resp, body := do(t, newReq(t, "GET", g.consoleURL+"/_livery/lang?"+tt.query, nil, h...))
+			resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/_livery/lang?"+tt.query, nil, h...))
 			if resp.StatusCode != tt.status || resp.Header.Get("Location") != tt.location {
 				t.Fatalf("%d %q, want %d %q: %s", resp.StatusCode, resp.Header.Get("Location"), tt.status, tt.location, body)
 			}

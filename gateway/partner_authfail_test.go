@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/tenants/ratelimit"
 )
 
@@ -41,10 +42,10 @@ func metricValue(t testing.TB, apiURL, sample string) float64 {
 // even a correctly signed one.
 func TestPartnerAuthFailuresWriteNothing(t *testing.T) {
 	const n = 8
-	e := startPartnerEnv(t, partnerCfg{real: true, authFailures: ratelimit.Limit{Rate: n, Burst: n, Period: time.Hour}})
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Real: true, AuthFailures: ratelimit.Limit{Rate: n, Burst: n, Period: time.Hour}})
 	ctx := context.Background()
 	objects := func() int {
-		all, err := e.store.List(ctx, "")
+		all, err := e.Store.List(ctx, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,19 +53,19 @@ func TestPartnerAuthFailuresWriteNothing(t *testing.T) {
 	}
 	before := objects()
 	valid := `{"xaccount_id":"auth-1","xaccount_type":"pa_platform"}`
-	garbage := []rawCall{
-		{sk: "wrong-secret"},
-		{tamper: func(r *http.Request) {
+	garbage := []gatewaytest.RawCall{
+		{SK: "wrong-secret"},
+		{Tamper: func(r *http.Request) {
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "Access=", "Access=ZZ", 1))
 		}},
-		{tamper: func(r *http.Request) { r.Header.Set("Authorization", "SDK-HMAC-SHA256 garbage") }},
-		{tamper: func(r *http.Request) { r.Header.Del("Authorization") }},
-		{date: time.Now().Add(-time.Hour)},
+		{Tamper: func(r *http.Request) { r.Header.Set("Authorization", "SDK-HMAC-SHA256 garbage") }},
+		{Tamper: func(r *http.Request) { r.Header.Del("Authorization") }},
+		{Date: time.Now().Add(-time.Hour)},
 	}
 	for i := range n {
 		rc := garbage[i%len(garbage)]
-		rc.tenant, rc.path, rc.body = "pa", "/v2/partners/sub-customers", valid
-		if r, b := e.do(t, rc); r.StatusCode != 401 || !strings.Contains(b, `"error_code":"CBC.0154"`) {
+		rc.Tenant, rc.Path, rc.Body = "pa", "/v2/partners/sub-customers", valid
+		if r, b := e.Do(t, rc); r.StatusCode != 401 || !strings.Contains(b, `"error_code":"CBC.0154"`) {
 			t.Fatalf("garbage request %d: %d %s", i+1, r.StatusCode, b)
 		}
 	}
@@ -72,9 +73,9 @@ func TestPartnerAuthFailuresWriteNothing(t *testing.T) {
 		t.Fatalf("%d failed signatures wrote %d objects to the store", n, after-before)
 	}
 	// The budget is spent: refused unread, even with a valid signature.
-	for _, rc := range []rawCall{{sk: "wrong-secret"}, {}} {
-		rc.tenant, rc.path, rc.body = "pa", "/v2/partners/sub-customers", valid
-		r, b := e.do(t, rc)
+	for _, rc := range []gatewaytest.RawCall{{SK: "wrong-secret"}, {}} {
+		rc.Tenant, rc.Path, rc.Body = "pa", "/v2/partners/sub-customers", valid
+		r, b := e.Do(t, rc)
 		if r.StatusCode != 429 || !strings.Contains(b, `"error_code":"APIGW.0308"`) || r.Header.Get("Retry-After") == "" {
 			t.Fatalf("request beyond the failure budget: %d %v %s", r.StatusCode, r.Header, b)
 		}
@@ -84,7 +85,7 @@ func TestPartnerAuthFailuresWriteNothing(t *testing.T) {
 	}
 	total := 0.0
 	for _, reason := range []string{"signature", "unknown_key", "malformed", "missing", "expired"} {
-		v := metricValue(t, e.apiURL, `livery_partner_auth_failures_total{reason="`+reason+`"}`)
+		v := metricValue(t, e.APIURL, `livery_partner_auth_failures_total{reason="`+reason+`"}`)
 		if v == 0 {
 			t.Errorf("no failure counted for reason %s", reason)
 		}
@@ -93,7 +94,7 @@ func TestPartnerAuthFailuresWriteNothing(t *testing.T) {
 	if total != n {
 		t.Errorf("counted %v failures, want %d", total, n)
 	}
-	if v := metricValue(t, e.apiURL, `livery_partner_auth_failures_total{reason="rate_limited"}`); v != 2 {
+	if v := metricValue(t, e.APIURL, `livery_partner_auth_failures_total{reason="rate_limited"}`); v != 2 {
 		t.Errorf("rate_limited counted %v, want 2", v)
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/tenants"
 )
 
@@ -16,15 +17,15 @@ import (
 //
 //	./scripts/test.sh -run '^$' -bench CreateCustomer ./gateway
 func BenchmarkCreateCustomer(b *testing.B) {
-	e := startPartnerEnv(b, partnerCfg{real: true, rates: 1 << 20,
-		risk: tenants.RiskPolicy{PerPartner: tenants.Quota{N: 1 << 30, Per: time.Second}}})
+	e := gatewaytest.StartPartnerEnv(b, gatewaytest.PartnerConfig{Real: true, Rates: 1 << 20,
+		Risk: tenants.RiskPolicy{PerPartner: tenants.Quota{N: 1 << 30, Per: time.Second}}})
 	var n atomic.Int64
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			resp, body := e.do(b, rawCall{tenant: "pa", path: "/v2/partners/sub-customers",
-				body: fmt.Sprintf(`{"xaccount_id":"bench-%d","xaccount_type":"pa_platform"}`, i)})
+			resp, body := e.Do(b, gatewaytest.RawCall{Tenant: "pa", Path: "/v2/partners/sub-customers",
+				Body: fmt.Sprintf(`{"xaccount_id":"bench-%d","xaccount_type":"pa_platform"}`, i)})
 			if resp.StatusCode != 200 {
 				b.Fatalf("%d %s", resp.StatusCode, body)
 			}

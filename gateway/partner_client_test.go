@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"encoding/json"
@@ -7,16 +7,17 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/tenants"
 )
 
 // createWith registers xid on tenant pa with the given client-context
 // headers (signed).
-func (e *partnerEnv) createWith(t *testing.T, xid string, headers map[string]string) (int, string) {
+func createWith(e *gatewaytest.PartnerEnv, t *testing.T, xid string, headers map[string]string) (int, string) {
 	t.Helper()
-	r, b := e.do(t, rawCall{tenant: "pa", path: "/v2/partners/sub-customers", headers: headers,
-		body: fmt.Sprintf(`{"xaccount_id":%q,"xaccount_type":"pa_platform"}`, xid)})
+	r, b := e.Do(t, gatewaytest.RawCall{Tenant: "pa", Path: "/v2/partners/sub-customers", Headers: headers,
+		Body: fmt.Sprintf(`{"xaccount_id":%q,"xaccount_type":"pa_platform"}`, xid)})
 	return r.StatusCode, b
 }
 
@@ -25,7 +26,7 @@ func (e *partnerEnv) createWith(t *testing.T, xid string, headers map[string]str
 // count by /64, and anything that is not a plain address is refused with
 // 400 CBC.0100 naming the header, charging nothing.
 func TestPartnerClientAddressCanonical(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{real: true, risk: tenants.RiskPolicy{PerAddress: tenants.PerHour(1)}})
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Real: true, Risk: tenants.RiskPolicy{PerAddress: tenants.PerHour(1)}})
 	n := 0
 	next := func() string { n++; return fmt.Sprintf("addr-%d", n) }
 	for _, tc := range []struct {
@@ -49,7 +50,7 @@ func TestPartnerClientAddressCanonical(t *testing.T) {
 		{"2001:DB8:1:2:0:0:0:9", 429, partnerapi.RiskRefusedCode},
 		{"2001:db8:1:3::1", 200, ""}, // another /64
 	} {
-		status, body := e.createWith(t, next(), map[string]string{partnerapi.HeaderClientAddress: tc.addr})
+		status, body := createWith(e, t, next(), map[string]string{partnerapi.HeaderClientAddress: tc.addr})
 		if status != tc.status || (tc.code != "" && !strings.Contains(body, `"error_code":"`+tc.code+`"`)) {
 			t.Errorf("X-Client-Ip %q: %d %s, want %d %s", tc.addr, status, body, tc.status, tc.code)
 		}
@@ -63,7 +64,7 @@ func TestPartnerClientAddressCanonical(t *testing.T) {
 // (one device, one quota), garbage is refused with 400 CBC.0100 naming the
 // header, and with risk.require_device a registration without it is refused.
 func TestPartnerDeviceCanonical(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{real: true, risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(1)}})
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Real: true, Risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(1)}})
 	n := 0
 	next := func() string { n++; return fmt.Sprintf("dev-%d", n) }
 	for _, tc := range []struct {
@@ -85,7 +86,7 @@ func TestPartnerDeviceCanonical(t *testing.T) {
 		{"0f8fad5b-d9cb-469f-a165-70867728950e", 200, ""},
 		{"0F8FAD5B-D9CB-469F-A165-70867728950E", 429, partnerapi.RiskRefusedCode},
 	} {
-		status, body := e.createWith(t, next(), map[string]string{partnerapi.HeaderClientDevice: tc.device})
+		status, body := createWith(e, t, next(), map[string]string{partnerapi.HeaderClientDevice: tc.device})
 		if status != tc.status || (tc.code != "" && !strings.Contains(body, `"error_code":"`+tc.code+`"`)) {
 			t.Errorf("X-Client-Device-Id %q: %d %s, want %d %s", tc.device, status, body, tc.status, tc.code)
 		}
@@ -94,22 +95,22 @@ func TestPartnerDeviceCanonical(t *testing.T) {
 		}
 	}
 	// Without the setting, a registration without a device id is allowed.
-	if status, body := e.createWith(t, next(), nil); status != 200 {
+	if status, body := createWith(e, t, next(), nil); status != 200 {
 		t.Fatalf("no device, not required: %d %s", status, body)
 	}
 
-	req := startPartnerEnv(t, partnerCfg{risk: tenants.RiskPolicy{RequireDevice: true}})
-	before := req.customerObjects(t)
+	req := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Risk: tenants.RiskPolicy{RequireDevice: true}})
+	before := req.CustomerObjects(t)
 	for _, h := range []map[string]string{nil, {partnerapi.HeaderClientDevice: "   "}, {partnerapi.HeaderClientAddress: "203.0.113.7"}} {
-		status, body := req.createWith(t, "needs-device", h)
+		status, body := createWith(req, t, "needs-device", h)
 		if status != 400 || !strings.Contains(body, `"error_code":"CBC.0100"`) || !strings.Contains(body, partnerapi.HeaderClientDevice+": is required") {
 			t.Errorf("required device missing (%v): %d %s", h, status, body)
 		}
 	}
-	if req.customerObjects(t) != before {
+	if req.CustomerObjects(t) != before {
 		t.Fatal("a refused registration wrote a customer")
 	}
-	if status, body := req.createWith(t, "needs-device", map[string]string{partnerapi.HeaderClientDevice: "device-0001"}); status != 200 {
+	if status, body := createWith(req, t, "needs-device", map[string]string{partnerapi.HeaderClientDevice: "device-0001"}); status != 200 {
 		t.Fatalf("required device present: %d %s", status, body)
 	}
 }
@@ -119,12 +120,12 @@ func TestPartnerDeviceCanonical(t *testing.T) {
 // same customer, and the device quota is charged once: with a quota of 2 a
 // second account from the device still registers, and a third is refused.
 func TestPartnerConcurrentRetriesChargedOnce(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{real: true, risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(2)}})
-	if r, b := e.do(t, rawCall{tenant: "pa", path: "/v2/bases/verificationcode/send",
-		body: `{"receiver_type":1,"mobile_phone":"13812345670"}`}); r.StatusCode != 204 {
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Real: true, Risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(2)}})
+	if r, b := e.Do(t, gatewaytest.RawCall{Tenant: "pa", Path: "/v2/bases/verificationcode/send",
+		Body: `{"receiver_type":1,"mobile_phone":"13812345670"}`}); r.StatusCode != 204 {
 		t.Fatalf("send code: %d %s", r.StatusCode, b)
 	}
-	code := e.outbox.last(t).Code
+	code := e.Outbox.Last(t).Code
 	headers := map[string]string{partnerapi.HeaderClientDevice: "device-retry-1", partnerapi.HeaderClientAddress: "203.0.113.50"}
 	body := fmt.Sprintf(`{"xaccount_id":"retry-1","xaccount_type":"pa_platform","domain_name":"retry_one",`+
 		`"mobile_phone":"13812345670","verification_code":%q}`, code)
@@ -141,7 +142,7 @@ func TestPartnerConcurrentRetriesChargedOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			r, b := e.do(t, rawCall{tenant: "pa", path: "/v2/partners/sub-customers", headers: headers, body: body})
+			r, b := e.Do(t, gatewaytest.RawCall{Tenant: "pa", Path: "/v2/partners/sub-customers", Headers: headers, Body: body})
 			answers[i] = answer{r.StatusCode, b}
 		}()
 	}
@@ -165,14 +166,14 @@ func TestPartnerConcurrentRetriesChargedOnce(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	if objs := e.customerObjects(t); objs != 1 {
+	if objs := e.CustomerObjects(t); objs != 1 {
 		t.Fatalf("%d customer records, want 1", objs)
 	}
 	// The device's quota of 2 was charged once by the 30 requests.
-	if status, b := e.createWith(t, "retry-2", headers); status != 200 {
+	if status, b := createWith(e, t, "retry-2", headers); status != 200 {
 		t.Fatalf("second account from the device: %d %s", status, b)
 	}
-	if status, b := e.createWith(t, "retry-3", headers); status != 429 || !strings.Contains(b, partnerapi.RiskRefusedCode) {
+	if status, b := createWith(e, t, "retry-3", headers); status != 429 || !strings.Contains(b, partnerapi.RiskRefusedCode) {
 		t.Fatalf("third account from the device: %d %s, want 429 %s", status, b, partnerapi.RiskRefusedCode)
 	}
 }

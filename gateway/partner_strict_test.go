@@ -1,9 +1,11 @@
-package gateway
+package gateway_test
 
 import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // laxForms are the lenient readings of JSON that decodeStrict refuses:
@@ -42,7 +44,7 @@ func obj(member, rest string) string {
 // TestPartnerStrictJSON: every lax form is refused with 400 CBC.0100 naming
 // the member, on every partner endpoint, and nothing is written.
 func TestPartnerStrictJSON(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{real: true})
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Real: true})
 	endpoints := []struct {
 		name, path, field, value, rest string
 	}{
@@ -51,12 +53,12 @@ func TestPartnerStrictJSON(t *testing.T) {
 		{"check-identity", "/v2/partners/sub-customers/users/check-identity", "search_value", "some_name", `"search_type":"name"`},
 		{"send-code", "/v2/bases/verificationcode/send", "mobile_phone", "13812345678", `"receiver_type":1`},
 	}
-	before := e.customerObjects(t)
+	before := e.CustomerObjects(t)
 	for _, ep := range endpoints {
 		for _, lf := range laxForms {
 			t.Run(ep.name+"/"+lf.name, func(t *testing.T) {
 				body := obj(lf.member(ep.field, ep.value, same), ep.rest)
-				r, b := e.do(t, rawCall{tenant: "pa", path: ep.path, body: body})
+				r, b := e.Do(t, gatewaytest.RawCall{Tenant: "pa", Path: ep.path, Body: body})
 				if r.StatusCode != 400 || !strings.Contains(b, `"error_code":"CBC.0100"`) {
 					t.Fatalf("%q: %d %s, want 400 CBC.0100", body, r.StatusCode, b)
 				}
@@ -66,16 +68,16 @@ func TestPartnerStrictJSON(t *testing.T) {
 			})
 		}
 	}
-	if after := e.customerObjects(t); after != before {
+	if after := e.CustomerObjects(t); after != before {
 		t.Fatalf("lax JSON created %d customers", after-before)
 	}
-	if len(e.outbox.msgs) != 0 {
-		t.Fatalf("lax JSON sent %d codes", len(e.outbox.msgs))
+	if len(e.Outbox.Messages) != 0 {
+		t.Fatalf("lax JSON sent %d codes", len(e.Outbox.Messages))
 	}
 	// The strict reading still accepts what it should: escapes of valid
 	// characters, including a surrogate pair.
-	r, b := e.do(t, rawCall{tenant: "pa", path: "/v2/partners/sub-customers",
-		body: `{"xaccount_id":"coll\u00e9\ud83d\ude00","xaccount_type":"pa_platform"}`})
+	r, b := e.Do(t, gatewaytest.RawCall{Tenant: "pa", Path: "/v2/partners/sub-customers",
+		Body: `{"xaccount_id":"coll\u00e9\ud83d\ude00","xaccount_type":"pa_platform"}`})
 	if r.StatusCode != 200 {
 		t.Fatalf("valid escapes refused: %d %s", r.StatusCode, b)
 	}
@@ -84,9 +86,9 @@ func TestPartnerStrictJSON(t *testing.T) {
 // TestAdminStrictJSON: the admin API decodes bodies with the same strict
 // decoder and answers its own error shape with the one code bad_json.
 func TestAdminStrictJSON(t *testing.T) {
-	e := newBrandEnv(t)
-	pa := e.token(t, "pa-acme")
-	managers := "/admin/v1/tenants/acme/customers/" + e.cust["X"].DomainID + "/managers"
+	e := gatewaytest.NewBrandEnv(t)
+	pa := e.Token(t, "pa-acme")
+	managers := "/admin/v1/tenants/acme/customers/" + e.Cust["X"].DomainID + "/managers"
 	draft := "/admin/v1/tenants/acme/branding/draft"
 	for _, lf := range laxForms {
 		for _, ep := range []struct{ name, path, field, value, rest string }{
@@ -98,17 +100,17 @@ func TestAdminStrictJSON(t *testing.T) {
 				if ep.name == "managers" {
 					body = obj(lf.member(ep.field, ep.value, func(s string) string { return "[" + s + "]" }), "")
 				}
-				r := e.api(t, "PUT", ep.path, pa, body, "Content-Type", "application/json")
-				if r.status != 400 || r.errorCode(t) != "bad_json" {
-					t.Fatalf("%q: %d %s, want 400 bad_json", body, r.status, r.body)
+				r := e.API(t, "PUT", ep.path, pa, body, "Content-Type", "application/json")
+				if r.Status != 400 || r.ErrorCode(t) != "bad_json" {
+					t.Fatalf("%q: %d %s, want 400 bad_json", body, r.Status, r.Body)
 				}
-				if msg, _ := r.json(t)["error_msg"].(string); !strings.Contains(strings.ToLower(msg), ep.field) {
+				if msg, _ := r.JSON(t)["error_msg"].(string); !strings.Contains(strings.ToLower(msg), ep.field) {
 					t.Fatalf("%q: message %q does not name %s", body, msg, ep.field)
 				}
 			})
 		}
 	}
-	if got := e.managersOf(t, "acme", "X"); len(got) != 1 || got[0] != "cm-acme" {
+	if got := managersOf(e.StaffEnv, t, "acme", "X"); len(got) != 1 || got[0] != "cm-acme" {
 		t.Fatalf("managers changed to %v", got)
 	}
 }

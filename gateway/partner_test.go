@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/tenants"
@@ -34,15 +35,15 @@ func sdkErr(t *testing.T, err error) *sdkerr.ServiceResponseError {
 func TestPartnerAPIWithOfficialSDK(t *testing.T) {
 	for _, real := range []bool{true, false} {
 		t.Run(map[bool]string{true: "minio+redis", false: "dir+embedded"}[real], func(t *testing.T) {
-			e := startPartnerEnv(t, partnerCfg{real: real})
-			client := e.sdk(t, "pa")
+			e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Real: real})
+			client := e.SDK(t, "pa")
 
 			// Send a verification code; the end user receives it by SMS.
 			if _, err := client.SendVerificationMessageCode(&model.SendVerificationMessageCodeRequest{Body: &model.SendVerificationCodeV2Req{
 				ReceiverType: 1, MobilePhone: "0086-13812345678", Timeout: ptr(int32(5)), Lang: ptr("en-us")}}); err != nil {
 				t.Fatalf("send code: %v", err)
 			}
-			msg := e.outbox.last(t)
+			msg := e.Outbox.Last(t)
 			if msg.Tenant != "pa" || msg.Phone != "0086-13812345678" || len(msg.Code) != 6 || msg.TTL != 5*time.Minute {
 				t.Fatalf("message %+v", msg)
 			}
@@ -126,15 +127,15 @@ func TestPartnerAPIWithOfficialSDK(t *testing.T) {
 
 			// Wrong secret: 401 CBC.0154, decoded by the SDK, counted in the
 			// metrics and not written to the audit store (unauthenticated).
-			_, err = e.sdkWith(t, e.keys["pa"][0], "not-the-secret").ListSubCustomers(&model.ListSubCustomersRequest{Body: &model.QuerySubCustomerListReq{}})
+			_, err = e.SDKWith(t, e.Keys["pa"][0], "not-the-secret").ListSubCustomers(&model.ListSubCustomersRequest{Body: &model.QuerySubCustomerListReq{}})
 			if se := sdkErr(t, err); se.StatusCode != 401 || se.ErrorCode != "CBC.0154" {
 				t.Fatalf("bad secret: %+v", se)
 			}
-			audits, err := e.store.List(context.Background(), "audit/pa/")
+			audits, err := e.Store.List(context.Background(), "audit/pa/")
 			if err != nil || containsKey(audits, "signature.failed") || !containsKey(audits, "customer.create") {
 				t.Fatalf("audit records: %v %v", keysOf(audits), err)
 			}
-			if n := metricValue(t, e.apiURL, `livery_partner_auth_failures_total{reason="signature"}`); n != 1 {
+			if n := metricValue(t, e.APIURL, `livery_partner_auth_failures_total{reason="signature"}`); n != 1 {
 				t.Fatalf("signature failures counted: %v", n)
 			}
 		})
@@ -168,8 +169,8 @@ func keysOf(objs []objstore.Object) []string {
 // TestPartnerTenantIsolation: a partner's key never reads or writes
 // another partner's customers.
 func TestPartnerTenantIsolation(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{})
-	a, b := e.sdk(t, "pa"), e.sdk(t, "pb")
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{})
+	a, b := e.SDK(t, "pa"), e.SDK(t, "pb")
 	if _, err := a.CreateSubCustomer(&model.CreateSubCustomerRequest{Body: &model.CreateCustomerV2Req{
 		XaccountId: "same-id", XaccountType: "pa_platform", DomainName: ptr("tenant_a_cust")}}); err != nil {
 		t.Fatal(err)
@@ -202,8 +203,8 @@ func TestPartnerTenantIsolation(t *testing.T) {
 // TestPartnerReindexAfterRedisFlush: the index is rebuilt from the object
 // store, with the same answers.
 func TestPartnerReindexAfterRedisFlush(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{real: true})
-	a := e.sdk(t, "pa")
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Real: true})
+	a := e.SDK(t, "pa")
 	for i := 0; i < 5; i++ {
 		if _, err := a.CreateSubCustomer(&model.CreateSubCustomerRequest{Body: &model.CreateCustomerV2Req{
 			XaccountId: fmt.Sprintf("u%d", i), XaccountType: "pa_platform", DomainName: ptr(fmt.Sprintf("cust_%d_x", i))}}); err != nil {
@@ -222,16 +223,16 @@ func TestPartnerReindexAfterRedisFlush(t *testing.T) {
 		return fmt.Sprint(*res.Count, names)
 	}
 	before := query()
-	if err := e.rdb.FlushAll(context.Background()).Err(); err != nil {
+	if err := e.RDB.FlushAll(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if after := query(); after != before || !strings.HasPrefix(after, "5 ") {
 		t.Fatalf("after flush %q, before %q", after, before)
 	}
-	if err := e.rdb.FlushAll(context.Background()).Err(); err != nil {
+	if err := e.RDB.FlushAll(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.customers.Reindex(context.Background(), "pa"); err != nil || n != 5 {
+	if n, err := e.Customers.Reindex(context.Background(), "pa"); err != nil || n != 5 {
 		t.Fatalf("reindex: %d %v", n, err)
 	}
 	if after := query(); after != before {
@@ -242,31 +243,31 @@ func TestPartnerReindexAfterRedisFlush(t *testing.T) {
 // TestPartnerRateLimitsAndRisk checks APIGW.0308 with its headers and the
 // registration risk control.
 func TestPartnerRateLimitsAndRisk(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{rates: 3})
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Rates: 3})
 	var last *http.Response
 	var body string
 	for i := 0; i < 4; i++ {
-		last, body = e.do(t, rawCall{tenant: "pa", path: "/v2/partners/sub-customers/users/check-identity",
-			body: `{"search_type":"name","search_value":"someone_x"}`})
+		last, body = e.Do(t, gatewaytest.RawCall{Tenant: "pa", Path: "/v2/partners/sub-customers/users/check-identity",
+			Body: `{"search_type":"name","search_value":"someone_x"}`})
 	}
 	if last.StatusCode != 429 || !strings.Contains(body, `"error_code":"APIGW.0308"`) || last.Header.Get("Retry-After") == "" ||
 		last.Header.Get("RateLimit-Policy") != "3;w=1" || !strings.Contains(last.Header.Get("RateLimit"), "remaining=0") {
 		t.Fatalf("rate limit: %d %v %s", last.StatusCode, last.Header, body)
 	}
 	// Other partners have their own budget.
-	if r, b := e.do(t, rawCall{tenant: "pb", path: "/v2/partners/sub-customers/users/check-identity",
-		body: `{"search_type":"name","search_value":"someone_x"}`}); r.StatusCode != 200 {
+	if r, b := e.Do(t, gatewaytest.RawCall{Tenant: "pb", Path: "/v2/partners/sub-customers/users/check-identity",
+		Body: `{"search_type":"name","search_value":"someone_x"}`}); r.StatusCode != 200 {
 		t.Fatalf("partner b limited by a's traffic: %d %s", r.StatusCode, b)
 	}
 
-	e = startPartnerEnv(t, partnerCfg{risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(1)}})
+	e = gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{Risk: tenants.RiskPolicy{PerDevice: tenants.PerHour(1)}})
 	create := func(xid, lang string) (*http.Response, string) {
 		h := map[string]string{partnerapi.HeaderClientDevice: "device-42", partnerapi.HeaderClientAddress: "203.0.113.7"}
 		if lang != "" {
 			h["Accept-Language"] = lang
 		}
-		return e.do(t, rawCall{tenant: "pb", path: "/v2/partners/sub-customers", headers: h,
-			body: fmt.Sprintf(`{"xaccount_id":%q,"xaccount_type":"pb_platform"}`, xid)})
+		return e.Do(t, gatewaytest.RawCall{Tenant: "pb", Path: "/v2/partners/sub-customers", Headers: h,
+			Body: fmt.Sprintf(`{"xaccount_id":%q,"xaccount_type":"pb_platform"}`, xid)})
 	}
 	if r, b := create("dev-1", ""); r.StatusCode != 200 {
 		t.Fatalf("first registration from device: %d %s", r.StatusCode, b)
@@ -275,7 +276,7 @@ func TestPartnerRateLimitsAndRisk(t *testing.T) {
 	if r, b := create("dev-1", ""); r.StatusCode != 200 {
 		t.Fatalf("retry: %d %s", r.StatusCode, b)
 	}
-	before := e.customerObjects(t)
+	before := e.CustomerObjects(t)
 	r, b := create("dev-2", "")
 	if r.StatusCode != 429 || !strings.Contains(b, `"error_code":"`+partnerapi.RiskRefusedCode+`"`) ||
 		!strings.Contains(b, "系统侦测到您当前的客户端注册数量超限,请稍晚再注册或更换客户端注册。") {
@@ -284,12 +285,12 @@ func TestPartnerRateLimitsAndRisk(t *testing.T) {
 	if r, b := create("dev-3", "en-US,en;q=0.9"); r.StatusCode != 429 || !strings.Contains(b, "too many registrations") {
 		t.Fatalf("english risk refusal: %d %s", r.StatusCode, b)
 	}
-	if e.customerObjects(t) != before {
+	if e.CustomerObjects(t) != before {
 		t.Fatal("a refused registration wrote a customer")
 	}
 	// Device headers must be covered by the signature.
-	r, b = e.do(t, rawCall{tenant: "pb", path: "/v2/partners/sub-customers",
-		unsigned: map[string]string{partnerapi.HeaderClientDevice: "spoofed"}, body: `{"xaccount_id":"dev-9","xaccount_type":"pb_platform"}`})
+	r, b = e.Do(t, gatewaytest.RawCall{Tenant: "pb", Path: "/v2/partners/sub-customers",
+		Unsigned: map[string]string{partnerapi.HeaderClientDevice: "spoofed"}, Body: `{"xaccount_id":"dev-9","xaccount_type":"pb_platform"}`})
 	if r.StatusCode != 400 || !strings.Contains(b, "X-Client-Device-Id: must be included in SignedHeaders") {
 		t.Fatalf("unsigned device header: %d %s", r.StatusCode, b)
 	}
@@ -298,15 +299,15 @@ func TestPartnerRateLimitsAndRisk(t *testing.T) {
 // TestPartnerFailsClosedWithoutRedis: registration with Redis down is
 // refused with 503 CBC.0999 and Retry-After, and nothing is written.
 func TestPartnerFailsClosedWithoutRedis(t *testing.T) {
-	e := startPartnerEnv(t, partnerCfg{})
-	before := e.customerObjects(t)
-	e.rdb.Embedded.Close()
-	r, b := e.do(t, rawCall{tenant: "pa", path: "/v2/partners/sub-customers",
-		body: `{"xaccount_id":"no-redis","xaccount_type":"pa_platform"}`})
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{})
+	before := e.CustomerObjects(t)
+	e.RDB.Embedded.Close()
+	r, b := e.Do(t, gatewaytest.RawCall{Tenant: "pa", Path: "/v2/partners/sub-customers",
+		Body: `{"xaccount_id":"no-redis","xaccount_type":"pa_platform"}`})
 	if r.StatusCode != 503 || !strings.Contains(b, `"error_code":"CBC.0999"`) || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("redis down: %d %v %s", r.StatusCode, r.Header, b)
 	}
-	if e.customerObjects(t) != before {
+	if e.CustomerObjects(t) != before {
 		t.Fatal("customer written while Redis was down")
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"encoding/json"
@@ -13,14 +13,16 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/exchange"
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/web"
 )
 
 func TestConsoleRouting(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
 	tests := []struct {
 		name       string
 		host       string
@@ -37,7 +39,7 @@ func TestConsoleRouting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := do(t, newReq(t, "GET", g.consoleURL+"/", nil, "Host", tt.host, "Accept", tt.accept))
+			resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/", nil, "Host", tt.host, "Accept", tt.accept))
 			if resp.StatusCode != tt.wantStatus || !strings.HasPrefix(resp.Header.Get("Content-Type"), tt.wantType) ||
 				!strings.Contains(body, tt.wantBody) {
 				t.Fatalf("got %d %q\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
@@ -63,15 +65,15 @@ type headerEcho struct {
 }
 
 func TestProxyHeaders(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
-	req := newReq(t, "GET", g.consoleURL+"/headers?format=json&x=%2F", nil,
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
+	req := gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/headers?format=json&x=%2F", nil,
 		"Host", "console.demo.test",
 		"X-Livery-Account-Id", "forged", "x-livery-tenant", "other", "X-LIVERY-ROLES", "operator",
 		"X-Forwarded-For", "6.6.6.6", "X-Forwarded-Host", "evil.example", "Forwarded", "for=6.6.6.6",
 		"Connection", "X-Secret-Hop", "X-Secret-Hop", "1", "Keep-Alive", "timeout=5", "Proxy-Authorization", "Basic x",
 		"X-Request-Id", "client-supplied-id-0001", "X-Custom", "kept")
-	resp, body := do(t, req)
+	resp, body := gatewaytest.Do(t, req)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -106,10 +108,10 @@ func TestProxyHeaders(t *testing.T) {
 }
 
 func TestTrustedProxyKeepsForwardedChain(t *testing.T) {
-	up := startDemoUpstream(t)
+	up := gatewaytest.StartDemoUpstream(t)
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
-	g := startGateway(t, up.URL, func(o *Options) { o.Proxy.TrustedProxies = []*net.IPNet{loop} })
-	_, body := do(t, newReq(t, "GET", g.consoleURL+"/headers?format=json", nil,
+	g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) { o.Proxy.TrustedProxies = []*net.IPNet{loop} })
+	_, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/headers?format=json", nil,
 		"X-Forwarded-For", "203.0.113.9", "X-Forwarded-Proto", "https", "X-Livery-User", "forged"))
 	var echo headerEcho
 	json.Unmarshal([]byte(body), &echo)
@@ -125,10 +127,10 @@ func TestTrustedProxyKeepsForwardedChain(t *testing.T) {
 }
 
 func TestMalformedRequestIDReplaced(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
 	for _, bad := range []string{"short", "has space in it", strings.Repeat("a", 129), "inject\"quote\"here"} {
-		resp, _ := do(t, newReq(t, "GET", g.consoleURL+"/", nil, "X-Request-Id", bad))
+		resp, _ := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/", nil, "X-Request-Id", bad))
 		if got := resp.Header.Get("X-Request-Id"); got == bad || len(got) != 32 {
 			t.Errorf("request id %q became %q", bad, got)
 		}
@@ -136,9 +138,9 @@ func TestMalformedRequestIDReplaced(t *testing.T) {
 }
 
 func TestOversizedHeaders431(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
-	resp, body := do(t, newReq(t, "GET", g.consoleURL+"/", nil, "X-Big", strings.Repeat("a", 16<<10)))
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
+	resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/", nil, "X-Big", strings.Repeat("a", 16<<10)))
 	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -149,7 +151,7 @@ func TestUpstreamFailures(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
-	slow := startDemoUpstream(t)
+	slow := gatewaytest.StartDemoUpstream(t)
 
 	tests := []struct {
 		name       string
@@ -163,8 +165,8 @@ func TestUpstreamFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := startGateway(t, tt.upstream, func(o *Options) { o.Proxy.ResponseHeaderTimeout = 300 * time.Millisecond })
-			resp, body := do(t, newReq(t, "GET", g.consoleURL+tt.path, nil, "Accept", "text/html"))
+			g := gatewaytest.StartGateway(t, tt.upstream, func(o *gateway.Options) { o.Proxy.ResponseHeaderTimeout = 300 * time.Millisecond })
+			resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+tt.path, nil, "Accept", "text/html"))
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status %d: %s", resp.StatusCode, body)
 			}
@@ -175,7 +177,7 @@ func TestUpstreamFailures(t *testing.T) {
 			if strings.Contains(body, "127.0.0.1") || strings.Contains(body, "dial") {
 				t.Fatalf("error page leaks internals: %s", body)
 			}
-			m := g.metricsText(t)
+			m := g.MetricsText(t)
 			if !strings.Contains(m, `livery_upstream_errors_total{`+tt.wantKind+`,tenant="demo"} 1`) {
 				t.Fatalf("upstream error not counted:\n%s", grep(m, "livery_upstream"))
 			}
@@ -212,7 +214,7 @@ func TestNoBodyResponsesAndHopByHopResponseHeaders(t *testing.T) {
 		}
 	}))
 	defer up.Close()
-	g := startGateway(t, up.URL)
+	g := gatewaytest.StartGateway(t, up.URL)
 	tests := []struct {
 		method, path string
 		status       int
@@ -225,7 +227,7 @@ func TestNoBodyResponsesAndHopByHopResponseHeaders(t *testing.T) {
 		{"GET", "/notmodified", 304, "", 0},
 	}
 	for _, tt := range tests {
-		resp, body := do(t, newReq(t, tt.method, g.consoleURL+tt.path, nil))
+		resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, tt.method, g.ConsoleURL+tt.path, nil))
 		if resp.StatusCode != tt.status || body != tt.body {
 			t.Errorf("%s %s: %d %q", tt.method, tt.path, resp.StatusCode, body)
 		}
@@ -242,15 +244,15 @@ func TestNoBodyResponsesAndHopByHopResponseHeaders(t *testing.T) {
 }
 
 func TestHooks(t *testing.T) {
-	up := startDemoUpstream(t)
+	up := gatewaytest.StartDemoUpstream(t)
 	t.Run("rewrite and modify response", func(t *testing.T) {
-		g := startGateway(t, up.URL)
-		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *exchange.Outbound) error {
+		g := gatewaytest.StartGateway(t, up.URL)
+		g.GW.Proxy().Rewrite = append(g.GW.Proxy().Rewrite, func(out *exchange.Outbound) error {
 			out.Header.Set("X-Livery-Tenant", out.Tenant.ID)
 			out.Header.Set("X-Livery-Request", out.RequestID)
 			return nil
 		})
-		g.gw.Proxy().ModifyResponse = append(g.gw.Proxy().ModifyResponse, func(resp *exchange.Response) error {
+		g.GW.Proxy().ModifyResponse = append(g.GW.Proxy().ModifyResponse, func(resp *exchange.Response) error {
 			if !strings.HasPrefix(string(resp.Header.ContentType()), "application/json") {
 				return nil
 			}
@@ -261,7 +263,7 @@ func TestHooks(t *testing.T) {
 			resp.ContentLength = -1
 			return nil
 		})
-		resp, body := do(t, newReq(t, "GET", g.consoleURL+"/headers?format=json", nil))
+		resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/headers?format=json", nil))
 		var echo struct{ Wrapped headerEcho }
 		if err := json.Unmarshal([]byte(body), &echo); err != nil {
 			t.Fatalf("%v: %s", err, body)
@@ -274,8 +276,8 @@ func TestHooks(t *testing.T) {
 		}
 	})
 	t.Run("failing hooks", func(t *testing.T) {
-		g := startGateway(t, up.URL)
-		g.gw.Proxy().Rewrite = append(g.gw.Proxy().Rewrite, func(out *exchange.Outbound) error {
+		g := gatewaytest.StartGateway(t, up.URL)
+		g.GW.Proxy().Rewrite = append(g.GW.Proxy().Rewrite, func(out *exchange.Outbound) error {
 			switch string(out.URI().Path()) {
 			case "/panic":
 				panic("secret internal detail")
@@ -287,21 +289,21 @@ func TestHooks(t *testing.T) {
 			return nil
 		})
 		for path, want := range map[string]int{"/panic": 500, "/deny": 403, "/fail": 500} {
-			resp, body := do(t, newReq(t, "GET", g.consoleURL+path, nil, "Accept", "application/json"))
+			resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+path, nil, "Accept", "application/json"))
 			if resp.StatusCode != want || strings.Contains(body, "secret") || !strings.Contains(body, resp.Header.Get("X-Request-Id")) {
 				t.Errorf("%s: %d %s", path, resp.StatusCode, body)
 			}
 		}
-		if m := g.metricsText(t); !strings.Contains(m, `livery_http_requests_total{class="5xx",listener="console",tenant="demo"} 2`) {
+		if m := g.MetricsText(t); !strings.Contains(m, `livery_http_requests_total{class="5xx",listener="console",tenant="demo"} 2`) {
 			t.Errorf("5xx not counted:\n%s", grep(m, "livery_http_requests_total"))
 		}
 	})
 }
 
 func TestWebSocketThroughGateway(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
-	wsURL := "ws" + strings.TrimPrefix(g.consoleURL, "http") + "/ws"
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
+	wsURL := "ws" + strings.TrimPrefix(g.ConsoleURL, "http") + "/ws"
 	hdr := http.Header{"X-Livery-User": {"forged"}}
 	conn, resp, err := websocket.DefaultDialer.Dial(wsURL, hdr)
 	if err != nil {
@@ -345,7 +347,7 @@ func TestResponseHeaderTimeoutSparesBodies(t *testing.T) {
 		}
 	}))
 	defer up.Close()
-	g := startGateway(t, up.URL, func(o *Options) { o.Proxy.ResponseHeaderTimeout = 300 * time.Millisecond })
+	g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) { o.Proxy.ResponseHeaderTimeout = 300 * time.Millisecond })
 	steps := []struct {
 		path   string
 		status int
@@ -357,7 +359,7 @@ func TestResponseHeaderTimeoutSparesBodies(t *testing.T) {
 		{"/slow-body?wait=200ms", 200, "part 0\npart 1\npart 2\n"},
 	}
 	for _, s := range steps {
-		resp, body := do(t, newReq(t, "GET", g.consoleURL+s.path, nil, "Accept", "text/plain"))
+		resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+s.path, nil, "Accept", "text/plain"))
 		if resp.StatusCode != s.status || s.body != "" && body != s.body {
 			t.Fatalf("%s: %d %q, want %d %q", s.path, resp.StatusCode, body, s.status, s.body)
 		}

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"crypto/sha256"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	democonsole "github.com/livery/livery/cmd/democonsole/console"
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 const streamSize = 50 << 20
@@ -83,10 +84,10 @@ func (r *patternReader) Read(p []byte) (int, error) {
 }
 
 func TestStreaming50MBDownloadBoundedHeap(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
 	w := watchHeap()
-	resp, err := http.Get(g.consoleURL + fmt.Sprintf("/download?size=%d", streamSize))
+	resp, err := http.Get(g.ConsoleURL + fmt.Sprintf("/download?size=%d", streamSize))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,19 +123,19 @@ func TestStreaming50MBDownloadBoundedHeap(t *testing.T) {
 }
 
 func TestStreaming50MBUploadBoundedHeap(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
 	want := sha256.New()
 	io.Copy(want, &patternReader{size: streamSize})
 	for _, chunked := range []bool{false, true} {
 		t.Run(fmt.Sprintf("chunked=%v", chunked), func(t *testing.T) {
 			w := watchHeap()
-			req := newReq(t, "POST", g.consoleURL+"/upload", &patternReader{size: streamSize})
+			req := gatewaytest.NewRequest(t, "POST", g.ConsoleURL+"/upload", &patternReader{size: streamSize})
 			req.ContentLength = streamSize
 			if chunked {
 				req.ContentLength = -1
 			}
-			resp, body := do(t, req)
+			resp, body := gatewaytest.Do(t, req)
 			growth := w.growth()
 			t.Logf("50 MB upload (chunked=%v): heap growth %.1f MB", chunked, float64(growth)/(1<<20))
 			var got struct {
@@ -157,9 +158,9 @@ func TestStreaming50MBUploadBoundedHeap(t *testing.T) {
 // TestClientGoneIsNotAServerError cuts an upload half way: the exchange is
 // recorded as a client abort (499), never as a 5xx or an upstream error.
 func TestClientGoneIsNotAServerError(t *testing.T) {
-	up := startDemoUpstream(t)
-	g := startGateway(t, up.URL)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(g.consoleURL, "http://"))
+	up := gatewaytest.StartDemoUpstream(t)
+	g := gatewaytest.StartGateway(t, up.URL)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(g.ConsoleURL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		m := g.metricsText(t)
+		m := g.MetricsText(t)
 		if strings.Contains(m, `livery_client_aborts_total{listener="console",tenant="demo"} 1`) {
 			if strings.Contains(m, `class="5xx"`) || strings.Contains(m, "livery_upstream_errors_total{") {
 				t.Fatalf("client abort counted as a server error:\n%s", grep(m, "livery_"))

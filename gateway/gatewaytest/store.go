@@ -1,4 +1,4 @@
-package gateway
+package gatewaytest
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/branded"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/internal/audit"
@@ -36,19 +37,19 @@ import (
 // listener — and its readiness check all use one store behind
 // objstore.WithTimeout, as cmd/livery wires it, on a real MinIO ("s3") or
 // a directory ("dir") that the test can take away.
-type storeEnv struct {
-	*brandEnv
-	bounded *objstore.Bounded
+type StoreEnv struct {
+	*BrandEnv
+	Bounded *objstore.Bounded
 	minio   testenv.MinIO // s3 only
 	root    string        // dir only
 	ak, sk  string        // acme's partner key
 	client  *http.Client  // bounded: a hung gateway fails the test, not the run
 }
 
-func newStoreEnv(t *testing.T, driver string, timeout time.Duration) *storeEnv {
+func NewStoreEnv(t *testing.T, driver string, timeout time.Duration) *StoreEnv {
 	t.Helper()
 	ctx := context.Background()
-	e := &storeEnv{client: &http.Client{Timeout: 6 * timeout,
+	e := &StoreEnv{client: &http.Client{Timeout: 6 * timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	var raw objstore.Store
 	var err error
@@ -66,8 +67,8 @@ func newStoreEnv(t *testing.T, driver string, timeout time.Duration) *storeEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.bounded = objstore.WithTimeout(raw, timeout)
-	store := e.bounded
+	e.Bounded = objstore.WithTimeout(raw, timeout)
+	store := e.Bounded
 	rdb, err := redisx.Open(ctx, redisx.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -83,34 +84,34 @@ func newStoreEnv(t *testing.T, driver string, timeout time.Duration) *storeEnv {
 	}
 	e.ak, e.sk = info.AccessKey, sk
 	quiet := slog.New(slog.DiscardHandler)
-	b := &brandEnv{store: store}
-	b.staffEnv = newStaffEnv(t, func(se *staffEnv, o *Options) {
+	b := &BrandEnv{Store: store}
+	b.StaffEnv = NewStaffEnv(t, func(se *StaffEnv, o *gateway.Options) {
 		opts := workflow.Options{Logger: quiet}
-		b.live = live.New(workflow.New(store, opts), se.rdb, live.Options{Logger: quiet})
-		opts.Notifier = b.live
+		b.Live = live.New(workflow.New(store, opts), se.RDB, live.Options{Logger: quiet})
+		opts.Notifier = b.Live
 		b.wf = workflow.New(store, opts)
 		lctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { _ = b.live.Run(lctx); close(done) }()
+		go func() { _ = b.Live.Run(lctx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
-		chrome := branded.NewChrome(b.live, render.DefaultUpstream())
-		o.Branding = &BrandingOptions{Chrome: chrome, Assets: testAssets{wf: b.wf, chrome: chrome}, Workflow: b.wf}
+		chrome := branded.NewChrome(b.Live, render.DefaultUpstream())
+		o.Branding = &gateway.BrandingOptions{Chrome: chrome, Assets: testAssets{wf: b.wf, chrome: chrome}, Workflow: b.wf}
 		customers := tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
 			Codes: codes.New(rdb, codes.Options{}), Index: redisindex.Index{RDB: rdb}, PhoneLimit: 2, Logger: quiet})
 		o.Partner = &partnerapi.Options{Keys: creds, Tenants: se.reg, Customers: customers, Codes: codes.New(rdb, codes.Options{}),
-			Notifier: &outbox{}, Limiter: ratelimit.New(rdb), Audit: audit.NewLog(store, tenants.AuditStream),
+			Notifier: &Outbox{}, Limiter: ratelimit.New(rdb), Audit: audit.NewLog(store, tenants.AuditStream),
 			CheckIdentityRate: 50, SendCodeRate: 50, CreateRate: 50, QueryRate: 50}
-		o.Checks = []Check{{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		o.Checks = []gateway.Check{{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 			{Name: "store", Check: store.Ping}}
 	})
-	e.brandEnv = b
+	e.BrandEnv = b
 	return e
 }
 
 // takeDown makes the store unusable in the way the fault names, undoing it
 // on cleanup where that is possible: "frozen" (MinIO stopped with SIGSTOP),
 // "stopped" (MinIO killed) or "gone" (the directory root moved away).
-func (e *storeEnv) takeDown(t *testing.T, fault string) {
+func (e *StoreEnv) TakeDown(t *testing.T, fault string) {
 	t.Helper()
 	switch fault {
 	case "frozen":
@@ -129,17 +130,17 @@ func (e *storeEnv) takeDown(t *testing.T, fault string) {
 
 // logo uploads a logo of colour c as acme's partner admin and
 // returns its asset JSON and console URL.
-func (e *storeEnv) logo(t *testing.T, c color.Color) (asset, path string) {
+func (e *StoreEnv) Logo(t *testing.T, c color.Color) (asset, path string) {
 	t.Helper()
-	r := e.upload(t, "acme", e.token(t, "pa-acme"), pngImage(t, c))
-	if r.status != http.StatusCreated {
-		t.Fatalf("upload: %d %s", r.status, r.body)
+	r := e.Upload(t, "acme", e.Token(t, "pa-acme"), PNGImage(t, c))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
 	}
 	var up struct {
 		Asset json.RawMessage `json:"asset"`
 		URL   string          `json:"url"`
 	}
-	if err := json.Unmarshal([]byte(r.body), &up); err != nil {
+	if err := json.Unmarshal([]byte(r.Body), &up); err != nil {
 		t.Fatal(err)
 	}
 	return string(up.Asset), up.URL
@@ -147,7 +148,7 @@ func (e *storeEnv) logo(t *testing.T, c color.Color) (asset, path string) {
 
 // send does req with the env's bounded client; a client timeout is a test
 // failure naming the request.
-func (e *storeEnv) send(t *testing.T, req *http.Request) apiResp {
+func (e *StoreEnv) Send(t *testing.T, req *http.Request) Response {
 	t.Helper()
 	resp, err := e.client.Do(req)
 	if err != nil {
@@ -155,39 +156,39 @@ func (e *storeEnv) send(t *testing.T, req *http.Request) apiResp {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return apiResp{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
 
 // partnerCall sends a partner API request signed with acme's key.
-func (e *storeEnv) partnerCall(t *testing.T, path, body string) apiResp {
+func (e *StoreEnv) PartnerCall(t *testing.T, path, body string) Response {
 	t.Helper()
 	now := time.Now()
-	req := newReq(t, http.MethodPost, e.apiURL+path, strings.NewReader(body), "Content-Type", "application/json")
+	req := NewRequest(t, http.MethodPost, e.APIURL+path, strings.NewReader(body), "Content-Type", "application/json")
 	req.Header.Set(signing.HeaderDate, now.UTC().Format(signing.DateFormat))
-	u, _ := url.Parse(e.apiURL + path)
+	u, _ := url.Parse(e.APIURL + path)
 	auth, err := signing.Sign(signing.Request{Method: http.MethodPost, Path: u.EscapedPath(), Host: u.Host,
 		Header: req.Header.Clone(), Body: []byte(body)}, e.ak, []byte(e.sk), nil, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", auth)
-	return e.send(t, req)
+	return e.Send(t, req)
 }
 
 // adminCall sends an admin API request as acme's partner admin.
-func (e *storeEnv) adminCall(t *testing.T, method, path, body string, headers ...string) apiResp {
+func (e *StoreEnv) AdminCall(t *testing.T, method, path, body string, headers ...string) Response {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	headers = append(headers, "Authorization", "Bearer "+e.token(t, "pa-acme"))
-	return e.send(t, newReq(t, method, e.apiURL+path, rd, headers...))
+	headers = append(headers, "Authorization", "Bearer "+e.Token(t, "pa-acme"))
+	return e.Send(t, NewRequest(t, method, e.APIURL+path, rd, headers...))
 }
 
 // asset fetches a branding asset on acme's console as an API client would
 // (Accept: JSON, so errors come as Livery's JSON error body).
-func (e *storeEnv) asset(t *testing.T, path string) apiResp {
+func (e *StoreEnv) Asset(t *testing.T, path string) Response {
 	t.Helper()
-	return e.send(t, newReq(t, http.MethodGet, e.consoleURL+path, nil, "Accept", "image/png, application/json"))
+	return e.Send(t, NewRequest(t, http.MethodGet, e.ConsoleURL+path, nil, "Accept", "image/png, application/json"))
 }

@@ -1,4 +1,4 @@
-package gateway
+package gatewaytest
 
 import (
 	"context"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/sessions"
@@ -40,29 +41,29 @@ import (
 // One test IdP serves both the staff client ("livery-staff") and the
 // customer client ("livery"). Staff claims: "groups" (mapped by roleMap)
 // and "partner" (home tenant).
-type staffEnv struct {
-	idp                *idp.Provider
-	rdb                redis.UniversalClient
-	faults             *redisFaults
-	sessions           *sessions.Store
-	customers          *tenants.Customers
+type StaffEnv struct {
+	IDP                *idp.Provider
+	RDB                redis.UniversalClient
+	Faults             *RedisFaults
+	Sessions           *sessions.Store
+	Customers          *tenants.Customers
 	authz              *authz.Casbin
-	upstream           *recorder
-	gw                 *Gateway
-	consoleURL, apiURL string
+	Upstream           *Recorder
+	gw                 *gateway.Gateway
+	ConsoleURL, APIURL string
 
 	// Customers by label: acme X (the console customer "cust-1", managed
 	// by cm-acme), acme Y (managed by someone-else), acme Z (no manager),
 	// globex G (managed by cm-globex), globex H (no manager).
-	cust map[string]*tenants.Customer
+	Cust map[string]*tenants.Customer
 	// extra adjusts the gateway options before start (e.g. branding).
-	extra []func(e *staffEnv, o *Options)
+	extra []func(e *StaffEnv, o *gateway.Options)
 	reg   *tenants.Registry
 }
 
 const (
-	staffClientID     = "livery-staff"
-	staffClientSecret = "staff-s3cret"
+	StaffClientID     = "livery-staff"
+	StaffClientSecret = "staff-s3cret"
 )
 
 var staffRoleMap = map[string]string{
@@ -72,7 +73,7 @@ var staffRoleMap = map[string]string{
 }
 
 // staffUsers are the IdP accounts of the staff tests.
-func staffUsers() []idp.User {
+func StaffUsers() []idp.User {
 	return []idp.User{
 		{Subject: "op-1", Name: "Olga Operator", Password: "pw", Claims: map[string]any{"groups": []string{"cloud-ops"}}},
 		{Subject: "pa-acme", Name: "Pat Admin", Password: "pw",
@@ -97,12 +98,12 @@ func staffUsers() []idp.User {
 }
 
 // redisFaults fails the named commands while armed.
-type redisFaults struct {
+type RedisFaults struct {
 	mu   sync.Mutex
 	fail map[string]bool
 }
 
-func (f *redisFaults) set(cmd string, on bool) {
+func (f *RedisFaults) Set(cmd string, on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail == nil {
@@ -111,8 +112,8 @@ func (f *redisFaults) set(cmd string, on bool) {
 	f.fail[cmd] = on
 }
 
-func (f *redisFaults) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (f *redisFaults) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+func (f *RedisFaults) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (f *RedisFaults) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		f.mu.Lock()
 		fail := f.fail[cmd.Name()]
@@ -125,27 +126,27 @@ func (f *redisFaults) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		return next(ctx, cmd)
 	}
 }
-func (f *redisFaults) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+func (f *RedisFaults) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
 }
 
 // recorder is an upstream that answers every request 200 with what it
 // received, and remembers each request line.
-type recorder struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	seen []string // "METHOD escaped-path"
-	n    atomic.Int64
+type Recorder struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	seen  []string // "METHOD escaped-path"
+	Count atomic.Int64
 }
 
-func startRecorder(t testing.TB) *recorder {
-	r := &recorder{}
+func startRecorder(t testing.TB) *Recorder {
+	r := &Recorder{}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		r.seen = append(r.seen, req.Method+" "+req.URL.EscapedPath())
 		r.mu.Unlock()
-		r.n.Add(1)
+		r.Count.Add(1)
 		if strings.HasPrefix(req.URL.Path, "/page") { // an HTML console page
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			if csp := req.URL.Query().Get("csp"); csp != "" {
@@ -163,39 +164,39 @@ func startRecorder(t testing.TB) *recorder {
 	return r
 }
 
-func (r *recorder) requests() []string {
+func (r *Recorder) Requests() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.seen...)
 }
 
-func newStaffEnv(t testing.TB, extra ...func(e *staffEnv, o *Options)) *staffEnv {
+func NewStaffEnv(t testing.TB, extra ...func(e *StaffEnv, o *gateway.Options)) *StaffEnv {
 	t.Helper()
 	ctx := context.Background()
-	e := &staffEnv{faults: &redisFaults{}, cust: map[string]*tenants.Customer{}}
-	p, idpSrv, err := idp.NewTestServer(idp.Options{Users: staffUsers()})
+	e := &StaffEnv{Faults: &RedisFaults{}, Cust: map[string]*tenants.Customer{}}
+	p, idpSrv, err := idp.NewTestServer(idp.Options{Users: StaffUsers()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(idpSrv.Close)
-	e.idp = p
+	e.IDP = p
 
 	conn, err := redisx.Open(ctx, redisx.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	e.rdb = conn
-	e.rdb.AddHook(e.faults)
-	e.sessions = sessions.New(e.rdb, sessions.Options{Logger: slog.New(slog.DiscardHandler)})
-	t.Cleanup(e.sessions.Close)
+	e.RDB = conn
+	e.RDB.AddHook(e.Faults)
+	e.Sessions = sessions.New(e.RDB, sessions.Options{Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(e.Sessions.Close)
 
 	store, err := objstore.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.customers = tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
-		Codes: noCodes{}, Index: redisindex.Index{RDB: e.rdb}, Logger: slog.New(slog.DiscardHandler)})
+	e.Customers = tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
+		Codes: noCodes{}, Index: redisindex.Index{RDB: e.RDB}, Logger: slog.New(slog.DiscardHandler)})
 	for _, c := range []struct {
 		label, tenant, xtype, xid, name string
 		managers                        []string
@@ -206,33 +207,33 @@ func newStaffEnv(t testing.TB, extra ...func(e *staffEnv, o *Options)) *staffEnv
 		{"G", "globex", "globex-platform", "acct-g", "globex_g_corp", []string{"cm-globex"}},
 		{"H", "globex", "globex-platform", "acct-h", "globex_h_corp", nil},
 	} {
-		cust, err := e.customers.Create(ctx, c.tenant, tenants.Registration{XAccountID: c.xid, XAccountType: c.xtype,
+		cust, err := e.Customers.Create(ctx, c.tenant, tenants.Registration{XAccountID: c.xid, XAccountType: c.xtype,
 			DomainName: c.name, AssociationType: "2"}, tenants.Meta{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.managers != nil {
-			if cust, err = e.customers.SetManagers(ctx, c.tenant, cust.DomainID, c.managers); err != nil {
+			if cust, err = e.Customers.SetManagers(ctx, c.tenant, cust.DomainID, c.managers); err != nil {
 				t.Fatal(err)
 			}
 		}
-		e.cust[c.label] = cust
+		e.Cust[c.label] = cust
 	}
 
 	e.authz, err = authz.NewCasbin("", "", authz.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.upstream = startRecorder(t)
+	e.Upstream = startRecorder(t)
 	e.extra = extra
 	e.start(t)
 
-	if err := e.idp.AddClient(idp.Client{ID: staffClientID, Secret: staffClientSecret,
-		RedirectURIs: []string{e.apiURL + "/admin/callback"}}); err != nil {
+	if err := e.IDP.AddClient(idp.Client{ID: StaffClientID, Secret: StaffClientSecret,
+		RedirectURIs: []string{e.APIURL + "/admin/callback"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.idp.AddClient(idp.Client{ID: "livery", Secret: "s3cret",
-		RedirectURIs: []string{e.consoleURL + "/_livery/callback"}, PostLogoutRedirectURIs: []string{e.consoleURL + "/_livery/logged-out"}}); err != nil {
+	if err := e.IDP.AddClient(idp.Client{ID: "livery", Secret: "s3cret",
+		RedirectURIs: []string{e.ConsoleURL + "/_livery/callback"}, PostLogoutRedirectURIs: []string{e.ConsoleURL + "/_livery/logged-out"}}); err != nil {
 		t.Fatal(err)
 	}
 	return e
@@ -240,9 +241,9 @@ func newStaffEnv(t testing.TB, extra ...func(e *staffEnv, o *Options)) *staffEnv
 
 // start listens first (the staff PublicURL must name the API listener's
 // port), then builds and serves the gateway.
-func (e *staffEnv) start(t testing.TB) {
+func (e *StaffEnv) start(t testing.TB) {
 	t.Helper()
-	up, _ := url.Parse(e.upstream.srv.URL)
+	up, _ := url.Parse(e.Upstream.srv.URL)
 	reg, err := tenants.NewRegistry([]tenants.Tenant{
 		{ID: "acme", Name: tenants.Names{ZH: "阿克米", EN: "Acme"}, Hosts: []string{"127.0.0.1", "console.acme.test"}, Upstream: up, XAccountType: "acme-platform"},
 		{ID: "globex", Name: tenants.Names{ZH: "环球", EN: "Globex"}, Hosts: []string{"console.globex.test"}, Upstream: up, XAccountType: "globex-platform"},
@@ -259,29 +260,29 @@ func (e *staffEnv) start(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.consoleURL, e.apiURL = "http://"+cl.Addr().String(), "http://"+al.Addr().String()
-	customer := signin.OIDCClient{Issuer: e.idp.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}
-	o := Options{
+	e.ConsoleURL, e.APIURL = "http://"+cl.Addr().String(), "http://"+al.Addr().String()
+	customer := signin.OIDCClient{Issuer: e.IDP.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}
+	o := gateway.Options{
 		Logger:  slog.New(slog.DiscardHandler),
 		Tenants: reg,
-		Console: ListenerOptions{ReadTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 64 << 10},
-		API:     ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
+		Console: gateway.ListenerOptions{ReadTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 64 << 10},
+		API:     gateway.ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
 		Proxy: console.ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
 			IdleConnTimeout: time.Minute, MaxConnsPerHost: 256},
-		Identity: &signin.IdentityOptions{Sessions: e.sessions, Redis: e.rdb, Customers: e.customers,
+		Identity: &signin.IdentityOptions{Sessions: e.Sessions, Redis: e.RDB, Customers: e.Customers,
 			Clients: map[string]signin.OIDCClient{"acme": customer, "globex": customer}, Authorizer: e.authz},
-		Admin: &AdminOptions{
-			Staff: signin.StaffOptions{Client: signin.OIDCClient{Issuer: e.idp.Issuer(), ClientID: staffClientID, ClientSecret: staffClientSecret},
-				PublicURL: e.apiURL, RolesClaim: "groups", TenantClaim: "partner", RoleMap: staffRoleMap,
-				Sessions: e.sessions, Redis: e.rdb},
+		Admin: &gateway.AdminOptions{
+			Staff: signin.StaffOptions{Client: signin.OIDCClient{Issuer: e.IDP.Issuer(), ClientID: StaffClientID, ClientSecret: StaffClientSecret},
+				PublicURL: e.APIURL, RolesClaim: "groups", TenantClaim: "partner", RoleMap: staffRoleMap,
+				Sessions: e.Sessions, Redis: e.RDB},
 			Authorizer: e.authz,
-			Customers:  e.customers,
+			Customers:  e.Customers,
 		},
 	}
 	for _, fn := range e.extra {
 		fn(e, &o)
 	}
-	e.gw = New(o)
+	e.gw = gateway.New(o)
 
 	done := make(chan struct{})
 	go func() { _ = e.gw.Serve(cl, al); close(done) }()
@@ -294,9 +295,9 @@ func (e *staffEnv) start(t testing.TB) {
 }
 
 // token mints a valid staff ID token for subject.
-func (e *staffEnv) token(t testing.TB, subject string) string {
+func (e *StaffEnv) Token(t testing.TB, subject string) string {
 	t.Helper()
-	tok, err := e.idp.MintIDToken(staffClientID, subject, "", idp.DefectNone)
+	tok, err := e.IDP.MintIDToken(StaffClientID, subject, "", idp.DefectNone)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,39 +305,39 @@ func (e *staffEnv) token(t testing.TB, subject string) string {
 }
 
 // apiResp is an answer of the API listener.
-type apiResp struct {
-	status int
-	header http.Header
-	body   string
+type Response struct {
+	Status int
+	Header http.Header
+	Body   string
 }
 
-func (r apiResp) json(t testing.TB) map[string]any {
+func (r Response) JSON(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
-		t.Fatalf("not JSON (%d): %v: %q", r.status, err, r.body)
+	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
+		t.Fatalf("not JSON (%d): %v: %q", r.Status, err, r.Body)
 	}
 	return m
 }
 
 // errorCode returns error_code of a JSON error body, failing the test
 // when the body is not Livery's JSON error shape.
-func (r apiResp) errorCode(t testing.TB) string {
+func (r Response) ErrorCode(t testing.TB) string {
 	t.Helper()
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Fatalf("error content type %q: %s", ct, r.body)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("error content type %q: %s", ct, r.Body)
 	}
-	m := r.json(t)
+	m := r.JSON(t)
 	code, _ := m["error_code"].(string)
 	if code == "" || m["error_msg"] == "" || m["request_id"] == "" {
-		t.Fatalf("not an error body: %s", r.body)
+		t.Fatalf("not an error body: %s", r.Body)
 	}
 	return code
 }
 
 // api sends a request to the API listener. auth is a bearer token ("" for
 // none); headers are name, value pairs.
-func (e *staffEnv) api(t testing.TB, method, path, auth, body string, headers ...string) apiResp {
+func (e *StaffEnv) API(t testing.TB, method, path, auth, body string, headers ...string) Response {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -345,18 +346,18 @@ func (e *staffEnv) api(t testing.TB, method, path, auth, body string, headers ..
 	if auth != "" {
 		headers = append(headers, "Authorization", "Bearer "+auth)
 	}
-	resp, b := do(t, newReq(t, method, e.apiURL+path, rd, headers...))
-	return apiResp{status: resp.StatusCode, header: resp.Header, body: b}
+	resp, b := Do(t, NewRequest(t, method, e.APIURL+path, rd, headers...))
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
 // staffBrowser is a cookie-jar client that follows redirects.
-func staffBrowser() *http.Client {
+func StaffBrowser() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
 }
 
 // stepBrowser is a cookie-jar client that does not follow redirects.
-func stepBrowser(jar http.CookieJar) *http.Client {
+func StepBrowser(jar http.CookieJar) *http.Client {
 	if jar == nil {
 		jar, _ = cookiejar.New(nil)
 	}
@@ -368,23 +369,23 @@ func stepBrowser(jar http.CookieJar) *http.Client {
 // (the IdP logs the subject in without its form) and returns the final
 // answer after following every redirect; it starts at
 // /admin/login?rd=/admin/whoami.
-func (e *staffEnv) staffSignIn(t testing.TB, c *http.Client, subject string) apiResp {
+func (e *StaffEnv) StaffSignIn(t testing.TB, c *http.Client, subject string) Response {
 	t.Helper()
-	e.idp.SetAutoLogin(subject)
-	defer e.idp.SetAutoLogin("")
-	resp, body := get(t, c, e.apiURL+"/admin/login?rd=/admin/whoami")
-	return apiResp{status: resp.StatusCode, header: resp.Header, body: body}
+	e.IDP.SetAutoLogin(subject)
+	defer e.IDP.SetAutoLogin("")
+	resp, body := Get(t, c, e.APIURL+"/admin/login?rd=/admin/whoami")
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
 // whoami asks /admin/whoami with c's cookies.
-func (e *staffEnv) whoami(t testing.TB, c *http.Client) apiResp {
+func (e *StaffEnv) Whoami(t testing.TB, c *http.Client) Response {
 	t.Helper()
-	resp, body := get(t, c, e.apiURL+"/admin/whoami", "Accept", "application/json")
-	return apiResp{status: resp.StatusCode, header: resp.Header, body: body}
+	resp, body := Get(t, c, e.APIURL+"/admin/whoami", "Accept", "application/json")
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
 // send does one request with c (no redirect following when c says so).
-func send(t testing.TB, c *http.Client, req *http.Request) apiResp {
+func Send(t testing.TB, c *http.Client, req *http.Request) Response {
 	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
@@ -392,28 +393,28 @@ func send(t testing.TB, c *http.Client, req *http.Request) apiResp {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return apiResp{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
 
 // customerSignIn signs cust-1 in on acme's console (host 127.0.0.1) and
 // returns the browser and the session id.
-func (e *staffEnv) customerSignIn(t testing.TB) (*http.Client, string) {
+func (e *StaffEnv) CustomerSignIn(t testing.TB) (*http.Client, string) {
 	t.Helper()
-	c := staffBrowser()
-	e.idp.SetAutoLogin("cust-1")
-	defer e.idp.SetAutoLogin("")
-	resp, body := get(t, c, e.consoleURL+"/resources")
+	c := StaffBrowser()
+	e.IDP.SetAutoLogin("cust-1")
+	defer e.IDP.SetAutoLogin("")
+	resp, body := Get(t, c, e.ConsoleURL+"/resources")
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/resources" || !strings.Contains(body, `"upstream":true`) {
 		t.Fatalf("customer sign-in landed on %s: %d %s", resp.Request.URL, resp.StatusCode, body)
 	}
-	sid := cookieValue(c, e.consoleURL, "livery_session")
+	sid := CookieValue(c, e.ConsoleURL, "livery_session")
 	if sid == "" {
 		t.Fatal("no livery_session cookie after sign-in")
 	}
 	return c, sid
 }
 
-func decodeSeg(t testing.TB, s string) string {
+func DecodeSeg(t testing.TB, s string) string {
 	t.Helper()
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
@@ -422,4 +423,4 @@ func decodeSeg(t testing.TB, s string) string {
 	return string(b)
 }
 
-func encodeSeg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+func EncodeSeg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

@@ -1,4 +1,4 @@
-package gateway
+package gatewaytest
 
 import (
 	"context"
@@ -13,23 +13,24 @@ import (
 	"time"
 
 	democonsole "github.com/livery/livery/cmd/democonsole/console"
+	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/tenants"
 )
 
 // testGateway is a gateway serving on real loopback listeners in front of
 // an upstream.
-type testGateway struct {
-	gw         *Gateway
-	consoleURL string // http://127.0.0.1:port
-	apiURL     string
+type Gateway struct {
+	GW         *gateway.Gateway
+	ConsoleURL string // http://127.0.0.1:port
+	APIURL     string
 	upstream   string
 }
 
-type gwOption func(*Options)
+type Option func(*gateway.Options)
 
 // startDemoUpstream serves the demo console on a loopback port.
-func startDemoUpstream(t testing.TB) *httptest.Server {
+func StartDemoUpstream(t testing.TB) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(democonsole.New(democonsole.Options{Name: "Test Cloud", Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
@@ -38,7 +39,7 @@ func startDemoUpstream(t testing.TB) *httptest.Server {
 
 // startGateway starts a gateway whose tenant "demo" (hosts 127.0.0.1 and
 // console.demo.test) proxies to upstream.
-func startGateway(t testing.TB, upstream string, opts ...gwOption) *testGateway {
+func StartGateway(t testing.TB, upstream string, opts ...Option) *Gateway {
 	t.Helper()
 	up, err := url.Parse(upstream)
 	if err != nil {
@@ -51,18 +52,18 @@ func startGateway(t testing.TB, upstream string, opts ...gwOption) *testGateway 
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := Options{
+	o := gateway.Options{
 		Logger:  slog.New(slog.DiscardHandler),
 		Tenants: reg,
-		Console: ListenerOptions{ReadTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 64 << 10},
-		API:     ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
+		Console: gateway.ListenerOptions{ReadTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 64 << 10},
+		API:     gateway.ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
 		Proxy: console.ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
 			IdleConnTimeout: time.Minute, MaxConnsPerHost: 256},
 	}
 	for _, fn := range opts {
 		fn(&o)
 	}
-	gw := New(o)
+	gw := gateway.New(o)
 	cl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -79,11 +80,11 @@ func startGateway(t testing.TB, upstream string, opts ...gwOption) *testGateway 
 		_ = gw.Shutdown(ctx)
 		<-done
 	})
-	return &testGateway{gw: gw, consoleURL: "http://" + cl.Addr().String(), apiURL: "http://" + al.Addr().String(), upstream: upstream}
+	return &Gateway{GW: gw, ConsoleURL: "http://" + cl.Addr().String(), APIURL: "http://" + al.Addr().String(), upstream: upstream}
 }
 
 // do sends a request and returns the response with its body read.
-func do(t testing.TB, req *http.Request) (*http.Response, string) {
+func Do(t testing.TB, req *http.Request) (*http.Response, string) {
 	t.Helper()
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
@@ -97,7 +98,7 @@ func do(t testing.TB, req *http.Request) (*http.Response, string) {
 	return resp, string(b)
 }
 
-func newReq(t testing.TB, method, url string, body io.Reader, headers ...string) *http.Request {
+func NewRequest(t testing.TB, method, url string, body io.Reader, headers ...string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
@@ -114,8 +115,8 @@ func newReq(t testing.TB, method, url string, body io.Reader, headers ...string)
 }
 
 // metricsText scrapes the API listener's /metrics.
-func (g *testGateway) metricsText(t testing.TB) string {
+func (g *Gateway) MetricsText(t testing.TB) string {
 	t.Helper()
-	_, body := do(t, newReq(t, "GET", g.apiURL+"/metrics", nil))
+	_, body := Do(t, NewRequest(t, "GET", g.APIURL+"/metrics", nil))
 	return body
 }

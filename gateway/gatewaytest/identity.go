@@ -1,4 +1,4 @@
-package gateway
+package gatewaytest
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/gateway/signin"
@@ -27,31 +28,31 @@ import (
 // identityEnv is a partner IdP, a customer registry with one mapped
 // customer ("user-1" → acme_corp), Redis, and a factory for gateway
 // instances sharing them.
-type identityEnv struct {
-	idp       *idp.Provider
-	idpSrv    *httptest.Server
+type IdentityEnv struct {
+	IDP       *idp.Provider
+	IDPServer *httptest.Server
 	rdbAddr   string // real redis-server when set
 	rdb       redis.UniversalClient
 	customers *tenants.Customers
-	upstream  *httptest.Server
-	cust      *tenants.Customer
+	Upstream  *httptest.Server
+	Cust      *tenants.Customer
 
 	redirects, logouts []string
 	backchannel        string
 }
 
-func newIdentityEnv(t testing.TB, realRedis bool) *identityEnv {
+func NewIdentityEnv(t testing.TB, realRedis bool) *IdentityEnv {
 	t.Helper()
-	e := &identityEnv{}
+	e := &IdentityEnv{}
 	var err error
-	e.idp, e.idpSrv, err = idp.NewTestServer(idp.Options{Users: []idp.User{
+	e.IDP, e.IDPServer, err = idp.NewTestServer(idp.Options{Users: []idp.User{
 		{Subject: "user-1", Name: "Alice 张", Email: "alice@example.com", Password: "pw"},
 		{Subject: "stranger", Name: "Mallory", Password: "pw"},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(e.idpSrv.Close)
+	t.Cleanup(e.IDPServer.Close)
 	if realRedis {
 		e.rdbAddr = testenv.Redis(t)
 		e.rdb = redis.NewClient(&redis.Options{Addr: e.rdbAddr})
@@ -69,12 +70,12 @@ func newIdentityEnv(t testing.TB, realRedis bool) *identityEnv {
 	}
 	e.customers = tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
 		Codes: noCodes{}, Index: redisindex.Index{RDB: e.rdb}, Logger: slog.New(slog.DiscardHandler)})
-	e.cust, err = e.customers.Create(context.Background(), "demo",
+	e.Cust, err = e.customers.Create(context.Background(), "demo",
 		tenants.Registration{XAccountID: "user-1", XAccountType: "demo-platform", DomainName: "acme_corp", AssociationType: "2"}, tenants.Meta{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.upstream = startDemoUpstream(t)
+	e.Upstream = StartDemoUpstream(t)
 	return e
 }
 
@@ -82,16 +83,16 @@ type noCodes struct{}
 
 func (noCodes) Check(context.Context, string, string, string, string) error { return nil }
 
-type idGateway struct {
-	*testGateway
-	sessions *sessions.Store
+type IdentityGateway struct {
+	*Gateway
+	Sessions *sessions.Store
 	rdb      redis.UniversalClient
 }
 
 // gateway starts one gateway instance with customer sign-in for tenant
 // "demo" (hosts 127.0.0.1, console.demo.test) and registers its callback
 // at the IdP. counter, if set, is installed on this instance's Redis client.
-func (e *identityEnv) gateway(t testing.TB, hook redis.Hook) *idGateway {
+func (e *IdentityEnv) Start(t testing.TB, hook redis.Hook) *IdentityGateway {
 	t.Helper()
 	rdb := e.rdb
 	if e.rdbAddr != "" {
@@ -108,34 +109,34 @@ func (e *identityEnv) gateway(t testing.TB, hook redis.Hook) *idGateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := startGateway(t, e.upstream.URL, func(o *Options) {
+	g := StartGateway(t, e.Upstream.URL, func(o *gateway.Options) {
 		o.Identity = &signin.IdentityOptions{Sessions: st, Redis: rdb, Customers: e.customers, CookieSecure: false,
-			Clients: map[string]signin.OIDCClient{"demo": {Issuer: e.idp.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}}}
+			Clients: map[string]signin.OIDCClient{"demo": {Issuer: e.IDP.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}}}
 		o.Assertions = asr
 	})
 	// All instances share one client registration; back-channel logout
 	// goes to the first instance.
-	e.redirects = append(e.redirects, g.consoleURL+"/_livery/callback")
-	e.logouts = append(e.logouts, g.consoleURL+"/_livery/logged-out")
+	e.redirects = append(e.redirects, g.ConsoleURL+"/_livery/callback")
+	e.logouts = append(e.logouts, g.ConsoleURL+"/_livery/logged-out")
 	if e.backchannel == "" {
-		e.backchannel = g.consoleURL + "/_livery/backchannel-logout"
+		e.backchannel = g.ConsoleURL + "/_livery/backchannel-logout"
 	}
-	if err := e.idp.AddClient(idp.Client{ID: "livery", Secret: "s3cret", RedirectURIs: e.redirects,
+	if err := e.IDP.AddClient(idp.Client{ID: "livery", Secret: "s3cret", RedirectURIs: e.redirects,
 		PostLogoutRedirectURIs: e.logouts, BackchannelLogoutURI: e.backchannel}); err != nil {
 		t.Fatal(err)
 	}
-	return &idGateway{testGateway: g, sessions: st, rdb: rdb}
+	return &IdentityGateway{Gateway: g, Sessions: st, rdb: rdb}
 }
 
 // browser is an HTTP client with a cookie jar that follows redirects.
-func browser(t testing.TB) *http.Client {
+func Browser(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
 }
 
-func get(t testing.TB, c *http.Client, url string, headers ...string) (*http.Response, string) {
+func Get(t testing.TB, c *http.Client, url string, headers ...string) (*http.Response, string) {
 	t.Helper()
-	req := newReq(t, "GET", url, nil, append([]string{"Accept", "text/html"}, headers...)...)
+	req := NewRequest(t, "GET", url, nil, append([]string{"Accept", "text/html"}, headers...)...)
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
@@ -146,13 +147,13 @@ func get(t testing.TB, c *http.Client, url string, headers ...string) (*http.Res
 }
 
 // signIn runs the whole sign-in as subject and returns the final page.
-func (g *idGateway) signIn(t testing.TB, e *identityEnv, c *http.Client, subject, path string) (*http.Response, string) {
+func (g *IdentityGateway) SignIn(t testing.TB, e *IdentityEnv, c *http.Client, subject, path string) (*http.Response, string) {
 	t.Helper()
-	e.idp.SetAutoLogin(subject)
-	return get(t, c, g.consoleURL+path)
+	e.IDP.SetAutoLogin(subject)
+	return Get(t, c, g.ConsoleURL+path)
 }
 
-func cookieValue(c *http.Client, u, name string) string {
+func CookieValue(c *http.Client, u, name string) string {
 	req, _ := http.NewRequest("GET", u, nil)
 	for _, ck := range c.Jar.Cookies(req.URL) {
 		if ck.Name == name {
@@ -163,12 +164,15 @@ func cookieValue(c *http.Client, u, name string) string {
 }
 
 // commandCounter counts every command a Redis client sends.
-type commandCounter struct{ n atomic.Int64 }
+type CommandCounter struct{ Count atomic.Int64 }
 
-func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error { c.n.Add(1); return next(ctx, cmd) }
+func (c *CommandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *CommandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { c.Count.Add(1); return next(ctx, cmd) }
 }
-func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error { c.n.Add(int64(len(cmds))); return next(ctx, cmds) }
+func (c *CommandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.Count.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package gatewaytest
 
 import (
 	"bytes"
@@ -18,6 +18,7 @@ import (
 	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/branded"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/internal/objstore"
@@ -27,28 +28,28 @@ import (
 // brandEnv is a staffEnv whose gateway also runs branding: the workflow on
 // a directory store, the live cache on the env's Redis, the chrome
 // provider, assets and preview.
-type brandEnv struct {
-	*staffEnv
+type BrandEnv struct {
+	*StaffEnv
 	wf    *workflow.Service
-	live  *live.Cache
-	store objstore.Store
+	Live  *live.Cache
+	Store objstore.Store
 }
 
-func newBrandEnv(t testing.TB) *brandEnv { return newBrandEnvOn(t, nil, render.DefaultUpstream()) }
+func NewBrandEnv(t testing.TB) *BrandEnv { return NewBrandEnvOn(t, nil, render.DefaultUpstream()) }
 
 // newBrandEnvOn is newBrandEnv with up as the chrome's upstream
 // configuration and, when upstream is set, every tenant's console there
 // instead of the JSON recorder.
-func newBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *brandEnv {
+func NewBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *BrandEnv {
 	t.Helper()
-	b := &brandEnv{}
+	b := &BrandEnv{}
 	store, err := objstore.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.store = store
+	b.Store = store
 	quiet := slog.New(slog.DiscardHandler)
-	b.staffEnv = newStaffEnv(t, func(e *staffEnv, o *Options) {
+	b.StaffEnv = NewStaffEnv(t, func(e *StaffEnv, o *gateway.Options) {
 		if upstream != nil {
 			var list []tenants.Tenant
 			for _, tn := range e.reg.All() {
@@ -63,25 +64,25 @@ func newBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *brandEn
 			e.reg, o.Tenants = reg, reg // preview resolves tenants through e.reg
 		}
 		opts := workflow.Options{Logger: quiet}
-		b.live = live.New(workflow.New(store, opts), e.rdb, live.Options{Logger: quiet})
-		opts.Notifier = b.live
+		b.Live = live.New(workflow.New(store, opts), e.RDB, live.Options{Logger: quiet})
+		opts.Notifier = b.Live
 		b.wf = workflow.New(store, opts)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { _ = b.live.Run(ctx); close(done) }()
+		go func() { _ = b.Live.Run(ctx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
 		select {
-		case <-b.live.Subscribed():
+		case <-b.Live.Subscribed():
 		case <-time.After(5 * time.Second):
 			t.Fatal("live cache did not subscribe")
 		}
-		chrome := branded.NewChrome(b.live, up)
-		consoleURL := e.consoleURL
-		o.Branding = &BrandingOptions{
+		chrome := branded.NewChrome(b.Live, up)
+		consoleURL := e.ConsoleURL
+		o.Branding = &gateway.BrandingOptions{
 			Chrome:   chrome,
 			Assets:   testAssets{wf: b.wf, chrome: chrome},
 			Workflow: b.wf,
-			Preview: &preview.Options{Redis: e.rdb, Sessions: e.sessions, Docs: preview.FromWorkflow{W: b.wf}, Audit: b.wf, Logger: quiet,
+			Preview: &preview.Options{Redis: e.RDB, Sessions: e.Sessions, Docs: preview.FromWorkflow{W: b.wf}, Audit: b.wf, Logger: quiet,
 				Tenants: e.reg, ConsoleURL: func(t *tenants.Tenant) string {
 					if t.ID == "acme" {
 						return consoleURL
@@ -107,10 +108,10 @@ func (a testAssets) Stylesheet(tenant, name string) ([]byte, bool) {
 func (testAssets) IsNotFound(err error) bool { return errors.Is(err, workflow.ErrNotFound) }
 
 // pngImage is a small real PNG of the given colour.
-func pngImage(t testing.TB, c color.Color) []byte { return pngOf(t, 24, 12, c) }
+func PNGImage(t testing.TB, c color.Color) []byte { return PNGOf(t, 24, 12, c) }
 
 // pngOf is a real w×h PNG of one colour.
-func pngOf(t testing.TB, w, h int, c color.Color) []byte {
+func PNGOf(t testing.TB, w, h int, c color.Color) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for x := range w {
@@ -126,24 +127,24 @@ func pngOf(t testing.TB, w, h int, c color.Color) []byte {
 }
 
 // upload posts data as the multipart field "file".
-func (e *brandEnv) upload(t testing.TB, tenant, token string, data []byte) apiResp {
+func (e *BrandEnv) Upload(t testing.TB, tenant, token string, data []byte) Response {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("file", "logo.png")
 	fw.Write(data)
 	mw.Close()
-	return e.api(t, http.MethodPost, "/admin/v1/tenants/"+tenant+"/branding/images", token, body.String(),
+	return e.API(t, http.MethodPost, "/admin/v1/tenants/"+tenant+"/branding/images", token, body.String(),
 		"Content-Type", mw.FormDataContentType())
 }
 
 // page fetches an HTML console page with c (nil: no cookies) on host.
-func (e *brandEnv) page(t testing.TB, c *http.Client, path string, headers ...string) (int, string, http.Header) {
+func (e *BrandEnv) Page(t testing.TB, c *http.Client, path string, headers ...string) (int, string, http.Header) {
 	t.Helper()
 	if c == nil {
 		c = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	req := newReq(t, http.MethodGet, e.consoleURL+path, nil, append([]string{"Accept", "text/html"}, headers...)...)
+	req := NewRequest(t, http.MethodGet, e.ConsoleURL+path, nil, append([]string{"Accept", "text/html"}, headers...)...)
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
