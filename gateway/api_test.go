@@ -73,7 +73,7 @@ func TestMetricsCountByListenerTenantAndClass(t *testing.T) {
 		`livery_http_request_duration_seconds_count{listener="console",tenant="demo"} 3`,
 	} {
 		if !strings.Contains(m, want) {
-			t.Errorf("metrics lack %s:\n%s", want, grep(m, "livery_http"))
+			t.Errorf("metrics lack %s:\n%s", want, gatewaytest.Grep(m, "livery_http"))
 		}
 	}
 }

@@ -21,7 +21,7 @@ func TestAssetCacheKeysSurviveTheRequest(t *testing.T) {
 	for _, c := range []color.RGBA{{200, 0, 0, 255}, {0, 0, 200, 255}, {0, 200, 0, 255}} {
 		r := e.Upload(t, "acme", pa, gatewaytest.PNGImage(t, c))
 		var up struct{ URL string }
-		jsonUnmarshal(t, r.Body, &up)
+		gatewaytest.DecodeJSON(t, r.Body, &up)
 		urls = append(urls, up.URL)
 	}
 	client := &http.Client{} // one keep-alive connection, so one reused request context

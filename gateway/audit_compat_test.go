@@ -27,7 +27,7 @@ func TestBrandingAuditOldRecords(t *testing.T) {
 	if r.Status != 200 || strings.TrimSpace(r.Body) != `{"records":[`+oldJSON+`]}` {
 		t.Fatalf("audit: %d %s\nwant {\"records\":[%s]}", r.Status, r.Body, oldJSON)
 	}
-	doc := brandDoc(`{}`, "https://acme.example")
+	doc := gatewaytest.BrandDoc(`{}`, "https://acme.example")
 	doc = strings.Replace(doc, `"logo_zh":{},"logo_en":{}`, `"logo_zh":{"sha256":"","ext":"","width":0,"height":0},"logo_en":{"sha256":"","ext":"","width":0,"height":0}`, 1)
 	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, doc, "Content-Type", "application/json"); r.Status != 200 {
 		t.Fatalf("draft: %d %s", r.Status, r.Body)

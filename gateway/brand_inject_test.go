@@ -14,7 +14,6 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/livery/livery/branding/inject"
-	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/gateway/gatewaytest"
 )
@@ -135,8 +134,8 @@ func TestInjectBranding(t *testing.T) {
 				w.Write(tt.up.body)
 			}))
 			defer up.Close()
-			g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) {
-				o.Branding = &gateway.BrandingOptions{Chrome: fixedChrome{refuse: tt.refuse}}
+			g := gatewaytest.StartGateway(t, up.URL, func(o *gatewaytest.Options) {
+				o.Branding = &gatewaytest.BrandingOptions{Chrome: fixedChrome{refuse: tt.refuse}}
 			})
 			method := tt.method
 			if method == "" {
@@ -193,7 +192,7 @@ func TestInjectBrandingStreams(t *testing.T) {
 			close(release)
 		}
 	}()
-	g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) { o.Branding = &gateway.BrandingOptions{Chrome: fixedChrome{}} })
+	g := gatewaytest.StartGateway(t, up.URL, func(o *gatewaytest.Options) { o.Branding = &gatewaytest.BrandingOptions{Chrome: fixedChrome{}} })
 	resp, err := http.DefaultClient.Do(gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/", nil, "Host", "console.demo.test", "Accept", "text/html"))
 	if err != nil {
 		t.Fatal(err)
@@ -226,12 +225,12 @@ func TestInjectBrandingCutShort(t *testing.T) {
 		buf.Flush()
 	}))
 	defer up.Close()
-	g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) { o.Branding = &gateway.BrandingOptions{Chrome: fixedChrome{}} })
+	g := gatewaytest.StartGateway(t, up.URL, func(o *gatewaytest.Options) { o.Branding = &gatewaytest.BrandingOptions{Chrome: fixedChrome{}} })
 	resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/page", nil, "Host", "console.demo.test", "Accept", "text/html"))
 	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "cut short") || strings.Contains(body, "chrome") {
 		t.Fatalf("status %d, body %q: want a 502 upstream_body error", resp.StatusCode, body)
 	}
 	if m := g.MetricsText(t); !strings.Contains(m, `livery_upstream_errors_total{kind="body",tenant="demo"} 1`) {
-		t.Errorf("cut-short body not counted:\n%s", grep(m, "livery_upstream"))
+		t.Errorf("cut-short body not counted:\n%s", gatewaytest.Grep(m, "livery_upstream"))
 	}
 }

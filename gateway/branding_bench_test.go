@@ -46,12 +46,12 @@ func BenchmarkBrandedPage(b *testing.B) {
 	pa, op := e.Token(b, "pa-acme"), e.Token(b, "op-1")
 	up := e.Upload(b, "acme", pa, gatewaytest.PNGImage(b, color.RGBA{10, 80, 160, 255}))
 	asset := up.Body[strings.Index(up.Body, `{"sha256"`):strings.Index(up.Body, `,"url"`)]
-	if r := e.API(b, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, brandDoc(asset, "https://www.acme.example"),
+	if r := e.API(b, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, gatewaytest.BrandDoc(asset, "https://www.acme.example"),
 		"Content-Type", "application/json"); r.Status != 200 {
 		b.Fatalf("draft: %d %s", r.Status, r.Body)
 	}
 	var sub struct{ ID string }
-	jsonUnmarshal(b, e.API(b, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "").Body, &sub)
+	gatewaytest.DecodeJSON(b, e.API(b, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "").Body, &sub)
 	if r := e.API(b, "POST", "/admin/v1/reviews/acme/approve", op, `{"submission_id":"`+sub.ID+`"}`,
 		"Content-Type", "application/json"); r.Status != 200 {
 		b.Fatalf("approve: %d %s", r.Status, r.Body)

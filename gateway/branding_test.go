@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"image/color"
 	"io"
 	"net/http"
@@ -14,13 +13,6 @@ import (
 
 	"github.com/livery/livery/gateway/gatewaytest"
 )
-
-func brandDoc(logo, link string) string {
-	return fmt.Sprintf(`{"brand":{"logo_zh":%[1]s,"logo_en":%[1]s,"link_zh":"%[2]s/zh","link_en":"%[2]s/en","nav_color":"#123456"},
-"promotions":[{"name_zh":"优惠","name_en":"Deals","link":"https://deals.acme.example/"}],
-"menus":{"show_info":true,"show_resources":false,"show_user":true,"show_custom":true,"custom":[{"name_zh":"帮助","name_en":"Help","link":"https://help.acme.example/"}]},
-"ops":{"show_announcements":true,"show_activities":false,"show_recommended":true,"announcements":[]}}`, logo, link)
-}
 
 var styleNonce = regexp.MustCompile(`<style id="livery-critical" nonce="([^"]+)"`)
 
@@ -58,7 +50,7 @@ func TestBrandingWorkflowEndToEnd(t *testing.T) {
 	}
 
 	// Draft: create-only without If-Match, then compare-and-swap.
-	doc := brandDoc(string(uploaded.Asset), "https://www.acme.example")
+	doc := gatewaytest.BrandDoc(string(uploaded.Asset), "https://www.acme.example")
 	json := "application/json"
 	r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, doc, "Content-Type", json)
 	etag := r.Header.Get("ETag")
@@ -112,7 +104,7 @@ func TestBrandingWorkflowEndToEnd(t *testing.T) {
 		ID  string    `json:"id"`
 		Due time.Time `json:"due"`
 	}
-	jsonUnmarshal(t, r.Body, &sub)
+	gatewaytest.DecodeJSON(t, r.Body, &sub)
 	if r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, ""); r.Status != http.StatusConflict {
 		t.Fatalf("second submit: %d %s", r.Status, r.Body)
 	}
@@ -180,7 +172,7 @@ func TestBrandingWorkflowEndToEnd(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("edit draft: %d %s", r.Status, r.Body)
 	}
-	jsonUnmarshal(t, e.API(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "").Body, &sub)
+	gatewaytest.DecodeJSON(t, e.API(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "").Body, &sub)
 	e.API(t, "POST", "/admin/v1/reviews/acme/approve", op, `{"submission_id":"`+sub.ID+`"}`, "Content-Type", json)
 	if r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/rollback", op, `{"version":1,"reason":"colour complaint"}`, "Content-Type", json); r.Status != 200 {
 		t.Fatalf("rollback: %d %s", r.Status, r.Body)
@@ -196,20 +188,13 @@ func TestBrandingWorkflowEndToEnd(t *testing.T) {
 	}
 }
 
-func jsonUnmarshal(t testing.TB, s string, v any) {
-	t.Helper()
-	if err := json.Unmarshal([]byte(s), v); err != nil {
-		t.Fatalf("%v: %s", err, s)
-	}
-}
-
 // TestBrandingPreview: the preview shows the proposed branding to the
 // staff member who opened it, with a ribbon, read-only, bound to their
 // session; customers never see it; links are single-use and per tenant.
 func TestBrandingPreview(t *testing.T) {
 	e := gatewaytest.NewBrandEnv(t)
 	pa, op := e.Token(t, "pa-acme"), e.Token(t, "op-1")
-	doc := brandDoc(`{}`, "https://preview.acme.example")
+	doc := gatewaytest.BrandDoc(`{}`, "https://preview.acme.example")
 	doc = strings.Replace(doc, `"logo_zh":{},"logo_en":{}`, `"logo_zh":{"sha256":"","ext":"","width":0,"height":0},"logo_en":{"sha256":"","ext":"","width":0,"height":0}`, 1)
 	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, doc, "Content-Type", "application/json"); r.Status != 200 {
 		t.Fatalf("draft: %d %s", r.Status, r.Body)
@@ -244,7 +229,7 @@ func TestBrandingPreview(t *testing.T) {
 	// Links are single use and bound to their tenant.
 	r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/preview", op, "")
 	var link struct{ URL string }
-	jsonUnmarshal(t, r.Body, &link)
+	gatewaytest.DecodeJSON(t, r.Body, &link)
 	fresh := gatewaytest.StaffBrowser()
 	if resp, _ := gatewaytest.Get(t, fresh, link.URL); resp.StatusCode != 200 {
 		t.Fatalf("bearer preview link: %d", resp.StatusCode)
@@ -253,7 +238,7 @@ func TestBrandingPreview(t *testing.T) {
 		t.Fatalf("reused preview link: %d", resp.StatusCode)
 	}
 	r = e.API(t, "POST", "/admin/v1/tenants/acme/branding/preview", op, "")
-	jsonUnmarshal(t, r.Body, &link)
+	gatewaytest.DecodeJSON(t, r.Body, &link)
 	other := gatewaytest.NewRequest(t, "GET", link.URL, nil, "Host", "console.globex.test", "Accept", "text/html")
 	if resp, err := http.DefaultClient.Do(other); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("acme preview link on globex's host: %v %v", resp.StatusCode, err)

@@ -123,7 +123,7 @@ func TestBrowserBranding(t *testing.T) {
 	logoB := gatewaytest.PNGOf(t, 40, 20, color.RGBA{30, 30, 200, 255})
 	assetA, urlA := uploadLogo(e, t, pa, logoA)
 	assetB, urlB := uploadLogo(e, t, pa, logoB)
-	docA := brandDoc(assetA, "https://www.acme.example")
+	docA := gatewaytest.BrandDoc(assetA, "https://www.acme.example")
 	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, docA, "Content-Type", ctJSON); r.Status != 200 {
 		t.Fatalf("draft A: %d %s", r.Status, r.Body)
 	}
@@ -138,7 +138,7 @@ func TestBrowserBranding(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// The partner admin proposes logo B (and another link): pending.
-	docB := brandDoc(assetB, "https://proposed.acme.example")
+	docB := gatewaytest.BrandDoc(assetB, "https://proposed.acme.example")
 	r := e.API(t, "GET", "/admin/v1/tenants/acme/branding/draft", pa, "")
 	if r.Status != 200 || r.Header.Get("ETag") == "" {
 		t.Fatalf("draft after approval: %d %s", r.Status, r.Body)

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/gatewaytest"
 )
 
@@ -87,7 +86,7 @@ func TestSpoofedHeadersNeverReachUpstream(t *testing.T) {
 	}
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
 	for _, trusted := range []bool{false, true} {
-		g := gatewaytest.StartGateway(t, up.srv.URL, func(o *gateway.Options) {
+		g := gatewaytest.StartGateway(t, up.srv.URL, func(o *gatewaytest.Options) {
 			if trusted {
 				o.Proxy.TrustedProxies = []*net.IPNet{loop}
 			}
@@ -270,7 +269,7 @@ func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
 		})
 	}
 	if m := g.MetricsText(t); strings.Contains(m, `class="499"`) || strings.Contains(m, `class="5xx"`) {
-		t.Fatalf("malformed bodies counted as aborts or server errors:\n%s", grep(m, "livery_http_requests_total"))
+		t.Fatalf("malformed bodies counted as aborts or server errors:\n%s", gatewaytest.Grep(m, "livery_http_requests_total"))
 	}
 
 	for i, cut := range []struct{ name, head, body string }{
@@ -301,7 +300,7 @@ func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
 					return
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("client abort not recorded as 499:\n%s", grep(m, "livery_"))
+					t.Fatalf("client abort not recorded as 499:\n%s", gatewaytest.Grep(m, "livery_"))
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
@@ -315,7 +314,7 @@ func TestMalformedBodyIs400NotHTTP499(t *testing.T) {
 func TestMethodOverrideHeadersStripped(t *testing.T) {
 	up := startHeaderRecorder(t)
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
-	g := gatewaytest.StartGateway(t, up.srv.URL, func(o *gateway.Options) { o.Proxy.TrustedProxies = []*net.IPNet{loop} })
+	g := gatewaytest.StartGateway(t, up.srv.URL, func(o *gatewaytest.Options) { o.Proxy.TrustedProxies = []*net.IPNet{loop} })
 	req := "GET /page HTTP/1.1\r\nHost: console.demo.test\r\nX-HTTP-Method-Override: DELETE\r\n" +
 		"x-http-method: PUT\r\nX-Method-Override: PATCH\r\nConnection: close\r\n\r\n"
 	if r := rawExchange(t, g.ConsoleURL, req); r.status != 200 {

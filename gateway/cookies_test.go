@@ -21,7 +21,7 @@ func TestLiveryCookiesNeverReachUpstream(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
-	var echo headerEcho
+	var echo gatewaytest.HeaderEcho
 	if err := json.Unmarshal([]byte(body), &echo); err != nil {
 		t.Fatal(err)
 	}

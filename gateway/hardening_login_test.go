@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/web"
@@ -21,7 +20,7 @@ import (
 // small login state in Redis, and another address has its own budget.
 func TestLoginStartsAreBounded(t *testing.T) {
 	lim := ratelimit.Limit{Rate: 5, Burst: 5, Period: time.Minute}
-	e := gatewaytest.NewStaffEnv(t, func(e *gatewaytest.StaffEnv, o *gateway.Options) {
+	e := gatewaytest.NewStaffEnv(t, func(e *gatewaytest.StaffEnv, o *gatewaytest.Options) {
 		l := ratelimit.New(e.RDB)
 		o.Identity.LoginLimiter, o.Identity.LoginRate = l, lim
 		o.Admin.Staff.LoginLimiter, o.Admin.Staff.LoginRate = l, lim

@@ -29,7 +29,7 @@ func TestCustomerSignInEndToEnd(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Request.URL.Path != "/headers" || resp.Request.URL.RawQuery != "format=json" {
 		t.Fatalf("landed on %s: %d %s", resp.Request.URL, resp.StatusCode, body)
 	}
-	var echo headerEcho
+	var echo gatewaytest.HeaderEcho
 	if err := json.Unmarshal([]byte(body), &echo); err != nil {
 		t.Fatalf("%v: %s", err, body)
 	}

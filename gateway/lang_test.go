@@ -5,12 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 func TestLanguageSwitch(t *testing.T) {
-	g := gatewaytest.StartGateway(t, "http://127.0.0.1:1", func(o *gateway.Options) { o.Branding = &gateway.BrandingOptions{Chrome: fixedChrome{}} })
+	g := gatewaytest.StartGateway(t, "http://127.0.0.1:1", func(o *gatewaytest.Options) { o.Branding = &gatewaytest.BrandingOptions{Chrome: fixedChrome{}} })
 	tests := []struct {
 		name, query, referer string
 		status               int

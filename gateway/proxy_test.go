@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/gateway/gatewaytest"
@@ -58,12 +57,6 @@ func TestConsoleRouting(t *testing.T) {
 	}
 }
 
-type headerEcho struct {
-	Host    string              `json:"host"`
-	Path    string              `json:"path"`
-	Headers map[string][]string `json:"headers"`
-}
-
 func TestProxyHeaders(t *testing.T) {
 	up := gatewaytest.StartDemoUpstream(t)
 	g := gatewaytest.StartGateway(t, up.URL)
@@ -77,7 +70,7 @@ func TestProxyHeaders(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
-	var echo headerEcho
+	var echo gatewaytest.HeaderEcho
 	if err := json.Unmarshal([]byte(body), &echo); err != nil {
 		t.Fatalf("%v: %s", err, body)
 	}
@@ -110,10 +103,10 @@ func TestProxyHeaders(t *testing.T) {
 func TestTrustedProxyKeepsForwardedChain(t *testing.T) {
 	up := gatewaytest.StartDemoUpstream(t)
 	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
-	g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) { o.Proxy.TrustedProxies = []*net.IPNet{loop} })
+	g := gatewaytest.StartGateway(t, up.URL, func(o *gatewaytest.Options) { o.Proxy.TrustedProxies = []*net.IPNet{loop} })
 	_, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/headers?format=json", nil,
 		"X-Forwarded-For", "203.0.113.9", "X-Forwarded-Proto", "https", "X-Livery-User", "forged"))
-	var echo headerEcho
+	var echo gatewaytest.HeaderEcho
 	json.Unmarshal([]byte(body), &echo)
 	if got := echo.Headers["X-Forwarded-For"]; len(got) != 1 || got[0] != "203.0.113.9, 127.0.0.1" {
 		t.Errorf("X-Forwarded-For = %v", got)
@@ -165,7 +158,7 @@ func TestUpstreamFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := gatewaytest.StartGateway(t, tt.upstream, func(o *gateway.Options) { o.Proxy.ResponseHeaderTimeout = 300 * time.Millisecond })
+			g := gatewaytest.StartGateway(t, tt.upstream, func(o *gatewaytest.Options) { o.Proxy.ResponseHeaderTimeout = 300 * time.Millisecond })
 			resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+tt.path, nil, "Accept", "text/html"))
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("status %d: %s", resp.StatusCode, body)
@@ -179,20 +172,10 @@ func TestUpstreamFailures(t *testing.T) {
 			}
 			m := g.MetricsText(t)
 			if !strings.Contains(m, `livery_upstream_errors_total{`+tt.wantKind+`,tenant="demo"} 1`) {
-				t.Fatalf("upstream error not counted:\n%s", grep(m, "livery_upstream"))
+				t.Fatalf("upstream error not counted:\n%s", gatewaytest.Grep(m, "livery_upstream"))
 			}
 		})
 	}
-}
-
-func grep(text, substr string) string {
-	var out []string
-	for _, l := range strings.Split(text, "\n") {
-		if strings.Contains(l, substr) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 func TestNoBodyResponsesAndHopByHopResponseHeaders(t *testing.T) {
@@ -264,7 +247,7 @@ func TestHooks(t *testing.T) {
 			return nil
 		})
 		resp, body := gatewaytest.Do(t, gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/headers?format=json", nil))
-		var echo struct{ Wrapped headerEcho }
+		var echo struct{ Wrapped gatewaytest.HeaderEcho }
 		if err := json.Unmarshal([]byte(body), &echo); err != nil {
 			t.Fatalf("%v: %s", err, body)
 		}
@@ -295,7 +278,7 @@ func TestHooks(t *testing.T) {
 			}
 		}
 		if m := g.MetricsText(t); !strings.Contains(m, `livery_http_requests_total{class="5xx",listener="console",tenant="demo"} 2`) {
-			t.Errorf("5xx not counted:\n%s", grep(m, "livery_http_requests_total"))
+			t.Errorf("5xx not counted:\n%s", gatewaytest.Grep(m, "livery_http_requests_total"))
 		}
 	})
 }
@@ -347,7 +330,7 @@ func TestResponseHeaderTimeoutSparesBodies(t *testing.T) {
 		}
 	}))
 	defer up.Close()
-	g := gatewaytest.StartGateway(t, up.URL, func(o *gateway.Options) { o.Proxy.ResponseHeaderTimeout = 300 * time.Millisecond })
+	g := gatewaytest.StartGateway(t, up.URL, func(o *gatewaytest.Options) { o.Proxy.ResponseHeaderTimeout = 300 * time.Millisecond })
 	steps := []struct {
 		path   string
 		status int

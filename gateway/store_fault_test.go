@@ -57,7 +57,7 @@ func TestStoreFaults(t *testing.T) {
 				}, "CBC.0999"},
 				{"admin draft write", func(t *testing.T) gatewaytest.Response {
 					return e.AdminCall(t, http.MethodPut, "/admin/v1/tenants/acme/branding/draft",
-						brandDoc(otherAsset, "https://www.acme.example"), "Content-Type", "application/json")
+						gatewaytest.BrandDoc(otherAsset, "https://www.acme.example"), "Content-Type", "application/json")
 				}, "store_unavailable"},
 				{"admin draft read", func(t *testing.T) gatewaytest.Response {
 					return e.AdminCall(t, http.MethodGet, "/admin/v1/tenants/acme/branding/draft", "")

@@ -174,15 +174,15 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 		m := g.MetricsText(t)
 		if strings.Contains(m, `livery_client_aborts_total{listener="console",tenant="demo"} 1`) {
 			if strings.Contains(m, `class="5xx"`) || strings.Contains(m, "livery_upstream_errors_total{") {
-				t.Fatalf("client abort counted as a server error:\n%s", grep(m, "livery_"))
+				t.Fatalf("client abort counted as a server error:\n%s", gatewaytest.Grep(m, "livery_"))
 			}
 			if !strings.Contains(m, `livery_http_requests_total{class="499",listener="console",tenant="demo"} 1`) {
-				t.Fatalf("abort not recorded as 499:\n%s", grep(m, "livery_http_requests_total"))
+				t.Fatalf("abort not recorded as 499:\n%s", gatewaytest.Grep(m, "livery_http_requests_total"))
 			}
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("client abort never recorded:\n%s", grep(m, "livery_"))
+			t.Fatalf("client abort never recorded:\n%s", gatewaytest.Grep(m, "livery_"))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
