@@ -1,13 +1,18 @@
 package gateway_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"image/color"
+	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livery/livery/gateway/gatewaytest"
 )
@@ -81,11 +86,27 @@ func TestFourEyesThroughTheAPI(t *testing.T) {
 
 // TestAdminOversizedBodyCode: a body over the API listener's limit on the
 // admin API gets the admin code for it (413 too_large), not a code made
-// from the status text.
+// from the status text. The request announces a 2 MiB body and sends one
+// byte of it: the gateway answers from Content-Length, and a client still
+// writing the body when the gateway closes would see a reset instead of
+// the answer.
 func TestAdminOversizedBodyCode(t *testing.T) {
 	e := gatewaytest.NewBrandEnv(t)
-	big := `{"brand":"` + strings.Repeat("x", 2<<20) + `"}`
-	r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", e.Token(t, "pa-acme"), big, "Content-Type", "application/json")
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(e.APIURL, "http://"), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "PUT /admin/v1/tenants/acme/branding/draft HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n{", e.Token(t, "pa-acme"), 2<<20)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	r := gatewaytest.Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 	if r.Status != http.StatusRequestEntityTooLarge || r.ErrorCode(t) != "too_large" {
 		t.Fatalf("oversized admin body: %d %s; want 413 too_large", r.Status, r.Body)
 	}
