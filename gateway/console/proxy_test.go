@@ -1,4 +1,4 @@
-package gateway_test
+package console_test
 
 import (
 	"encoding/json"
