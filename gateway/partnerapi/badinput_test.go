@@ -1,4 +1,4 @@
-package gateway_test
+package partnerapi_test
 
 import (
 	"bufio"
