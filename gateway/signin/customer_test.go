@@ -1,4 +1,4 @@
-package gateway_test
+package signin_test
 
 import (
 	"context"
