@@ -1,4 +1,4 @@
-package gateway_test
+package branded_test
 
 import (
 	"bytes"
