@@ -25,7 +25,7 @@ import (
 	"github.com/livery/livery/tenants"
 )
 
-// brandEnv is a staffEnv whose gateway also runs branding: the workflow on
+// BrandEnv is a staffEnv whose gateway also runs branding: the workflow on
 // a directory store, the live cache on the env's Redis, the chrome
 // provider, assets and preview.
 type BrandEnv struct {
@@ -35,9 +35,11 @@ type BrandEnv struct {
 	Store objstore.Store
 }
 
+// NewBrandEnv starts a BrandEnv in front of the Recorder, with the default
+// chrome upstream configuration.
 func NewBrandEnv(t testing.TB) *BrandEnv { return NewBrandEnvOn(t, nil, render.DefaultUpstream()) }
 
-// newBrandEnvOn is newBrandEnv with up as the chrome's upstream
+// NewBrandEnvOn is newBrandEnv with up as the chrome's upstream
 // configuration and, when upstream is set, every tenant's console there
 // instead of the JSON recorder.
 func NewBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *BrandEnv {
@@ -107,10 +109,10 @@ func (a testAssets) Stylesheet(tenant, name string) ([]byte, bool) {
 }
 func (testAssets) IsNotFound(err error) bool { return errors.Is(err, workflow.ErrNotFound) }
 
-// pngImage is a small real PNG of the given colour.
+// PNGImage is a small real PNG of the given colour.
 func PNGImage(t testing.TB, c color.Color) []byte { return PNGOf(t, 24, 12, c) }
 
-// pngOf is a real w×h PNG of one colour.
+// PNGOf is a real w×h PNG of one colour.
 func PNGOf(t testing.TB, w, h int, c color.Color) []byte {
 	t.Helper()
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -126,7 +128,7 @@ func PNGOf(t testing.TB, w, h int, c color.Color) []byte {
 	return b.Bytes()
 }
 
-// upload posts data as the multipart field "file".
+// Upload posts data as the multipart field "file".
 func (e *BrandEnv) Upload(t testing.TB, tenant, token string, data []byte) Response {
 	t.Helper()
 	var body bytes.Buffer
@@ -138,7 +140,7 @@ func (e *BrandEnv) Upload(t testing.TB, tenant, token string, data []byte) Respo
 		"Content-Type", mw.FormDataContentType())
 }
 
-// page fetches an HTML console page with c (nil: no cookies) on host.
+// Page fetches an HTML console page with c (nil: no cookies) on host.
 func (e *BrandEnv) Page(t testing.TB, c *http.Client, path string, headers ...string) (int, string, http.Header) {
 	t.Helper()
 	if c == nil {

@@ -18,18 +18,19 @@ import (
 	"github.com/livery/livery/tenants"
 )
 
-// testGateway is a gateway serving on real loopback listeners in front of
+// Gateway is a gateway serving on real loopback listeners in front of
 // an upstream.
 type Gateway struct {
-	GW         *gateway.Gateway
-	ConsoleURL string // http://127.0.0.1:port
+	GW         *gateway.Gateway // the gateway served
+	ConsoleURL string           // http://127.0.0.1:port
 	APIURL     string
 	upstream   string
 }
 
+// Option adjusts the Options of a gateway StartGateway starts.
 type Option func(*gateway.Options)
 
-// startDemoUpstream serves the demo console on a loopback port.
+// StartDemoUpstream serves the demo console on a loopback port.
 func StartDemoUpstream(t testing.TB) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(democonsole.New(democonsole.Options{Name: "Test Cloud", Logger: slog.New(slog.DiscardHandler)}))
@@ -37,7 +38,7 @@ func StartDemoUpstream(t testing.TB) *httptest.Server {
 	return srv
 }
 
-// startGateway starts a gateway whose tenant "demo" (hosts 127.0.0.1 and
+// StartGateway starts a gateway whose tenant "demo" (hosts 127.0.0.1 and
 // console.demo.test) proxies to upstream.
 func StartGateway(t testing.TB, upstream string, opts ...Option) *Gateway {
 	t.Helper()
@@ -83,7 +84,7 @@ func StartGateway(t testing.TB, upstream string, opts ...Option) *Gateway {
 	return &Gateway{GW: gw, ConsoleURL: "http://" + cl.Addr().String(), APIURL: "http://" + al.Addr().String(), upstream: upstream}
 }
 
-// do sends a request and returns the response with its body read.
+// Do sends a request and returns the response with its body read.
 func Do(t testing.TB, req *http.Request) (*http.Response, string) {
 	t.Helper()
 	resp, err := http.DefaultTransport.RoundTrip(req)
@@ -98,6 +99,8 @@ func Do(t testing.TB, req *http.Request) (*http.Response, string) {
 	return resp, string(b)
 }
 
+// NewRequest builds a request; headers are name, value pairs, and a "Host"
+// pair sets the request's Host.
 func NewRequest(t testing.TB, method, url string, body io.Reader, headers ...string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
@@ -114,7 +117,7 @@ func NewRequest(t testing.TB, method, url string, body io.Reader, headers ...str
 	return req
 }
 
-// metricsText scrapes the API listener's /metrics.
+// MetricsText scrapes the API listener's /metrics.
 func (g *Gateway) MetricsText(t testing.TB) string {
 	t.Helper()
 	_, body := Do(t, NewRequest(t, "GET", g.APIURL+"/metrics", nil))

@@ -25,7 +25,7 @@ import (
 	"github.com/livery/livery/tenants/redisindex"
 )
 
-// identityEnv is a partner IdP, a customer registry with one mapped
+// IdentityEnv is a partner IdP, a customer registry with one mapped
 // customer ("user-1" → acme_corp), Redis, and a factory for gateway
 // instances sharing them.
 type IdentityEnv struct {
@@ -41,6 +41,9 @@ type IdentityEnv struct {
 	backchannel        string
 }
 
+// NewIdentityEnv builds an IdentityEnv; realRedis puts its Redis on a redis-
+// server (testenv.Redis) instead of the embedded one, so that several
+// instances share it over the network.
 func NewIdentityEnv(t testing.TB, realRedis bool) *IdentityEnv {
 	t.Helper()
 	e := &IdentityEnv{}
@@ -83,15 +86,17 @@ type noCodes struct{}
 
 func (noCodes) Check(context.Context, string, string, string, string) error { return nil }
 
+// IdentityGateway is one gateway instance of an IdentityEnv with its session
+// store and Redis client.
 type IdentityGateway struct {
 	*Gateway
 	Sessions *sessions.Store
 	rdb      redis.UniversalClient
 }
 
-// gateway starts one gateway instance with customer sign-in for tenant
+// Start starts one gateway instance with customer sign-in for tenant
 // "demo" (hosts 127.0.0.1, console.demo.test) and registers its callback
-// at the IdP. counter, if set, is installed on this instance's Redis client.
+// at the IdP. hook, if set, is installed on this instance's Redis client.
 func (e *IdentityEnv) Start(t testing.TB, hook redis.Hook) *IdentityGateway {
 	t.Helper()
 	rdb := e.rdb
@@ -128,12 +133,14 @@ func (e *IdentityEnv) Start(t testing.TB, hook redis.Hook) *IdentityGateway {
 	return &IdentityGateway{Gateway: g, Sessions: st, rdb: rdb}
 }
 
-// browser is an HTTP client with a cookie jar that follows redirects.
+// Browser is an HTTP client with a cookie jar that follows redirects.
 func Browser(t testing.TB) *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
 }
 
+// Get sends a GET asking for HTML with c (following redirects if c does) and
+// returns the final response with its body read.
 func Get(t testing.TB, c *http.Client, url string, headers ...string) (*http.Response, string) {
 	t.Helper()
 	req := NewRequest(t, "GET", url, nil, append([]string{"Accept", "text/html"}, headers...)...)
@@ -146,13 +153,15 @@ func Get(t testing.TB, c *http.Client, url string, headers ...string) (*http.Res
 	return resp, string(b)
 }
 
-// signIn runs the whole sign-in as subject and returns the final page.
+// SignIn runs the whole sign-in as subject and returns the final page.
 func (g *IdentityGateway) SignIn(t testing.TB, e *IdentityEnv, c *http.Client, subject, path string) (*http.Response, string) {
 	t.Helper()
 	e.IDP.SetAutoLogin(subject)
 	return Get(t, c, g.ConsoleURL+path)
 }
 
+// CookieValue is the value of the cookie name that c's jar holds for u (""
+// if none).
 func CookieValue(c *http.Client, u, name string) string {
 	req, _ := http.NewRequest("GET", u, nil)
 	for _, ck := range c.Jar.Cookies(req.URL) {
@@ -163,9 +172,11 @@ func CookieValue(c *http.Client, u, name string) string {
 	return ""
 }
 
-// commandCounter counts every command a Redis client sends.
+// CommandCounter counts every command a Redis client sends.
 type CommandCounter struct{ Count atomic.Int64 }
 
+// DialHook, ProcessHook and ProcessPipelineHook make CommandCounter a
+// redis.Hook.
 func (c *CommandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (c *CommandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error { c.Count.Add(1); return next(ctx, cmd) }

@@ -29,13 +29,14 @@ import (
 	"github.com/livery/livery/tenants/signing"
 )
 
-// outbox is a notifier that keeps the messages it was asked to deliver,
+// Outbox is a notifier that keeps the messages it was asked to deliver,
 // so tests can read the code an end user would receive by SMS.
 type Outbox struct {
 	mu       sync.Mutex
 	Messages []notify.Message
 }
 
+// Send keeps m.
 func (o *Outbox) Send(_ context.Context, m notify.Message) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -43,6 +44,7 @@ func (o *Outbox) Send(_ context.Context, m notify.Message) error {
 	return nil
 }
 
+// Last returns the last message sent, failing the test when none was.
 func (o *Outbox) Last(t *testing.T) notify.Message {
 	t.Helper()
 	o.mu.Lock()
@@ -53,7 +55,7 @@ func (o *Outbox) Last(t *testing.T) notify.Message {
 	return o.Messages[len(o.Messages)-1]
 }
 
-// partnerEnv is a gateway with the partner API on real dependencies.
+// PartnerEnv is a gateway with the partner API on real dependencies.
 type PartnerEnv struct {
 	*Gateway
 	Store     objstore.Store
@@ -64,6 +66,7 @@ type PartnerEnv struct {
 	Keys      map[string][2]string // tenant → AK, SK
 }
 
+// PartnerConfig chooses a PartnerEnv's dependencies and limits.
 type PartnerConfig struct {
 	Real  bool // MinIO + redis-server instead of dir + embedded
 	Rates int  // per-API rate (default 50)
@@ -73,6 +76,9 @@ type PartnerConfig struct {
 	AuthFailures ratelimit.Limit
 }
 
+// StartPartnerEnv starts a gateway with the partner API for tenants "pa" and
+// "pb" (each with one key pair), customers and codes on the env's store and
+// Redis, and the Outbox as notifier.
 func StartPartnerEnv(t testing.TB, pc PartnerConfig) *PartnerEnv {
 	t.Helper()
 	ctx := context.Background()
@@ -129,13 +135,14 @@ func StartPartnerEnv(t testing.TB, pc PartnerConfig) *PartnerEnv {
 	return e
 }
 
-// sdk returns an official Huawei Cloud BSS client signed with tenant's key.
+// SDK returns an official Huawei Cloud BSS client signed with tenant's key.
 func (e *PartnerEnv) SDK(t *testing.T, tenant string) *bss.BssClient {
 	t.Helper()
 	k := e.Keys[tenant]
 	return e.SDKWith(t, k[0], k[1])
 }
 
+// SDKWith returns an official BSS client signed with the key ak, sk.
 func (e *PartnerEnv) SDKWith(t *testing.T, ak, sk string) *bss.BssClient {
 	t.Helper()
 	cred := global.NewCredentialsBuilder().WithAk(ak).WithSk(sk).Build()
@@ -146,7 +153,7 @@ func (e *PartnerEnv) SDKWith(t *testing.T, ak, sk string) *bss.BssClient {
 	return bss.NewBssClient(hc)
 }
 
-// rawCall sends a request signed with Livery's signer (the SDK's
+// RawCall sends a request signed with Livery's signer (the SDK's
 // algorithm), letting tests break it in ways the SDK never would.
 type RawCall struct {
 	Tenant    string
@@ -160,6 +167,8 @@ type RawCall struct {
 	signedSet []string
 }
 
+// Do sends rc signed with its tenant's key (or rc.SK) and returns the
+// response with its body read.
 func (e *PartnerEnv) Do(t testing.TB, rc RawCall) (*http.Response, string) {
 	t.Helper()
 	if rc.Date.IsZero() {
@@ -200,7 +209,7 @@ func (e *PartnerEnv) Do(t testing.TB, rc RawCall) (*http.Response, string) {
 	return resp, string(b)
 }
 
-// customerObjects counts the customer records in the store.
+// CustomerObjects counts the customer records in the store.
 func (e *PartnerEnv) CustomerObjects(t *testing.T) int {
 	t.Helper()
 	n := 0

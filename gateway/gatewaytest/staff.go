@@ -33,7 +33,7 @@ import (
 	"github.com/livery/livery/tenants/redisindex"
 )
 
-// staffEnv is a gateway with staff sign-in, the admin API and customer
+// StaffEnv is a gateway with staff sign-in, the admin API and customer
 // sign-in, all decided by the real Casbin authorizer with the embedded
 // policy, in front of a recording upstream. Two tenants: acme (console
 // hosts 127.0.0.1 and console.acme.test) and globex (console.globex.test).
@@ -72,7 +72,7 @@ var staffRoleMap = map[string]string{
 	"account-managers": "customer_manager",
 }
 
-// staffUsers are the IdP accounts of the staff tests.
+// StaffUsers are the IdP accounts of the staff tests.
 func StaffUsers() []idp.User {
 	return []idp.User{
 		{Subject: "op-1", Name: "Olga Operator", Password: "pw", Claims: map[string]any{"groups": []string{"cloud-ops"}}},
@@ -97,12 +97,13 @@ func StaffUsers() []idp.User {
 	}
 }
 
-// redisFaults fails the named commands while armed.
+// RedisFaults fails the named commands while armed.
 type RedisFaults struct {
 	mu   sync.Mutex
 	fail map[string]bool
 }
 
+// Set arms (on) or disarms the failure of the Redis command cmd (e.g. "get").
 func (f *RedisFaults) Set(cmd string, on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -112,6 +113,8 @@ func (f *RedisFaults) Set(cmd string, on bool) {
 	f.fail[cmd] = on
 }
 
+// DialHook, ProcessHook and ProcessPipelineHook make RedisFaults a
+// redis.Hook; only single commands fail.
 func (f *RedisFaults) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (f *RedisFaults) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
@@ -130,7 +133,7 @@ func (f *RedisFaults) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 	return next
 }
 
-// recorder is an upstream that answers every request 200 with what it
+// Recorder is an upstream that answers every request 200 with what it
 // received, and remembers each request line.
 type Recorder struct {
 	srv   *httptest.Server
@@ -164,12 +167,16 @@ func startRecorder(t testing.TB) *Recorder {
 	return r
 }
 
+// Requests returns the request lines the Recorder has seen, in order.
 func (r *Recorder) Requests() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.seen...)
 }
 
+// NewStaffEnv starts a StaffEnv; each extra adjusts the gateway Options
+// before the gateway is built (the env's listeners, IdP and Redis are ready
+// by then).
 func NewStaffEnv(t testing.TB, extra ...func(e *StaffEnv, o *gateway.Options)) *StaffEnv {
 	t.Helper()
 	ctx := context.Background()
@@ -294,7 +301,7 @@ func (e *StaffEnv) start(t testing.TB) {
 	})
 }
 
-// token mints a valid staff ID token for subject.
+// Token mints a valid staff ID token for subject.
 func (e *StaffEnv) Token(t testing.TB, subject string) string {
 	t.Helper()
 	tok, err := e.IDP.MintIDToken(StaffClientID, subject, "", idp.DefectNone)
@@ -304,13 +311,14 @@ func (e *StaffEnv) Token(t testing.TB, subject string) string {
 	return tok
 }
 
-// apiResp is an answer of the API listener.
+// Response is an answer of the API listener.
 type Response struct {
 	Status int
 	Header http.Header
 	Body   string
 }
 
+// JSON decodes the body as a JSON object, failing the test when it is not one.
 func (r Response) JSON(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -320,7 +328,7 @@ func (r Response) JSON(t testing.TB) map[string]any {
 	return m
 }
 
-// errorCode returns error_code of a JSON error body, failing the test
+// ErrorCode returns error_code of a JSON error body, failing the test
 // when the body is not Livery's JSON error shape.
 func (r Response) ErrorCode(t testing.TB) string {
 	t.Helper()
@@ -335,7 +343,7 @@ func (r Response) ErrorCode(t testing.TB) string {
 	return code
 }
 
-// api sends a request to the API listener. auth is a bearer token ("" for
+// API sends a request to the API listener. auth is a bearer token ("" for
 // none); headers are name, value pairs.
 func (e *StaffEnv) API(t testing.TB, method, path, auth, body string, headers ...string) Response {
 	t.Helper()
@@ -350,13 +358,13 @@ func (e *StaffEnv) API(t testing.TB, method, path, auth, body string, headers ..
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
-// staffBrowser is a cookie-jar client that follows redirects.
+// StaffBrowser is a cookie-jar client that follows redirects.
 func StaffBrowser() *http.Client {
 	jar, _ := cookiejar.New(nil)
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second}
 }
 
-// stepBrowser is a cookie-jar client that does not follow redirects.
+// StepBrowser is a cookie-jar client that does not follow redirects.
 func StepBrowser(jar http.CookieJar) *http.Client {
 	if jar == nil {
 		jar, _ = cookiejar.New(nil)
@@ -365,7 +373,7 @@ func StepBrowser(jar http.CookieJar) *http.Client {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// staffSignIn runs the browser sign-in on the API listener as subject
+// StaffSignIn runs the browser sign-in on the API listener as subject
 // (the IdP logs the subject in without its form) and returns the final
 // answer after following every redirect; it starts at
 // /admin/login?rd=/admin/whoami.
@@ -377,14 +385,14 @@ func (e *StaffEnv) StaffSignIn(t testing.TB, c *http.Client, subject string) Res
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
-// whoami asks /admin/whoami with c's cookies.
+// Whoami asks /admin/whoami with c's cookies.
 func (e *StaffEnv) Whoami(t testing.TB, c *http.Client) Response {
 	t.Helper()
 	resp, body := Get(t, c, e.APIURL+"/admin/whoami", "Accept", "application/json")
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
-// send does one request with c (no redirect following when c says so).
+// Send does one request with c (no redirect following when c says so).
 func Send(t testing.TB, c *http.Client, req *http.Request) Response {
 	t.Helper()
 	resp, err := c.Do(req)
@@ -396,7 +404,7 @@ func Send(t testing.TB, c *http.Client, req *http.Request) Response {
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
 
-// customerSignIn signs cust-1 in on acme's console (host 127.0.0.1) and
+// CustomerSignIn signs cust-1 in on acme's console (host 127.0.0.1) and
 // returns the browser and the session id.
 func (e *StaffEnv) CustomerSignIn(t testing.TB) (*http.Client, string) {
 	t.Helper()
@@ -414,6 +422,7 @@ func (e *StaffEnv) CustomerSignIn(t testing.TB) (*http.Client, string) {
 	return c, sid
 }
 
+// DecodeSeg decodes one base64url segment of a JWT.
 func DecodeSeg(t testing.TB, s string) string {
 	t.Helper()
 	b, err := base64.RawURLEncoding.DecodeString(s)
@@ -423,4 +432,5 @@ func DecodeSeg(t testing.TB, s string) string {
 	return string(b)
 }
 
+// EncodeSeg encodes s as a base64url JWT segment.
 func EncodeSeg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

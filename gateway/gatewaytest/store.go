@@ -32,7 +32,7 @@ import (
 	"github.com/livery/livery/tenants/signing"
 )
 
-// storeEnv is a gateway whose three doors to the object store — the
+// StoreEnv is a gateway whose three doors to the object store — the
 // partner API, the admin API (branding) and branding assets on the console
 // listener — and its readiness check all use one store behind
 // objstore.WithTimeout, as cmd/livery wires it, on a real MinIO ("s3") or
@@ -46,6 +46,8 @@ type StoreEnv struct {
 	client  *http.Client  // bounded: a hung gateway fails the test, not the run
 }
 
+// NewStoreEnv starts a StoreEnv on driver ("s3": MinIO, "dir": a directory)
+// with timeout as the store's bound.
 func NewStoreEnv(t *testing.T, driver string, timeout time.Duration) *StoreEnv {
 	t.Helper()
 	ctx := context.Background()
@@ -108,7 +110,7 @@ func NewStoreEnv(t *testing.T, driver string, timeout time.Duration) *StoreEnv {
 	return e
 }
 
-// takeDown makes the store unusable in the way the fault names, undoing it
+// TakeDown makes the store unusable in the way the fault names, undoing it
 // on cleanup where that is possible: "frozen" (MinIO stopped with SIGSTOP),
 // "stopped" (MinIO killed) or "gone" (the directory root moved away).
 func (e *StoreEnv) TakeDown(t *testing.T, fault string) {
@@ -128,7 +130,7 @@ func (e *StoreEnv) TakeDown(t *testing.T, fault string) {
 	}
 }
 
-// logo uploads a logo of colour c as acme's partner admin and
+// Logo uploads a logo of colour c as acme's partner admin and
 // returns its asset JSON and console URL.
 func (e *StoreEnv) Logo(t *testing.T, c color.Color) (asset, path string) {
 	t.Helper()
@@ -146,7 +148,7 @@ func (e *StoreEnv) Logo(t *testing.T, c color.Color) (asset, path string) {
 	return string(up.Asset), up.URL
 }
 
-// send does req with the env's bounded client; a client timeout is a test
+// Send does req with the env's bounded client; a client timeout is a test
 // failure naming the request.
 func (e *StoreEnv) Send(t *testing.T, req *http.Request) Response {
 	t.Helper()
@@ -159,7 +161,7 @@ func (e *StoreEnv) Send(t *testing.T, req *http.Request) Response {
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}
 }
 
-// partnerCall sends a partner API request signed with acme's key.
+// PartnerCall sends a partner API request signed with acme's key.
 func (e *StoreEnv) PartnerCall(t *testing.T, path, body string) Response {
 	t.Helper()
 	now := time.Now()
@@ -175,7 +177,7 @@ func (e *StoreEnv) PartnerCall(t *testing.T, path, body string) Response {
 	return e.Send(t, req)
 }
 
-// adminCall sends an admin API request as acme's partner admin.
+// AdminCall sends an admin API request as acme's partner admin.
 func (e *StoreEnv) AdminCall(t *testing.T, method, path, body string, headers ...string) Response {
 	t.Helper()
 	var rd io.Reader
@@ -186,7 +188,7 @@ func (e *StoreEnv) AdminCall(t *testing.T, method, path, body string, headers ..
 	return e.Send(t, NewRequest(t, method, e.APIURL+path, rd, headers...))
 }
 
-// asset fetches a branding asset on acme's console as an API client would
+// Asset fetches a branding asset on acme's console as an API client would
 // (Accept: JSON, so errors come as Livery's JSON error body).
 func (e *StoreEnv) Asset(t *testing.T, path string) Response {
 	t.Helper()
