@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/livery/livery/branding/render"
 	democonsole "github.com/livery/livery/cmd/democonsole/console"
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // browserUpstream is the chrome's upstream configuration in the browser
@@ -40,12 +41,12 @@ func browserUpstream(t testing.TB) render.Upstream {
 // newBrowserEnv is newBrandEnv in front of the real demo console (which
 // sends a nonce-based CSP on its pages) instead of the JSON recorder, with
 // browserUpstream as the chrome's upstream configuration.
-func newBrowserEnv(t *testing.T) *brandEnv {
+func newBrowserEnv(t *testing.T) *gatewaytest.BrandEnv {
 	t.Helper()
 	srv := httptest.NewServer(democonsole.New(democonsole.Options{Name: "Demo Cloud", Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	upstream, _ := url.Parse(srv.URL)
-	return newBrandEnvOn(t, upstream, browserUpstream(t))
+	return gatewaytest.NewBrandEnvOn(t, upstream, browserUpstream(t))
 }
 
 // chromiumPath finds the browser: $LIVERY_CHROMIUM, else chromium,

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"encoding/json"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/livery/livery/branding"
 	democonsole "github.com/livery/livery/cmd/democonsole/console"
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // chromeSnapshot is what the browser shows of the chrome and the console.
@@ -114,21 +115,21 @@ func TestBrowserBranding(t *testing.T) {
 	chromiumPath(t) // fail fast without a browser
 	e := newBrowserEnv(t)
 	up := browserUpstream(t)
-	pa, op := e.token(t, "pa-acme"), e.token(t, "op-1")
+	pa, op := e.Token(t, "pa-acme"), e.Token(t, "op-1")
 	const ctJSON = "application/json"
 
 	// Version 1 with logo A, approved and live.
-	logoA := pngOf(t, 24, 12, color.RGBA{200, 30, 30, 255})
-	logoB := pngOf(t, 40, 20, color.RGBA{30, 30, 200, 255})
-	assetA, urlA := e.uploadLogo(t, pa, logoA)
-	assetB, urlB := e.uploadLogo(t, pa, logoB)
-	docA := brandDoc(assetA, "https://www.acme.example")
-	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, docA, "Content-Type", ctJSON); r.status != 200 {
-		t.Fatalf("draft A: %d %s", r.status, r.body)
+	logoA := gatewaytest.PNGOf(t, 24, 12, color.RGBA{200, 30, 30, 255})
+	logoB := gatewaytest.PNGOf(t, 40, 20, color.RGBA{30, 30, 200, 255})
+	assetA, urlA := uploadLogo(e, t, pa, logoA)
+	assetB, urlB := uploadLogo(e, t, pa, logoB)
+	docA := gatewaytest.BrandDoc(assetA, "https://www.acme.example")
+	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, docA, "Content-Type", ctJSON); r.Status != 200 {
+		t.Fatalf("draft A: %d %s", r.Status, r.Body)
 	}
-	e.submitAndApprove(t, pa, op)
+	submitAndApprove(e, t, pa, op)
 	for deadline := time.Now().Add(2 * time.Second); ; {
-		if v, ok := e.live.Get("acme"); ok && v.Number == 1 {
+		if v, ok := e.Live.Get("acme"); ok && v.Number == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -137,16 +138,16 @@ func TestBrowserBranding(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// The partner admin proposes logo B (and another link): pending.
-	docB := brandDoc(assetB, "https://proposed.acme.example")
-	r := e.api(t, "GET", "/admin/v1/tenants/acme/branding/draft", pa, "")
-	if r.status != 200 || r.header.Get("ETag") == "" {
-		t.Fatalf("draft after approval: %d %s", r.status, r.body)
+	docB := gatewaytest.BrandDoc(assetB, "https://proposed.acme.example")
+	r := e.API(t, "GET", "/admin/v1/tenants/acme/branding/draft", pa, "")
+	if r.Status != 200 || r.Header.Get("ETag") == "" {
+		t.Fatalf("draft after approval: %d %s", r.Status, r.Body)
 	}
-	if r := e.api(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, docB, "Content-Type", ctJSON, "If-Match", r.header.Get("ETag")); r.status != 200 {
-		t.Fatalf("draft B: %d %s", r.status, r.body)
+	if r := e.API(t, "PUT", "/admin/v1/tenants/acme/branding/draft", pa, docB, "Content-Type", ctJSON, "If-Match", r.Header.Get("ETag")); r.Status != 200 {
+		t.Fatalf("draft B: %d %s", r.Status, r.Body)
 	}
-	if r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, ""); r.status != http.StatusCreated {
-		t.Fatalf("submit B: %d %s", r.status, r.body)
+	if r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, ""); r.Status != http.StatusCreated {
+		t.Fatalf("submit B: %d %s", r.Status, r.Body)
 	}
 
 	var doc branding.Document
@@ -196,7 +197,7 @@ func TestBrowserBranding(t *testing.T) {
 		}
 		s := evalJS[chromeSnapshot](b, fmt.Sprintf(snapshotJS, probeJSON))
 		where := fmt.Sprintf("%s %s (zh=%v)", b.name, s.URL, w.zh)
-		if resp.status != 200 || !strings.HasPrefix(s.URL, e.consoleURL+"/") {
+		if resp.status != 200 || !strings.HasPrefix(s.URL, e.ConsoleURL+"/") {
 			t.Fatalf("%s: not on the console: %d", where, resp.status)
 		}
 		// 1. Both logos are real, loaded images.
@@ -276,9 +277,9 @@ func TestBrowserBranding(t *testing.T) {
 	// The customer signs in in the browser (the IdP logs cust-1 in).
 	customer := newBrowserTab(t, browser, "customer")
 	customer.acceptLanguage("en-US,en;q=0.9")
-	e.idp.SetAutoLogin("cust-1")
-	resp := customer.open(e.consoleURL + "/")
-	e.idp.SetAutoLogin("")
+	e.IDP.SetAutoLogin("cust-1")
+	resp := customer.open(e.ConsoleURL + "/")
+	e.IDP.SetAutoLogin("")
 	live := want{logo: logoA, logoURL: urlA, brandDoc: docA}
 	s := check(customer, info(resp), live)
 	if s.User != "Alice" {
@@ -288,35 +289,35 @@ func TestBrowserBranding(t *testing.T) {
 
 	// The locale: Accept-Language, then the livery_lang cookie over it.
 	customer.acceptLanguage("zh-CN,zh;q=0.9,en;q=0.5")
-	resp = customer.open(e.consoleURL + "/")
+	resp = customer.open(e.ConsoleURL + "/")
 	zh := live
 	zh.zh = true
 	check(customer, info(resp), zh)
 	if strings.Contains(info(resp).csp, "'nonce-"+enNonce+"'") {
 		t.Error("the console reused a CSP nonce across responses")
 	}
-	customer.setCookie(e.consoleURL, "livery_lang", "en")
-	check(customer, info(customer.open(e.consoleURL+"/")), live)
+	customer.setCookie(e.ConsoleURL, "livery_lang", "en")
+	check(customer, info(customer.open(e.ConsoleURL+"/")), live)
 	customer.acceptLanguage("en")
-	customer.setCookie(e.consoleURL, "livery_lang", "zh")
-	check(customer, info(customer.open(e.consoleURL+"/")), zh)
-	customer.setCookie(e.consoleURL, "livery_lang", "en")
+	customer.setCookie(e.ConsoleURL, "livery_lang", "zh")
+	check(customer, info(customer.open(e.ConsoleURL+"/")), zh)
+	customer.setCookie(e.ConsoleURL, "livery_lang", "en")
 
 	// The operator signs in to the admin API in a browser of their own
 	// and follows the preview link of the pending submission.
 	operator := newBrowserTab(t, browser, "operator")
 	operator.acceptLanguage("en")
-	e.idp.SetAutoLogin("op-1")
-	resp = operator.open(e.apiURL + "/admin/login?rd=" + url.QueryEscape("/admin/v1/tenants/acme/branding/preview?source=pending"))
-	e.idp.SetAutoLogin("")
+	e.IDP.SetAutoLogin("op-1")
+	resp = operator.open(e.APIURL + "/admin/login?rd=" + url.QueryEscape("/admin/v1/tenants/acme/branding/preview?source=pending"))
+	e.IDP.SetAutoLogin("")
 	s = check(operator, info(resp), want{logo: logoB, logoURL: urlB, brandDoc: docB, ribbon: true})
 	if strings.TrimSpace(s.Ribbon.Text) != "Preview" {
 		t.Errorf("ribbon text %q", s.Ribbon.Text)
 	}
 	// Meanwhile the customer still sees version 1, without a ribbon.
-	check(customer, info(customer.open(e.consoleURL+"/")), live)
+	check(customer, info(customer.open(e.ConsoleURL+"/")), live)
 	// And the operator's preview persists across pages of the console.
-	check(operator, info(operator.open(e.consoleURL+"/")), want{logo: logoB, logoURL: urlB, brandDoc: docB, ribbon: true})
+	check(operator, info(operator.open(e.ConsoleURL+"/")), want{logo: logoB, logoURL: urlB, brandDoc: docB, ribbon: true})
 
 	// The violation detectors work: an inline style without the nonce is
 	// blocked and reported by both.
@@ -334,30 +335,30 @@ func TestBrowserBranding(t *testing.T) {
 }
 
 // uploadLogo uploads a PNG and returns its asset JSON and its URL.
-func (e *brandEnv) uploadLogo(t *testing.T, token string, data []byte) (asset, assetURL string) {
+func uploadLogo(e *gatewaytest.BrandEnv, t *testing.T, token string, data []byte) (asset, assetURL string) {
 	t.Helper()
-	r := e.upload(t, "acme", token, data)
+	r := e.Upload(t, "acme", token, data)
 	var up struct {
 		Asset json.RawMessage `json:"asset"`
 		URL   string          `json:"url"`
 	}
-	if r.status != http.StatusCreated || json.Unmarshal([]byte(r.body), &up) != nil || !strings.HasPrefix(up.URL, "/_livery/assets/") {
-		t.Fatalf("upload: %d %s", r.status, r.body)
+	if r.Status != http.StatusCreated || json.Unmarshal([]byte(r.Body), &up) != nil || !strings.HasPrefix(up.URL, "/_livery/assets/") {
+		t.Fatalf("upload: %d %s", r.Status, r.Body)
 	}
 	return string(up.Asset), up.URL
 }
 
 // submitAndApprove submits the draft (partner admin) and approves it
 // (operator).
-func (e *brandEnv) submitAndApprove(t *testing.T, pa, op string) {
+func submitAndApprove(e *gatewaytest.BrandEnv, t *testing.T, pa, op string) {
 	t.Helper()
-	r := e.api(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "")
+	r := e.API(t, "POST", "/admin/v1/tenants/acme/branding/submit", pa, "")
 	var sub struct{ ID string }
-	if r.status != http.StatusCreated || json.Unmarshal([]byte(r.body), &sub) != nil || sub.ID == "" {
-		t.Fatalf("submit: %d %s", r.status, r.body)
+	if r.Status != http.StatusCreated || json.Unmarshal([]byte(r.Body), &sub) != nil || sub.ID == "" {
+		t.Fatalf("submit: %d %s", r.Status, r.Body)
 	}
-	if r := e.api(t, "POST", "/admin/v1/reviews/acme/approve", op, `{"submission_id":"`+sub.ID+`"}`, "Content-Type", "application/json"); r.status != 200 {
-		t.Fatalf("approve: %d %s", r.status, r.body)
+	if r := e.API(t, "POST", "/admin/v1/reviews/acme/approve", op, `{"submission_id":"`+sub.ID+`"}`, "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
 }
 

@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bufio"
@@ -6,13 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/livery/livery/gateway/gatewaytest"
 )
 
 // TestUnparsableRequestNotEchoed: a request the server cannot parse is
 // answered 400 with a fixed message and a request id; nothing of the raw
 // request (cookies included) comes back.
 func TestUnparsableRequestNotEchoed(t *testing.T) {
-	e := newStaffEnv(t)
+	e := gatewaytest.NewStaffEnv(t)
 	for _, raw := range []string{
 		"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: livery_session=SECRET-COOKIE-VALUE\r\nBad Header Line\r\n\r\n",
 		"GET / HTTP/1.1\r\nCookie: livery_session=SECRET-COOKIE-VALUE\r\nHost: 127.0.0.1\r\nX: \x00\r\n\r\n",
@@ -20,7 +22,7 @@ func TestUnparsableRequestNotEchoed(t *testing.T) {
 		"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: livery_session=SECRET-COOKIE-VALUE\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
 		"GET / HTTP/1.1\r\nHost: a b\r\nCookie: livery_session=SECRET-COOKIE-VALUE\r\n\r\n",
 	} {
-		for _, addr := range []string{strings.TrimPrefix(e.consoleURL, "http://"), strings.TrimPrefix(e.apiURL, "http://")} {
+		for _, addr := range []string{strings.TrimPrefix(e.ConsoleURL, "http://"), strings.TrimPrefix(e.APIURL, "http://")} {
 			conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 			if err != nil {
 				t.Fatal(err)

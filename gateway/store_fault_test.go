@@ -1,4 +1,4 @@
-package gateway
+package gateway_test
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -29,54 +31,54 @@ func TestStoreFaults(t *testing.T) {
 		{"s3", "frozen"}, {"s3", "stopped"}, {"dir", "gone"},
 	} {
 		t.Run(fc.driver+"/"+fc.fault, func(t *testing.T) {
-			e := newStoreEnv(t, fc.driver, timeout)
-			cachedLogo := pngImage(t, color.RGBA{200, 0, 0, 255})
-			_, cachedURL := e.logo(t, color.RGBA{200, 0, 0, 255})
-			if r := e.asset(t, cachedURL); r.status != http.StatusOK || r.body != string(cachedLogo) {
-				t.Fatalf("first fetch of the logo: %d", r.status)
+			e := gatewaytest.NewStoreEnv(t, fc.driver, timeout)
+			cachedLogo := gatewaytest.PNGImage(t, color.RGBA{200, 0, 0, 255})
+			_, cachedURL := e.Logo(t, color.RGBA{200, 0, 0, 255})
+			if r := e.Asset(t, cachedURL); r.Status != http.StatusOK || r.Body != string(cachedLogo) {
+				t.Fatalf("first fetch of the logo: %d", r.Status)
 			}
-			otherAsset, otherURL := e.logo(t, color.RGBA{0, 0, 200, 255}) // uploaded, never served
+			otherAsset, otherURL := e.Logo(t, color.RGBA{0, 0, 200, 255}) // uploaded, never served
 			create := func(xid string) string {
 				return `{"xaccount_id":"` + xid + `","xaccount_type":"acme-platform","domain_name":"` + strings.ReplaceAll(xid, "-", "_") + `_co"}`
 			}
-			if r := e.partnerCall(t, "/v2/partners/sub-customers", create("fault-before")); r.status != http.StatusOK {
-				t.Fatalf("create with the store up: %d %s", r.status, r.body)
+			if r := e.PartnerCall(t, "/v2/partners/sub-customers", create("fault-before")); r.Status != http.StatusOK {
+				t.Fatalf("create with the store up: %d %s", r.Status, r.Body)
 			}
 
-			e.takeDown(t, fc.fault)
+			e.TakeDown(t, fc.fault)
 
 			doors := []struct {
 				name string
-				call func(t *testing.T) apiResp
+				call func(t *testing.T) gatewaytest.Response
 				code string
 			}{
-				{"partner create", func(t *testing.T) apiResp {
-					return e.partnerCall(t, "/v2/partners/sub-customers", create("fault-during"))
+				{"partner create", func(t *testing.T) gatewaytest.Response {
+					return e.PartnerCall(t, "/v2/partners/sub-customers", create("fault-during"))
 				}, "CBC.0999"},
-				{"admin draft write", func(t *testing.T) apiResp {
-					return e.adminCall(t, http.MethodPut, "/admin/v1/tenants/acme/branding/draft",
-						brandDoc(otherAsset, "https://www.acme.example"), "Content-Type", "application/json")
+				{"admin draft write", func(t *testing.T) gatewaytest.Response {
+					return e.AdminCall(t, http.MethodPut, "/admin/v1/tenants/acme/branding/draft",
+						gatewaytest.BrandDoc(otherAsset, "https://www.acme.example"), "Content-Type", "application/json")
 				}, "store_unavailable"},
-				{"admin draft read", func(t *testing.T) apiResp {
-					return e.adminCall(t, http.MethodGet, "/admin/v1/tenants/acme/branding/draft", "")
+				{"admin draft read", func(t *testing.T) gatewaytest.Response {
+					return e.AdminCall(t, http.MethodGet, "/admin/v1/tenants/acme/branding/draft", "")
 				}, "store_unavailable"},
-				{"admin image upload", func(t *testing.T) apiResp {
-					return e.upload(t, "acme", e.token(t, "pa-acme"), pngImage(t, color.RGBA{0, 200, 0, 255}))
+				{"admin image upload", func(t *testing.T) gatewaytest.Response {
+					return e.Upload(t, "acme", e.Token(t, "pa-acme"), gatewaytest.PNGImage(t, color.RGBA{0, 200, 0, 255}))
 				}, "store_unavailable"},
-				{"asset not yet cached", func(t *testing.T) apiResp { return e.asset(t, otherURL) }, "store_unavailable"},
+				{"asset not yet cached", func(t *testing.T) gatewaytest.Response { return e.Asset(t, otherURL) }, "store_unavailable"},
 			}
 			for _, d := range doors {
 				t.Run(d.name, func(t *testing.T) {
 					start := time.Now()
 					r := d.call(t)
 					elapsed := time.Since(start)
-					if r.status != http.StatusServiceUnavailable {
-						t.Fatalf("status %d, want 503: %s", r.status, r.body)
+					if r.Status != http.StatusServiceUnavailable {
+						t.Fatalf("status %d, want 503: %s", r.Status, r.Body)
 					}
-					if code := r.errorCode(t); code != d.code {
+					if code := r.ErrorCode(t); code != d.code {
 						t.Errorf("error_code %q, want %q", code, d.code)
 					}
-					if r.header.Get("Retry-After") == "" {
+					if r.Header.Get("Retry-After") == "" {
 						t.Errorf("no Retry-After on the 503")
 					}
 					if elapsed > 4*timeout {
@@ -85,22 +87,22 @@ func TestStoreFaults(t *testing.T) {
 				})
 			}
 			t.Run("cached logo still served", func(t *testing.T) {
-				r := e.asset(t, cachedURL)
-				if r.status != http.StatusOK || r.body != string(cachedLogo) {
-					t.Fatalf("logo with the store down: %d %q", r.status, r.body)
+				r := e.Asset(t, cachedURL)
+				if r.Status != http.StatusOK || r.Body != string(cachedLogo) {
+					t.Fatalf("logo with the store down: %d %q", r.Status, r.Body)
 				}
-				if r.header.Get("Content-Type") != "image/png" || !strings.Contains(r.header.Get("Cache-Control"), "immutable") ||
-					r.header.Get("X-Content-Type-Options") != "nosniff" {
-					t.Fatalf("cached logo headers: %v", r.header)
+				if r.Header.Get("Content-Type") != "image/png" || !strings.Contains(r.Header.Get("Cache-Control"), "immutable") ||
+					r.Header.Get("X-Content-Type-Options") != "nosniff" {
+					t.Fatalf("cached logo headers: %v", r.Header)
 				}
 			})
 			t.Run("readyz names the store", func(t *testing.T) {
 				start := time.Now()
-				r := e.send(t, newReq(t, http.MethodGet, e.apiURL+"/readyz", nil))
+				r := e.Send(t, gatewaytest.NewRequest(t, http.MethodGet, e.APIURL+"/readyz", nil))
 				elapsed := time.Since(start)
-				if r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, `"store":"failed"`) ||
-					!strings.Contains(r.body, `"redis":"ok"`) {
-					t.Fatalf("readyz: %d %s", r.status, r.body)
+				if r.Status != http.StatusServiceUnavailable || !strings.Contains(r.Body, `"store":"failed"`) ||
+					!strings.Contains(r.Body, `"redis":"ok"`) {
+					t.Fatalf("readyz: %d %s", r.Status, r.Body)
 				}
 				if elapsed > 4*timeout {
 					t.Errorf("readyz answered after %s", elapsed)
@@ -116,14 +118,14 @@ func TestStoreFaults(t *testing.T) {
 func TestReadyzAnswersWhenACheckHangs(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	g := startGateway(t, "http://127.0.0.1:1", func(o *Options) {
-		o.Checks = []Check{
+	g := gatewaytest.StartGateway(t, "http://127.0.0.1:1", func(o *gateway.Options) {
+		o.Checks = []gateway.Check{
 			{Name: "redis", Check: func(context.Context) error { return nil }},
 			{Name: "store", Check: func(context.Context) error { <-release; return nil }},
 		}
 	})
-	c := &http.Client{Timeout: 4 * readyTimeout}
-	resp, err := c.Get(g.apiURL + "/readyz")
+	c := &http.Client{Timeout: 4 * gateway.ReadyTimeout}
+	resp, err := c.Get(g.APIURL + "/readyz")
 	if err != nil {
 		t.Fatalf("readyz with a hung check: %v", err)
 	}
@@ -141,15 +143,15 @@ func TestReadyzAnswersWhenACheckHangs(t *testing.T) {
 // bytes are there it is served, cached, and served from the cache even if
 // the stored object is damaged afterwards.
 func TestAssetCacheVerifiesContent(t *testing.T) {
-	e := newStoreEnv(t, "dir", 5*time.Second)
-	logo := pngImage(t, color.RGBA{10, 20, 30, 255})
+	e := gatewaytest.NewStoreEnv(t, "dir", 5*time.Second)
+	logo := gatewaytest.PNGImage(t, color.RGBA{10, 20, 30, 255})
 	sum := sha256.Sum256(logo)
 	sha := hex.EncodeToString(sum[:])
 	key, path := "assets/"+sha+".png", "/_livery/assets/"+sha+".png"
 	ctx := context.Background()
 	put := func(b []byte) {
 		t.Helper()
-		if _, err := objstore.PutBytes(ctx, e.bounded, key, b, objstore.PutOptions{ContentType: "image/png"}); err != nil {
+		if _, err := objstore.PutBytes(ctx, e.Bounded, key, b, objstore.PutOptions{ContentType: "image/png"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -157,20 +159,20 @@ func TestAssetCacheVerifiesContent(t *testing.T) {
 	damaged[len(damaged)/2] ^= 0xff
 	put(damaged)
 	for range 2 { // refused each time: nothing was cached
-		if r := e.asset(t, path); r.status != http.StatusInternalServerError || r.errorCode(t) != "asset_corrupt" {
-			t.Fatalf("damaged image: %d %s", r.status, r.body)
+		if r := e.Asset(t, path); r.Status != http.StatusInternalServerError || r.ErrorCode(t) != "asset_corrupt" {
+			t.Fatalf("damaged image: %d %s", r.Status, r.Body)
 		}
 	}
 	put(logo)
-	if r := e.asset(t, path); r.status != http.StatusOK || r.body != string(logo) {
-		t.Fatalf("repaired image: %d", r.status)
+	if r := e.Asset(t, path); r.Status != http.StatusOK || r.Body != string(logo) {
+		t.Fatalf("repaired image: %d", r.Status)
 	}
 	put(damaged)
-	if r := e.asset(t, path); r.status != http.StatusOK || r.body != string(logo) {
-		t.Fatalf("cached image after the stored one was damaged: %d", r.status)
+	if r := e.Asset(t, path); r.Status != http.StatusOK || r.Body != string(logo) {
+		t.Fatalf("cached image after the stored one was damaged: %d", r.Status)
 	}
-	head := e.send(t, newReq(t, http.MethodHead, e.consoleURL+path, nil))
-	if head.status != http.StatusOK || head.header.Get("Content-Length") != strconv.Itoa(len(logo)) || head.body != "" {
-		t.Fatalf("HEAD of a cached image: %d %v %q", head.status, head.header, head.body)
+	head := e.Send(t, gatewaytest.NewRequest(t, http.MethodHead, e.ConsoleURL+path, nil))
+	if head.Status != http.StatusOK || head.Header.Get("Content-Length") != strconv.Itoa(len(logo)) || head.Body != "" {
+		t.Fatalf("HEAD of a cached image: %d %v %q", head.Status, head.Header, head.Body)
 	}
 }

@@ -1,0 +1,4 @@
+package gateway
+
+// ReadyTimeout exposes readyTimeout to the external tests of this package.
+const ReadyTimeout = readyTimeout
