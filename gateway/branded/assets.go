@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -133,3 +135,29 @@ func serveStylesheet(src AssetSource) fiber.Handler {
 		return c.Send(css)
 	}
 }
+
+// Images opens stored logos; *workflow.Service implements it.
+type Images interface {
+	OpenImage(ctx context.Context, sha, ext string) (io.ReadCloser, string, int64, error)
+}
+
+// WorkflowAssets is the AssetSource of a running Livery: logos from the
+// branding workflow's store, stylesheets from the chrome that rendered
+// them.
+type WorkflowAssets struct {
+	Images Images
+	Chrome *Chrome
+}
+
+// OpenImage implements AssetSource.
+func (a WorkflowAssets) OpenImage(ctx context.Context, sha, ext string) (io.ReadCloser, string, int64, error) {
+	return a.Images.OpenImage(ctx, sha, ext)
+}
+
+// Stylesheet implements AssetSource.
+func (a WorkflowAssets) Stylesheet(tenant, name string) ([]byte, bool) {
+	return a.Chrome.Stylesheet(tenant, name)
+}
+
+// IsNotFound implements AssetSource: the workflow's not-found sentinel.
+func (WorkflowAssets) IsNotFound(err error) bool { return errors.Is(err, workflow.ErrNotFound) }

@@ -3,7 +3,6 @@ package gatewaytest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"image"
 	"image/color"
 	"image/png"
@@ -82,7 +81,7 @@ func NewBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *BrandEn
 		consoleURL := e.ConsoleURL
 		o.Branding = &gateway.BrandingOptions{
 			Chrome:   chrome,
-			Assets:   testAssets{wf: b.wf, chrome: chrome},
+			Assets:   branded.WorkflowAssets{Images: b.wf, Chrome: chrome},
 			Workflow: b.wf,
 			Preview: &preview.Options{Redis: e.RDB, Sessions: e.Sessions, Docs: preview.FromWorkflow{W: b.wf}, Audit: b.wf, Logger: quiet,
 				Tenants: e.reg, ConsoleURL: func(t *tenants.Tenant) string {
@@ -95,19 +94,6 @@ func NewBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *BrandEn
 	})
 	return b
 }
-
-type testAssets struct {
-	wf     *workflow.Service
-	chrome *branded.Chrome
-}
-
-func (a testAssets) OpenImage(ctx context.Context, sha, ext string) (io.ReadCloser, string, int64, error) {
-	return a.wf.OpenImage(ctx, sha, ext)
-}
-func (a testAssets) Stylesheet(tenant, name string) ([]byte, bool) {
-	return a.chrome.Stylesheet(tenant, name)
-}
-func (testAssets) IsNotFound(err error) bool { return errors.Is(err, workflow.ErrNotFound) }
 
 // PNGImage is a small real PNG of the given colour.
 func PNGImage(t testing.TB, c color.Color) []byte { return PNGOf(t, 24, 12, c) }

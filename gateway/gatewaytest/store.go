@@ -97,7 +97,7 @@ func NewStoreEnv(t *testing.T, driver string, timeout time.Duration) *StoreEnv {
 		go func() { _ = b.Live.Run(lctx); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
 		chrome := branded.NewChrome(b.Live, render.DefaultUpstream())
-		o.Branding = &gateway.BrandingOptions{Chrome: chrome, Assets: testAssets{wf: b.wf, chrome: chrome}, Workflow: b.wf}
+		o.Branding = &gateway.BrandingOptions{Chrome: chrome, Assets: branded.WorkflowAssets{Images: b.wf, Chrome: chrome}, Workflow: b.wf}
 		customers := tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
 			Codes: codes.New(rdb, codes.Options{}), Index: redisindex.Index{RDB: rdb}, PhoneLimit: 2, Logger: quiet})
 		o.Partner = &partnerapi.Options{Keys: creds, Tenants: se.reg, Customers: customers, Codes: codes.New(rdb, codes.Options{}),

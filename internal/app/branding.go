@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -71,7 +70,7 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 	o := &gateway.BrandingOptions{
 		Chrome:       chrome,
 		CookieSecure: cfg.Sessions.CookieSecure,
-		Assets:       assets{wf: wf, chrome: chrome},
+		Assets:       branded.WorkflowAssets{Images: wf, Chrome: chrome},
 		Workflow:     wf,
 		Preview: &preview.Options{Redis: svc.rdb, Sessions: idp.sessions, Docs: preview.FromWorkflow{W: wf},
 			Tenants: reg, ConsoleURL: consoleURL(cfg), CookieSecure: cfg.Sessions.CookieSecure,
@@ -94,21 +93,6 @@ func (p *brandingParts) run(ctx context.Context, tenantIDs []string, log *slog.L
 		}
 	}()
 }
-
-// assets serves logos from the workflow's store and stylesheets from the
-// renderer.
-type assets struct {
-	wf     *workflow.Service
-	chrome *branded.Chrome
-}
-
-func (a assets) OpenImage(ctx context.Context, sha, ext string) (io.ReadCloser, string, int64, error) {
-	return a.wf.OpenImage(ctx, sha, ext)
-}
-func (a assets) Stylesheet(tenant, name string) ([]byte, bool) {
-	return a.chrome.Stylesheet(tenant, name)
-}
-func (assets) IsNotFound(err error) bool { return errors.Is(err, workflow.ErrNotFound) }
 
 // consoleURL derives a tenant console's external base URL (for preview
 // links): its first host, https unless cookies are insecure (plain-HTTP
