@@ -38,10 +38,16 @@ func (c *decisionCache) get(k decisionKey) (decision, bool) {
 }
 
 // put stores deterministic outcomes only (allowed, or denied by policy).
+// The key's strings are copied: callers pass request values (the path, the
+// method) that may point into a buffer the HTTP server reuses for the next
+// request, and a key that changed under the map would answer another
+// request with this decision.
 func (c *decisionCache) put(k decisionKey, d Decision, err error) {
 	if err != nil && !errors.Is(err, ErrDenied) {
 		return
 	}
+	k.roles, k.home, k.tenant = strings.Clone(k.roles), strings.Clone(k.home), strings.Clone(k.tenant)
+	k.obj, k.meth = strings.Clone(k.obj), strings.Clone(k.meth)
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxCachedDecisions {
 		c.m = make(map[decisionKey]decision, 256)
