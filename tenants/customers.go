@@ -94,7 +94,7 @@ type Customers struct {
 // NewCustomers builds the service; Store, Provisioner, Codes and Index are required.
 func NewCustomers(o CustomerOptions) *Customers {
 	if o.PhoneLimit <= 0 {
-		o.PhoneLimit = 5
+		panic("tenants: CustomerOptions.PhoneLimit must be positive (partner_api.phone_limit)")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

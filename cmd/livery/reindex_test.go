@@ -36,7 +36,7 @@ func TestReindex(t *testing.T) {
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
 	defer rdb.Close()
-	customers := tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
+	customers := tenants.NewCustomers(tenants.CustomerOptions{PhoneLimit: 5, Store: store, Provisioner: tenants.Builtin{},
 		Codes: noCodes{}, Index: redisindex.Index{RDB: rdb}, Logger: slog.New(slog.DiscardHandler)})
 	for _, x := range []string{"u1", "u2"} {
 		if _, err := customers.Create(ctx, "acme", tenants.Registration{XAccountID: x, XAccountType: "acme",

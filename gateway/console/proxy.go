@@ -58,7 +58,7 @@ type Proxy struct {
 // given connect, response-header and idle timeouts.
 func NewProxy(o ProxyOptions, m *web.Metrics, log *slog.Logger) *Proxy {
 	if o.MaxConnsPerHost <= 0 {
-		o.MaxConnsPerHost = 4096
+		panic("console: ProxyOptions.MaxConnsPerHost must be positive (proxy.max_conns_per_host)")
 	}
 	return &Proxy{upstreams: newUpstreams(o), trusted: o.TrustedProxies, metrics: m, log: log}
 }

@@ -71,7 +71,7 @@ func NewIdentityEnv(t testing.TB, realRedis bool) *IdentityEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.customers = tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
+	e.customers = tenants.NewCustomers(tenants.CustomerOptions{PhoneLimit: 5, Store: store, Provisioner: tenants.Builtin{},
 		Codes: noCodes{}, Index: redisindex.Index{RDB: e.rdb}, Logger: slog.New(slog.DiscardHandler)})
 	e.Cust, err = e.customers.Create(context.Background(), "demo",
 		tenants.Registration{XAccountID: "user-1", XAccountType: "demo-platform", DomainName: "acme_corp", AssociationType: "2"}, tenants.Meta{})
@@ -108,7 +108,7 @@ func (e *IdentityEnv) Start(t testing.TB, hook redis.Hook) *IdentityGateway {
 	if hook != nil {
 		rdb.AddHook(hook)
 	}
-	st := sessions.New(rdb, sessions.Options{Logger: slog.New(slog.DiscardHandler)})
+	st := sessions.New(rdb, sessions.Options{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, CacheEntries: 1000, Logger: slog.New(slog.DiscardHandler)})
 	t.Cleanup(st.Close)
 	asr, err := assertion.New(nil, time.Minute)
 	if err != nil {

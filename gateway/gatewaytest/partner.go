@@ -2,6 +2,7 @@ package gatewaytest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -130,7 +131,7 @@ func StartPartnerEnv(t testing.TB, pc PartnerConfig) *PartnerEnv {
 		o.Partner = &partnerapi.Options{Keys: e.creds, Tenants: reg, Customers: e.Customers, Codes: codeStore,
 			Notifier: e.Outbox, Limiter: ratelimit.New(e.RDB), Audit: audit.NewLog(e.Store, tenants.AuditStream),
 			CheckIdentityRate: pc.Rates, SendCodeRate: pc.Rates, CreateRate: pc.Rates, QueryRate: pc.Rates,
-			AuthFailureLimit: pc.AuthFailures}
+			AuthFailureLimit: cmp.Or(pc.AuthFailures, AuthFailureLimit)}
 	})
 	return e
 }
@@ -222,3 +223,7 @@ func (e *PartnerEnv) CustomerObjects(t *testing.T) int {
 	}
 	return n
 }
+
+// AuthFailureLimit is the partner API's failed-authentication budget in
+// the harness, as partner_api.auth_failure_limit's default (20/1m).
+var AuthFailureLimit = ratelimit.Limit{Rate: 20, Burst: 20, Period: time.Minute}

@@ -195,14 +195,14 @@ func NewStaffEnv(t testing.TB, extra ...func(e *StaffEnv, o *gateway.Options)) *
 	t.Cleanup(func() { conn.Close() })
 	e.RDB = conn
 	e.RDB.AddHook(e.Faults)
-	e.Sessions = sessions.New(e.RDB, sessions.Options{Logger: slog.New(slog.DiscardHandler)})
+	e.Sessions = sessions.New(e.RDB, sessions.Options{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, CacheEntries: 1000, Logger: slog.New(slog.DiscardHandler)})
 	t.Cleanup(e.Sessions.Close)
 
 	store, err := objstore.NewDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Customers = tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
+	e.Customers = tenants.NewCustomers(tenants.CustomerOptions{PhoneLimit: 5, Store: store, Provisioner: tenants.Builtin{},
 		Codes: noCodes{}, Index: redisindex.Index{RDB: e.RDB}, Logger: slog.New(slog.DiscardHandler)})
 	for _, c := range []struct {
 		label, tenant, xtype, xid, name string

@@ -102,7 +102,7 @@ func NewStoreEnv(t *testing.T, driver string, timeout time.Duration) *StoreEnv {
 			Codes: codes.New(rdb, codes.Options{}), Index: redisindex.Index{RDB: rdb}, PhoneLimit: 2, Logger: quiet})
 		o.Partner = &partnerapi.Options{Keys: creds, Tenants: se.reg, Customers: customers, Codes: codes.New(rdb, codes.Options{}),
 			Notifier: &Outbox{}, Limiter: ratelimit.New(rdb), Audit: audit.NewLog(store, tenants.AuditStream),
-			CheckIdentityRate: 50, SendCodeRate: 50, CreateRate: 50, QueryRate: 50}
+			CheckIdentityRate: 50, SendCodeRate: 50, CreateRate: 50, QueryRate: 50, AuthFailureLimit: AuthFailureLimit}
 		o.Checks = []gateway.Check{{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 			{Name: "store", Check: store.Ping}}
 	})

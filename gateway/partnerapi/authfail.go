@@ -18,11 +18,6 @@ import (
 	"github.com/livery/livery/tenants/signing"
 )
 
-// DefaultAuthFailureLimit is how many failed authentications one source
-// address (peerKey) may make before its requests are refused, unread, with
-// 429 APIGW.0308: 20 per minute, in bursts of up to 20.
-var DefaultAuthFailureLimit = ratelimit.Limit{Rate: 20, Burst: 20, Period: time.Minute}
-
 // authLimiterTimeout bounds each Redis call of the unauthenticated limiter,
 // so that a slow Redis cannot hold requests that have not even been
 // authenticated.
@@ -54,7 +49,7 @@ type authGuard struct {
 
 func newAuthGuard(l Limiter, lim ratelimit.Limit, log *slog.Logger, reg prometheus.Registerer) *authGuard {
 	if lim.Rate <= 0 || lim.Period <= 0 {
-		lim = DefaultAuthFailureLimit
+		panic("partnerapi: Options.AuthFailureLimit is required (partner_api.auth_failure_limit)")
 	}
 	g := &authGuard{limiter: l, lim: lim, log: log, sample: newLogSampler(time.Minute, 10),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -84,7 +84,7 @@ type Options struct {
 	CheckIdentityRate, SendCodeRate, CreateRate, QueryRate int
 	// AuthFailureLimit is the failed-authentication budget of one source
 	// address; once spent, its requests are refused before the signature
-	// check. Zero: DefaultAuthFailureLimit.
+	// check (partner_api.auth_failure_limit; required).
 	AuthFailureLimit ratelimit.Limit
 	// Now is the clock for signature dates (tests); nil means time.Now.
 	Now func() time.Time

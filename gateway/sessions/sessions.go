@@ -61,11 +61,10 @@ type Session struct {
 
 // Options configures a Store.
 type Options struct {
-	IdleTimeout time.Duration // default 30 min
-	MaxLifetime time.Duration // default 12 h
-	CacheTTL    time.Duration // default 15 s
-	// CacheEntries bounds the in-process cache (default 100 000 sessions,
-	// about 1 KB each).
+	IdleTimeout time.Duration // required (sessions.idle_timeout)
+	MaxLifetime time.Duration // required, at least IdleTimeout (sessions.max_lifetime)
+	CacheTTL    time.Duration // 0: CacheTTL
+	// CacheEntries bounds the in-process cache (about 1 KB a session).
 	CacheEntries int
 	Logger       *slog.Logger
 	Now          func() time.Time
@@ -96,18 +95,17 @@ const (
 
 // New starts the invalidation listener. It returns once subscribed (or
 // after 5 s, logging), so that invalidations published afterwards reach it.
+// The settings (IdleTimeout, MaxLifetime, CacheEntries) have their defaults
+// in the configuration (internal/config), which validates them: New panics
+// when one is not positive, a caller's bug. CacheTTL 0 means CacheTTL, the
+// implementation's refresh interval.
 func New(rdb redis.UniversalClient, o Options) *Store {
-	if o.IdleTimeout <= 0 {
-		o.IdleTimeout = 30 * time.Minute
-	}
-	if o.MaxLifetime <= 0 {
-		o.MaxLifetime = 12 * time.Hour
+	if o.IdleTimeout <= 0 || o.MaxLifetime < o.IdleTimeout || o.CacheEntries <= 0 {
+		panic(fmt.Sprintf("sessions: invalid options: idle timeout %s, max lifetime %s, cache entries %d",
+			o.IdleTimeout, o.MaxLifetime, o.CacheEntries))
 	}
 	if o.CacheTTL <= 0 {
-		o.CacheTTL = 15 * time.Second
-	}
-	if o.CacheEntries <= 0 {
-		o.CacheEntries = DefaultCacheEntries
+		o.CacheTTL = CacheTTL
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -146,8 +144,9 @@ func (s *Store) clear() {
 	s.mu.Unlock()
 }
 
-// DefaultCacheEntries is the default bound of the session cache.
-const DefaultCacheEntries = 100_000
+// CacheTTL is how long a cached session is used before it is read from
+// Redis again (which also extends its idle timeout).
+const CacheTTL = 15 * time.Second
 
 // sweepEvery sweeps the cache every interval until ctx ends.
 func (s *Store) sweepEvery(ctx context.Context, interval time.Duration) {

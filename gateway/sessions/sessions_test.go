@@ -48,6 +48,18 @@ func openBackends(t *testing.T) map[string]func() redis.UniversalClient {
 
 func newStore(t *testing.T, rdb redis.UniversalClient, o Options) *Store {
 	o.Logger = slog.New(slog.DiscardHandler)
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = 30 * time.Minute
+		if o.MaxLifetime > 0 {
+			o.IdleTimeout = min(o.IdleTimeout, o.MaxLifetime)
+		}
+	}
+	if o.MaxLifetime == 0 {
+		o.MaxLifetime = max(12*time.Hour, o.IdleTimeout)
+	}
+	if o.CacheEntries == 0 {
+		o.CacheEntries = 1000
+	}
 	s := New(rdb, o)
 	t.Cleanup(s.Close)
 	return s

@@ -42,7 +42,7 @@ type IdentityOptions struct {
 	// Authorizer, when set, decides every signed-in console request.
 	Authorizer web.Authorizer
 	// LoginLimiter, when set, bounds sign-in starts per client address
-	// (LoginRate; zero: DefaultLoginRate), so anonymous visitors cannot
+	// (LoginRate, required with it: sessions.login_rate), so anonymous visitors cannot
 	// fill Redis with login states.
 	LoginLimiter LoginLimiter
 	LoginRate    ratelimit.Limit
@@ -67,6 +67,9 @@ type Customer struct {
 // NewCustomer builds customer sign-in; trusted are the proxies whose
 // X-Forwarded-For names the client (for the sign-in budget).
 func NewCustomer(o IdentityOptions, log *slog.Logger, trusted []*net.IPNet) *Customer {
+	if o.LoginLimiter != nil && o.LoginRate.Rate <= 0 {
+		panic("signin: IdentityOptions.LoginRate is required with a LoginLimiter (sessions.login_rate)")
+	}
 	id := &Customer{IdentityOptions: o, log: log, trusted: trusted, rps: map[string]*relyingParty{}, origin: web.NewOriginCheck(),
 		cookies: web.Cookies{Secure: o.CookieSecure}}
 	id.flow = flow{states: loginStates{o.Redis}, cookies: id.cookies, bind: web.CookieLogin, unavailable: storeUnavailable}

@@ -18,19 +18,12 @@ type LoginLimiter interface {
 	Allow(ctx context.Context, key string, lim ratelimit.Limit) (ratelimit.Decision, error)
 }
 
-// DefaultLoginRate is the default budget of sign-in starts per client
-// address (customer and staff sign-in counted apart).
-var DefaultLoginRate = ratelimit.Limit{Rate: 30, Burst: 30, Period: time.Minute}
-
 // loginBudget charges one sign-in start to the client's address: nil when
 // allowed, 429 too_many_logins with Retry-After when the budget is spent,
 // 503 when the limiter's store fails (sign-in needs it anyway).
 func loginBudget(c *fiber.Ctx, l LoginLimiter, lim ratelimit.Limit, door string, trusted []*net.IPNet) error {
 	if l == nil {
 		return nil
-	}
-	if lim.Rate <= 0 {
-		lim = DefaultLoginRate
 	}
 	d, err := l.Allow(c.UserContext(), "login:"+door+":"+web.ClientAddrKey(c, trusted), lim)
 	if err != nil {

@@ -59,11 +59,11 @@ func staffIdPDown(err error) error {
 // NewStaff builds staff sign-in; trusted are the proxies whose
 // X-Forwarded-For names the client (for the sign-in budget).
 func NewStaff(o StaffOptions, trusted []*net.IPNet) *Staff {
-	if o.RolesClaim == "" {
-		o.RolesClaim = "roles"
+	if o.RolesClaim == "" || o.TenantClaim == "" {
+		panic("signin: StaffOptions.RolesClaim and TenantClaim are required (staff.roles_claim, staff.tenant_claim)")
 	}
-	if o.TenantClaim == "" {
-		o.TenantClaim = "tenant"
+	if o.LoginLimiter != nil && o.LoginRate.Rate <= 0 {
+		panic("signin: StaffOptions.LoginRate is required with a LoginLimiter (sessions.login_rate)")
 	}
 	s := &Staff{StaffOptions: o, trusted: trusted, rp: newRelyingParty(o.Client),
 		cookies: web.Cookies{Secure: o.CookieSecure},

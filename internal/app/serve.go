@@ -210,9 +210,6 @@ func openStore(ctx context.Context, c config.Store) (objstore.Store, error) {
 		s   objstore.Store
 		err error
 	)
-	if c.Timeout <= 0 {
-		c.Timeout = objstore.DefaultTimeout
-	}
 	switch c.Driver {
 	case "s3":
 		cctx, cancel := context.WithTimeout(ctx, c.Timeout)

@@ -117,6 +117,7 @@ func (s *services) partnerOptions() *partnerapi.Options {
 		Keys: s.creds, Tenants: s.tenants, Customers: s.customers, Codes: s.codes, Notifier: s.notifier,
 		Limiter: s.limiter, Audit: s.audit,
 		CheckIdentityRate: p.CheckIdentityRate, SendCodeRate: p.SendCodeRate, CreateRate: p.CreateRate, QueryRate: p.QueryRate,
+		AuthFailureLimit: riskLimit(p.AuthFailureLimit),
 	}
 }
 

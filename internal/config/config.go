@@ -163,6 +163,9 @@ type PartnerAPI struct {
 	// instances other than the one that revoked it.
 	KeyCacheTTL time.Duration `yaml:"key_cache_ttl"`
 	Notifier    Notifier      `yaml:"notifier"`
+	// AuthFailureLimit is the failed-authentication budget of one source
+	// address ("N/duration"); once spent, its requests are refused unread.
+	AuthFailureLimit string `yaml:"auth_failure_limit"`
 }
 
 // Notifier delivers verification codes: "log" (development) or "webhook"

@@ -62,7 +62,7 @@ func Default() Config {
 		Proxy: Proxy{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 30 * time.Second,
 			IdleConnTimeout: 90 * time.Second, MaxConnsPerHost: 4096},
 		Partner: PartnerAPI{CheckIdentityRate: 5, SendCodeRate: 10, CreateRate: 10, QueryRate: 20,
-			PhoneLimit: 5, KeyCacheTTL: 10 * time.Second, Notifier: Notifier{Kind: "log"}},
+			PhoneLimit: 5, KeyCacheTTL: 10 * time.Second, Notifier: Notifier{Kind: "log"}, AuthFailureLimit: "20/1m"},
 		Sessions: Sessions{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, CookieSecure: true, CacheEntries: 100_000, LoginRate: "30/1m"},
 		Identity: Identity{AssertionTTL: 60 * time.Second},
 		Staff:    Staff{RolesClaim: "roles", TenantClaim: "tenant"},

@@ -137,6 +137,9 @@ func (p *problems) partner(x PartnerAPI) {
 	if x.KeyCacheTTL < 0 || x.KeyCacheTTL > 5*time.Minute {
 		p.add("partner_api.key_cache_ttl", "must be between 0s and 5m")
 	}
+	if n, _, off, ok, err := ParseRate(x.AuthFailureLimit); err != nil || off || !ok || n < 1 {
+		p.add("partner_api.auth_failure_limit", "must be N/duration such as 20/1m (it cannot be off)")
+	}
 	switch x.Notifier.Kind {
 	case "log":
 	case "webhook":

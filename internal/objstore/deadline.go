@@ -12,10 +12,6 @@ import (
 	"time"
 )
 
-// DefaultTimeout is the deadline of one store call when none is configured
-// (the store.timeout setting).
-const DefaultTimeout = 5 * time.Second
-
 // Bounded is a Store whose every call has a deadline. Build it with
 // WithTimeout; it is the one place deadlines are applied, so no caller can
 // forget one.
@@ -52,11 +48,12 @@ type Bounded struct {
 var _ Store = (*Bounded)(nil)
 
 // WithTimeout returns s with a deadline of timeout on every call (see
-// Bounded). A timeout <= 0 means DefaultTimeout. Wrapping a *Bounded again
-// replaces its timeout instead of nesting.
+// Bounded); it panics when timeout is not positive (store.timeout is
+// validated by the configuration, which holds its default). Wrapping a
+// *Bounded again replaces its timeout instead of nesting.
 func WithTimeout(s Store, timeout time.Duration) *Bounded {
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		panic("objstore: WithTimeout needs a positive timeout (store.timeout)")
 	}
 	if b, ok := s.(*Bounded); ok {
 		s = b.s
