@@ -37,8 +37,8 @@ func (g *Gateway) routes(o Options) {
 	if b := o.Branding; b != nil && b.Preview != nil {
 		pv = preview.New(*b.Preview, g.trusted)
 		c.Use(pv.Middleware)
-		c.Get(web.LiveryPrefix+"preview", pv.Enter)
-		c.Get(web.LiveryPrefix+"preview/end", pv.Leave)
+		c.Get(preview.EnterPath, pv.Enter)
+		c.Get(preview.LeavePath, pv.Leave)
 	}
 	if b := o.Branding; b != nil {
 		rewrite, modify := branded.Mount(c, branded.Options{Chrome: b.Chrome, Assets: b.Assets,
@@ -51,12 +51,12 @@ func (g *Gateway) routes(o Options) {
 	if o.Identity != nil {
 		id := signin.NewCustomer(*o.Identity, g.log, g.trusted)
 		c.Use(id.Authenticate)
-		c.Get(web.LiveryPrefix+"login", id.Login)
-		c.Get(web.LiveryPrefix+"callback", id.Callback)
-		c.Get(web.LiveryPrefix+"logout", id.Logout)
-		c.Post(web.LiveryPrefix+"logout", id.Logout)
-		c.Get(web.LiveryPrefix+"logged-out", id.LoggedOut)
-		c.Post(web.LiveryPrefix+"backchannel-logout", id.BackchannelLogout)
+		c.Get(signin.LoginPath, id.Login)
+		c.Get(signin.CallbackPath, id.Callback)
+		c.Get(signin.LogoutPath, id.Logout)
+		c.Post(signin.LogoutPath, id.Logout)
+		c.Get(signin.LoggedOutPath, id.LoggedOut)
+		c.Post(signin.BackchannelLogoutPath, id.BackchannelLogout)
 	}
 	if o.Assertions != nil {
 		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.IdentityHeaders)
@@ -73,10 +73,10 @@ func (g *Gateway) routes(o Options) {
 	}
 	if o.Admin != nil {
 		s := signin.NewStaff(o.Admin.Staff, g.trusted)
-		a.Get("/admin/login", s.Login)
-		a.Get("/admin/callback", s.Callback)
-		a.Post("/admin/logout", s.Logout)
-		a.Get("/admin/whoami", s.Authenticate, s.Whoami)
+		a.Get(signin.StaffLoginPath, s.Login)
+		a.Get(signin.StaffCallbackPath, s.Callback)
+		a.Post(signin.StaffLogoutPath, s.Logout)
+		a.Get(signin.StaffWhoamiPath, s.Authenticate, s.Whoami)
 		ao := adminapi.Options{Authorizer: o.Admin.Authorizer, Customers: o.Admin.Customers, Tenants: g.adminTenants(o.Admin)}
 		if b := o.Branding; b != nil && b.Workflow != nil {
 			w := b.Workflow

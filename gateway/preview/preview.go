@@ -35,6 +35,12 @@ import (
 // session is deleted; both are audited (EventPreviewRefused) and the
 // customer sees the live branding. Pages served with a marker carry the
 // proposed chrome and a visible preview ribbon.
+// Paths of the preview on the console listener.
+const (
+	EnterPath = web.LiveryPrefix + "preview"     // ?token=…: turns a link into a marker
+	LeavePath = web.LiveryPrefix + "preview/end" // ends the preview in this browser
+)
+
 const (
 	TokenTTL = 2 * time.Minute  // a link's life
 	MaxTTL   = 30 * time.Minute // a preview's life
@@ -136,7 +142,7 @@ func (pv *Service) Start(c *fiber.Ctx) error {
 	if err := pv.store.put(c.UserContext(), kindToken, token, rec, TokenTTL); err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "preview_unavailable", Message: "Preview is unavailable right now.", Err: err}
 	}
-	u := pv.ConsoleURL(t) + web.LiveryPrefix + "preview?token=" + url.QueryEscape(token)
+	u := pv.ConsoleURL(t) + EnterPath + "?token=" + url.QueryEscape(token)
 	if c.Method() == http.MethodGet {
 		return c.Redirect(u, http.StatusSeeOther)
 	}

@@ -114,7 +114,7 @@ func (id *Customer) Authenticate(c *fiber.Ctx) error {
 			if q := c.Request().URI().QueryString(); len(q) > 0 {
 				rd += "?" + string(q)
 			}
-			return c.Redirect(web.LiveryPrefix+"login?rd="+url.QueryEscape(rd), http.StatusFound)
+			return c.Redirect(LoginPath+"?rd="+url.QueryEscape(rd), http.StatusFound)
 		}
 		return web.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to use the console.")
 	}
@@ -156,7 +156,7 @@ func (id *Customer) redirectURL(c *fiber.Ctx) string {
 	if id.CookieSecure || c.Context().IsTLS() {
 		scheme = "https"
 	}
-	return scheme + "://" + string(c.Request().Host()) + web.LiveryPrefix + "callback"
+	return scheme + "://" + string(c.Request().Host()) + CallbackPath
 }
 
 func (id *Customer) rp(c *fiber.Ctx) (*relyingParty, error) {

@@ -24,7 +24,7 @@ func (id *Customer) Logout(c *fiber.Ctx) error {
 	id.cookies.Set(c, web.CookieSession, "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	if sess == nil {
-		return c.Redirect(web.LiveryPrefix+"logged-out", http.StatusFound)
+		return c.Redirect(LoggedOutPath, http.StatusFound)
 	}
 	if err := id.Sessions.Delete(c.UserContext(), sess.ID); err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
@@ -39,14 +39,14 @@ func (id *Customer) Logout(c *fiber.Ctx) error {
 					q := u.Query()
 					q.Set("id_token_hint", sess.IDToken)
 					q.Set("client_id", rp.cfg.ClientID)
-					q.Set("post_logout_redirect_uri", id.baseURL(c)+web.LiveryPrefix+"logged-out")
+					q.Set("post_logout_redirect_uri", id.baseURL(c)+LoggedOutPath)
 					u.RawQuery = q.Encode()
 					return c.Redirect(u.String(), http.StatusFound)
 				}
 			}
 		}
 	}
-	return c.Redirect(web.LiveryPrefix+"logged-out", http.StatusFound)
+	return c.Redirect(LoggedOutPath, http.StatusFound)
 }
 
 func (id *Customer) baseURL(c *fiber.Ctx) string {

@@ -106,11 +106,11 @@ func (s *Staff) Login(c *fiber.Ctx) error {
 	if err := loginBudget(c, s.LoginLimiter, s.LoginRate, "staff", s.trusted); err != nil {
 		return err
 	}
-	return s.flow.start(c, s.rp, s.PublicURL+"/admin/callback", staffAudience, c.Query("rd"), staffIdPDown)
+	return s.flow.start(c, s.rp, s.PublicURL+StaffCallbackPath, staffAudience, c.Query("rd"), staffIdPDown)
 }
 
 func (s *Staff) Callback(c *fiber.Ctx) error {
-	done, err := s.flow.finish(c, s.rp, s.PublicURL+"/admin/callback", staffAudience, func(code string) error {
+	done, err := s.flow.finish(c, s.rp, s.PublicURL+StaffCallbackPath, staffAudience, func(code string) error {
 		return &web.Error{Status: http.StatusUnauthorized, Code: "login_refused", Message: "Sign-in refused (" + code + ")."}
 	}, staffIdPDown)
 	if err != nil {
