@@ -88,7 +88,7 @@ func (g *Gateway) routes(o Options) {
 		adminapi.Mount(a, s.Authenticate, ao)
 	}
 	if o.Partner != nil {
-		partnerapi.Mount(a, *o.Partner, g.log, g.metrics.Registry)
+		partnerapi.Mount(a, *o.Partner, g.trusted, g.log, g.metrics.Registry)
 	}
 }
 

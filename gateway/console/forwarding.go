@@ -2,8 +2,6 @@ package console
 
 import (
 	"strings"
-
-	"github.com/gofiber/fiber/v2"
 )
 
 // Which inbound headers the upstream may see (copyRequestHeaders); the
@@ -52,21 +50,6 @@ var methodOverrideNames = []string{"X-Http-Method-Override", "X-Http-Method", "X
 func isMethodOverride(k []byte) bool {
 	for _, n := range methodOverrideNames {
 		if headerIs(k, n) {
-			return true
-		}
-	}
-	return false
-}
-
-// trustedPeer reports whether the request comes from a trusted proxy
-// (ProxyOptions.TrustedProxies).
-func (p *Proxy) trustedPeer(c *fiber.Ctx) bool {
-	if len(p.trusted) == 0 {
-		return false
-	}
-	peer := c.Context().RemoteIP()
-	for _, n := range p.trusted {
-		if n.Contains(peer) {
 			return true
 		}
 	}

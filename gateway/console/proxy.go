@@ -190,7 +190,7 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant, path string) (*exchang
 	req.Header.SetMethod(c.Method())
 	req.SetRequestURI(upstreamURI(t.Upstream, path, c.Request().URI().QueryString()))
 	req.URI().DisablePathNormalizing = true // pooled and upgrade connections alike
-	trusted := p.trustedPeer(c)
+	trusted := web.PeerTrusted(c, p.trusted)
 	copyRequestHeaders(&req.Header, c, trusted)
 	p.setForwarded(&req.Header, c, trusted)
 	req.Header.Set(fiber.HeaderXRequestID, web.RequestIDOf(c))

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -72,9 +73,11 @@ type PartnerConfig struct {
 	Real  bool // MinIO + redis-server instead of dir + embedded
 	Rates int  // per-API rate (default 50)
 	Risk  tenants.RiskPolicy
-	// authFailures is the per-address failed-authentication budget
-	// (zero: the default).
+	// AuthFailures is the per-address failed-authentication budget
+	// (zero: AuthFailureLimit).
 	AuthFailures ratelimit.Limit
+	// TrustedProxies are the gateway's trusted proxies.
+	TrustedProxies []*net.IPNet
 }
 
 // StartPartnerEnv starts a gateway with the partner API for tenants "pa" and
@@ -128,6 +131,7 @@ func StartPartnerEnv(t testing.TB, pc PartnerConfig) *PartnerEnv {
 		e.Keys[id] = [2]string{info.AccessKey, sk}
 	}
 	e.Gateway = StartGateway(t, "http://127.0.0.1:1", func(o *gateway.Options) {
+		o.Proxy.TrustedProxies = pc.TrustedProxies
 		o.Partner = &partnerapi.Options{Keys: e.creds, Tenants: reg, Customers: e.Customers, Codes: codeStore,
 			Notifier: e.Outbox, Limiter: ratelimit.New(e.RDB), Audit: audit.NewLog(e.Store, tenants.AuditStream),
 			CheckIdentityRate: pc.Rates, SendCodeRate: pc.Rates, CreateRate: pc.Rates, QueryRate: pc.Rates,

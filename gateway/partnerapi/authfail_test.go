@@ -3,6 +3,7 @@ package partnerapi_test
 import (
 	"bufio"
 	"context"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,5 +97,31 @@ func TestPartnerAuthFailuresWriteNothing(t *testing.T) {
 	}
 	if v := metricValue(t, e.APIURL, `livery_partner_auth_failures_total{reason="rate_limited"}`); v != 2 {
 		t.Errorf("rate_limited counted %v, want 2", v)
+	}
+}
+
+// TestPartnerFailureBudgetPerForwardedClient: behind a trusted proxy the
+// failure budget is the forwarded client's, not the proxy's: one client
+// spending its budget does not lock out the others behind the same proxy.
+func TestPartnerFailureBudgetPerForwardedClient(t *testing.T) {
+	_, loop, _ := net.ParseCIDR("127.0.0.0/8")
+	e := gatewaytest.StartPartnerEnv(t, gatewaytest.PartnerConfig{TrustedProxies: []*net.IPNet{loop},
+		AuthFailures: ratelimit.Limit{Rate: 2, Burst: 2, Period: time.Hour}})
+	call := func(client string) int {
+		rc := gatewaytest.RawCall{Tenant: "pa", Path: "/v2/partners/sub-customers", SK: "wrong-secret",
+			Body: `{"xaccount_id":"x1","xaccount_type":"pa_platform"}`, Unsigned: map[string]string{"X-Forwarded-For": client}}
+		r, _ := e.Do(t, rc)
+		return r.StatusCode
+	}
+	for i := range 2 {
+		if s := call("198.51.100.1"); s != 401 {
+			t.Fatalf("failure %d of the first client: %d", i+1, s)
+		}
+	}
+	if s := call("198.51.100.1"); s != 429 {
+		t.Fatalf("first client beyond its budget: %d; want 429", s)
+	}
+	if s := call("198.51.100.2"); s != 401 {
+		t.Fatalf("another client behind the same proxy: %d; want 401 (its own budget)", s)
 	}
 }

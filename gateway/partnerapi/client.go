@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
 
@@ -13,22 +14,9 @@ import (
 // counts by. Two spellings of one address or one device are one key; a value
 // that is not an address or a device id is refused, never counted.
 
-// addressKey is the canonical key of an IP address for per-address limits:
-// an IPv4 address (IPv4-mapped IPv6 addresses are unmapped first) in dotted
-// decimal, an IPv6 address as its /64 prefix ("2001:db8:1:2::/64"), since
-// one subscriber is routinely given a whole /64.
-func addressKey(a netip.Addr) string {
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.WithZone("").Prefix(64)
-	return p.String()
-}
-
 // parseClientAddress parses an X-Client-Ip value: one IP address, IPv4 in
 // dotted decimal without leading zeros or IPv6 without a zone; no port, no
-// brackets, no prefix length. It returns the addressKey.
+// brackets, no prefix length. It returns the address key (web.AddrKey).
 //
 // Errors: a *tenants.FieldError (ErrInvalid) naming the header.
 func parseClientAddress(v string) (string, error) {
@@ -37,18 +25,14 @@ func parseClientAddress(v string) (string, error) {
 		return "", &tenants.FieldError{Field: HeaderClientAddress, Kind: tenants.ErrInvalid,
 			Reason: "must be one IPv4 or IPv6 address, such as 203.0.113.7 or 2001:db8::7 (no port, zone or leading zeros)"}
 	}
-	return addressKey(a), nil
+	return web.AddrKey(a), nil
 }
 
-// peerKey is the addressKey of the TCP peer: the source address every
-// per-address limit of the API listener counts by. It is never empty.
-func peerKey(c *fiber.Ctx) string {
-	a, ok := netip.AddrFromSlice(c.Context().RemoteIP())
-	if !ok {
-		return "unknown"
-	}
-	return addressKey(a)
-}
+// peerKey is the address key of the request's source (web.ClientAddrKey:
+// the TCP peer, or behind trusted proxies the client they forward for):
+// what every per-address limit of the partner API counts by. Keying by a
+// load balancer's address would let one client spend everyone's budget.
+func (p *partnerAPI) peerKey(c *fiber.Ctx) string { return web.ClientAddrKey(c, p.trusted) }
 
 // Device ids: after trimming and case-folding, 4–128 characters of
 // [a-z0-9._:+/=-] (UUIDs, hex and base64 fingerprints fit).

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,8 +93,9 @@ type Options struct {
 
 type partnerAPI struct {
 	Options
-	log   *slog.Logger
-	guard *authGuard
+	trusted []*net.IPNet
+	log     *slog.Logger
+	guard   *authGuard
 }
 
 const (
@@ -105,12 +107,13 @@ const (
 const Prefix = "/v2"
 
 // Mount registers the four partner endpoints under Prefix; reg gets the
-// door's metrics.
-func Mount(api fiber.Router, o Options, log *slog.Logger, reg prometheus.Registerer) {
+// door's metrics; trusted are the proxies whose X-Forwarded-For names the
+// client.
+func Mount(api fiber.Router, o Options, trusted []*net.IPNet, log *slog.Logger, reg prometheus.Registerer) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	p := &partnerAPI{Options: o, log: log, guard: newAuthGuard(o.Limiter, o.AuthFailureLimit, log, reg)}
+	p := &partnerAPI{Options: o, trusted: trusted, log: log, guard: newAuthGuard(o.Limiter, o.AuthFailureLimit, log, reg)}
 	grp := api.Group(Prefix, p.authenticate)
 	grp.Post("/partners/sub-customers", p.limited("create", o.CreateRate), p.createCustomer)
 	grp.Post("/partners/sub-customers/query", p.limited("query", o.QueryRate), p.queryCustomers)
@@ -125,7 +128,7 @@ func Mount(api fiber.Router, o Options, log *slog.Logger, reg prometheus.Registe
 // counted (livery_partner_auth_failures_total), logged sampled and charged
 // to the address's budget (see authGuard).
 func (p *partnerAPI) authenticate(c *fiber.Ctx) error {
-	peer := peerKey(c)
+	peer := p.peerKey(c)
 	if err := p.guard.admit(c, peer); err != nil {
 		return err
 	}
@@ -175,7 +178,7 @@ func (p *partnerAPI) limited(api string, perSecond int) fiber.Handler {
 	lim := ratelimit.PerSecond(perSecond)
 	return func(c *fiber.Ctx) error {
 		t := web.TenantOf(c)
-		key := "api:" + api + ":" + t.ID + ":" + peerKey(c)
+		key := "api:" + api + ":" + t.ID + ":" + p.peerKey(c)
 		d, err := p.Limiter.Allow(c.UserContext(), key, lim)
 		if err != nil {
 			return unavailableErr(err)

@@ -30,7 +30,10 @@ func ClientAddrKey(c *fiber.Ctx, trusted []*net.IPNet) string {
 	return AddrKey(addr)
 }
 
-// addrKey renders a canonical per-address key (see clientAddrKey).
+// AddrKey is the canonical key of an IP address for per-address limits:
+// an IPv4 address (IPv4-mapped IPv6 addresses are unmapped first) in dotted
+// decimal, an IPv6 address as its /64 prefix ("2001:db8:1:2::/64"), since
+// one subscriber is routinely given a whole /64.
 func AddrKey(a netip.Addr) string {
 	a = a.Unmap().WithZone("")
 	if a.Is6() {
@@ -38,6 +41,16 @@ func AddrKey(a netip.Addr) string {
 		return p.String()
 	}
 	return a.String()
+}
+
+// PeerTrusted reports whether the request's TCP peer is one of the
+// trusted proxies (whose forwarding headers are believed).
+func PeerTrusted(c *fiber.Ctx, trusted []*net.IPNet) bool {
+	if len(trusted) == 0 {
+		return false
+	}
+	a, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	return isTrusted(a, trusted)
 }
 
 func isTrusted(a netip.Addr, trusted []*net.IPNet) bool {
