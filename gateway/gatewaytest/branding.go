@@ -22,6 +22,7 @@ import (
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/tenants"
+	"github.com/redis/go-redis/v9"
 )
 
 // BrandEnv is a staffEnv whose gateway also runs branding: the workflow on
@@ -64,20 +65,7 @@ func NewBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *BrandEn
 			}
 			e.reg, o.Tenants = reg, reg // preview resolves tenants through e.reg
 		}
-		opts := workflow.Options{Logger: quiet}
-		b.Live = live.New(workflow.New(store, opts), e.RDB, live.Options{Logger: quiet})
-		opts.Notifier = b.Live
-		b.wf = workflow.New(store, opts)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { _ = b.Live.Run(ctx); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
-		select {
-		case <-b.Live.Subscribed():
-		case <-time.After(5 * time.Second):
-			t.Fatal("live cache did not subscribe")
-		}
-		chrome := branded.NewChrome(b.Live, up)
+		chrome := b.startBranding(t, store, e.RDB, up)
 		consoleURL := e.ConsoleURL
 		o.Branding = &gateway.BrandingOptions{
 			Chrome:   chrome,
@@ -140,4 +128,26 @@ func (e *BrandEnv) Page(t testing.TB, c *http.Client, path string, headers ...st
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), resp.Header
+}
+
+// startBranding builds the branding workflow on store and its live cache
+// on rdb (running until the test ends, subscribed before it returns), and
+// returns the chrome rendered from it with up.
+func (b *BrandEnv) startBranding(t testing.TB, store objstore.Store, rdb redis.UniversalClient, up render.Upstream) *branded.Chrome {
+	t.Helper()
+	quiet := slog.New(slog.DiscardHandler)
+	opts := workflow.Options{Logger: quiet}
+	b.Live = live.New(workflow.New(store, opts), rdb, live.Options{Logger: quiet})
+	opts.Notifier = b.Live
+	b.wf = workflow.New(store, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = b.Live.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-b.Live.Subscribed():
+	case <-time.After(5 * time.Second):
+		t.Fatal("live cache did not subscribe")
+	}
+	return branded.NewChrome(b.Live, up)
 }

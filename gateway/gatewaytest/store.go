@@ -15,9 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/livery/livery/branding/live"
 	"github.com/livery/livery/branding/render"
-	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/branded"
 	"github.com/livery/livery/gateway/partnerapi"
@@ -88,15 +86,7 @@ func NewStoreEnv(t *testing.T, driver string, timeout time.Duration) *StoreEnv {
 	quiet := slog.New(slog.DiscardHandler)
 	b := &BrandEnv{Store: store}
 	b.StaffEnv = NewStaffEnv(t, func(se *StaffEnv, o *gateway.Options) {
-		opts := workflow.Options{Logger: quiet}
-		b.Live = live.New(workflow.New(store, opts), se.RDB, live.Options{Logger: quiet})
-		opts.Notifier = b.Live
-		b.wf = workflow.New(store, opts)
-		lctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { _ = b.Live.Run(lctx); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
-		chrome := branded.NewChrome(b.Live, render.DefaultUpstream())
+		chrome := b.startBranding(t, store, se.RDB, render.DefaultUpstream())
 		o.Branding = &gateway.BrandingOptions{Chrome: chrome, Assets: branded.WorkflowAssets{Images: b.wf, Chrome: chrome}, Workflow: b.wf}
 		customers := tenants.NewCustomers(tenants.CustomerOptions{Store: store, Provisioner: tenants.Builtin{},
 			Codes: codes.New(rdb, codes.Options{}), Index: redisindex.Index{RDB: rdb}, PhoneLimit: 2, Logger: quiet})
