@@ -43,7 +43,6 @@ type KeyLookup interface {
 
 // CustomerService is what the partner API needs of the customer registry.
 type CustomerService interface {
-	Find(ctx context.Context, tenant, xaccountType, xaccountID string) (*tenants.Customer, error)
 	Create(ctx context.Context, tenant string, reg tenants.Registration, meta tenants.Meta) (*tenants.Customer, error)
 	List(ctx context.Context, tenant string, q tenants.Query) ([]tenants.Customer, int, error)
 	CheckIdentity(ctx context.Context, searchType, value string) (tenants.Identity, error)
