@@ -1,6 +1,7 @@
 package branded
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/json"
 	"sync"
@@ -13,7 +14,6 @@ import (
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/gateway/preview"
-	"github.com/livery/livery/gateway/web"
 )
 
 // LiveBranding is the live branding of each tenant as this instance knows
@@ -65,7 +65,7 @@ func (b *Chrome) Chrome(out *exchange.Outbound, csp []string) (inject.Fragments,
 	var ch *render.Chrome
 	if pv := out.Preview; pv != nil {
 		if user == "" {
-			user = web.FirstNonEmpty(pv.Name, pv.User)
+			user = cmp.Or(pv.Name, pv.User)
 		}
 		ch = b.preview(pv, locale)
 	} else {

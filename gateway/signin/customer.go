@@ -5,6 +5,7 @@
 package signin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -230,7 +231,7 @@ func (id *Customer) Callback(c *fiber.Ctx) error {
 		_ = id.Sessions.Delete(c.UserContext(), old)
 	}
 	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: "customer", Issuer: idt.Issuer,
-		Subject: idt.Subject, SID: sid, User: web.FirstNonEmpty(name, email, account), Email: email, AccountID: cust.DomainID,
+		Subject: idt.Subject, SID: sid, User: cmp.Or(name, email, account), Email: email, AccountID: cust.DomainID,
 		Account: cust.DomainName, Roles: []string{authz.RoleCustomer}, IDToken: rawID})
 	if err != nil {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",

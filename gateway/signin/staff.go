@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"cmp"
 	"errors"
 	"net"
 	"net/http"
@@ -130,7 +131,7 @@ func (s *Staff) Callback(c *fiber.Ctx) error {
 		}
 	}
 	sess, err := s.Sessions.Create(c.UserContext(), sessions.Session{Tenant: staffAudience, Kind: "staff", Issuer: idt.Issuer,
-		Subject: idt.Subject, SID: sid, User: web.FirstNonEmpty(name, idt.Subject), Roles: roles, HomeTenant: home, IDToken: rawID})
+		Subject: idt.Subject, SID: sid, User: cmp.Or(name, idt.Subject), Roles: roles, HomeTenant: home, IDToken: rawID})
 	if err != nil {
 		return staffUnavailable(err)
 	}
@@ -202,7 +203,7 @@ func (s *Staff) Authenticate(c *fiber.Ctx) error {
 		}
 		name, _ := claims["name"].(string)
 		c.Locals(web.LocalPrincipal, authz.Subject{User: tok.Subject, Roles: roles, Tenant: home})
-		c.Locals(web.LocalPrincipalName, web.FirstNonEmpty(name, tok.Subject))
+		c.Locals(web.LocalPrincipalName, cmp.Or(name, tok.Subject))
 		return c.Next()
 	}
 	raw := c.Cookies(s.cookies.Name(web.CookieStaff))
@@ -225,7 +226,7 @@ func (s *Staff) Authenticate(c *fiber.Ctx) error {
 	}
 	c.Locals(web.LocalSession, sess)
 	c.Locals(web.LocalPrincipal, authz.Subject{User: sess.Subject, Roles: sess.Roles, Tenant: sess.HomeTenant})
-	c.Locals(web.LocalPrincipalName, web.FirstNonEmpty(sess.User, sess.Subject))
+	c.Locals(web.LocalPrincipalName, cmp.Or(sess.User, sess.Subject))
 	return c.Next()
 }
 

@@ -36,14 +36,6 @@ func SessionOf(c *fiber.Ctx) *sessions.Session {
 	return s
 }
 
-func FirstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
 
 // sanitizeCode keeps an IdP error code printable and short.
 func SanitizeCode(s string) string {
