@@ -152,6 +152,9 @@ func errNoStaffRole() *web.Error {
 	return web.Errorf(http.StatusForbidden, "no_role", "Your account has no Livery staff role.")
 }
 
+// Logout ends the staff session of this browser. It answers 204, or a 303
+// to the form field rd when that is a local path (web.SafeReturnPath).
+// Errors: 403 for a cross-origin request, 503 when the session store fails.
 func (s *Staff) Logout(c *fiber.Ctx) error {
 	if err := s.origin.Check(c); err != nil {
 		return err
@@ -171,6 +174,13 @@ func (s *Staff) Logout(c *fiber.Ctx) error {
 	}
 	s.cookies.Set(c, web.CookieStaff, "", -1)
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	// A browser form (the web UI's sign-out button) names where to go
+	// next; only a local path is followed (no open redirect).
+	if rd := c.FormValue("rd"); rd != "" {
+		if safe := web.SafeReturnPath(rd); safe == rd {
+			return c.Redirect(safe, http.StatusSeeOther)
+		}
+	}
 	return c.SendStatus(http.StatusNoContent)
 }
 

@@ -127,9 +127,17 @@ func CodeForStatus(status int) string {
 // CodeTable lets a door give the errors raised on its paths outside its
 // handlers (unknown path, body too large, a panic) its own codes: the
 // route table registers it with the listener's ErrorHandler.
+//
+// Page, when set, renders the error page for browsers on the door's paths
+// (for example in the door's own layout and language, with the request id
+// shown). It runs after Translate, with the status and headers already set,
+// and only for a client that wants HTML (WantsHTML), even on a listener
+// that otherwise answers JSON only. It must write the whole body; a non-nil
+// error it returns falls back to the plain page.
 type CodeTable struct {
 	Prefix    string
 	Translate func(e *Error)
+	Page      func(c *fiber.Ctx, e *Error, requestID string) error
 }
 
 // ErrorHandler is the one error mapper. It writes every error body, as JSON
@@ -157,9 +165,13 @@ func ErrorHandler(log *slog.Logger, alwaysJSON bool, tables ...CodeTable) fiber.
 			log.Error("request failed", "request_id", rid, "status", e.Status,
 				"code", e.Code, "err", err)
 		}
+		var page func(*fiber.Ctx, *Error, string) error
 		for _, t := range tables {
 			if strings.HasPrefix(c.Path(), t.Prefix) {
-				t.Translate(e)
+				if t.Translate != nil {
+					t.Translate(e)
+				}
+				page = t.Page
 				break
 			}
 		}
@@ -173,6 +185,14 @@ func ErrorHandler(log *slog.Logger, alwaysJSON bool, tables ...CodeTable) fiber.
 		c.Response().Header.Del(fiber.HeaderETag)
 		c.Response().Header.Del(fiber.HeaderContentSecurityPolicy)
 		c.Set(fiber.HeaderCacheControl, "no-store")
+		if page != nil && WantsHTML(c) {
+			shown := *e
+			shown.Message = msg
+			if err := page(c, &shown, rid); err == nil {
+				return nil
+			}
+			c.Response().ResetBody()
+		}
 		if alwaysJSON || !WantsHTML(c) {
 			return c.JSON(ErrorBody{Code: e.Code, Message: msg, RequestID: rid, Problems: e.Problems})
 		}
