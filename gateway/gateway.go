@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/gateway/adminapi"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/console"
@@ -79,8 +80,12 @@ type AdminOptions struct {
 	Authorizer web.Authorizer
 	Customers  adminapi.Customers
 	// Tenants tells configured tenants from unknown ones; nil: the
-	// gateway's tenant resolver, which must then implement it.
+	// gateway's tenant resolver, which must then implement it. The web UI
+	// (mounted with the branding workflow) also lists them: it needs All.
 	Tenants TenantLookup
+	// Upstream is the console's chrome settings: the web UI's branding
+	// previews render with them, as the console does.
+	Upstream render.Upstream
 }
 
 // Gateway owns the two listeners' Fiber apps, the proxy and the metrics.
@@ -92,6 +97,9 @@ type Gateway struct {
 	proxy   *console.Proxy
 	console *fiber.App
 	api     *fiber.App
+	// apiErrors is the API listener's error handler, with the error tables
+	// of the doors the route table mounted there.
+	apiErrors fiber.ErrorHandler
 	// trusted are the proxies whose X-Forwarded-* name the client.
 	trusted []*net.IPNet
 }
@@ -106,7 +114,7 @@ func New(o Options) *Gateway {
 	g.proxy = console.NewProxy(o.Proxy, g.metrics, g.log)
 
 	g.console = fiber.New(fiberConfig(o.Console, web.ErrorHandler(g.log, false), true))
-	g.api = fiber.New(fiberConfig(o.API, web.ErrorHandler(g.log, true, partnerapi.Codes, adminapi.Codes), false))
+	g.api = fiber.New(fiberConfig(o.API, func(c *fiber.Ctx, err error) error { return g.apiErrors(c, err) }, false))
 	g.routes(o)
 	return g
 }

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"net/url"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/gateway/adminapi"
@@ -8,6 +10,7 @@ import (
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/signin"
+	"github.com/livery/livery/gateway/staffui"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -71,6 +74,7 @@ func (g *Gateway) routes(o Options) {
 	if o.Assertions != nil {
 		a.Get("/.well-known/jwks.json", o.Assertions.JWKSHandler)
 	}
+	tables := []web.CodeTable{partnerapi.Codes, adminapi.Codes}
 	if o.Admin != nil {
 		s := signin.NewStaff(o.Admin.Staff, g.trusted)
 		a.Get(signin.StaffLoginPath, s.Login)
@@ -86,10 +90,39 @@ func (g *Gateway) routes(o Options) {
 			}
 		}
 		adminapi.Mount(a, s.Authenticate, ao)
+		if ui, ok := g.staffUI(o, ao); ok {
+			tables = append(tables, staffui.Mount(a, s.Authenticate, ui))
+		}
 	}
 	if o.Partner != nil {
 		partnerapi.Mount(a, *o.Partner, g.trusted, g.log, g.metrics.Registry)
 	}
+	g.apiErrors = web.ErrorHandler(g.log, true, tables...)
+}
+
+// staffUI is the web UI's wiring: the admin API's services, when the
+// branding workflow is there (its pages are mostly branding). ok is false
+// without it.
+func (g *Gateway) staffUI(o Options, ao adminapi.Options) (staffui.Options, bool) {
+	b := o.Branding
+	if b == nil || b.Workflow == nil {
+		return staffui.Options{}, false
+	}
+	l, ok := ao.Tenants.(staffui.Tenants)
+	if !ok {
+		return staffui.Options{}, false
+	}
+	w := b.Workflow
+	ui := staffui.Options{Authorizer: o.Admin.Authorizer, Tenants: l, Customers: o.Admin.Customers,
+		Drafts: w, Submissions: w, Reviews: w, History: w, Upstream: o.Admin.Upstream,
+		LoginPath: signin.StaffLoginPath, LogoutPath: signin.StaffLogoutPath,
+		CookieSecure: o.Admin.Staff.CookieSecure, Log: g.log}
+	if ao.Preview != nil {
+		ui.PreviewPath = func(tenant, source string) string {
+			return adminapi.Prefix + "/tenants/" + url.PathEscape(tenant) + "/branding/preview?source=" + url.QueryEscape(source)
+		}
+	}
+	return ui, true
 }
 
 // chain installs the middleware every request of a listener runs first:

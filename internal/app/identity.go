@@ -68,6 +68,11 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 			Authorizer: az,
 			Customers:  svc.customers,
 		}
+		up, err := upstreamOf(cfg.Branding)
+		if err != nil {
+			return nil, err
+		}
+		p.admin.Upstream = up
 	}
 	return p, nil
 }

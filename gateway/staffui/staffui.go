@@ -1,0 +1,228 @@
+// Package staffui is the staff web door: the browser application of
+// operators, partner admins and customer managers under /ui/ on the API
+// listener. It is a client of the same services as the admin API (the
+// branding workflow, the customer registry) and asks the same Casbin
+// question for each page and form as the admin API call it stands for
+// (authorizeAs), so there is one set of rules.
+//
+// Pages are server-rendered html/template, embedded in the binary, and
+// work without JavaScript; ui.js (no inline script) only adds live
+// preview, upload progress and copy buttons. Every response carries a
+// strict Content-Security-Policy; every form carries a CSRF token bound to
+// the staff session (besides the Origin check of the sign-in door); every
+// text is in Chinese and English, chosen by ?lang=, the language cookie or
+// Accept-Language.
+package staffui
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/livery/livery/authz"
+	"github.com/livery/livery/branding"
+	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/branding/workflow"
+	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/internal/audit"
+	"github.com/livery/livery/tenants"
+)
+
+// Prefix is where the UI is mounted on the API listener.
+const Prefix = "/ui/"
+
+// Root is the UI's home page.
+const Root = "/ui/"
+
+// adminPrefix is the admin API the UI's authorization questions are asked
+// about (the UI and the API share Casbin rules).
+const adminPrefix = "/admin/v1"
+
+// Tenants lists the configured tenants.
+type Tenants interface {
+	ByID(id string) (*tenants.Tenant, bool)
+	All() []*tenants.Tenant
+}
+
+// Customers is what the customer pages need of the registry.
+type Customers interface {
+	List(ctx context.Context, tenant string, q tenants.Query) ([]tenants.Customer, int, error)
+	ByDomainID(ctx context.Context, tenant, domainID string) (*tenants.Customer, error)
+	SetManagers(ctx context.Context, tenant, domainID string, managers []string) (*tenants.Customer, error)
+}
+
+// Drafts is what the branding editor needs of the workflow.
+type Drafts interface {
+	Draft(ctx context.Context, tenant string) (workflow.Draft, error)
+	PutDraft(ctx context.Context, tenant string, doc branding.Document, ifMatch string, a authz.Subject) (workflow.Draft, error)
+	PutImage(ctx context.Context, tenant string, data []byte, a authz.Subject) (branding.Asset, error)
+	OpenImage(ctx context.Context, sha, ext string) (io.ReadCloser, string, int64, error)
+}
+
+// Submissions is what submitting, withdrawing and the submission history
+// need of the workflow.
+type Submissions interface {
+	Submit(ctx context.Context, tenant string, a authz.Subject) (workflow.Submission, error)
+	Withdraw(ctx context.Context, tenant string, a authz.Subject) (workflow.Submission, error)
+	Submissions(ctx context.Context, tenant string) ([]workflow.Submission, error)
+}
+
+// Reviews is what the operator's queue and review page need.
+type Reviews interface {
+	Queue(ctx context.Context) ([]workflow.Submission, error)
+	Review(ctx context.Context, tenant string) (workflow.Review, error)
+	Approve(ctx context.Context, tenant, submissionID string, a authz.Subject, note string) (workflow.Version, error)
+	Reject(ctx context.Context, tenant, submissionID string, a authz.Subject, reason string) (workflow.Submission, error)
+}
+
+// History is what versions, rollback and the audit log need.
+type History interface {
+	Live(ctx context.Context, tenant string) (*workflow.Version, error)
+	Versions(ctx context.Context, tenant string) ([]workflow.Version, error)
+	Rollback(ctx context.Context, tenant string, version int, a authz.Subject, reason string) (workflow.Version, error)
+	Audit(ctx context.Context, tenant string) ([]audit.Record, error)
+}
+
+// Options wires the UI. Authorizer, Tenants and the branding services are
+// required; Customers may be nil (no customer pages).
+type Options struct {
+	Authorizer  web.Authorizer
+	Tenants     Tenants
+	Customers   Customers
+	Drafts      Drafts
+	Submissions Submissions
+	Reviews     Reviews
+	History     History
+	// Upstream is the console's chrome settings, for previews rendered by
+	// the same renderer as the console.
+	Upstream render.Upstream
+	// LoginPath and LogoutPath are the staff sign-in door's paths.
+	LoginPath, LogoutPath string
+	// PreviewPath is the admin API's console-preview link for a tenant
+	// ("" hides "open preview in the console").
+	PreviewPath func(tenant, source string) string
+	// CookieSecure marks the language cookie Secure.
+	CookieSecure bool
+	Log          *slog.Logger
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// UI is the mounted web application.
+type UI struct {
+	o       Options
+	cookies web.Cookies
+	now     func() time.Time
+}
+
+// Mount registers every page under Prefix on the API listener, each
+// behind authenticate (the staff sign-in door's), and answers the error
+// table with which the listener's one error handler renders the UI's error
+// pages (403, 404, 5xx in the UI's layout, with the request id).
+func Mount(app fiber.Router, authenticate fiber.Handler, o Options) web.CodeTable {
+	if o.Authorizer == nil || o.Tenants == nil || o.Drafts == nil || o.Submissions == nil || o.Reviews == nil || o.History == nil {
+		panic("staffui: Authorizer, Tenants, Drafts, Submissions, Reviews and History are required")
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	u := &UI{o: o, cookies: web.Cookies{Secure: o.CookieSecure}, now: o.Now}
+	if u.now == nil {
+		u.now = time.Now
+	}
+	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect(Root, http.StatusFound) })
+	app.Get(staticPrefix+":name", serveStatic)
+	app.Get(Prefix+"signed-out", u.headers, u.signedOut)
+	g := app.Group(strings.TrimSuffix(Prefix, "/"), u.headers, u.signIn(authenticate), u.csrf)
+	u.routes(g)
+	return web.CodeTable{Prefix: Prefix, Page: u.errorPage}
+}
+
+// routes is the UI's page table.
+func (u *UI) routes(g fiber.Router) {
+	g.Get("/", u.dashboard)
+	g.Get("/assets/:name", u.asset)
+	g.Get("/reviews", u.queue)
+	g.Get("/reviews/:tenant", u.review)
+	g.Post("/reviews/:tenant/approve", u.approve)
+	g.Post("/reviews/:tenant/reject", u.reject)
+	g.Get("/tenants", u.tenantsPage)
+	t := g.Group("/t/:tenant", u.knownTenant)
+	t.Get("/branding", u.editor)
+	t.Post("/branding", u.saveDraft)
+	t.Post("/branding/preview", u.previewFrame)
+	t.Get("/branding/chrome", u.chromeFrame)
+	t.Post("/branding/submit", u.submit)
+	t.Post("/branding/withdraw", u.withdraw)
+	t.Get("/branding/history", u.history)
+	t.Post("/branding/rollback", u.rollback)
+	t.Get("/audit", u.auditPage)
+	if u.o.Customers != nil {
+		t.Get("/customers", u.customers)
+		t.Get("/customers/:customer", u.customer)
+		t.Post("/customers/:customer/managers", u.setManagers)
+	}
+}
+
+// headers sets what every UI response carries: a strict CSP (no inline
+// script or style; frames only from this origin, for the chrome previews),
+// no caching of pages that show tenant data, and no framing by others.
+func (u *UI) headers(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP)
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	if l := c.Query("lang"); l == render.LocaleZH || l == render.LocaleEN {
+		c.Cookie(&fiber.Cookie{Name: render.LocaleCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			HTTPOnly: true, Secure: u.o.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode})
+		c.Request().Header.SetCookie(render.LocaleCookie, l)
+	}
+	return c.Next()
+}
+
+// pageCSP is the policy of every UI page. The chrome preview frames set
+// their own (they carry the renderer's stylesheet inline, by hash).
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// signIn runs the staff authentication of the sign-in door; a browser
+// without a valid staff session is sent to sign in and back here, instead
+// of the admin API's 401 JSON.
+func (u *UI) signIn(authenticate fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := authenticate(c)
+		if _, ok := web.PrincipalOf(c); ok || err == nil {
+			return err
+		}
+		if e := web.ToError(err); e.Status == http.StatusUnauthorized && c.Method() == http.MethodGet {
+			return c.Redirect(u.o.LoginPath+"?rd="+url.QueryEscape(string(c.Request().RequestURI())), http.StatusFound)
+		}
+		return err
+	}
+}
+
+func (u *UI) signedOut(c *fiber.Ctx) error {
+	return u.page(c, "signed_out", pageData{Title: "signed_out.title"})
+}
+
+// knownTenant answers 404 for a tenant that is not configured, after the
+// page's own authorization decided (see authorizeAs) — it runs first here,
+// but tells nothing: a staff member of another tenant gets 403 from the
+// handler's authorization before any data is read, and the 404 page for a
+// made-up id is the same for everyone.
+func (u *UI) knownTenant(c *fiber.Ctx) error {
+	if _, ok := u.o.Tenants.ByID(web.Param(c, "tenant")); !ok {
+		if err := u.authorizeAs(c, http.MethodGet, "/tenants/"+web.Param(c, "tenant")+"/branding/draft"); err != nil {
+			return err
+		}
+		return web.Errorf(http.StatusNotFound, "unknown_tenant", "No such partner.")
+	}
+	return c.Next()
+}
