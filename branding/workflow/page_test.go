@@ -117,7 +117,10 @@ func testBadCursor(t *testing.T, e *env) {
 		name string
 		call func() error
 	}{
-		{"garbage", func() error { _, _, err := e.svc.SubmissionsPage(e.ctx, tenant, workflow.Page{Cursor: "%%%"}); return err }},
+		{"garbage", func() error {
+			_, _, err := e.svc.SubmissionsPage(e.ctx, tenant, workflow.Page{Cursor: "%%%"})
+			return err
+		}},
 		{"versions cursor for submissions", func() error {
 			_, _, err := e.svc.SubmissionsPage(e.ctx, tenant, workflow.Page{Cursor: verCursor})
 			return err
