@@ -48,7 +48,9 @@ func (f fakeWorkflow) SubmissionsPage(context.Context, string, workflow.Page) ([
 func (f fakeWorkflow) QueuePage(context.Context, workflow.Page) ([]workflow.QueueEntry, string, error) {
 	return nil, "", f.err
 }
-func (f fakeWorkflow) Overview(context.Context, []string) ([]workflow.TenantState, error) { return nil, f.err }
+func (f fakeWorkflow) Overview(context.Context, []string) ([]workflow.TenantState, error) {
+	return nil, f.err
+}
 func (f fakeWorkflow) Review(context.Context, string) (workflow.Review, error) {
 	return workflow.Review{}, f.err
 }
