@@ -76,6 +76,7 @@ var adminEndpoints = []endpoint{
 	{path: "/admin/v1/tenants/{t}/branding/preview", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly, "POST": adminOnly}},
 	{path: "/admin/v1/tenants/{t}/branding/rollback", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": opOnly}},
 	{path: "/admin/v1/reviews", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly}},
+	{path: "/admin/v1/branding", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly}},
 	{path: "/admin/v1/reviews/{t}", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly}},
 	{path: "/admin/v1/reviews/{t}/approve", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": opOnly}},
 	{path: "/admin/v1/reviews/{t}/reject", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": opOnly}},

@@ -155,8 +155,15 @@ func (s *Service) complete(ctx context.Context, tenant string, sub Submission, d
 	if err != nil {
 		return v, err
 	}
-	if err := s.clearPending(ctx, tenant, sub.ID); err != nil {
+	cleared, err := s.clearPending(ctx, tenant, sub.ID)
+	if err != nil {
 		return v, fmt.Errorf("workflow: clear pending: %w", err)
+	}
+	if cleared {
+		// Whoever completes the decision tells the partner, so a decision
+		// completed by recovery is told too, and each one once (unless
+		// the process dies right here).
+		s.announce(ctx, outcomeOf(tenant, sub, d))
 	}
 	return v, nil
 }
@@ -322,6 +329,7 @@ func (s *Service) Rollback(ctx context.Context, tenant string, n int, actor auth
 		return Version{}, err
 	}
 	s.notify(ctx, tenant, n)
+	s.announce(ctx, Outcome{Tenant: tenant, Kind: OutcomeRolledBack, Version: n, Reason: why, Actor: actor.User, At: at})
 	return v, s.record(ctx, audit.Record{Time: at, Event: EventRollback, Tenant: tenant, Actor: actor, Version: n,
 		Reason: why, Detail: fmt.Sprintf("from version %d", from)})
 }

@@ -66,6 +66,16 @@
 // again; a missing submit record is written again when the submission's
 // decision is completed.
 //
+// # Lists and announcements
+//
+// SubmissionsPage, VersionsPage, AuditPage and QueuePage answer a page at
+// a time (Page: opaque cursor, limit default 20, at most 100;
+// ErrBadCursor). The store lists only whole prefixes, so a page lists its
+// list's keys and reads just the page's objects. Overview summarises
+// tenants for operators. Completed approvals and rejections, and
+// rollbacks, are told to the Announcer (the partner's webhook) by the call
+// that completes them; delivery is never part of the decision.
+//
 // # Authorization
 //
 // Callers (the admin API) decide who may call what. The service enforces

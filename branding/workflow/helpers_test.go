@@ -67,7 +67,7 @@ type testCase struct {
 
 // suite lists every backend-dependent test (the slices live in the
 // *_test.go files by concern).
-var suite = concat(draftTests, submitTests, decisionTests, liveTests, recoveryTests, fourEyesTests)
+var suite = concat(draftTests, submitTests, decisionTests, liveTests, recoveryTests, fourEyesTests, pageTests, overviewTests)
 
 func concat(lists ...[]testCase) []testCase {
 	var out []testCase
@@ -93,13 +93,14 @@ type env struct {
 	svc      *workflow.Service
 	clock    *fakeClock
 	notified *notifier
+	told     *announcer
 	ctx      context.Context
 }
 
 func newEnv(t *testing.T, st objstore.Store) *env {
 	e := &env{raw: st, store: &faultStore{Store: st}, clock: &fakeClock{t: time.Date(2026, 2, 9, 9, 0, 0, 0, time.UTC)},
-		notified: &notifier{}, ctx: t.Context()}
-	e.svc = workflow.New(e.store, workflow.Options{Now: e.clock.Now, Notifier: e.notified,
+		notified: &notifier{}, told: &announcer{}, ctx: t.Context()}
+	e.svc = workflow.New(e.store, workflow.Options{Now: e.clock.Now, Notifier: e.notified, Announcer: e.told,
 		Logger: slog.New(slog.DiscardHandler)})
 	return e
 }
@@ -133,6 +134,24 @@ func (n *notifier) list() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]string(nil), n.calls...)
+}
+
+// announcer records the outcomes announced.
+type announcer struct {
+	mu  sync.Mutex
+	got []workflow.Outcome
+}
+
+func (a *announcer) Announce(_ context.Context, o workflow.Outcome) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.got = append(a.got, o)
+}
+
+func (a *announcer) list() []workflow.Outcome {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]workflow.Outcome(nil), a.got...)
 }
 
 var errInjected = errors.New("injected store failure")

@@ -36,6 +36,9 @@ type Options struct {
 	Location *time.Location
 	// Notifier, if set, is told after every live-pointer change.
 	Notifier Notifier
+	// Announcer, if set, is told approvals, rejections and rollbacks (for
+	// the partner).
+	Announcer Announcer
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -46,21 +49,22 @@ type Options struct {
 // id or an actor without User is ErrInvalidArgument. Store failures are
 // returned wrapped (they wrap none of this package's sentinels).
 type Service struct {
-	store    objstore.Store
-	now      func() time.Time
-	audit    audit.Sink
-	validate branding.ValidateOptions
-	limits   images.Limits
-	holidays Holidays
-	loc      *time.Location
-	notifier Notifier
-	log      *slog.Logger
+	store     objstore.Store
+	now       func() time.Time
+	audit     audit.Sink
+	validate  branding.ValidateOptions
+	limits    images.Limits
+	holidays  Holidays
+	loc       *time.Location
+	notifier  Notifier
+	announcer Announcer
+	log       *slog.Logger
 }
 
 // New returns a Service on store.
 func New(store objstore.Store, o Options) *Service {
 	s := &Service{store: store, now: o.Now, audit: o.Audit, validate: o.Validate, limits: o.Images,
-		holidays: o.Holidays, loc: o.Location, notifier: o.Notifier, log: o.Logger}
+		holidays: o.Holidays, loc: o.Location, notifier: o.Notifier, announcer: o.Announcer, log: o.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -73,7 +73,7 @@ func (s *Service) settle(ctx context.Context, tenant string) (pendingPointer, st
 			// Cannot happen (the submission is written first); never let a
 			// dangling pointer block the tenant.
 			s.log.Error("branding: pending pointer names a missing submission; clearing it", "tenant", tenant, "submission", p.SubmissionID)
-			if err := s.clearPending(ctx, tenant, p.SubmissionID); err != nil {
+			if _, err := s.clearPending(ctx, tenant, p.SubmissionID); err != nil {
 				return p, etag, err
 			}
 			continue
@@ -90,19 +90,20 @@ func (s *Service) settle(ctx context.Context, tenant string) (pendingPointer, st
 	return pendingPointer{}, "", fmt.Errorf("workflow: pending pointer of %s keeps changing", tenant)
 }
 
-// clearPending clears the pending pointer if it still names id.
-func (s *Service) clearPending(ctx context.Context, tenant, id string) error {
+// clearPending clears the pending pointer if it still names id; cleared
+// reports whether this call cleared it.
+func (s *Service) clearPending(ctx context.Context, tenant, id string) (cleared bool, err error) {
 	for range 16 {
 		p, etag, err := s.pending(ctx, tenant)
 		if err != nil || p.SubmissionID != id {
-			return err
+			return false, err
 		}
 		_, err = s.putJSON(ctx, pendingKey(tenant), pendingPointer{Cleared: id}, condition(etag))
 		if !isPrecondition(err) {
-			return err
+			return err == nil, err
 		}
 	}
-	return fmt.Errorf("workflow: clearing pending pointer of %s: too much contention", tenant)
+	return false, fmt.Errorf("workflow: clearing pending pointer of %s: too much contention", tenant)
 }
 
 // Submit freezes a copy of the tenant's draft (validated again, images

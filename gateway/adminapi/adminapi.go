@@ -34,7 +34,8 @@ type Options struct {
 	Submissions Submissions
 	// History mounts .../branding/versions, rollback and audit.
 	History History
-	// Reviews mounts the review queue, /reviews.
+	// Reviews mounts the review queue, /reviews, and (when Tenants is a
+	// TenantLister) the overview of every tenant, /branding.
 	Reviews Reviews
 	// Preview, when set, answers .../branding/preview (GET: a redirect to
 	// the console, POST: the link as JSON); its errors go through the
@@ -86,6 +87,7 @@ func Mount(api fiber.Router, authenticate fiber.Handler, o Options) {
 		r.Post("/:tenant/approve", known, a.approve)
 		r.Post("/:tenant/reject", known, a.reject)
 	}
+	mountOverview(v1, o)
 }
 
 // knownTenant answers 404 unknown_tenant for a :tenant that is not

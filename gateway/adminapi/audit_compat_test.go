@@ -11,8 +11,8 @@ import (
 
 // TestBrandingAuditOldRecords: a branding audit record stored before the
 // audit package (its key and JSON as the workflow's former sink wrote them)
-// is answered by the audit endpoint exactly as before, followed by the
-// records written since.
+// is answered by the audit endpoint exactly as before, after the records
+// written since (the trail is listed newest first).
 func TestBrandingAuditOldRecords(t *testing.T) {
 	e := gatewaytest.NewBrandEnv(t)
 	const oldKey = "audit/acme/branding/20260101T090000.000000000Z-branding.reject-20251231T080000000000000Z-1a2b3c4d.json"
@@ -24,8 +24,8 @@ func TestBrandingAuditOldRecords(t *testing.T) {
 	}
 	pa := e.Token(t, "pa-acme")
 	r := e.API(t, "GET", "/admin/v1/tenants/acme/branding/audit", pa, "")
-	if r.Status != 200 || strings.TrimSpace(r.Body) != `{"records":[`+oldJSON+`]}` {
-		t.Fatalf("audit: %d %s\nwant {\"records\":[%s]}", r.Status, r.Body, oldJSON)
+	if r.Status != 200 || strings.TrimSpace(r.Body) != `{"next_cursor":"","records":[`+oldJSON+`]}` {
+		t.Fatalf("audit: %d %s\nwant {\"next_cursor\":\"\",\"records\":[%s]}", r.Status, r.Body, oldJSON)
 	}
 	doc := gatewaytest.BrandDoc(`{}`, "https://acme.example")
 	doc = strings.Replace(doc, `"logo_zh":{},"logo_en":{}`, `"logo_zh":{"sha256":"","ext":"","width":0,"height":0},"logo_en":{"sha256":"","ext":"","width":0,"height":0}`, 1)
@@ -33,7 +33,7 @@ func TestBrandingAuditOldRecords(t *testing.T) {
 		t.Fatalf("draft: %d %s", r.Status, r.Body)
 	}
 	r = e.API(t, "GET", "/admin/v1/tenants/acme/branding/audit", pa, "")
-	if i, j := strings.Index(r.Body, oldJSON), strings.Index(r.Body, `"event":"branding.draft.save"`); r.Status != 200 || i < 0 || j < i {
+	if i, j := strings.Index(r.Body, oldJSON), strings.Index(r.Body, `"event":"branding.draft.save"`); r.Status != 200 || j < 0 || i < j {
 		t.Fatalf("audit after a draft save: %d %s", r.Status, r.Body)
 	}
 }

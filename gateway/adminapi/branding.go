@@ -29,12 +29,14 @@ type Drafts interface {
 type Submissions interface {
 	Submit(ctx context.Context, tenant string, a authz.Subject) (workflow.Submission, error)
 	Withdraw(ctx context.Context, tenant string, a authz.Subject) (workflow.Submission, error)
-	Submissions(ctx context.Context, tenant string) ([]workflow.Submission, error)
+	SubmissionsPage(ctx context.Context, tenant string, p workflow.Page) ([]workflow.Submission, string, error)
 }
 
-// Reviews is what the review queue needs of the branding workflow.
+// Reviews is what the operators' desk needs of the branding workflow:
+// the review queue, decisions and every tenant's state.
 type Reviews interface {
-	Queue(ctx context.Context) ([]workflow.Submission, error)
+	QueuePage(ctx context.Context, p workflow.Page) ([]workflow.QueueEntry, string, error)
+	Overview(ctx context.Context, tenants []string) ([]workflow.TenantState, error)
 	Review(ctx context.Context, tenant string) (workflow.Review, error)
 	Approve(ctx context.Context, tenant, submissionID string, a authz.Subject, note string) (workflow.Version, error)
 	Reject(ctx context.Context, tenant, submissionID string, a authz.Subject, reason string) (workflow.Submission, error)
@@ -43,9 +45,9 @@ type Reviews interface {
 // History is what a tenant's versions, rollback and audit trail need of
 // the branding workflow.
 type History interface {
-	Versions(ctx context.Context, tenant string) ([]workflow.Version, error)
+	VersionsPage(ctx context.Context, tenant string, p workflow.Page) ([]workflow.Version, string, error)
 	Rollback(ctx context.Context, tenant string, version int, a authz.Subject, reason string) (workflow.Version, error)
-	Audit(ctx context.Context, tenant string) ([]audit.Record, error)
+	AuditPage(ctx context.Context, tenant string, f audit.Filter, p workflow.Page) ([]audit.Record, string, error)
 }
 
 // maxImageUpload bounds a logo upload request (the image limit is 512 KB;
@@ -139,28 +141,47 @@ func (a *adminSubmissions) withdraw(c *fiber.Ctx) error {
 	return c.JSON(s)
 }
 
+// list answers a page of the submission history, newest first.
 func (a *adminSubmissions) list(c *fiber.Ctx) error {
-	l, err := a.s.Submissions(c.UserContext(), web.Param(c, "tenant"))
+	p, err := pageOf(c)
 	if err != nil {
-		return brandingError(err)
+		return err
 	}
-	return c.JSON(fiber.Map{"submissions": nonNil(l)})
+	l, next, err := a.s.SubmissionsPage(c.UserContext(), web.Param(c, "tenant"), p)
+	if err != nil {
+		return pageError(err)
+	}
+	return c.JSON(fiber.Map{"submissions": nonNil(l), "next_cursor": next})
 }
 
+// versions answers a page of the approved versions, newest first.
 func (a *adminHistory) versions(c *fiber.Ctx) error {
-	l, err := a.h.Versions(c.UserContext(), web.Param(c, "tenant"))
+	p, err := pageOf(c)
 	if err != nil {
-		return brandingError(err)
+		return err
 	}
-	return c.JSON(fiber.Map{"versions": nonNil(l)})
+	l, next, err := a.h.VersionsPage(c.UserContext(), web.Param(c, "tenant"), p)
+	if err != nil {
+		return pageError(err)
+	}
+	return c.JSON(fiber.Map{"versions": nonNil(l), "next_cursor": next})
 }
 
+// audit answers a page of the audit trail, newest first, filtered.
 func (a *adminHistory) audit(c *fiber.Ctx) error {
-	l, err := a.h.Audit(c.UserContext(), web.Param(c, "tenant"))
+	p, err := pageOf(c)
 	if err != nil {
-		return brandingError(err)
+		return err
 	}
-	return c.JSON(fiber.Map{"records": nonNil(l)})
+	f, err := auditFilterOf(c)
+	if err != nil {
+		return err
+	}
+	l, next, err := a.h.AuditPage(c.UserContext(), web.Param(c, "tenant"), f, p)
+	if err != nil {
+		return pageError(err)
+	}
+	return c.JSON(fiber.Map{"records": nonNil(l), "next_cursor": next})
 }
 
 func (a *adminHistory) rollback(c *fiber.Ctx) error {
@@ -181,12 +202,18 @@ func (a *adminHistory) rollback(c *fiber.Ctx) error {
 	return c.JSON(v)
 }
 
+// queue answers a page of the review queue, oldest first, each entry
+// with its due date and overdue flag.
 func (a *adminReviews) queue(c *fiber.Ctx) error {
-	l, err := a.r.Queue(c.UserContext())
+	p, err := pageOf(c)
 	if err != nil {
-		return brandingError(err)
+		return err
 	}
-	return c.JSON(fiber.Map{"submissions": nonNil(l)})
+	l, next, err := a.r.QueuePage(c.UserContext(), p)
+	if err != nil {
+		return pageError(err)
+	}
+	return c.JSON(fiber.Map{"submissions": nonNil(l), "next_cursor": next})
 }
 
 func (a *adminReviews) review(c *fiber.Ctx) error {

@@ -42,10 +42,15 @@ func (f fakeWorkflow) Submit(context.Context, string, authz.Subject) (workflow.S
 func (f fakeWorkflow) Withdraw(context.Context, string, authz.Subject) (workflow.Submission, error) {
 	return workflow.Submission{}, f.err
 }
-func (f fakeWorkflow) Submissions(context.Context, string) ([]workflow.Submission, error) {
+func (f fakeWorkflow) SubmissionsPage(context.Context, string, workflow.Page) ([]workflow.Submission, string, error) {
+	return nil, "", f.err
+}
+func (f fakeWorkflow) QueuePage(context.Context, workflow.Page) ([]workflow.QueueEntry, string, error) {
+	return nil, "", f.err
+}
+func (f fakeWorkflow) Overview(context.Context, []string) ([]workflow.TenantState, error) {
 	return nil, f.err
 }
-func (f fakeWorkflow) Queue(context.Context) ([]workflow.Submission, error) { return nil, f.err }
 func (f fakeWorkflow) Review(context.Context, string) (workflow.Review, error) {
 	return workflow.Review{}, f.err
 }
@@ -55,13 +60,15 @@ func (f fakeWorkflow) Approve(context.Context, string, string, authz.Subject, st
 func (f fakeWorkflow) Reject(context.Context, string, string, authz.Subject, string) (workflow.Submission, error) {
 	return workflow.Submission{}, f.err
 }
-func (f fakeWorkflow) Versions(context.Context, string) ([]workflow.Version, error) {
-	return nil, f.err
+func (f fakeWorkflow) VersionsPage(context.Context, string, workflow.Page) ([]workflow.Version, string, error) {
+	return nil, "", f.err
 }
 func (f fakeWorkflow) Rollback(context.Context, string, int, authz.Subject, string) (workflow.Version, error) {
 	return workflow.Version{}, f.err
 }
-func (f fakeWorkflow) Audit(context.Context, string) ([]audit.Record, error) { return nil, f.err }
+func (f fakeWorkflow) AuditPage(context.Context, string, audit.Filter, workflow.Page) ([]audit.Record, string, error) {
+	return nil, "", f.err
+}
 
 // fakeCustomers has one customer, "c1", and fails every call with err.
 type fakeCustomers struct{ err error }
@@ -137,6 +144,11 @@ func TestOneMistakeOneCode(t *testing.T) {
 	}{
 		// a missing or invalid field or parameter
 		{name: "limit out of range", method: "GET", path: list + "?limit=0", wantStatus: 400, wantCode: "invalid_request"},
+		{name: "history limit out of range", method: "GET", path: Prefix + "/tenants/acme/branding/versions?limit=101", wantStatus: 400, wantCode: "invalid_request"},
+		{name: "history cursor refused", err: fmt.Errorf("%w: cursor", workflow.ErrBadCursor), method: "GET", path: Prefix + "/tenants/acme/branding/submissions?cursor=x", wantStatus: 400, wantCode: "invalid_request"},
+		{name: "queue cursor refused", err: workflow.ErrBadCursor, method: "GET", path: Prefix + "/reviews?cursor=x", wantStatus: 400, wantCode: "invalid_request"},
+		{name: "audit since", method: "GET", path: Prefix + "/tenants/acme/branding/audit?since=yesterday", wantStatus: 400, wantCode: "invalid_request"},
+		{name: "audit action", method: "GET", path: Prefix + "/tenants/acme/branding/audit?action=Not%20An%20Event", wantStatus: 400, wantCode: "invalid_request"},
 		{name: "managers missing", method: "PUT", path: managers, ct: jsonCT, body: `{}`, wantStatus: 400, wantCode: "invalid_request"},
 		{name: "If-Match *", method: "PUT", path: draft, ct: jsonCT, body: `{}`, ifMatch: "*", wantStatus: 400, wantCode: "invalid_request"},
 		{name: "version 0", method: "POST", path: rollback, ct: jsonCT, body: `{"version":0}`, wantStatus: 400, wantCode: "invalid_request"},

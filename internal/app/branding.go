@@ -18,6 +18,7 @@ import (
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/notify"
 )
 
 // brandingParts are the branding workflow, the live cache shared by the
@@ -26,6 +27,7 @@ type brandingParts struct {
 	workflow *workflow.Service
 	live     *live.Cache
 	options  *gateway.BrandingOptions
+	events   *notify.EventWebhook // nil: events are logged
 }
 
 // buildBranding wires the branding workflow on the object store, the live
@@ -49,6 +51,11 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 	// admin API uses tells the cache (and so every instance) about changes.
 	cache := live.New(workflow.New(svc.store, opts), svc.rdb, live.Options{Logger: log.With("component", "branding-live")})
 	opts.Notifier = cache
+	events, hook, err := brandingEvents(b.Notify, log)
+	if err != nil {
+		return nil, fmt.Errorf("branding.notify: %w", err)
+	}
+	opts.Announcer = announcer{n: events}
 	wf := workflow.New(svc.store, opts)
 
 	up, err := upstreamOf(b)
@@ -76,7 +83,7 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 			Tenants: reg, ConsoleURL: consoleURL(cfg), CookieSecure: cfg.Sessions.CookieSecure,
 			Audit: wf, Logger: log.With("component", "preview")},
 	}
-	return &brandingParts{workflow: wf, live: cache, options: o}, nil
+	return &brandingParts{workflow: wf, live: cache, options: o, events: hook}, nil
 }
 
 // run keeps the live cache subscribed until ctx ends, after warming it

@@ -140,6 +140,7 @@ func (a *App) build(ctx context.Context) error {
 		Assertions: idp.assertions,
 		Branding:   brand.options,
 	})
+	brand.registerEventMetrics(a.gw.Metrics().Registry)
 	return nil
 }
 
@@ -173,6 +174,7 @@ func (a *App) Close() {
 		a.idp.sessions.Close()
 	}
 	if a.svc != nil {
+		a.svc.branding.closeEvents(a.log)
 		a.svc.Close()
 	}
 	if a.lns != nil {

@@ -208,3 +208,33 @@ func TestOldActorJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestPageRefuses: Page refuses a malformed tenant, a non-positive limit
+// and a cursor that is not a record name, before touching the store.
+func TestPageRefuses(t *testing.T) {
+	d, err := objstore.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := audit.NewLog(d, "branding")
+	for _, c := range []struct {
+		tenant, before string
+		limit          int
+	}{
+		{"../x", "", 1},
+		{"acme", "", 0},
+		{"acme", "../../secret.json", 1},
+		{"acme", "20260213T150405.123456789Z-branding.submit-s0", 1}, // no .json
+	} {
+		if _, _, err := l.Page(t.Context(), c.tenant, audit.Filter{}, c.before, c.limit); !errors.Is(err, audit.ErrInvalid) {
+			t.Errorf("Page(%q, %q, %d) = %v; want ErrInvalid", c.tenant, c.before, c.limit, err)
+		}
+	}
+	if err := l.Record(t.Context(), audit.Record{ID: "s0", Time: t0, Event: "branding.submit", Tenant: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	recs, next, err := l.Page(t.Context(), "acme", audit.Filter{}, "20260213T150405.123456789Z-branding.submit-s0.json", 5)
+	if err != nil || len(recs) != 0 || next != "" {
+		t.Fatalf("page below the only record: %v %q %v", recs, next, err)
+	}
+}

@@ -76,6 +76,34 @@ type Branding struct {
 	// the demo console's selectors. Present: exactly these (an empty
 	// selector means the console has no such area).
 	Console *ConsoleAreas `yaml:"console" env:"-"`
+	// Notify tells partners about approvals, rejections and rollbacks.
+	Notify BrandingNotify `yaml:"notify"`
+}
+
+// BrandingNotify configures how partners learn the outcome of a review:
+// "log" (the default: events are written to the log) or "webhook" (signed
+// JSON POSTed in the background to the tenant's entry in Tenants, else to
+// URL; a tenant with neither is only logged).
+type BrandingNotify struct {
+	Kind string `yaml:"kind"`
+	URL  string `yaml:"url"`
+	// Secret signs the events sent to URL (HMAC-SHA256).
+	Secret     string `yaml:"secret" secret:"true"`
+	SecretFile string `yaml:"secret_file"`
+	// Timeout bounds one attempt; MaxAttempts counts the first.
+	Timeout     time.Duration `yaml:"timeout"`
+	MaxAttempts int           `yaml:"max_attempts"`
+	// Tenants gives tenants their own webhook and secret.
+	Tenants []TenantWebhook `yaml:"tenants" env:"-"`
+}
+
+// TenantWebhook is one tenant's branding webhook; its secret is read from
+// SecretFile.
+type TenantWebhook struct {
+	Tenant     string `yaml:"tenant"`
+	URL        string `yaml:"url"`
+	SecretFile string `yaml:"secret_file"`
+	Secret     string `yaml:"-"` // read from SecretFile
 }
 
 // ConsoleAreas are CSS selectors of the upstream console.

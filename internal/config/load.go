@@ -66,6 +66,7 @@ func Default() Config {
 		Sessions: Sessions{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, CookieSecure: true, CacheEntries: 100_000, LoginRate: "30/1m"},
 		Identity: Identity{AssertionTTL: 60 * time.Second},
 		Staff:    Staff{RolesClaim: "roles", TenantClaim: "tenant"},
+		Branding: Branding{Notify: BrandingNotify{Kind: "log", Timeout: 5 * time.Second, MaxAttempts: 5}},
 	}
 }
 
@@ -245,6 +246,11 @@ func readSecretFiles(cfg *Config) []Problem {
 	load("security.master_key_file", cfg.Security.MasterKeyFile, &cfg.Security.MasterKey)
 	load("partner_api.notifier.token_file", cfg.Partner.Notifier.TokenFile, &cfg.Partner.Notifier.Token)
 	load("staff.oidc.client_secret_file", cfg.Staff.OIDC.ClientSecretFile, &cfg.Staff.OIDC.ClientSecret)
+	load("branding.notify.secret_file", cfg.Branding.Notify.SecretFile, &cfg.Branding.Notify.Secret)
+	for i := range cfg.Branding.Notify.Tenants {
+		w := &cfg.Branding.Notify.Tenants[i]
+		load(fmt.Sprintf("branding.notify.tenants[%d].secret_file", i), w.SecretFile, &w.Secret)
+	}
 	for i := range cfg.Tenants {
 		pv := &cfg.Tenants[i].Provisioner
 		load(fmt.Sprintf("tenants[%d].provisioner.token_file", i), pv.TokenFile, &pv.Token)

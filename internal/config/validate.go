@@ -55,6 +55,7 @@ func Validate(c *Config) []Problem {
 	p.partner(c.Partner)
 	p.identity(c)
 	p.branding(c.Branding)
+	p.brandingNotify(c)
 	p.tenants(c.Tenants)
 	return p
 }

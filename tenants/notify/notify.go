@@ -1,8 +1,11 @@
-// Package notify delivers verification codes to end users.
+// Package notify delivers verification codes to end users and events
+// (branding decisions) to partners.
 //
 // Two Notifiers exist: NewLog, the embedded development default, which only
 // writes the code to the log, and NewWebhook, which posts each message to an
-// SMS gateway over HTTP. Neither knows about HTTP handlers or Redis.
+// SMS gateway over HTTP. Two EventNotifiers mirror them: NewEventLog, the
+// default, and NewEventWebhook, which posts signed JSON to each partner's
+// webhook in the background. None knows about HTTP handlers or Redis.
 package notify
 
 import (

@@ -191,14 +191,17 @@ func retryable(status int) bool {
 	return status == http.StatusTooManyRequests || status >= 500
 }
 
-// backoff is the wait after failed attempt n (1-based): BaseBackoff·2^(n-1)
-// capped at MaxBackoff, with "equal jitter" (between half and all of it).
-func (w *webhook) backoff(n int) time.Duration {
-	d := w.o.BaseBackoff
-	for i := 1; i < n && d < w.o.MaxBackoff; i++ {
+// backoff is the wait after failed attempt n (1-based): see jitter.
+func (w *webhook) backoff(n int) time.Duration { return jitter(w.o.BaseBackoff, w.o.MaxBackoff, n) }
+
+// jitter is the wait after failed attempt n (1-based): base·2^(n-1)
+// capped at maxWait, with "equal jitter" (between half and all of it).
+func jitter(base, maxWait time.Duration, n int) time.Duration {
+	d := base
+	for i := 1; i < n && d < maxWait; i++ {
 		d *= 2
 	}
-	d = min(d, w.o.MaxBackoff)
+	d = min(d, maxWait)
 	half := d / 2
 	if half <= 0 {
 		return d
