@@ -117,6 +117,9 @@ func (g *Gateway) staffUI(o Options, ao adminapi.Options) (staffui.Options, bool
 		Drafts: w, Submissions: w, Reviews: w, History: w, Upstream: o.Admin.Upstream,
 		LoginPath: signin.StaffLoginPath, LogoutPath: signin.StaffLogoutPath,
 		CookieSecure: o.Admin.Staff.CookieSecure, Log: g.log}
+	if b.Preview != nil {
+		ui.ConsoleURL = b.Preview.ConsoleURL
+	}
 	if ao.Preview != nil {
 		ui.PreviewPath = func(tenant, source string) string {
 			return adminapi.Prefix + "/tenants/" + url.PathEscape(tenant) + "/branding/preview?source=" + url.QueryEscape(source)

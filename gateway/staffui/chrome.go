@@ -38,11 +38,21 @@ const framePageCSS = `body{margin:0;font:14px/1.5 system-ui,sans-serif;color:#1f
 func (u *UI) chromeHTML(t string, doc *branding.Document, version int, locale, user string) ([]byte, string, error) {
 	up := u.o.Upstream
 	up.AssetPrefix = Prefix + "assets/"
-	name := t
+	name, origin := t, ""
 	if tt, ok := u.o.Tenants.ByID(t); ok {
 		name = tt.Name.EN
 		if locale == render.LocaleZH && tt.Name.ZH != "" {
 			name = tt.Name.ZH
+		}
+		if u.o.ConsoleURL != nil {
+			origin = u.o.ConsoleURL(tt)
+		}
+	}
+	// The cloud's logo is the console's: a path is loaded from the
+	// tenant's console host (allowed by the frame's CSP).
+	for _, p := range []*string{&up.CloudLogo.URLZH, &up.CloudLogo.URLEN} {
+		if strings.HasPrefix(*p, "/") && !strings.HasPrefix(*p, "//") && origin != "" {
+			*p = origin + *p
 		}
 	}
 	ch := render.Render(t, version, doc, locale, up, render.RenderOptions{PartnerName: name, Now: u.now()})
@@ -60,7 +70,11 @@ func (u *UI) chromeHTML(t string, doc *branding.Document, version int, locale, u
 	if err != nil {
 		return nil, "", err
 	}
-	csp := "default-src 'none'; img-src 'self' data:; style-src " + styleHash(ch.CSS) + " " + styleHash(ch.CriticalCSS) + " " +
+	img := "'self' data:"
+	if origin != "" {
+		img += " " + origin
+	}
+	csp := "default-src 'none'; img-src " + img + "; style-src " + styleHash(ch.CSS) + " " + styleHash(ch.CriticalCSS) + " " +
 		styleHash([]byte(framePageCSS)) + "; frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
 	return b.Bytes(), csp, nil
 }
@@ -146,16 +160,11 @@ func (u *UI) version(c *fiber.Ctx, t, src string) (*workflow.Version, error) {
 	if err != nil || n < 1 {
 		return nil, web.Errorf(http.StatusBadRequest, "invalid_request", "source must be draft, pending, live or a version number.")
 	}
-	vs, err := u.o.History.Versions(c.UserContext(), t)
+	v, err := u.o.History.Version(c.UserContext(), t, n)
 	if err != nil {
 		return nil, brandingError(err)
 	}
-	for i := range vs {
-		if vs[i].Number == n {
-			return &vs[i], nil
-		}
-	}
-	return nil, brandingError(workflow.ErrNotFound)
+	return &v, nil
 }
 
 // previewFrame (POST, from the editor) previews the form as it is, saved

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
@@ -82,7 +84,7 @@ func (u *UI) customers(c *fiber.Ctx) error {
 	if n*pageSize < count {
 		next = link(n + 1)
 	}
-	d.Pager = pager(page, "p", prev, next, count)
+	d.Pager = offsetPager(page, prev, next, count)
 	csv := url.Values{"format": {"csv"}}
 	if d.Q != "" {
 		csv.Set("account_name", d.Q)
@@ -151,34 +153,50 @@ func (u *UI) setManagers(c *fiber.Ctx) error {
 	return done(c, where, "done.managers")
 }
 
-// auditPage is the tenant's audit log, newest first, filtered by event
-// and actor, a page at a time.
+// auditEvents are the branding workflow's audit events, for the filter.
+var auditEvents = []string{workflow.EventDraftSave, workflow.EventImageUpload, workflow.EventSubmit, workflow.EventWithdraw,
+	workflow.EventApprove, workflow.EventReject, workflow.EventRollback, workflow.EventPreviewRefused}
+
+// dateParam reads a YYYY-MM-DD query parameter as the start of that day
+// (UTC), or the start of the next day when end is set (an inclusive "until"
+// date). Absent: the zero time. Malformed: 400 naming the parameter.
+func dateParam(c *fiber.Ctx, key string, end bool) (time.Time, error) {
+	v := strings.TrimSpace(c.Query(key))
+	if v == "" {
+		return time.Time{}, nil
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, &web.Error{Status: http.StatusBadRequest, Code: "bad_date", Message: key + " must be a date (YYYY-MM-DD)."}
+	}
+	if end {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, nil
+}
+
+// auditPage is the tenant's branding audit log, newest first, filtered by
+// event, actor and dates, a page at a time.
 func (u *UI) auditPage(c *fiber.Ctx) error {
 	t := web.Param(c, "tenant")
 	if err := u.authorizeAs(c, http.MethodGet, tenantPath(t, "/branding/audit")); err != nil {
 		return err
 	}
-	recs, err := u.o.History.Audit(c.UserContext(), t)
+	f := audit.Filter{Action: strings.TrimSpace(c.Query("event")), Actor: strings.TrimSpace(c.Query("actor"))}
+	var err error
+	if f.Since, err = dateParam(c, "since", false); err != nil {
+		return err
+	}
+	if f.Until, err = dateParam(c, "until", true); err != nil {
+		return err
+	}
+	rows, next, err := u.o.History.AuditPage(c.UserContext(), t, f, workflow.Page{Cursor: c.Query("c"), Limit: pageSize})
 	if err != nil {
-		return brandingError(err)
+		return pageError(err)
 	}
-	ev, who := strings.TrimSpace(c.Query("event")), strings.TrimSpace(c.Query("actor"))
-	var events []string
-	var rows []audit.Record
-	for i := len(recs) - 1; i >= 0; i-- {
-		r := recs[i]
-		if !slices.Contains(events, r.Event) {
-			events = append(events, r.Event)
-		}
-		if (ev == "" || r.Event == ev) && (who == "" || strings.Contains(strings.ToLower(r.Actor.User), strings.ToLower(who))) {
-			rows = append(rows, r)
-		}
-	}
-	slices.Sort(events)
 	page := u.base(c, "audit.title", t)
 	page.TitleArg = u.tenantName(c, t)
-	rp, next, prev := pageOf(c, "p", rows)
-	page.Data = map[string]any{"Tenant": t, "Rows": rp, "Events": events, "Event": ev, "Actor": who,
-		"Pager": pager(page, "p", prev, next, len(rows))}
+	page.Data = map[string]any{"Tenant": t, "Rows": rows, "Events": auditEvents, "Event": f.Action, "Actor": f.Actor,
+		"Since": c.Query("since"), "Until": c.Query("until"), "Pager": cursorPager(c, page, "c", next, len(rows))}
 	return u.page(c, "audit", page)
 }

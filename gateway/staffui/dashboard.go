@@ -1,10 +1,9 @@
 package staffui
 
 import (
-	"errors"
 	"net/http"
 	"slices"
-	"time"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,20 +19,21 @@ type queueItem struct {
 	Overdue bool
 }
 
-// brandingState is one tenant's branding at a glance.
+// brandingState is one tenant's branding at a glance: the workflow's
+// overview, plus the draft itself for the editor.
 type brandingState struct {
-	Tenant   string
+	workflow.TenantState
 	Name     string
-	Draft    workflow.Draft
 	HasDraft bool
-	Pending  *workflow.Submission
-	Overdue  bool
-	Last     *workflow.Submission // the latest decided submission
-	Live     *workflow.Version
 }
+
+// Overdue reports whether the pending submission is past its due date.
+func (s brandingState) Overdue() bool { return s.Pending != nil && s.Pending.Overdue }
 
 type dashboardData struct {
 	Queue        []queueItem
+	Pending      int  // submissions waiting (of the first MaxPageLimit)
+	More         bool // more than Pending are waiting
 	Overdue      int
 	Partner      *brandingState
 	Customers    []tenants.Customer
@@ -51,7 +51,7 @@ func (u *UI) dashboard(c *fiber.Ctx) error {
 	var d dashboardData
 	ctx := c.UserContext()
 	if u.allowed(c, http.MethodGet, "/reviews", "") {
-		q, err := u.queueItems(c)
+		q, next, err := u.queueItems(c, "", workflow.MaxPageLimit)
 		if err != nil {
 			return err
 		}
@@ -60,6 +60,7 @@ func (u *UI) dashboard(c *fiber.Ctx) error {
 				d.Overdue++
 			}
 		}
+		d.Pending, d.More = len(q), next != ""
 		d.Queue = q[:min(len(q), 5)]
 	}
 	if t := p.Tenant; t != "" {
@@ -87,58 +88,40 @@ func (u *UI) dashboard(c *fiber.Ctx) error {
 	return u.page(c, "dashboard", page)
 }
 
-// queueItems is the review queue, oldest submission first.
-func (u *UI) queueItems(c *fiber.Ctx) ([]queueItem, error) {
-	q, err := u.o.Reviews.Queue(c.UserContext())
+// queueItems is one page of the review queue (oldest submission first)
+// and the cursor of the next.
+func (u *UI) queueItems(c *fiber.Ctx, cursor string, limit int) ([]queueItem, string, error) {
+	q, next, err := u.o.Reviews.QueuePage(c.UserContext(), workflow.Page{Cursor: cursor, Limit: limit})
+	if err != nil {
+		return nil, "", pageError(err)
+	}
+	out := make([]queueItem, 0, len(q))
+	for _, e := range q {
+		out = append(out, queueItem{Submission: e.Submission, Name: u.tenantName(c, e.Tenant), Overdue: e.Overdue})
+	}
+	return out, next, nil
+}
+
+// state is tenant t's branding overview.
+func (u *UI) state(c *fiber.Ctx, t string) (brandingState, error) {
+	sts, err := u.states(c, []string{t})
+	if err != nil {
+		return brandingState{}, err
+	}
+	return sts[0], nil
+}
+
+// states is the overview of ts, in order.
+func (u *UI) states(c *fiber.Ctx, ts []string) ([]brandingState, error) {
+	ov, err := u.o.Reviews.Overview(c.UserContext(), ts)
 	if err != nil {
 		return nil, brandingError(err)
 	}
-	now := u.now()
-	out := make([]queueItem, 0, len(q))
-	for _, s := range q {
-		out = append(out, queueItem{Submission: s, Name: u.tenantName(c, s.Tenant), Overdue: !s.Due.IsZero() && now.After(s.Due)})
+	out := make([]brandingState, len(ov))
+	for i, o := range ov {
+		out[i] = brandingState{TenantState: o, Name: u.tenantName(c, o.Tenant), HasDraft: o.Draft != nil}
 	}
-	slices.SortStableFunc(out, func(a, b queueItem) int { return a.SubmittedAt.Compare(b.SubmittedAt) })
 	return out, nil
-}
-
-// state gathers tenant t's draft, pending submission, last decision and
-// live version.
-func (u *UI) state(c *fiber.Ctx, t string) (brandingState, error) {
-	ctx := c.UserContext()
-	st := brandingState{Tenant: t, Name: u.tenantName(c, t)}
-	d, err := u.o.Drafts.Draft(ctx, t)
-	if err != nil {
-		return st, brandingError(err)
-	}
-	st.Draft, st.HasDraft = d, d.ETag != ""
-	subs, err := u.o.Submissions.Submissions(ctx, t)
-	if err != nil {
-		return st, brandingError(err)
-	}
-	for i := range subs {
-		s := subs[i]
-		switch {
-		case s.Status == workflow.StatusPending && st.Pending == nil:
-			st.Pending = &s
-			st.Overdue = !s.Due.IsZero() && u.now().After(s.Due)
-		case s.Status != workflow.StatusPending && (st.Last == nil || decidedAt(s).After(decidedAt(*st.Last))):
-			st.Last = &s
-		}
-	}
-	live, err := u.o.History.Live(ctx, t)
-	if err != nil && !errors.Is(err, workflow.ErrNotFound) {
-		return st, brandingError(err)
-	}
-	st.Live = live
-	return st, nil
-}
-
-func decidedAt(s workflow.Submission) time.Time {
-	if !s.DecidedAt.IsZero() {
-		return s.DecidedAt
-	}
-	return s.SubmittedAt
 }
 
 // tenantName is t's display name in the page's language (the id when it
@@ -162,17 +145,17 @@ func (u *UI) tenantName(c *fiber.Ctx, t string) string {
 
 // tenantsPage is every tenant's branding state (operators).
 func (u *UI) tenantsPage(c *fiber.Ctx) error {
-	if err := u.authorizeAs(c, http.MethodGet, "/reviews"); err != nil {
+	if err := u.authorizeAs(c, http.MethodGet, "/branding"); err != nil {
 		return err
 	}
 	page := u.base(c, "tenants.title", "")
-	var rows []brandingState
+	var ids []string
 	for _, t := range u.o.Tenants.All() {
-		st, err := u.state(c, t.ID)
-		if err != nil {
-			return err
-		}
-		rows = append(rows, st)
+		ids = append(ids, t.ID)
+	}
+	rows, err := u.states(c, ids)
+	if err != nil {
+		return err
 	}
 	sortRows(c, rows)
 	page.Data = map[string]any{"Rows": rows, "Sort": c.Query("sort", "tenant")}
@@ -199,15 +182,7 @@ func sortRows(c *fiber.Ctx, rows []brandingState) {
 	case "live":
 		slices.SortStableFunc(rows, func(a, b brandingState) int { return liveN(b) - liveN(a) })
 	default:
-		slices.SortStableFunc(rows, func(a, b brandingState) int {
-			if a.Tenant < b.Tenant {
-				return -1
-			}
-			if a.Tenant > b.Tenant {
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(rows, func(a, b brandingState) int { return strings.Compare(a.Tenant, b.Tenant) })
 	}
 }
 
@@ -215,5 +190,5 @@ func liveN(s brandingState) int {
 	if s.Live == nil {
 		return 0
 	}
-	return s.Live.Number
+	return s.Live.Version
 }

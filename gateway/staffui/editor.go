@@ -25,7 +25,6 @@ type editorData struct {
 	Tenant    string
 	Form      editorForm
 	ETag      string
-	Draft     workflow.Draft
 	State     brandingState
 	Problems  map[string]string // field path → message
 	Others    []branding.Problem
@@ -49,13 +48,17 @@ func (u *UI) editor(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return u.showEditor(c, t, st, toForm(st.Draft.Doc), st.Draft.ETag, nil, nil, http.StatusOK)
+	d, err := u.o.Drafts.Draft(c.UserContext(), t)
+	if err != nil {
+		return brandingError(err)
+	}
+	return u.showEditor(c, t, st, toForm(d.Doc), d.ETag, nil, nil, http.StatusOK)
 }
 
 func (u *UI) showEditor(c *fiber.Ctx, t string, st brandingState, f editorForm, etag string, probs []branding.Problem, conflict *workflow.Draft, status int) error {
 	page := u.base(c, "editor.title", t)
 	page.TitleArg = st.Name
-	d := editorData{Tenant: t, Form: f, ETag: etag, Draft: st.Draft, State: st, Problems: map[string]string{},
+	d := editorData{Tenant: t, Form: f, ETag: etag, State: st, Problems: map[string]string{},
 		Conflict: conflict, MaxImage: maxImageBytes / 1024,
 		CanEdit:   u.allowed(c, http.MethodPut, tenantPath(t, "/branding/draft"), t),
 		CanSubmit: u.allowed(c, http.MethodPost, tenantPath(t, "/branding/submit"), t)}
@@ -138,7 +141,10 @@ func (u *UI) saveDraft(c *fiber.Ctx) error {
 	case errors.As(err, &ve):
 		return u.showEditor(c, t, st, toForm(doc), etag, ve.Problems, nil, http.StatusUnprocessableEntity)
 	case errors.Is(err, workflow.ErrConflict):
-		cur := st.Draft
+		cur, err := u.o.Drafts.Draft(c.UserContext(), t)
+		if err != nil {
+			return brandingError(err)
+		}
 		return u.showEditor(c, t, st, toForm(doc), etag, nil, &cur, http.StatusConflict)
 	case err != nil:
 		return brandingError(err)

@@ -2,6 +2,7 @@ package staffui
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/livery/livery/branding/render"
 )
@@ -22,7 +23,7 @@ func tr(l, key string, args ...any) string {
 	if l == render.LocaleZH {
 		s = m.zh
 	}
-	if len(args) > 0 {
+	if len(args) > 0 && strings.Contains(s, "%") {
 		return fmt.Sprintf(s, args...)
 	}
 	return s
@@ -137,6 +138,9 @@ var catalog = map[string]msg{
 	"pager.next":  {"Next", "下一页"},
 	"pager.prev":  {"Previous", "上一页"},
 	"pager.total": {"%d in all", "共 %d 条"},
+	"pager.shown": {"%d shown", "本页 %d 条"},
+	"pager.first": {"First page", "第一页"},
+	"err.bad_cursor": {"That page link is no longer valid. Start again from the first page.", "该分页链接已失效，请从第一页重新开始。"},
 
 	"confirm.title":    {"Please confirm", "请确认"},
 	"confirm.reason":   {"Reason:", "原因："},
@@ -220,6 +224,9 @@ var catalog = map[string]msg{
 	"audit.title":   {"Audit log: %s", "审计日志：%s"},
 	"audit.filter":  {"Filter the audit log", "筛选审计日志"},
 	"audit.machine": {"partner platform", "合作伙伴平台"},
+	"audit.since":   {"From (UTC date)", "起始日期（UTC）"},
+	"audit.until":   {"Until (UTC date)", "截止日期（UTC）"},
+	"err.bad_date":  {"Enter dates as YYYY-MM-DD.", "请按 YYYY-MM-DD 格式输入日期。"},
 	"audit.none":    {"No record matches.", "没有匹配的记录。"},
 
 	"editor.title":          {"Branding: %s", "品牌定制：%s"},

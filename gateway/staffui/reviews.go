@@ -16,12 +16,12 @@ func (u *UI) queue(c *fiber.Ctx) error {
 	if err := u.authorizeAs(c, http.MethodGet, "/reviews"); err != nil {
 		return err
 	}
-	q, err := u.queueItems(c)
+	q, next, err := u.queueItems(c, c.Query("c"), pageSize)
 	if err != nil {
 		return err
 	}
 	page := u.base(c, "queue.title", "")
-	page.Data = map[string]any{"Queue": q, "Now": u.now()}
+	page.Data = map[string]any{"Queue": q, "Pager": cursorPager(c, page, "c", next, len(q))}
 	return u.page(c, "queue", page)
 }
 
@@ -109,13 +109,13 @@ func (u *UI) history(c *fiber.Ctx) error {
 	if err := u.authorizeAs(c, http.MethodGet, tenantPath(t, "/branding/versions")); err != nil {
 		return err
 	}
-	subs, err := u.o.Submissions.Submissions(c.UserContext(), t)
+	subs, sNext, err := u.o.Submissions.SubmissionsPage(c.UserContext(), t, workflow.Page{Cursor: c.Query("s"), Limit: pageSize})
 	if err != nil {
-		return brandingError(err)
+		return pageError(err)
 	}
-	vs, err := u.o.History.Versions(c.UserContext(), t)
+	vs, vNext, err := u.o.History.VersionsPage(c.UserContext(), t, workflow.Page{Cursor: c.Query("v"), Limit: pageSize})
 	if err != nil {
-		return brandingError(err)
+		return pageError(err)
 	}
 	live, err := u.o.History.Live(c.UserContext(), t)
 	if err != nil && !isNotFound(err) {
@@ -123,14 +123,12 @@ func (u *UI) history(c *fiber.Ctx) error {
 	}
 	page := u.base(c, "history.title", t)
 	page.TitleArg = u.tenantName(c, t)
-	sp, sNext, sPrev := pageOf(c, "s", subs)
-	vp, vNext, vPrev := pageOf(c, "v", vs)
 	liveN := 0
 	if live != nil {
 		liveN = live.Number
 	}
-	page.Data = map[string]any{"Tenant": t, "Submissions": sp, "Versions": vp, "Live": liveN,
-		"SubPager": pager(page, "s", sPrev, sNext, len(subs)), "VerPager": pager(page, "v", vPrev, vNext, len(vs)),
+	page.Data = map[string]any{"Tenant": t, "Submissions": subs, "Versions": vs, "Live": liveN,
+		"SubPager": cursorPager(c, page, "s", sNext, len(subs)), "VerPager": cursorPager(c, page, "v", vNext, len(vs)),
 		"CanRollback": u.allowed(c, http.MethodPost, tenantPath(t, "/branding/rollback"), t)}
 	return u.page(c, "history", page)
 }

@@ -70,23 +70,26 @@ type Drafts interface {
 type Submissions interface {
 	Submit(ctx context.Context, tenant string, a authz.Subject) (workflow.Submission, error)
 	Withdraw(ctx context.Context, tenant string, a authz.Subject) (workflow.Submission, error)
-	Submissions(ctx context.Context, tenant string) ([]workflow.Submission, error)
+	SubmissionsPage(ctx context.Context, tenant string, p workflow.Page) ([]workflow.Submission, string, error)
 }
 
-// Reviews is what the operator's queue and review page need.
+// Reviews is what the operator's queue, review page and partners'
+// overview need.
 type Reviews interface {
-	Queue(ctx context.Context) ([]workflow.Submission, error)
+	QueuePage(ctx context.Context, p workflow.Page) ([]workflow.QueueEntry, string, error)
 	Review(ctx context.Context, tenant string) (workflow.Review, error)
 	Approve(ctx context.Context, tenant, submissionID string, a authz.Subject, note string) (workflow.Version, error)
 	Reject(ctx context.Context, tenant, submissionID string, a authz.Subject, reason string) (workflow.Submission, error)
+	Overview(ctx context.Context, tenants []string) ([]workflow.TenantState, error)
 }
 
 // History is what versions, rollback and the audit log need.
 type History interface {
 	Live(ctx context.Context, tenant string) (*workflow.Version, error)
-	Versions(ctx context.Context, tenant string) ([]workflow.Version, error)
+	Version(ctx context.Context, tenant string, n int) (workflow.Version, error)
+	VersionsPage(ctx context.Context, tenant string, p workflow.Page) ([]workflow.Version, string, error)
 	Rollback(ctx context.Context, tenant string, version int, a authz.Subject, reason string) (workflow.Version, error)
-	Audit(ctx context.Context, tenant string) ([]audit.Record, error)
+	AuditPage(ctx context.Context, tenant string, f audit.Filter, p workflow.Page) ([]audit.Record, string, error)
 }
 
 // Options wires the UI. Authorizer, Tenants and the branding services are
@@ -102,6 +105,10 @@ type Options struct {
 	// Upstream is the console's chrome settings, for previews rendered by
 	// the same renderer as the console.
 	Upstream render.Upstream
+	// ConsoleURL is a tenant console's external base URL (no trailing
+	// /): the previews load the cloud's logo from there when the upstream
+	// settings give it as a path. Nil leaves such logos out.
+	ConsoleURL func(t *tenants.Tenant) string
 	// LoginPath and LogoutPath are the staff sign-in door's paths.
 	LoginPath, LogoutPath string
 	// PreviewPath is the admin API's console-preview link for a tenant

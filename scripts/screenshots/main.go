@@ -1,0 +1,91 @@
+// Command screenshots drives a running demo (go run ./cmd/demo) in
+// Chromium and writes screenshots of the staff web UI's main pages, in
+// Chinese and English, at desktop and phone widths, into docs/screenshots/.
+//
+//	go run ./scripts/screenshots -operator-password P1 -admin-password P2
+//
+// The passwords are the ones the demo prints at start.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+func main() {
+	api := flag.String("api", "http://127.0.0.1:8081", "the demo's API listener")
+	out := flag.String("out", "docs/screenshots", "output directory")
+	opPass := flag.String("operator-password", "", "the demo operator's password")
+	adPass := flag.String("admin-password", "", "the demo partner admin's password")
+	only := flag.String("only", "", "only this role (operator or partner-admin)")
+	flag.Parse()
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fail(err)
+	}
+	chrome := os.Getenv("LIVERY_CHROMIUM")
+	if chrome == "" {
+		chrome = "chromium"
+	}
+	type role struct {
+		user, pass string
+		pages      []string
+	}
+	roles := []role{
+		{"partner-admin", *adPass, []string{"/ui/", "/ui/t/demo/branding", "/ui/t/demo/branding/history", "/ui/t/demo/customers", "/ui/t/demo/audit"}},
+		{"operator", *opPass, []string{"/ui/", "/ui/reviews", "/ui/tenants", "/ui/reviews/demo"}},
+	}
+	for _, r := range roles {
+		if *only != "" && *only != r.user {
+			continue
+		}
+		for _, w := range []struct {
+			name string
+			w, h int
+		}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+			for _, lang := range []string{"en", "zh"} {
+				opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
+					chromedp.WindowSize(w.w, w.h), chromedp.Flag("lang", map[string]string{"zh": "zh-CN", "en": "en-US"}[lang]))
+				actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+				ctx, cancel2 := chromedp.NewContext(actx)
+				ctx, cancel3 := context.WithTimeout(ctx, 90*time.Second)
+				_, err := chromedp.Run(ctx, chromedp.Navigate(*api+"/ui/?lang="+lang))
+				must(err)
+				time.Sleep(500 * time.Millisecond)
+				_, err = chromedp.Run(ctx, chromedp.Evaluate[any](`(()=>{const f=document.querySelector('form');f.querySelector('input[name=username]').value=`+
+					fmt.Sprintf("%q", r.user)+`;f.querySelector('input[type=password]').value=`+fmt.Sprintf("%q", r.pass)+`;f.submit();return 1})()`))
+				must(err)
+				time.Sleep(1500 * time.Millisecond)
+				for i, p := range r.pages {
+					_, err := chromedp.Run(ctx, chromedp.Navigate(*api+p))
+					must(err)
+					time.Sleep(1200 * time.Millisecond)
+					b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+					must(err)
+					name := fmt.Sprintf("%s-%d-%s-%s.png", r.user, i+1, w.name, lang)
+					must(os.WriteFile(filepath.Join(*out, name), b, 0o644))
+					fmt.Println("wrote", name, p)
+				}
+				cancel3()
+				cancel2()
+				cancel()
+			}
+		}
+	}
+}
+
+func must(err error) {
+	if err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "screenshots:", err)
+	os.Exit(1)
+}
