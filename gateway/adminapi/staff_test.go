@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/livery/livery/authz"
-	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/tenants"
 )
@@ -89,7 +88,7 @@ func (failingDirectory) Record(context.Context, authz.Subject, string) error {
 // TestSignInSurvivesDirectoryFailure: a directory that cannot record
 // never fails a sign-in or a bearer call.
 func TestSignInSurvivesDirectoryFailure(t *testing.T) {
-	e := gatewaytest.NewStaffEnv(t, func(_ *gatewaytest.StaffEnv, o *gateway.Options) {
+	e := gatewaytest.NewStaffEnv(t, func(_ *gatewaytest.StaffEnv, o *gatewaytest.Options) {
 		o.Admin.Staff.Directory = failingDirectory{}
 	})
 	c := gatewaytest.StaffBrowser()
