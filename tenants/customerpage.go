@@ -225,4 +225,3 @@ func SafeCSVCell(v string) string {
 	}
 	return v
 }
-
