@@ -64,6 +64,9 @@ var adminEndpoints = []endpoint{
 	{path: "/admin/v1/tenants/{t}/customers", allow: map[string]string{"GET": staffRead, "HEAD": staffRead}},
 	{path: "/admin/v1/tenants/{t}/customers/c1", allow: map[string]string{"GET": staffRead, "HEAD": staffRead}},
 	{path: "/admin/v1/tenants/{t}/customers/c1/managers", allow: map[string]string{"GET": staffRead, "HEAD": staffRead, "PUT": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/staff", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/keys", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly, "POST": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/keys/AK1/revoke", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": adminOnly}},
 	{path: "/admin/v1/tenants/{t}/delegations", allow: map[string]string{"GET": staffRead, "HEAD": staffRead, "POST": staffRead}},
 	{path: "/admin/v1/tenants/{t}/delegations/g1/switch", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": staffRead}},
 	{path: "/admin/v1/tenants/{t}/branding/draft", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly, "PUT": adminOnly}},
@@ -192,7 +195,7 @@ func TestAdminCatalogueComplete(t *testing.T) {
 		if r.ptype != "p" || !strings.HasPrefix(r.vals[2], "/admin/v1") {
 			continue
 		}
-		p := strings.NewReplacer(":tenant", "{t}", ":reviewed_tenant", "{t}", ":customer", "c1", ":grant", "g1").Replace(r.vals[2])
+		p := strings.NewReplacer(":tenant", "{t}", ":reviewed_tenant", "{t}", ":customer", "c1", ":grant", "g1", ":key", "AK1").Replace(r.vals[2])
 		if !covered[p] {
 			t.Errorf("policy object %s (as %s) is not in the test catalogue", r.vals[2], p)
 		}

@@ -79,6 +79,11 @@ type AdminOptions struct {
 	Staff      signin.StaffOptions
 	Authorizer web.Authorizer
 	Customers  adminapi.Customers
+	// Managers, Directory and Keys wire manager assignment, the staff
+	// directory and access keys (each nil leaves its routes out).
+	Managers  adminapi.Managers
+	Directory adminapi.Staff
+	Keys      adminapi.Keys
 	// Tenants tells configured tenants from unknown ones; nil: the
 	// gateway's tenant resolver, which must then implement it. The web UI
 	// (mounted with the branding workflow) also lists them: it needs All.

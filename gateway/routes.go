@@ -82,6 +82,7 @@ func (g *Gateway) routes(o Options) {
 		a.Post(signin.StaffLogoutPath, s.Logout)
 		a.Get(signin.StaffWhoamiPath, s.Authenticate, s.Whoami)
 		ao := adminapi.Options{Authorizer: o.Admin.Authorizer, Customers: o.Admin.Customers, Tenants: g.adminTenants(o.Admin)}
+		ao.Managers, ao.Staff, ao.Keys = o.Admin.Managers, o.Admin.Directory, o.Admin.Keys
 		if b := o.Branding; b != nil && b.Workflow != nil {
 			w := b.Workflow
 			ao.Drafts, ao.Submissions, ao.Reviews, ao.History = w, w, w, w

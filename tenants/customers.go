@@ -414,9 +414,11 @@ func (s *Customers) ByDomainID(ctx context.Context, tenant, domainID string) (*C
 }
 
 // SetManagers assigns the customer managers of a customer (replacing the
-// previous assignment) with compare-and-swap, and updates the index.
-// Errors: ErrNotFound-like nil customer is reported as ErrInvalid; store
-// failures as ErrUnavailable.
+// previous assignment) with compare-and-swap, and updates the index. It
+// neither checks the ids against the staff directory nor audits: the admin
+// API and the staff UI call Assignments.Assign, which does both. Errors: a
+// missing customer is reported as ErrInvalid; store failures as
+// ErrUnavailable.
 func (s *Customers) SetManagers(ctx context.Context, tenant, domainID string, managers []string) (*Customer, error) {
 	for _, m := range managers {
 		if err := checkText("managers", m, 64, true); err != nil {
@@ -430,22 +432,6 @@ func (s *Customers) SetManagers(ctx context.Context, tenant, domainID string, ma
 	if found == nil {
 		return nil, invalid("customer", "no such customer")
 	}
-	key := CustomerKey(tenant, found.XAccountType, found.XAccountID)
-	for attempt := 0; attempt < 5; attempt++ {
-		cur, obj, err := objstore.GetJSON[Customer](ctx, s.o.Store, key)
-		if err != nil {
-			return nil, unavailable("read customer", err)
-		}
-		cur.Managers = append([]string(nil), managers...)
-		_, err = objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfMatch: obj.ETag})
-		if errors.Is(err, objstore.ErrPreconditionFailed) {
-			continue
-		}
-		if err != nil {
-			return nil, unavailable("write customer", err)
-		}
-		s.index(ctx, &cur, false)
-		return &cur, nil
-	}
-	return nil, unavailable("set managers", errors.New("too much contention"))
+	_, c, err := s.replaceManagers(ctx, tenant, found, func([]string) ([]string, error) { return managers, nil })
+	return c, err
 }

@@ -24,6 +24,8 @@ var (
 	ErrPhoneExists = errors.New("phone already exists")
 	// ErrPhoneLimit: the phone reached its registration limit.
 	ErrPhoneLimit = errors.New("phone has reached its registration limit")
+	// ErrNotFound: the tenant has no such (active) customer.
+	ErrNotFound = errors.New("no such customer")
 	// ErrForbidden: the request concerns another partner's data.
 	ErrForbidden = errors.New("access denied")
 	// ErrInProgress: the same registration is being admitted by another

@@ -16,3 +16,6 @@ var RepairKey = repairKey
 
 // SetNow replaces the clock of s.
 func SetNow(s *Customers, now func() time.Time) { s.o.Now = now }
+
+// SetStaffNow replaces the clock of d.
+func SetStaffNow(d *StaffDirectory, now func() time.Time) { d.now = now }

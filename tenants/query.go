@@ -70,30 +70,10 @@ type Query struct {
 // missing. Results are ordered newest association first, then by name.
 // Errors: ErrUnavailable when Redis or the store fails.
 func (s *Customers) List(ctx context.Context, tenant string, q Query) ([]Customer, int, error) {
-	all, ok, err := s.o.Index.Load(ctx, tenant)
+	hits, err := s.matching(ctx, tenant, q.matches)
 	if err != nil {
-		return nil, 0, unavailable("load index", err)
+		return nil, 0, err
 	}
-	if !ok {
-		if _, err := s.Reindex(ctx, tenant); err != nil {
-			return nil, 0, err
-		}
-		if all, _, err = s.o.Index.Load(ctx, tenant); err != nil {
-			return nil, 0, unavailable("load index", err)
-		}
-	}
-	var hits []Customer
-	for _, c := range all {
-		if c.Tenant == tenant && q.matches(&c) {
-			hits = append(hits, c)
-		}
-	}
-	sort.Slice(hits, func(i, j int) bool {
-		if !hits[i].AssociatedOn.Equal(hits[j].AssociatedOn) {
-			return hits[i].AssociatedOn.After(hits[j].AssociatedOn)
-		}
-		return hits[i].DomainName < hits[j].DomainName
-	})
 	count := len(hits)
 	if q.Offset >= len(hits) {
 		return []Customer{}, count, nil
@@ -103,6 +83,41 @@ func (s *Customers) List(ctx context.Context, tenant string, q Query) ([]Custome
 		hits = hits[:q.Limit]
 	}
 	return hits, count, nil
+}
+
+// matching returns the tenant's indexed customers for which match is true,
+// in list order (newest association first, then by name), rebuilding the
+// index first when it is missing. Errors: ErrUnavailable.
+func (s *Customers) matching(ctx context.Context, tenant string, match func(*Customer) bool) ([]Customer, error) {
+	all, ok, err := s.o.Index.Load(ctx, tenant)
+	if err != nil {
+		return nil, unavailable("load index", err)
+	}
+	if !ok {
+		if _, err := s.Reindex(ctx, tenant); err != nil {
+			return nil, err
+		}
+		if all, _, err = s.o.Index.Load(ctx, tenant); err != nil {
+			return nil, unavailable("load index", err)
+		}
+	}
+	var hits []Customer
+	for _, c := range all {
+		if c.Tenant == tenant && match(&c) {
+			hits = append(hits, c)
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool { return listBefore(&hits[i], &hits[j]) })
+	return hits, nil
+}
+
+// listBefore is the list order: newest association first, then by account
+// name (unique), so it is a total order and a key for cursors.
+func listBefore(a, b *Customer) bool {
+	if !a.AssociatedOn.Equal(b.AssociatedOn) {
+		return a.AssociatedOn.After(b.AssociatedOn)
+	}
+	return a.DomainName < b.DomainName
 }
 
 func (q *Query) matches(c *Customer) bool {

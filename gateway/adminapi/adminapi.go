@@ -37,6 +37,11 @@ type Options struct {
 	// Reviews mounts the review queue, /reviews, and (when Tenants is a
 	// TenantLister) the overview of every tenant, /branding.
 	Reviews Reviews
+	// Managers mounts PUT .../customers/:customer/managers.
+	Managers Managers
+	// Staff mounts .../staff; Keys mounts .../keys.
+	Staff Staff
+	Keys  Keys
 	// Preview, when set, answers .../branding/preview (GET: a redirect to
 	// the console, POST: the link as JSON); its errors go through the
 	// admin error table.
@@ -51,11 +56,14 @@ func Mount(api fiber.Router, authenticate fiber.Handler, o Options) {
 	v1 := api.Group(Prefix, authenticate)
 	known := knownTenant(o.Tenants)
 	t := v1.Group("/tenants/:tenant", web.Authorize(o.Authorizer), known)
-	c := &adminCustomers{c: o.Customers}
+	c := &adminCustomers{c: o.Customers, m: o.Managers}
 	t.Get("/customers", c.list)
 	t.Get("/customers/:customer", c.get)
 	t.Get("/customers/:customer/managers", c.managers)
-	t.Put("/customers/:customer/managers", c.setManagers)
+	if o.Managers != nil {
+		t.Put("/customers/:customer/managers", c.setManagers)
+	}
+	mountStaffAndKeys(t, o)
 	b := t.Group("/branding")
 	if o.Drafts != nil {
 		d := &adminDrafts{d: o.Drafts}

@@ -53,6 +53,9 @@ var (
 	errInvalidBranding      = errorCode{status: http.StatusUnprocessableEntity, code: "invalid_branding", message: "The branding document is invalid."}
 	errInvalidImage         = errorCode{status: http.StatusUnprocessableEntity, code: "invalid_image", message: "The image cannot be used."}
 	errUnavailable          = errorCode{status: http.StatusServiceUnavailable, code: "unavailable", message: "The service is temporarily unavailable. Retry later.", retryAfter: 5}
+	// Customers' managers, staff and access keys.
+	errUnknownStaff = errorCode{status: http.StatusUnprocessableEntity, code: "unknown_staff", message: "A manager must be a staff member of the tenant who has signed in at least once."}
+	errTooManyKeys  = errorCode{status: http.StatusConflict, code: "too_many_keys", message: "The tenant already has the maximum number of active access keys: revoke one first."}
 )
 
 // new is the error with the default message.
@@ -84,6 +87,9 @@ func (e errorCode) wrap(cause error, msg string) *web.Error {
 func customerError(err error) error {
 	if err == nil {
 		return nil
+	}
+	if e, ok := partnerError(err); ok {
+		return e
 	}
 	if e, ok := domainError(err); ok {
 		return e
@@ -212,3 +218,35 @@ var Codes = web.CodeTable{Prefix: Prefix + "/", Translate: func(e *web.Error) {
 		e.Code = errInvalidRequest.code
 	}
 }}
+
+// keyError translates an error of the access keys: see partnerError;
+// anything else is 503 unavailable (the cause is logged).
+func keyError(err error) error { return customerError(err) }
+
+// partnerError is the table for the partner domain's errors of the
+// customer list, manager assignment, staff directory and access keys; it
+// reports false for errors it does not know:
+//
+//   - tenants.UnknownStaffError: 422 unknown_staff naming the ids;
+//   - tenants.ErrNotFound: 404 not_found (no such customer);
+//   - tenants.ErrUnknownKey: 404 not_found (no such access key);
+//   - tenants.ErrTooManyKeys: 409 too_many_keys.
+func partnerError(err error) (*web.Error, bool) {
+	var us *tenants.UnknownStaffError
+	switch {
+	case errors.As(err, &us):
+		ids := make([]string, len(us.IDs))
+		for i, id := range us.IDs {
+			ids[i] = fmt.Sprintf("%q", web.Truncate(id, 64))
+		}
+		return errUnknownStaff.wrap(err, fmt.Sprintf("managers: not a staff member of tenant %s: %s. %s", us.Tenant,
+			strings.Join(ids, ", "), "Staff appear in GET .../staff once they have signed in.")), true
+	case errors.Is(err, tenants.ErrNotFound):
+		return errNotFound.wrap(err, "No such customer."), true
+	case errors.Is(err, tenants.ErrUnknownKey):
+		return errNotFound.wrap(err, "No such access key."), true
+	case errors.Is(err, tenants.ErrTooManyKeys):
+		return errTooManyKeys.wrap(err, fmt.Sprintf("The tenant already has %d active access keys (the maximum): revoke one first.", tenants.MaxActiveKeys)), true
+	}
+	return nil, false
+}

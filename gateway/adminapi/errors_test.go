@@ -79,8 +79,25 @@ func (f fakeCustomers) List(context.Context, string, tenants.Query) ([]tenants.C
 func (f fakeCustomers) ByDomainID(context.Context, string, string) (*tenants.Customer, error) {
 	return &tenants.Customer{DomainID: "c1"}, nil
 }
-func (f fakeCustomers) SetManagers(context.Context, string, string, []string) (*tenants.Customer, error) {
+func (f fakeCustomers) Page(context.Context, string, tenants.Search) (tenants.Page, error) {
+	return tenants.Page{}, f.err
+}
+func (f fakeCustomers) Export(context.Context, string, tenants.Search) ([]tenants.Customer, bool, error) {
+	return nil, false, f.err
+}
+func (f fakeCustomers) Assign(context.Context, tenants.Actor, string, string, []string) (*tenants.Customer, error) {
 	return &tenants.Customer{DomainID: "c1"}, f.err
+}
+
+// fakeKeys fails every call with err.
+type fakeKeys struct{ err error }
+
+func (f fakeKeys) List(context.Context, string) ([]tenants.AccessKey, error) { return nil, f.err }
+func (f fakeKeys) Create(context.Context, tenants.Actor, string) (tenants.AccessKey, string, error) {
+	return tenants.AccessKey{}, "", f.err
+}
+func (f fakeKeys) Revoke(context.Context, tenants.Actor, string, string) (tenants.AccessKey, error) {
+	return tenants.AccessKey{}, f.err
 }
 
 type allowAll struct{}
@@ -105,6 +122,7 @@ func adminApp(err, previewErr error) *fiber.App {
 	}
 	w := fakeWorkflow{err: err}
 	Mount(app, authenticate, Options{Authorizer: allowAll{}, Customers: fakeCustomers{err: err}, Tenants: oneTenant{},
+		Managers: fakeCustomers{err: err}, Keys: fakeKeys{err: err},
 		Drafts: w, Submissions: w, Reviews: w, History: w,
 		Preview: func(*fiber.Ctx) error { return previewErr }})
 	return app
@@ -184,6 +202,14 @@ func TestOneMistakeOneCode(t *testing.T) {
 		{name: "already live", err: workflow.ErrAlreadyLive, method: "POST", path: rollback, ct: jsonCT, body: `{"version":1,"reason":"r"}`, wantStatus: 409, wantCode: "already_live"},
 		{name: "not found", err: workflow.ErrNotFound, method: "GET", path: Prefix + "/reviews/acme", wantStatus: 404, wantCode: "not_found"},
 		{name: "invalid document", err: &branding.ValidationError{}, method: "PUT", path: draft, ct: jsonCT, body: `{}`, wantStatus: 422, wantCode: "invalid_branding"},
+		// managers and access keys
+		{name: "unknown staff", err: &tenants.UnknownStaffError{Tenant: "acme", IDs: []string{"ghost"}}, method: "PUT", path: managers, ct: jsonCT, body: `{"managers":["ghost"]}`, wantStatus: 422, wantCode: "unknown_staff"},
+		{name: "no such customer", err: tenants.ErrNotFound, method: "PUT", path: managers, ct: jsonCT, body: `{"managers":[]}`, wantStatus: 404, wantCode: "not_found"},
+		{name: "too many keys", err: tenants.ErrTooManyKeys, method: "POST", path: Prefix + "/tenants/acme/keys", wantStatus: 409, wantCode: "too_many_keys"},
+		{name: "unknown key", err: tenants.ErrUnknownKey, method: "POST", path: Prefix + "/tenants/acme/keys/AK1/revoke", wantStatus: 404, wantCode: "not_found"},
+		{name: "key store down", err: errors.New("store: connection refused"), method: "GET", path: Prefix + "/tenants/acme/keys", wantStatus: 503, wantCode: "unavailable"},
+		{name: "bad cursor", err: &tenants.FieldError{Field: "cursor", Reason: "is not a cursor", Kind: tenants.ErrInvalid}, method: "GET", path: list + "?cursor=x", wantStatus: 400, wantCode: "invalid_request"},
+		{name: "bad format", method: "GET", path: list + "?format=xml", wantStatus: 400, wantCode: "invalid_request"},
 		// failures
 		{name: "registry down", err: errors.New("index: connection refused"), method: "GET", path: list, wantStatus: 503, wantCode: "unavailable"},
 		{name: "workflow failure", err: errors.New("boom"), method: "GET", path: Prefix + "/tenants/acme/branding/versions", wantStatus: 500, wantCode: "internal_error"},

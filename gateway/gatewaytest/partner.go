@@ -25,6 +25,7 @@ import (
 	"github.com/livery/livery/internal/testenv"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/codes"
+	"github.com/livery/livery/tenants/keyusage"
 	"github.com/livery/livery/tenants/notify"
 	"github.com/livery/livery/tenants/ratelimit"
 	"github.com/livery/livery/tenants/redisindex"
@@ -66,6 +67,9 @@ type PartnerEnv struct {
 	Customers *tenants.Customers
 	Outbox    *Outbox
 	Keys      map[string][2]string // tenant → AK, SK
+	// AccessKeys is told of every authenticated call (last-used times in
+	// the env's Redis).
+	AccessKeys *tenants.AccessKeys
 }
 
 // PartnerConfig chooses a PartnerEnv's dependencies and limits.
@@ -130,10 +134,13 @@ func StartPartnerEnv(t testing.TB, pc PartnerConfig) *PartnerEnv {
 		}
 		e.Keys[id] = [2]string{info.AccessKey, sk}
 	}
+	partnerAudit := audit.NewLog(e.Store, tenants.AuditStream)
+	e.AccessKeys = tenants.NewAccessKeys(tenants.AccessKeysOptions{Credentials: e.creds, Usage: keyusage.Usage{RDB: e.RDB},
+		Audit: partnerAudit, Logger: slog.New(slog.DiscardHandler)})
 	e.Gateway = StartGateway(t, "http://127.0.0.1:1", func(o *gateway.Options) {
 		o.Proxy.TrustedProxies = pc.TrustedProxies
 		o.Partner = &partnerapi.Options{Keys: e.creds, Tenants: reg, Customers: e.Customers, Codes: codeStore,
-			Notifier: e.Outbox, Limiter: ratelimit.New(e.RDB), Audit: audit.NewLog(e.Store, tenants.AuditStream),
+			Notifier: e.Outbox, Limiter: ratelimit.New(e.RDB), Audit: partnerAudit, KeyUsage: e.AccessKeys,
 			CheckIdentityRate: pc.Rates, SendCodeRate: pc.Rates, CreateRate: pc.Rates, QueryRate: pc.Rates,
 			AuthFailureLimit: cmp.Or(pc.AuthFailures, AuthFailureLimit)}
 	})

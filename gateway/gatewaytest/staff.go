@@ -27,9 +27,11 @@ import (
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/gateway/signin"
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/keyusage"
 	"github.com/livery/livery/tenants/redisindex"
 )
 
@@ -42,11 +44,18 @@ import (
 // customer client ("livery"). Staff claims: "groups" (mapped by roleMap)
 // and "partner" (home tenant).
 type StaffEnv struct {
-	IDP                *idp.Provider
-	RDB                redis.UniversalClient
-	Faults             *RedisFaults
-	Sessions           *sessions.Store
-	Customers          *tenants.Customers
+	IDP       *idp.Provider
+	RDB       redis.UniversalClient
+	Faults    *RedisFaults
+	Sessions  *sessions.Store
+	Customers *tenants.Customers
+	Store     objstore.Store
+	// Staff is the staff directory staff sign-in records into; Keys the
+	// access keys of the admin API (last-used times in RDB); Audit the
+	// partner domain's audit log.
+	Staff              *tenants.StaffDirectory
+	Keys               *tenants.AccessKeys
+	Audit              *audit.Log
 	authz              *authz.Casbin
 	Upstream           *Recorder
 	gw                 *gateway.Gateway
@@ -202,6 +211,7 @@ func NewStaffEnv(t testing.TB, extra ...func(e *StaffEnv, o *gateway.Options)) *
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.Store = store
 	e.Customers = tenants.NewCustomers(tenants.CustomerOptions{PhoneLimit: 5, Store: store, Provisioner: tenants.Builtin{},
 		Codes: noCodes{}, Index: redisindex.Index{RDB: e.RDB}, Logger: slog.New(slog.DiscardHandler)})
 	for _, c := range []struct {
@@ -226,6 +236,16 @@ func NewStaffEnv(t testing.TB, extra ...func(e *StaffEnv, o *gateway.Options)) *
 		}
 		e.Cust[c.label] = cust
 	}
+
+	quiet := slog.New(slog.DiscardHandler)
+	e.Audit = audit.NewLog(store, tenants.AuditStream)
+	e.Staff = tenants.NewStaffDirectory(store, quiet)
+	creds, err := tenants.NewCredentials(store, make([]byte, 32), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Keys = tenants.NewAccessKeys(tenants.AccessKeysOptions{Credentials: creds, Usage: keyusage.Usage{RDB: e.RDB},
+		Audit: e.Audit, Logger: quiet})
 
 	e.authz, err = authz.NewCasbin("", "", authz.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -281,9 +301,12 @@ func (e *StaffEnv) start(t testing.TB) {
 		Admin: &gateway.AdminOptions{
 			Staff: signin.StaffOptions{Client: signin.OIDCClient{Issuer: e.IDP.Issuer(), ClientID: StaffClientID, ClientSecret: StaffClientSecret},
 				PublicURL: e.APIURL, RolesClaim: "groups", TenantClaim: "partner", RoleMap: staffRoleMap,
-				Sessions: e.Sessions, Redis: e.RDB},
+				Sessions: e.Sessions, Redis: e.RDB, Directory: e.Staff, Logger: slog.New(slog.DiscardHandler)},
 			Authorizer: e.authz,
 			Customers:  e.Customers,
+			Managers:   &tenants.Assignments{Customers: e.Customers, Staff: e.Staff, Audit: e.Audit, Logger: slog.New(slog.DiscardHandler)},
+			Directory:  e.Staff,
+			Keys:       e.Keys,
 		},
 	}
 	for _, fn := range e.extra {

@@ -41,6 +41,11 @@ type KeyLookup interface {
 	Lookup(ctx context.Context, ak string) (tenant string, secret []byte, err error)
 }
 
+// KeyUsage notes that an access key authenticated a call.
+type KeyUsage interface {
+	Used(ctx context.Context, tenant, ak string)
+}
+
 // CustomerService is what the partner API needs of the customer registry.
 type CustomerService interface {
 	Create(ctx context.Context, tenant string, reg tenants.Registration, meta tenants.Meta) (*tenants.Customer, error)
@@ -80,6 +85,10 @@ type Options struct {
 	Notifier  notify.Notifier
 	Limiter   Limiter
 	Audit     Auditor
+	// KeyUsage, when set, is told of every authenticated call (for the
+	// keys' last-used times); it must return quickly and never fails a call
+	// (tenants.AccessKeys.Used writes at most once a minute per key).
+	KeyUsage KeyUsage
 	// Per second, per partner and source address.
 	CheckIdentityRate, SendCodeRate, CreateRate, QueryRate int
 	// AuthFailureLimit is the failed-authentication budget of one source
@@ -152,6 +161,9 @@ func (p *partnerAPI) authenticate(c *fiber.Ctx) error {
 	}
 	c.Locals(web.LocalTenant, t)
 	c.Locals(localKeyID, auth.AccessKey)
+	if p.KeyUsage != nil {
+		p.KeyUsage.Used(c.UserContext(), t.ID, auth.AccessKey)
+	}
 	return c.Next()
 }
 

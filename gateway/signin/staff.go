@@ -2,10 +2,13 @@ package signin
 
 import (
 	"cmp"
+	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/redis/go-redis/v9"
@@ -33,6 +36,36 @@ type StaffOptions struct {
 	// as IdentityOptions' do.
 	LoginLimiter LoginLimiter
 	LoginRate    ratelimit.Limit
+	// Directory, when set, records every staff member who signs in (at
+	// /admin/login or with a bearer token): see StaffDirectory.
+	Directory StaffDirectory
+	// Logger receives the directory's failures; nil is slog.Default().
+	Logger *slog.Logger
+}
+
+// StaffDirectory records staff members as they sign in
+// (tenants.StaffDirectory).
+type StaffDirectory interface {
+	Record(ctx context.Context, s authz.Subject, name string) error
+}
+
+// directoryTimeout bounds how long a sign-in waits for the directory.
+const directoryTimeout = 2 * time.Second
+
+// record notes p in the directory. It never fails the sign-in: the
+// directory only tells who may be assigned as a customer manager, and a
+// store outage must not lock staff out (the admin API would answer its own
+// errors then). A failure is logged; the member is recorded at a later
+// sign-in (a bearer-token user at a later call, after a minute).
+func (s *Staff) record(ctx context.Context, p authz.Subject, name string) {
+	if s.Directory == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, directoryTimeout)
+	defer cancel()
+	if err := s.Directory.Record(ctx, p, name); err != nil {
+		s.log.Warn("staff directory: sign-in not recorded", "user", p.User, "tenant", p.Tenant, "err", err)
+	}
 }
 
 // Staff roles.
@@ -47,6 +80,7 @@ type Staff struct {
 	cookies web.Cookies
 	flow    flow
 	origin  *web.OriginCheck
+	log     *slog.Logger
 }
 
 // staffAudience is the login-state audience of staff sign-in (tenant ids
@@ -68,7 +102,7 @@ func NewStaff(o StaffOptions, trusted []*net.IPNet) *Staff {
 	}
 	s := &Staff{StaffOptions: o, trusted: trusted, rp: newRelyingParty(o.Client),
 		cookies: web.Cookies{Secure: o.CookieSecure},
-		origin:  web.NewOriginCheck(o.PublicURL)}
+		origin:  web.NewOriginCheck(o.PublicURL), log: cmp.Or(o.Logger, slog.Default())}
 	s.flow = flow{states: loginStates{o.Redis}, cookies: s.cookies, bind: web.CookieStaffLogin,
 		unavailable: func(err error) error { return staffUnavailable(err) }}
 	return s
@@ -135,6 +169,7 @@ func (s *Staff) Callback(c *fiber.Ctx) error {
 	if err != nil {
 		return staffUnavailable(err)
 	}
+	s.record(c.UserContext(), authz.Subject{User: idt.Subject, Roles: roles, Tenant: home}, name)
 	s.cookies.Set(c, web.CookieStaff, sess.ID, 0)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Redirect(done.ret, http.StatusFound)
@@ -212,7 +247,9 @@ func (s *Staff) Authenticate(c *fiber.Ctx) error {
 			return errNoStaffRole()
 		}
 		name, _ := claims["name"].(string)
-		c.Locals(web.LocalPrincipal, authz.Subject{User: tok.Subject, Roles: roles, Tenant: home})
+		who := authz.Subject{User: tok.Subject, Roles: roles, Tenant: home}
+		s.record(c.UserContext(), who, name)
+		c.Locals(web.LocalPrincipal, who)
 		c.Locals(web.LocalPrincipalName, cmp.Or(name, tok.Subject))
 		return c.Next()
 	}

@@ -64,9 +64,13 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 				PublicURL: s.PublicURL, RolesClaim: s.RolesClaim, TenantClaim: s.TenantClaim, RoleMap: s.RoleMap,
 				Sessions: st, Redis: svc.rdb, CookieSecure: cfg.Sessions.CookieSecure,
 				LoginLimiter: svc.limiter, LoginRate: riskLimit(cfg.Sessions.LoginRate),
+				Directory: svc.staff, Logger: log.With("component", "signin"),
 			},
 			Authorizer: az,
 			Customers:  svc.customers,
+			Managers:   svc.managers,
+			Directory:  svc.staff,
+			Keys:       svc.keys,
 		}
 		up, err := upstreamOf(cfg.Branding)
 		if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/codes"
 	"github.com/livery/livery/tenants/httpprovision"
+	"github.com/livery/livery/tenants/keyusage"
 	"github.com/livery/livery/tenants/notify"
 	"github.com/livery/livery/tenants/ratelimit"
 	"github.com/livery/livery/tenants/redisindex"
@@ -38,7 +39,10 @@ type services struct {
 	codes      *codes.Store
 	limiter    *ratelimit.Limiter
 	notifier   notify.Notifier
-	audit      *audit.Log     // the partner API's
+	audit      *audit.Log // the partner domain's (partner API, managers, access keys)
+	staff      *tenants.StaffDirectory
+	managers   *tenants.Assignments
+	keys       *tenants.AccessKeys
 	branding   *brandingParts // set by Build
 	stopRepair func()         // set by runIndexRepair
 }
@@ -98,6 +102,10 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*s
 		Store: s.store, Provisioner: byTenant(provs), Codes: s.codes, Index: redisindex.Index{RDB: s.rdb},
 		PhoneLimit: cfg.Partner.PhoneLimit, Logger: log,
 	})
+	s.staff = tenants.NewStaffDirectory(s.store, log.With("component", "staff"))
+	s.managers = &tenants.Assignments{Customers: s.customers, Staff: s.staff, Audit: s.audit, Logger: log}
+	s.keys = tenants.NewAccessKeys(tenants.AccessKeysOptions{Credentials: s.creds, Usage: keyusage.Usage{RDB: s.rdb},
+		Audit: s.audit, Logger: log.With("component", "keys")})
 	return s, nil
 }
 
@@ -115,7 +123,7 @@ func (s *services) partnerOptions() *partnerapi.Options {
 	p := s.cfg.Partner
 	return &partnerapi.Options{
 		Keys: s.creds, Tenants: s.tenants, Customers: s.customers, Codes: s.codes, Notifier: s.notifier,
-		Limiter: s.limiter, Audit: s.audit,
+		Limiter: s.limiter, Audit: s.audit, KeyUsage: s.keys,
 		CheckIdentityRate: p.CheckIdentityRate, SendCodeRate: p.SendCodeRate, CreateRate: p.CreateRate, QueryRate: p.QueryRate,
 		AuthFailureLimit: riskLimit(p.AuthFailureLimit),
 	}

@@ -14,5 +14,6 @@ const (
 	KeyRateLimit = "livery:rl:"             // tenants/ratelimit: rate-limit and risk buckets
 	KeyCodes     = "livery:code:"           // tenants/codes: verification codes
 	KeyIndex     = "livery:idx:"            // tenants/redisindex: the customer index (rebuilt by livery reindex)
+	KeyKeyUsage  = "livery:keyuse:"         // tenants/keyusage: when each access key was last used (loss only loses that)
 	ChanBranding = "livery:branding:live"   // branding/live: a tenant's live branding changed
 )
