@@ -145,8 +145,8 @@ type reader struct {
 	carry   []byte   // input read but not yet scanned
 	hold    []byte   // scanned bytes after <head>, awaiting the <body> decision
 	holding bool
-	titleAt int  // offset in hold of the </title> the title fragment precedes, or -1
-	titled  bool // the title fragment was emitted
+	titleAt int   // offset in hold of the </title> the title fragment precedes, or -1
+	titled  bool  // the title fragment was emitted
 	done    bool  // body injected (or given up): pass the rest through
 	err     error // sticky error from src
 }

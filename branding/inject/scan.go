@@ -60,17 +60,17 @@ const (
 const nameCap = 9 // longest interesting tag name: "plaintext"
 
 type scanner struct {
-	state    state
-	isEnd    bool
+	state     state
+	isEnd     bool
 	wantHead  bool // report evHead (false when the head fragment is empty)
 	wantTitle bool // report evTitle (false when the title fragment is empty)
 	headSeen  bool
 	titleSeen bool
-	nameLen  int
-	name     [nameCap]byte
-	raw      string // lower-case name of the raw-text element we are inside
-	rawIdx   int
-	tmpl     int // <template> nesting depth
+	nameLen   int
+	name      [nameCap]byte
+	raw       string // lower-case name of the raw-text element we are inside
+	rawIdx    int
+	tmpl      int // <template> nesting depth
 }
 
 func isSpace(c byte) bool {

@@ -96,7 +96,9 @@ func TestLandmarks(t *testing.T) {
 		}
 		// Ten promotions: all in the "More" disclosure, the first
 		// InlineItems also inline; the summary is localized.
-		more := all(root, func(n *html.Node) bool { return n.Data == "details" && strings.Contains(attrOf(n, "class"), "livery-more") })
+		more := all(root, func(n *html.Node) bool {
+			return n.Data == "details" && strings.Contains(attrOf(n, "class"), "livery-more")
+		})
 		if len(more) == 0 || strings.Contains(attrOf(more[0], "class"), "livery-more-few") {
 			t.Fatalf("%s: no overflow menu for ten promotions", locale)
 		}
@@ -113,7 +115,5 @@ func TestLandmarks(t *testing.T) {
 		t.Error("the CSS nth-child bounds must match InlineItems")
 	}
 }
-
-
 
 func attrOf(n *html.Node, key string) string { v, _ := nodeAttr(n, key); return v }
