@@ -65,7 +65,7 @@ type Brand struct {
 	NavColor string `json:"nav_color,omitempty"` // #RRGGBB; empty = console default
 	// Favicon, when set, is the console tab's icon (PNG or SVG, see
 	// FaviconExts); zero keeps the console's own.
-	Favicon Asset `json:"favicon"`
+	Favicon Asset `json:"favicon,omitzero"`
 	// TitleSuffixZH/EN, when set, are appended to the console page's
 	// <title> ("Console – <suffix>"); an empty one falls back to the other
 	// language, both empty leave the title alone.

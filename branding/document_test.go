@@ -167,7 +167,7 @@ func TestJSONSnakeCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{`"favicon"`, `"title_suffix_zh"`, `"brand"`, `"logo_zh"`, `"sha256"`, `"link_en"`, `"nav_color"`, `"promotions"`, `"name_zh"`, `"show_resources"`, `"show_custom"`, `"custom"`, `"show_announcements"`, `"show_recommended"`, `"title_en"`, `"start"`} {
+	for _, k := range []string{`"title_suffix_zh"`, `"brand"`, `"logo_zh"`, `"sha256"`, `"link_en"`, `"nav_color"`, `"promotions"`, `"name_zh"`, `"show_resources"`, `"show_custom"`, `"custom"`, `"show_announcements"`, `"show_recommended"`, `"title_en"`, `"start"`} {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("JSON lacks %s: %s", k, b)
 		}
