@@ -102,7 +102,7 @@ const chromeCSS = `#livery-chrome{display:flex;flex-wrap:wrap;align-items:center
 #livery-chrome summary{display:block;cursor:pointer;list-style:none;padding:6px 8px;white-space:nowrap}
 #livery-chrome summary::-webkit-details-marker{display:none}
 #livery-chrome summary::after{content:"\25BE";margin-left:6px}
-#livery-chrome details>ul{position:absolute;right:0;top:100%;z-index:2147483001;display:block;min-width:160px;max-width:min(320px,90vw);margin:4px 0 0;padding:6px 0;background:#fff;color:#1f2329;border:1px solid #dee0e3;border-radius:6px;box-shadow:0 4px 12px rgba(0,0,0,.12)}
+#livery-chrome details>ul{position:absolute;right:0;top:100%;z-index:2147483001;display:block;min-width:14em;max-width:min(320px,90vw);margin:4px 0 0;padding:6px 0;background:#fff;color:#1f2329;border:1px solid #dee0e3;border-radius:6px;box-shadow:0 4px 12px rgba(0,0,0,.12)}
 #livery-chrome details>ul a{display:block;padding:6px 14px;overflow-wrap:anywhere}
 @media (min-width:1024px){#livery-chrome{flex-wrap:nowrap}#livery-chrome .livery-inline{display:flex}#livery-chrome .livery-inline li:nth-child(n+4){display:none}#livery-chrome .livery-menu li:nth-child(-n+3){display:none}#livery-chrome .livery-more-few{display:none}#livery-chrome .livery-announcements{max-width:24%}}
 @media (max-width:600px){#livery-chrome .livery-announcements{flex-basis:100%;max-width:none;order:10}#livery-logo-partner,#livery-logo-cloud{max-width:110px}}
