@@ -18,7 +18,13 @@ const (
 	MaxNameRunes     = 32
 	MaxTitleRunes    = 64
 	MaxLinkLen       = 2048
+	// MaxTitleSuffixRunes bounds the tab-title suffix (Brand.TitleSuffixZH/EN).
+	MaxTitleSuffixRunes = 32
 )
+
+// FaviconExts are the image types a favicon may have: those every current
+// browser shows in a tab (JPEG and WebP favicons are not reliably shown).
+var FaviconExts = []string{"png", "svg"}
 
 // Asset is a content-addressed image reference (see branding/images): the
 // object key is derived from SHA256 and Ext. The zero Asset means "no logo".
@@ -48,14 +54,23 @@ type Announcement struct {
 	End     time.Time `json:"end"`
 }
 
-// Brand: dual logos with a click-through link each, and the navigation
-// background colour. The same image may serve both logos.
+// Brand: dual logos with a click-through link each, the navigation
+// background colour, and the browser tab's favicon and title suffix. The
+// same image may serve both logos (and the favicon).
 type Brand struct {
 	LogoZH   Asset  `json:"logo_zh"`
 	LogoEN   Asset  `json:"logo_en"`
 	LinkZH   string `json:"link_zh,omitempty"`
 	LinkEN   string `json:"link_en,omitempty"`
 	NavColor string `json:"nav_color,omitempty"` // #RRGGBB; empty = console default
+	// Favicon, when set, is the console tab's icon (PNG or SVG, see
+	// FaviconExts); zero keeps the console's own.
+	Favicon Asset `json:"favicon,omitzero"`
+	// TitleSuffixZH/EN, when set, are appended to the console page's
+	// <title> ("Console – <suffix>"); an empty one falls back to the other
+	// language, both empty leave the title alone.
+	TitleSuffixZH string `json:"title_suffix_zh,omitempty"`
+	TitleSuffixEN string `json:"title_suffix_en,omitempty"`
 }
 
 // Menus: which cloud menu areas are shown, plus the partner's custom menu.

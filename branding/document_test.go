@@ -16,7 +16,8 @@ var (
 
 func validDoc() *Document {
 	d := &Document{}
-	d.Brand = Brand{LogoZH: logo, LogoEN: logo, LinkZH: "https://partner.example/zh", LinkEN: "https://partner.example/en", NavColor: "#1a2B3c"}
+	d.Brand = Brand{LogoZH: logo, LogoEN: logo, LinkZH: "https://partner.example/zh", LinkEN: "https://partner.example/en", NavColor: "#1a2B3c",
+		TitleSuffixZH: "伙伴云"}
 	d.Promotions = []Item{{NameZH: "云服务器特惠", NameEN: "ECS deals", Link: "https://partner.example/ecs"}}
 	d.Menus = Menus{ShowInfo: true, ShowResources: true, ShowUser: true, ShowCustom: true,
 		Custom: []Item{{NameZH: "工单", NameEN: "Tickets", Link: "https://partner.example/tickets?a=1#x"}}}
@@ -102,6 +103,21 @@ func TestValidateRules(t *testing.T) {
 		{"asset hash", func(d *Document) { d.Brand.LogoZH.SHA256 = "../../etc/passwd" }, ValidateOptions{}, "brand.logo_zh.sha256", "hex"},
 		{"asset ext", func(d *Document) { d.Brand.LogoEN.Ext = "html" }, ValidateOptions{}, "brand.logo_en.ext", "png"},
 		{"asset dims", func(d *Document) { d.Brand.LogoEN.Width = 0 }, ValidateOptions{}, "brand.logo_en", "dimensions"},
+		{"favicon png", func(d *Document) { d.Brand.Favicon = Asset{SHA256: logo.SHA256, Ext: "png", Width: 32, Height: 32} }, ValidateOptions{}, "", ""},
+		{"favicon svg", func(d *Document) { d.Brand.Favicon = Asset{SHA256: logo.SHA256, Ext: "svg"} }, ValidateOptions{}, "", ""},
+		{"favicon jpg", func(d *Document) { d.Brand.Favicon = Asset{SHA256: logo.SHA256, Ext: "jpg", Width: 32, Height: 32} }, ValidateOptions{}, "brand.favicon.ext", "png, svg"},
+		{"favicon webp", func(d *Document) { d.Brand.Favicon = Asset{SHA256: logo.SHA256, Ext: "webp", Width: 32, Height: 32} }, ValidateOptions{}, "brand.favicon.ext", "png, svg"},
+		{"favicon hash", func(d *Document) { d.Brand.Favicon = Asset{SHA256: "../x", Ext: "png", Width: 1, Height: 1} }, ValidateOptions{}, "brand.favicon.sha256", "hex"},
+		{"favicon ext unknown", func(d *Document) { d.Brand.Favicon = Asset{SHA256: logo.SHA256, Ext: "ico", Width: 1, Height: 1} }, ValidateOptions{}, "brand.favicon.ext", "png"},
+		{"favicon dims", func(d *Document) { d.Brand.Favicon = Asset{SHA256: logo.SHA256, Ext: "png"} }, ValidateOptions{}, "brand.favicon", "dimensions"},
+		{"title suffix", func(d *Document) { d.Brand.TitleSuffixZH, d.Brand.TitleSuffixEN = "伙伴云", "Partner Cloud & Co" }, ValidateOptions{}, "", ""},
+		{"title suffix one language", func(d *Document) { d.Brand.TitleSuffixEN = "Partner" }, ValidateOptions{}, "", ""},
+		{"title suffix max", func(d *Document) { d.Brand.TitleSuffixZH = strings.Repeat("字", MaxTitleSuffixRunes) }, ValidateOptions{}, "", ""},
+		{"title suffix long", func(d *Document) { d.Brand.TitleSuffixZH = strings.Repeat("字", MaxTitleSuffixRunes+1) }, ValidateOptions{}, "brand.title_suffix_zh", "at most 32"},
+		{"title suffix blank", func(d *Document) { d.Brand.TitleSuffixEN = "  " }, ValidateOptions{}, "brand.title_suffix_en", "required"},
+		{"title suffix control", func(d *Document) { d.Brand.TitleSuffixEN = "a\nb" }, ValidateOptions{}, "brand.title_suffix_en", "control"},
+		{"title suffix bidi", func(d *Document) { d.Brand.TitleSuffixZH = "a\u202Eb" }, ValidateOptions{}, "brand.title_suffix_zh", "control"},
+		{"title suffix markup", func(d *Document) { d.Brand.TitleSuffixEN = "</title><script>" }, ValidateOptions{}, "brand.title_suffix_en", "'<'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := validDoc()
@@ -151,7 +167,7 @@ func TestJSONSnakeCase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{`"brand"`, `"logo_zh"`, `"sha256"`, `"link_en"`, `"nav_color"`, `"promotions"`, `"name_zh"`, `"show_resources"`, `"show_custom"`, `"custom"`, `"show_announcements"`, `"show_recommended"`, `"title_en"`, `"start"`} {
+	for _, k := range []string{`"title_suffix_zh"`, `"brand"`, `"logo_zh"`, `"sha256"`, `"link_en"`, `"nav_color"`, `"promotions"`, `"name_zh"`, `"show_resources"`, `"show_custom"`, `"custom"`, `"show_announcements"`, `"show_recommended"`, `"title_en"`, `"start"`} {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("JSON lacks %s: %s", k, b)
 		}
@@ -169,6 +185,8 @@ func TestDiff(t *testing.T) {
 	}
 	prop.Brand.NavColor = "#000000"
 	prop.Brand.LogoEN = Asset{}
+	prop.Brand.Favicon = Asset{SHA256: logo.SHA256, Ext: "svg"}
+	prop.Brand.TitleSuffixEN = "Partner"
 	prop.Menus.ShowUser = false
 	prop.Promotions = append(prop.Promotions, Item{NameZH: "新", NameEN: "New", Link: "https://n.example"})
 	prop.Ops.Announcements = nil
@@ -176,6 +194,8 @@ func TestDiff(t *testing.T) {
 	want := []Change{
 		{"brand.logo_en", logo.SHA256 + ".png 200x40", ""},
 		{"brand.nav_color", "#1a2B3c", "#000000"},
+		{"brand.favicon", "", logo.SHA256 + ".svg 0x0"},
+		{"brand.title_suffix_en", "", "Partner"},
 		{"promotions[1].name_zh", "", "新"},
 		{"promotions[1].name_en", "", "New"},
 		{"promotions[1].link", "", "https://n.example"},

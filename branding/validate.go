@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -40,7 +41,10 @@ func (c *checker) add(field, format string, a ...any) {
 // titles 1–MaxTitleRunes, valid UTF-8 with no control characters and no '<'
 // or '>'; NavColor is empty or #RRGGBB; list lengths are bounded; an
 // announcement's End is after its Start; logos, when set, are well-formed
-// content-addressed assets (the same asset may serve both languages).
+// content-addressed assets (the same asset may serve both languages); the
+// favicon, when set, is such an asset of a type in FaviconExts; the title
+// suffixes, when set, follow the name rules with at most
+// MaxTitleSuffixRunes runes.
 func (d *Document) Validate(o ValidateOptions) error {
 	c := &checker{o: o}
 	c.asset("brand.logo_zh", d.Brand.LogoZH)
@@ -50,6 +54,9 @@ func (d *Document) Validate(o ValidateOptions) error {
 	if d.Brand.NavColor != "" && !colorRe.MatchString(d.Brand.NavColor) {
 		c.add("brand.nav_color", "must be a colour like #1A2B3C")
 	}
+	c.favicon("brand.favicon", d.Brand.Favicon)
+	c.optionalText("brand.title_suffix_zh", d.Brand.TitleSuffixZH, MaxTitleSuffixRunes)
+	c.optionalText("brand.title_suffix_en", d.Brand.TitleSuffixEN, MaxTitleSuffixRunes)
 	c.items("promotions", d.Promotions, MaxPromotions)
 	c.items("menus.custom", d.Menus.Custom, MaxCustomMenus)
 	if len(d.Ops.Announcements) > MaxAnnouncements {
@@ -87,6 +94,26 @@ func (c *checker) asset(field string, a Asset) {
 	}
 	if a.Width < 0 || a.Height < 0 || (a.Ext != "svg" && (a.Width == 0 || a.Height == 0)) {
 		c.add(field, "invalid dimensions %dx%d", a.Width, a.Height)
+	}
+}
+
+// favicon checks an optional favicon: a well-formed asset (one problem per
+// field, as for logos) whose type browsers show in a tab.
+func (c *checker) favicon(field string, a Asset) {
+	if a.IsZero() {
+		return
+	}
+	n := len(c.problems)
+	c.asset(field, a)
+	if len(c.problems) == n && !slices.Contains(FaviconExts, a.Ext) {
+		c.add(field+".ext", "must be one of %s", strings.Join(FaviconExts, ", "))
+	}
+}
+
+// optionalText is text for a field that may be empty.
+func (c *checker) optionalText(field, s string, maxRunes int) {
+	if s != "" {
+		c.text(field, s, maxRunes)
 	}
 }
 

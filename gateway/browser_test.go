@@ -85,8 +85,8 @@ const snapshotJS = `(() => {
     partner: img(q("#livery-logo-partner")),
     cloud: img(q("#livery-logo-cloud")),
     logoHref: q("#livery-logo-link") ? q("#livery-logo-link").getAttribute("href") || "" : "",
-    promo: links(".livery-promo a"),
-    custom: links(".livery-custom a"),
+    promo: links(".livery-promo .livery-menu a"),
+    custom: links(".livery-custom .livery-menu a"),
     display: display,
     chromeBG: chrome ? getComputedStyle(chrome).backgroundColor : "",
     chromeDisplay: chrome ? getComputedStyle(chrome).display : "",
@@ -301,6 +301,29 @@ func TestBrowserBranding(t *testing.T) {
 	customer.acceptLanguage("en")
 	customer.setCookie(e.ConsoleURL, "livery_lang", "zh")
 	check(customer, info(customer.open(e.ConsoleURL+"/")), zh)
+	customer.setCookie(e.ConsoleURL, "livery_lang", "en")
+
+	// Livery's own error page on the console host carries the tenant's
+	// chrome (logo loaded, nav colour from the stylesheet), in the chosen
+	// language, with the request id, and its CSP blocks nothing.
+	customer.setCookie(e.ConsoleURL, "livery_lang", "zh")
+	resp = customer.open(e.ConsoleURL + "/_livery/no-such-page")
+	var live1 branding.Document
+	json.Unmarshal([]byte(docA), &live1)
+	ep := evalJS[struct {
+		Chrome, Logo bool
+		BG, Lang     string
+		Request      string
+		Violations   []string
+	}](customer, `(() => { const c = document.querySelector("#livery-chrome"), l = document.querySelector("#livery-logo-partner");
+  const r = document.querySelector("#livery-page-request code");
+  return { Chrome: !!c, Logo: !!(l && l.complete && l.naturalWidth > 0), BG: c ? getComputedStyle(c).backgroundColor : "",
+    Lang: document.documentElement.lang, Request: r ? r.textContent : "", Violations: window.__liveryCSP || [] }; })()`)
+	if resp.Status != http.StatusNotFound || !ep.Chrome || !ep.Logo || ep.Lang != "zh-CN" || ep.Request == "" ||
+		ep.Request != respHeader(resp, "X-Request-Id") || len(ep.Violations) != 0 || len(customer.cspLog()) != 0 ||
+		(live1.Brand.NavColor != "" && ep.BG != cssRGB(t, live1.Brand.NavColor)) {
+		t.Errorf("error page not branded: status %d, %+v, CSP log %v", resp.Status, ep, customer.cspLog())
+	}
 	customer.setCookie(e.ConsoleURL, "livery_lang", "en")
 
 	// The operator signs in to the admin API in a browser of their own

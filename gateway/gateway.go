@@ -107,6 +107,9 @@ type Gateway struct {
 	apiErrors fiber.ErrorHandler
 	// trusted are the proxies whose X-Forwarded-* name the client.
 	trusted []*net.IPNet
+	// consolePage, set by routes when branding is on, renders the console
+	// listener's error pages for browsers (in the tenant's chrome).
+	consolePage func(c *fiber.Ctx, e *web.Error, requestID string) error
 }
 
 // New builds a gateway. Routes are registered; nothing listens until Serve.
@@ -118,11 +121,25 @@ func New(o Options) *Gateway {
 	g.trusted = o.Proxy.TrustedProxies
 	g.proxy = console.NewProxy(o.Proxy, g.metrics, g.log)
 
-	g.console = fiber.New(fiberConfig(o.Console, web.ErrorHandler(g.log, false), true))
+	// Every console path: Livery's own error pages carry the tenant's chrome.
+	consolePages := web.CodeTable{Prefix: "/", Page: g.renderConsoleError}
+	g.console = fiber.New(fiberConfig(o.Console, web.ErrorHandler(g.log, false, consolePages), true))
 	g.api = fiber.New(fiberConfig(o.API, func(c *fiber.Ctx, err error) error { return g.apiErrors(c, err) }, false))
 	g.routes(o)
 	return g
 }
+
+// renderConsoleError is the console listener's error page: consolePage
+// when routes installed one; an error makes web.ErrorHandler write the
+// plain page.
+func (g *Gateway) renderConsoleError(c *fiber.Ctx, e *web.Error, requestID string) error {
+	if g.consolePage == nil {
+		return errNoConsolePage
+	}
+	return g.consolePage(c, e, requestID)
+}
+
+var errNoConsolePage = errors.New("gateway: no branded console page")
 
 func fiberConfig(o ListenerOptions, eh fiber.ErrorHandler, streaming bool) fiber.Config {
 	return fiber.Config{

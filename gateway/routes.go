@@ -43,7 +43,10 @@ func (g *Gateway) routes(o Options) {
 		c.Get(preview.EnterPath, pv.Enter)
 		c.Get(preview.LeavePath, pv.Leave)
 	}
+	var page web.PageFunc // Livery's own console pages: in the tenant's chrome with branding
 	if b := o.Branding; b != nil {
+		pages := branded.NewPages(b.Chrome)
+		g.consolePage, page = pages.Error, pages.Render
 		rewrite, modify := branded.Mount(c, branded.Options{Chrome: b.Chrome, Assets: b.Assets,
 			CookieSecure: b.CookieSecure, Unbranded: g.metrics.Unbranded})
 		if rewrite != nil {
@@ -52,7 +55,9 @@ func (g *Gateway) routes(o Options) {
 		}
 	}
 	if o.Identity != nil {
-		id := signin.NewCustomer(*o.Identity, g.log, g.trusted)
+		io := *o.Identity
+		io.Page = page
+		id := signin.NewCustomer(io, g.log, g.trusted)
 		c.Use(id.Authenticate)
 		c.Get(signin.LoginPath, id.Login)
 		c.Get(signin.CallbackPath, id.Callback)
@@ -115,7 +120,7 @@ func (g *Gateway) staffUI(o Options, ao adminapi.Options) (staffui.Options, bool
 	}
 	w := b.Workflow
 	ui := staffui.Options{Authorizer: o.Admin.Authorizer, Tenants: l, Customers: o.Admin.Customers,
-		Drafts: w, Submissions: w, Reviews: w, History: w, Upstream: o.Admin.Upstream,
+		Managers: o.Admin.Managers, Staff: o.Admin.Directory, Keys: o.Admin.Keys, Drafts: w, Submissions: w, Reviews: w, History: w, Upstream: o.Admin.Upstream,
 		LoginPath: signin.StaffLoginPath, LogoutPath: signin.StaffLogoutPath,
 		CookieSecure: o.Admin.Staff.CookieSecure, Log: g.log}
 	if b.Preview != nil {

@@ -15,6 +15,15 @@
 // <body> ends more than MaxHeadHold bytes after <head> (or there is no <head>
 // at all), the head fragment is inserted immediately before the body fragment
 // instead, so each fragment is always inserted exactly once or not at all.
+//
+// Fragments.Title goes right before the end tag of the first <title>
+// element that follows the <head> start tag (not one inside <template>),
+// and only when that title lies in the held-back head section: the page
+// has a <head> start tag and its <body> is injected within MaxHeadHold
+// bytes. Otherwise (no title, no <head>, a head too long to hold, no
+// <body>) the title fragment is left out and the page's title is
+// untouched. The caller escapes it as text (it lands inside an RCDATA
+// element, where only "</title" would end it).
 package inject
 
 import (
@@ -28,9 +37,10 @@ const MaxHeadHold = 512 << 10
 
 // Fragments to insert. Head goes right after the <head ...> start tag (or, if
 // there is no <head>, immediately before the body fragment); Body goes right
-// after the <body ...> start tag. The slices are not copied and must not be
-// modified while a reader using them is live.
-type Fragments struct{ Head, Body []byte }
+// after the <body ...> start tag; Title, when set, right before the first
+// </title> of the head section (see the package doc). The slices are not
+// copied and must not be modified while a reader using them is live.
+type Fragments struct{ Head, Body, Title []byte }
 
 var indexByte = bytes.IndexByte
 
@@ -56,44 +66,74 @@ func NewReadCloser(rc io.ReadCloser, f Fragments) io.ReadCloser {
 func Transform(src []byte, f Fragments) []byte { return transform(src, f, MaxHeadHold) }
 
 func transform(src []byte, f Fragments, limit int) []byte {
-	h, b, ok := points(src, f, limit)
+	at, ok := points(src, f, limit)
 	if !ok {
 		return src
 	}
-	out := make([]byte, 0, len(src)+len(f.Head)+len(f.Body))
-	out = append(out, src[:h]...)
-	out = append(out, f.Head...)
-	out = append(out, src[h:b]...)
-	out = append(out, f.Body...)
-	return append(out, src[b:]...)
+	out := make([]byte, 0, len(src)+len(f.Head)+len(f.Title)+len(f.Body))
+	for _, p := range at.Pieces(src, f) {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// At is where the fragments go in a whole document: Head and Body are
+// offsets into it, Title is the offset of the </title> end tag the title
+// fragment precedes, or -1 when the title fragment is left out. Head <=
+// Title <= Body when Title >= 0.
+type At struct{ Head, Title, Body int }
+
+// Pieces returns the output as slices of src and of f, in order: src[:Head],
+// f.Head, then (with a title) src[Head:Title], f.Title, src[Title:Body],
+// then f.Body and src[Body:].
+func (a At) Pieces(src []byte, f Fragments) [][]byte {
+	if a.Title < 0 {
+		return [][]byte{src[:a.Head], f.Head, src[a.Head:a.Body], f.Body, src[a.Body:]}
+	}
+	return [][]byte{src[:a.Head], f.Head, src[a.Head:a.Title], f.Title, src[a.Title:a.Body], f.Body, src[a.Body:]}
+}
+
+// Added is the number of bytes the fragments add at these points.
+func (a At) Added(f Fragments) int {
+	n := len(f.Head) + len(f.Body)
+	if a.Title >= 0 {
+		n += len(f.Title)
+	}
+	return n
 }
 
 // Points returns where NewReader would insert the fragments into the
-// whole document src: the output is src[:head] + f.Head + src[head:body] +
-// f.Body + src[body:]. ok is false when src has no <body> start tag (the
-// output is then src unchanged). It lets a caller holding the document
-// send it in pieces without building the output.
-func Points(src []byte, f Fragments) (head, body int, ok bool) {
+// whole document src (At.Pieces assembles the output). ok is false when
+// src has no <body> start tag (the output is then src unchanged). It lets
+// a caller holding the document send it in pieces without building the
+// output.
+func Points(src []byte, f Fragments) (at At, ok bool) {
 	return points(src, f, MaxHeadHold)
 }
 
-func points(src []byte, f Fragments, limit int) (head, body int, ok bool) {
-	s := scanner{wantHead: len(f.Head) > 0}
-	hpos, off := -1, 0
+func points(src []byte, f Fragments, limit int) (At, bool) {
+	s := newScanner(f)
+	hpos, tpos, off := -1, -1, 0
 	for off < len(src) {
 		k, ev := s.scan(src[off:])
 		off += k
 		switch ev {
 		case evHead:
 			hpos = off
+		case evTitle:
+			tpos = off - titleEndLen
 		case evBody:
 			if hpos >= 0 && off-hpos <= limit {
-				return hpos, off, true
+				return At{Head: hpos, Title: tpos, Body: off}, true
 			}
-			return off, off, true
+			return At{Head: off, Title: -1, Body: off}, true
 		}
 	}
-	return 0, 0, false
+	return At{}, false
+}
+
+func newScanner(f Fragments) scanner {
+	return scanner{wantHead: len(f.Head) > 0 || len(f.Title) > 0, wantTitle: len(f.Title) > 0}
 }
 
 type reader struct {
@@ -105,12 +145,23 @@ type reader struct {
 	carry   []byte   // input read but not yet scanned
 	hold    []byte   // scanned bytes after <head>, awaiting the <body> decision
 	holding bool
+	titleAt int   // offset in hold of the </title> the title fragment precedes, or -1
+	titled  bool  // the title fragment was emitted
 	done    bool  // body injected (or given up): pass the rest through
 	err     error // sticky error from src
 }
 
 func newReader(src io.Reader, f Fragments, limit int) *reader {
-	return &reader{src: src, f: f, limit: limit, sc: scanner{wantHead: len(f.Head) > 0}}
+	return &reader{src: src, f: f, limit: limit, sc: newScanner(f), titleAt: -1}
+}
+
+// added is the number of fragment bytes emitted (once done).
+func (r *reader) added() int {
+	n := len(r.f.Head) + len(r.f.Body)
+	if r.titled {
+		n += len(r.f.Title)
+	}
+	return n
 }
 
 func (r *reader) push(b []byte) {
@@ -119,9 +170,11 @@ func (r *reader) push(b []byte) {
 	}
 }
 
+// stopHolding emits the held bytes verbatim (the title fragment is left
+// out: the <body> decision is not made yet, or went against injecting).
 func (r *reader) stopHolding() {
 	r.push(r.hold)
-	r.hold, r.holding = nil, false
+	r.hold, r.holding, r.titleAt = nil, false, -1
 }
 
 func (r *reader) event(ev event) {
@@ -129,11 +182,22 @@ func (r *reader) event(ev event) {
 	case evHead:
 		r.holding = true
 		r.hold = make([]byte, 0, min(4<<10, r.limit))
+	case evTitle:
+		if r.holding && len(r.hold) >= titleEndLen {
+			r.titleAt = len(r.hold) - titleEndLen
+		}
 	case evBody:
 		if r.holding {
 			r.push(r.f.Head)
-			r.push(r.hold)
-			r.hold, r.holding = nil, false
+			if r.titleAt >= 0 {
+				r.push(r.hold[:r.titleAt])
+				r.push(r.f.Title)
+				r.push(r.hold[r.titleAt:])
+				r.titled = len(r.f.Title) > 0
+			} else {
+				r.push(r.hold)
+			}
+			r.hold, r.holding, r.titleAt = nil, false, -1
 		} else {
 			r.push(r.f.Head)
 		}

@@ -60,11 +60,11 @@ func TestGolden(t *testing.T) {
 			if got := string(Transform([]byte(tc.in), frag)); got != tc.want {
 				t.Errorf("Transform\n in: %q\ngot: %q\nwant %q", tc.in, got, tc.want)
 			}
-			if h, b, ok := Points([]byte(tc.in), frag); ok != (tc.in != tc.want) {
+			if at, ok := Points([]byte(tc.in), frag); ok != (tc.in != tc.want) {
 				t.Errorf("Points ok=%v for %q", ok, tc.in)
 			} else if ok {
-				if got := tc.in[:h] + "[H]" + tc.in[h:b] + "[B]" + tc.in[b:]; got != tc.want {
-					t.Errorf("Points %d, %d\n in: %q\ngot: %q\nwant %q", h, b, tc.in, got, tc.want)
+				if got := tc.in[:at.Head] + "[H]" + tc.in[at.Head:at.Body] + "[B]" + tc.in[at.Body:]; got != tc.want || at.Title != -1 {
+					t.Errorf("Points %+v\n in: %q\ngot: %q\nwant %q", at, tc.in, got, tc.want)
 				}
 			}
 			got, err := io.ReadAll(NewReader(strings.NewReader(tc.in), frag))

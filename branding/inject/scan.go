@@ -18,7 +18,15 @@ const (
 	evNone event = iota
 	evHead       // the first <head ...> start tag ended just before the returned offset
 	evBody       // the first <body ...> start tag ended just before the returned offset
+	// evTitle: the end tag of the first <title> after the <head> start tag
+	// was recognised; its "</title" and the one byte after it (space, '/'
+	// or '>') end just before the returned offset, so the end tag starts
+	// titleEndLen bytes before it.
+	evTitle
 )
+
+// titleEndLen is len("</title") plus the byte that ends the tag name.
+const titleEndLen = len("</title") + 1
 
 type state uint8
 
@@ -52,15 +60,17 @@ const (
 const nameCap = 9 // longest interesting tag name: "plaintext"
 
 type scanner struct {
-	state    state
-	isEnd    bool
-	wantHead bool // report evHead (false when the head fragment is empty)
-	headSeen bool
-	nameLen  int
-	name     [nameCap]byte
-	raw      string // lower-case name of the raw-text element we are inside
-	rawIdx   int
-	tmpl     int // <template> nesting depth
+	state     state
+	isEnd     bool
+	wantHead  bool // report evHead (false when the head fragment is empty)
+	wantTitle bool // report evTitle (false when the title fragment is empty)
+	headSeen  bool
+	titleSeen bool
+	nameLen   int
+	name      [nameCap]byte
+	raw       string // lower-case name of the raw-text element we are inside
+	rawIdx    int
+	tmpl      int // <template> nesting depth
 }
 
 func isSpace(c byte) bool {
@@ -383,10 +393,15 @@ func (s *scanner) scan(b []byte) (int, event) {
 				s.state = sBeforeAttrName
 			case c == '>':
 				s.isEnd, s.nameLen = true, copy(s.name[:], s.raw)
-				s.emitTag() // end tags never produce events
+				s.emitTag() // end tags produce no events of their own
 			default:
 				s.state = sRaw
 				i--
+				continue
+			}
+			if s.raw == "title" && s.wantTitle && s.headSeen && !s.titleSeen && s.tmpl == 0 {
+				s.titleSeen = true
+				return i, evTitle
 			}
 		}
 	}

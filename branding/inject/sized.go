@@ -67,7 +67,7 @@ func sized(r *reader, n int64, limit int) (io.ReadCloser, int64) {
 	size := int64(-1)
 	switch {
 	case r.done:
-		size = n + int64(len(r.f.Head)+len(r.f.Body))
+		size = n + int64(r.added())
 	case err == io.EOF && int64(len(buf)) == n:
 		size = n // the source ended without a <body>: passed through as is
 	}

@@ -84,22 +84,28 @@ const chromeCSS = `#livery-chrome{display:flex;flex-wrap:wrap;align-items:center
 #livery-chrome *{box-sizing:border-box}
 #livery-chrome a{color:inherit;text-decoration:none}
 #livery-chrome a:hover,#livery-chrome a:focus-visible{text-decoration:underline}
-#livery-chrome ul{display:flex;flex-wrap:wrap;gap:4px 14px;margin:0;padding:0;list-style:none}
+#livery-chrome a:focus-visible,#livery-chrome summary:focus-visible{outline:2px solid currentColor;outline-offset:2px;border-radius:2px}
+#livery-chrome ul{display:flex;flex-wrap:nowrap;gap:4px 14px;margin:0;padding:0;list-style:none}
 #livery-chrome li{margin:0;padding:0}
-#livery-chrome .livery-brand{display:flex;align-items:center;gap:10px;margin-right:auto}
+#livery-chrome .livery-brand{display:flex;align-items:center;gap:10px;margin-right:auto;min-width:0}
 #livery-logo-link{display:flex;align-items:center}
 #livery-logo-partner,#livery-logo-cloud{display:block;height:28px;width:auto;max-width:200px;border:0}
 #livery-chrome span#livery-logo-cloud{height:auto;font-weight:600;font-size:16px;white-space:nowrap}
 #livery-chrome .livery-sep{display:block;width:1px;height:20px;background:currentColor;opacity:.4}
+#livery-chrome .livery-items{display:flex;align-items:center;gap:14px;min-width:0}
+#livery-chrome .livery-inline{display:none}
+#livery-chrome .livery-inline a{display:block;max-width:11em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #livery-chrome .livery-announcements{max-width:40%;overflow:hidden}
 #livery-chrome .livery-announcements li{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 #livery-chrome .livery-announcements li::before{content:"\25CF";margin-right:6px;font-size:10px;vertical-align:middle;opacity:.7}
-#livery-account{position:relative}
-#livery-account summary{display:block;cursor:pointer;list-style:none;padding:6px 8px;white-space:nowrap}
-#livery-account summary::-webkit-details-marker{display:none}
-#livery-account summary::after{content:"\25BE";margin-left:6px}
-#livery-chrome #livery-account ul{position:absolute;right:0;top:100%;z-index:2147483001;display:block;min-width:160px;margin:4px 0 0;padding:6px 0;background:#fff;color:#1f2329;border:1px solid #dee0e3;border-radius:6px;box-shadow:0 4px 12px rgba(0,0,0,.12)}
-#livery-chrome #livery-account li a{display:block;padding:6px 14px}
+#livery-chrome details{position:relative}
+#livery-chrome summary{display:block;cursor:pointer;list-style:none;padding:6px 8px;white-space:nowrap}
+#livery-chrome summary::-webkit-details-marker{display:none}
+#livery-chrome summary::after{content:"\25BE";margin-left:6px}
+#livery-chrome details>ul{position:absolute;right:0;top:100%;z-index:2147483001;display:block;min-width:14em;max-width:min(320px,90vw);margin:4px 0 0;padding:6px 0;background:#fff;color:#1f2329;border:1px solid #dee0e3;border-radius:6px;box-shadow:0 4px 12px rgba(0,0,0,.12)}
+#livery-chrome details>ul a{display:block;padding:6px 14px;overflow-wrap:anywhere}
+@media (min-width:1024px){#livery-chrome{flex-wrap:nowrap}#livery-chrome .livery-inline{display:flex}#livery-chrome .livery-inline li:nth-child(n+4){display:none}#livery-chrome .livery-menu li:nth-child(-n+3){display:none}#livery-chrome .livery-more-few{display:none}#livery-chrome .livery-announcements{max-width:24%}}
+@media (max-width:600px){#livery-chrome .livery-announcements{flex-basis:100%;max-width:none;order:10}#livery-logo-partner,#livery-logo-cloud{max-width:110px}}
 #livery-preview-ribbon{position:fixed;top:0;left:50%;transform:translateX(-50%);z-index:2147483647;margin:0;padding:3px 14px;background:#d92d20;color:#fff;font:600 12px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;letter-spacing:.04em;text-transform:uppercase;border-radius:0 0 6px 6px;pointer-events:none}
 @media print{#livery-chrome,#livery-preview-ribbon{display:none!important}}
 `

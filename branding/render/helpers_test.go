@@ -25,6 +25,10 @@ func sampleDoc() *branding.Document {
 			LinkZH:   "https://partner.example.cn/zh?from=console&x=1",
 			LinkEN:   "https://partner.example.com/en",
 			NavColor: "#0A66C2",
+			Favicon:  branding.Asset{SHA256: sha('c'), Ext: "svg"},
+			// The suffix is text in an RCDATA element: escaped.
+			TitleSuffixZH: "伙伴云",
+			TitleSuffixEN: "Partner & Co",
 		},
 		Promotions: []branding.Item{
 			{NameZH: "新春特惠", NameEN: "Spring Sale", Link: "https://partner.example.com/sale"},
@@ -196,4 +200,9 @@ func isAncestor(a, d *html.Node) bool {
 		}
 	}
 	return false
+}
+
+func attrIs(n *html.Node, key, want string) bool {
+	v, ok := nodeAttr(n, key)
+	return ok && v == want
 }

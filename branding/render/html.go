@@ -14,15 +14,18 @@ import (
 // labels are the chrome's fixed texts in one locale.
 type labels struct {
 	lang, partnerLogo, promotions, custom, announcements, account, signOut, preview string // account: shown for an empty user name
+	chrome, brand, more                                                             string // landmark names and the overflow menu
 	other, otherLang, otherName                                                     string // the language switch
 }
 
 var (
 	labelsZH = labels{lang: "zh-CN", partnerLogo: "合作伙伴标志", promotions: "推广", custom: "自定义菜单",
 		announcements: "公告", account: "账户", signOut: "退出登录", preview: "预览",
+		chrome: "合作伙伴栏", brand: "合作伙伴与云品牌", more: "更多",
 		other: LocaleEN, otherLang: "en", otherName: "English"}
 	labelsEN = labels{lang: "en", partnerLogo: "Partner logo", promotions: "Promotions", custom: "Menu",
 		announcements: "Announcements", account: "Account", signOut: "Sign out", preview: "Preview",
+		chrome: "Partner bar", brand: "Partner and cloud brands", more: "More",
 		other: LocaleZH, otherLang: "zh-CN", otherName: "中文"}
 )
 
@@ -99,6 +102,20 @@ func assetOK(a branding.Asset) bool {
 	return false
 }
 
+// assetPrefix is the URL prefix logos and favicons are served under.
+func assetPrefix(up *Upstream) string {
+	prefix := up.AssetPrefix
+	if prefix == "" || urlProblem(prefix, false) != "" || !strings.HasSuffix(prefix, "/") {
+		prefix = DefaultAssetPrefix
+	}
+	return prefix
+}
+
+// InlineItems is how many promotions (and custom menu items) show in the
+// bar itself on wide screens (at least 1024 px); the rest, and on narrow
+// screens all of them, are in the "More" disclosure.
+const InlineItems = 3
+
 // chromeParams is everything bodyHTML needs.
 type chromeParams struct {
 	doc     *branding.Document
@@ -117,12 +134,19 @@ func bodyHTML(p chromeParams) (pre, post string, validUntil time.Time) {
 	d, up, zh := p.doc, p.up, p.zh
 	var w htmlWriter
 	w.Grow(2048)
-	w.raw(`<div id="livery-chrome" class="livery-chrome"`)
+	// The chrome is one labelled region landmark (axe: all content in
+	// landmarks) rather than a banner: the console page has its own, and
+	// a second banner is a violation too. Each group inside is a labelled
+	// nav (or region, for announcements).
+	w.raw(`<section id="livery-chrome" class="livery-chrome"`)
 	w.attr("lang", p.l.lang)
+	w.attr("aria-label", p.l.chrome)
 	w.raw(">\n")
 
 	// Dual brand: partner logo (in its link), separator, cloud logo.
-	w.raw(`<div class="livery-brand">`)
+	w.raw(`<nav class="livery-brand"`)
+	w.attr("aria-label", p.l.brand)
+	w.raw(">")
 	w.raw(`<a id="livery-logo-link" class="livery-logo-link"`)
 	w.link(pick(zh, d.Brand.LinkZH, d.Brand.LinkEN))
 	w.raw(">")
@@ -131,10 +155,7 @@ func bodyHTML(p chromeParams) (pre, post string, validUntil time.Time) {
 		logo = d.Brand.LogoZH
 	}
 	if assetOK(logo) {
-		prefix := up.AssetPrefix
-		if prefix == "" || urlProblem(prefix, false) != "" || !strings.HasSuffix(prefix, "/") {
-			prefix = DefaultAssetPrefix
-		}
+		prefix := assetPrefix(up)
 		w.raw(`<img id="livery-logo-partner" class="livery-logo"`)
 		w.attr("src", prefix+logo.SHA256+"."+logo.Ext)
 		w.attr("alt", p.partner)
@@ -160,27 +181,41 @@ func bodyHTML(p chromeParams) (pre, post string, validUntil time.Time) {
 		w.text(cloudAlt)
 		w.raw("</span>")
 	}
-	w.raw("</div>\n")
+	w.raw("</nav>\n")
 
-	items := func(class, label string, list []branding.Item) {
+	// A list shows its first InlineItems entries in the bar on wide
+	// screens and every entry in a "More" disclosure (<details>: keyboard
+	// operable, no script); CSS shows each entry in one place only.
+	items := func(class, label, summary string, list []branding.Item) {
 		if len(list) == 0 {
 			return
 		}
-		w.raw(`<nav class="` + class + `"`)
-		w.attr("aria-label", label)
-		w.raw("><ul>")
-		for _, it := range list {
-			w.raw("<li><a")
-			w.link(it.Link)
-			w.raw(">")
-			w.text(pick(zh, it.NameZH, it.NameEN))
-			w.raw("</a></li>")
+		entries := func() {
+			for _, it := range list {
+				w.raw("<li><a")
+				w.link(it.Link)
+				w.raw(">")
+				w.text(pick(zh, it.NameZH, it.NameEN))
+				w.raw("</a></li>")
+			}
 		}
-		w.raw("</ul></nav>\n")
+		w.raw(`<nav class="livery-items ` + class + `"`)
+		w.attr("aria-label", label)
+		w.raw(`><ul class="livery-inline">`)
+		entries()
+		w.raw(`</ul><details class="livery-more`)
+		if len(list) <= InlineItems {
+			w.raw(` livery-more-few`) // nothing overflows on wide screens
+		}
+		w.raw(`"><summary>`)
+		w.text(summary)
+		w.raw(`</summary><ul class="livery-menu">`)
+		entries()
+		w.raw("</ul></details></nav>\n")
 	}
-	items("livery-promo", p.l.promotions, d.Promotions)
+	items("livery-promo", p.l.promotions, p.l.more, d.Promotions)
 	if d.Menus.ShowCustom {
-		items("livery-custom", p.l.custom, d.Menus.Custom)
+		items("livery-custom", p.l.custom, p.l.custom, d.Menus.Custom)
 	}
 
 	if d.Ops.ShowAnnouncements {
@@ -218,7 +253,9 @@ func bodyHTML(p chromeParams) (pre, post string, validUntil time.Time) {
 	}
 
 	// Account menu: a <details> drop-down (no script needed).
-	w.raw(`<details id="livery-account" class="livery-account"><summary><span id="livery-user" class="livery-user">`)
+	w.raw(`<nav class="livery-account-nav"`)
+	w.attr("aria-label", p.l.account)
+	w.raw(`><details id="livery-account" class="livery-account"><summary><span id="livery-user" class="livery-user">`)
 	pre = w.String()
 
 	w.Reset()
@@ -235,11 +272,13 @@ func bodyHTML(p chromeParams) (pre, post string, validUntil time.Time) {
 	w.attr("lang", p.l.otherLang)
 	w.raw(">")
 	w.text(p.l.otherName)
-	w.raw("</a></li></ul></details>\n</div>\n")
+	w.raw("</a></li></ul></details></nav>\n")
 	if p.preview {
+		// Fixed on screen; inside the landmark in the DOM.
 		w.raw(`<div id="livery-preview-ribbon" class="livery-preview-ribbon" role="status">`)
 		w.text(p.ribbon)
 		w.raw("</div>\n")
 	}
+	w.raw("</section>\n")
 	return pre, w.String(), validUntil
 }

@@ -16,7 +16,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"html"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +78,7 @@ type Chrome struct {
 	// and body is bodyPre <escaped user name> bodyPost.
 	headLink, headStyle, headTail []byte
 	bodyPre, bodyPost             []byte
+	title                         []byte // the escaped tab-title suffix fragment, nil without one
 	account                       string // shown when the user name is empty
 }
 
@@ -115,7 +118,13 @@ func Render(tenant string, version int, doc *branding.Document, locale string, u
 	w.attr("href", c.path)
 	c.headLink = []byte(w.String())
 	c.headStyle = []byte(`><style id="livery-critical"`)
-	c.headTail = []byte(">" + string(c.CriticalCSS) + "</style>\n")
+	w.Reset()
+	w.raw(">" + string(c.CriticalCSS) + "</style>\n")
+	faviconLink(&w, doc.Brand.Favicon, assetPrefix(&up))
+	c.headTail = []byte(w.String())
+	if t := pick(zh, doc.Brand.TitleSuffixZH, doc.Brand.TitleSuffixEN); t != "" && altProblem(t) == "" {
+		c.title = []byte(TitleSeparator + html.EscapeString(t))
+	}
 
 	partner := opts.PartnerName
 	if partner == "" || altProblem(partner) != "" {
@@ -130,6 +139,31 @@ func Render(tenant string, version int, doc *branding.Document, locale string, u
 	c.bodyPre, c.bodyPost, c.ValidUntil = []byte(pre), []byte(post), until
 	return c
 }
+
+// TitleSeparator goes between the console's own page title and the
+// partner's title suffix.
+const TitleSeparator = " – "
+
+// faviconLink writes the <link rel="icon"> of a favicon asset (PNG or SVG);
+// anything else writes nothing.
+func faviconLink(w *htmlWriter, a branding.Asset, prefix string) {
+	if !assetOK(a) || !slices.Contains(branding.FaviconExts, a.Ext) {
+		return
+	}
+	w.raw(`<link rel="icon" id="livery-favicon"`)
+	w.attr("href", prefix+a.SHA256+"."+a.Ext)
+	if a.Ext == "svg" {
+		w.raw(` type="image/svg+xml"`)
+	} else {
+		w.raw(` type="image/png"`)
+	}
+	w.raw(">\n")
+}
+
+// TitleSuffix is the fragment appended to the page's <title> (the
+// separator and the escaped suffix in the chrome's locale), or nil when
+// the document sets none.
+func (c *Chrome) TitleSuffix() []byte { return c.title }
 
 // StylesheetPath is the versioned URL path of CSS; its last component
 // changes whenever the CSS does, so it can be served immutable.
@@ -184,7 +218,8 @@ func ParseStylesheetPath(p string) (tenant string, version int, hash8 string, ok
 // before its <meta charset>, which browsers only honour within the first
 // 1024 bytes: Head is a few hundred bytes with the default selectors, keep
 // configured selectors short. Body is the header bar (and preview ribbon),
-// put right after the <body> start tag.
+// put right after the <body> start tag. Title is TitleSuffix, put before
+// the page's </title>.
 func (c *Chrome) Fragments(userName, nonce string) inject.Fragments {
 	if !ValidNonce(nonce) {
 		nonce = ""
@@ -212,7 +247,7 @@ func (c *Chrome) Fragments(userName, nonce string) inject.Fragments {
 	body = append(body, c.bodyPre...)
 	body = appendEscaped(body, userName)
 	body = append(body, c.bodyPost...)
-	return inject.Fragments{Head: head, Body: body}
+	return inject.Fragments{Head: head, Body: body, Title: c.title}
 }
 
 func appendNonce(b []byte, nonce string) []byte {

@@ -56,6 +56,7 @@ func TestGolden(t *testing.T) {
 			var b strings.Builder
 			fmt.Fprintf(&b, "stylesheet: %s\nstyle-hash: %s\nvalid-until: %s\n", c.StylesheetPath(), c.StyleHash(), c.ValidUntil.Format(time.RFC3339))
 			fmt.Fprintf(&b, "--- head (%d bytes)\n%s--- body (%d bytes)\n%s", len(f.Head), f.Head, len(f.Body), f.Body)
+			fmt.Fprintf(&b, "--- title\n%s\n", f.Title)
 			golden(t, tc.file, []byte(b.String()))
 			golden(t, "chrome.css.golden", c.CSS) // the same for both locales
 
@@ -103,9 +104,9 @@ func checkStructure(t *testing.T, doc *html.Node, c *Chrome, user string) {
 	if h := "sha256-" + base64.StdEncoding.EncodeToString(sum[:]); h != c.StyleHash() {
 		t.Errorf("style hash %s, element hashes to %s", c.StyleHash(), h)
 	}
-	links := all(doc, func(n *html.Node) bool { return n.Data == "link" })
+	links := all(doc, func(n *html.Node) bool { return n.Data == "link" && attrIs(n, "rel", "stylesheet") })
 	if len(links) != 1 || links[0].Parent.Data != "head" {
-		t.Fatal("want one <link> in head")
+		t.Fatal("want one stylesheet <link> in head")
 	}
 	if href, _ := nodeAttr(links[0], "href"); href != c.StylesheetPath() {
 		t.Errorf("stylesheet href %q, want %q", href, c.StylesheetPath())

@@ -103,7 +103,7 @@ func (s *Service) checkDoc(ctx context.Context, doc *branding.Document) error {
 	for _, f := range []struct {
 		field string
 		a     branding.Asset
-	}{{"brand.logo_zh", doc.Brand.LogoZH}, {"brand.logo_en", doc.Brand.LogoEN}} {
+	}{{"brand.logo_zh", doc.Brand.LogoZH}, {"brand.logo_en", doc.Brand.LogoEN}, {"brand.favicon", doc.Brand.Favicon}} {
 		if f.a.IsZero() || !validAssetName(f.a.SHA256, f.a.Ext) {
 			continue // absent, or already reported by Validate
 		}

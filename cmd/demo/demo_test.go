@@ -175,6 +175,19 @@ func TestDemoJourney(t *testing.T) {
 	if resp, img := fetch(t, browser, "GET", consoleURL+logo[1], nil); resp.StatusCode != 200 || !strings.HasPrefix(img, "\x89PNG") {
 		t.Fatalf("logo: %d", resp.StatusCode)
 	}
+	// 3b. A customer who signs up in this browser goes to the console in
+	// one jump: sign-up opened the IdP session (no second password).
+	jar2, _ := cookiejar.New(nil)
+	fresh := &http.Client{Jar: jar2, Timeout: 10 * time.Second}
+	resp, body = fetch(t, fresh, "POST", partnerURL+"/signup", url.Values{"username": {"bob"}, "password": {"correct-horse-2"}})
+	tm := regexp.MustCompile(`<form id="console-form" method="post" action="([^"]+)"><input type="hidden" name="ticket" value="([0-9a-f]+)">`).FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusCreated || tm == nil {
+		t.Fatalf("sign-up without a console form: %d %s", resp.StatusCode, body)
+	}
+	resp, body = fetch(t, fresh, "POST", html.UnescapeString(tm[1]), url.Values{"ticket": {tm[2]}})
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Request.URL.String(), consoleURL+"/") || !strings.Contains(body, `id="livery-chrome"`) {
+		t.Fatalf("go to console after sign-up: %d at %s (a login form means a second password prompt)\n%s", resp.StatusCode, resp.Request.URL, body)
+	}
 	// 4. The console verified the identity assertion Livery signed.
 	resp, body = fetch(t, browser, "GET", consoleURL+"/whoami", nil)
 	var who struct {

@@ -158,3 +158,22 @@ func (b *Chrome) Stylesheet(tenant, name string) ([]byte, bool) {
 	}
 	return nil, false
 }
+
+// forPage returns the chrome of one of Livery's own pages on a tenant's
+// console host: the staff member's preview when one is active, else the
+// live version, else the default chrome of an empty document (version 0:
+// the partner's name instead of a logo), so the page still carries the
+// tenant's name. It does no I/O.
+func (b *Chrome) forPage(tenant string, pv *preview.Preview, locale string) *render.Chrome {
+	if pv != nil && pv.Tenant == tenant {
+		return b.preview(pv, locale)
+	}
+	if v, ok := b.Live.Get(tenant); ok {
+		return b.approved(tenant, v, locale)
+	}
+	return b.cache.Get(render.Key{Tenant: tenant, Version: 0, Locale: locale}, time.Now(), func() *render.Chrome {
+		ch := render.Render(tenant, 0, nil, locale, b.Upstream, render.RenderOptions{PartnerName: b.name(tenant, locale)})
+		b.remember(ch)
+		return ch
+	})
+}

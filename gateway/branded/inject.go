@@ -137,14 +137,14 @@ func injectWhole(p ChromeProvider, resp *exchange.Response) error {
 	if !ok {
 		return nil
 	}
-	head, bodyAt, ok := inject.Points(page, f)
+	at, ok := inject.Points(page, f)
 	if !ok {
 		return nil
 	}
 	brandHeaders(resp.Header, csp)
 	dropValidators(resp.Header)
-	body.parts = net.Buffers{page[:head], f.Head, page[head:bodyAt], f.Body, page[bodyAt:]}
-	resp.ContentLength = int64(n + len(f.Head) + len(f.Body))
+	body.parts = at.Pieces(page, f)
+	resp.ContentLength = int64(n + at.Added(f))
 	return nil
 }
 

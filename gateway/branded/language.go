@@ -3,9 +3,11 @@ package branded
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -27,4 +29,22 @@ func setLanguage(secure bool) fiber.Handler {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Redirect(back, http.StatusSeeOther)
 	}
+}
+
+// upstreamLanguages are the Accept-Language values the upstream gets for
+// the language pinned by the chrome's switch.
+var upstreamLanguages = map[string]string{
+	render.LocaleZH: "zh-CN,zh;q=0.9",
+	render.LocaleEN: "en-US,en;q=0.9",
+}
+
+// upstreamLanguage makes the upstream answer in the language the visitor
+// chose in the chrome: with the language cookie set (zh or en), every
+// proxied request's Accept-Language is replaced by that language's value;
+// without it, the browser's header passes unchanged. It is a RewriteFunc.
+func upstreamLanguage(out *exchange.Outbound) error {
+	if v, ok := upstreamLanguages[strings.ToLower(strings.TrimSpace(out.Lang))]; ok {
+		out.Header.Set(fiber.HeaderAcceptLanguage, v)
+	}
+	return nil
 }

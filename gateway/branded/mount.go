@@ -25,7 +25,9 @@ type Options struct {
 
 // Mount registers the asset and language routes on the console listener
 // and returns the proxy hooks that brand documents (nil when o.Chrome is
-// nil): rewrite marks document requests, modify injects the chrome.
+// nil): rewrite marks document requests and sets the upstream's
+// Accept-Language to the language chosen in the chrome, modify injects the
+// chrome.
 func Mount(r fiber.Router, o Options) (rewrite exchange.RewriteFunc, modify exchange.ModifyResponseFunc) {
 	if o.Assets != nil {
 		r.Get(web.AssetsPath+":name", serveAsset(o.Assets))
@@ -38,5 +40,13 @@ func Mount(r fiber.Router, o Options) (rewrite exchange.RewriteFunc, modify exch
 		return nil, nil
 	}
 	r.Get(render.LanguagePath, setLanguage(o.CookieSecure))
-	return documentRequest, injectBranding(o.Chrome)
+	return rewriteRequest, injectBranding(o.Chrome)
+}
+
+// rewriteRequest is the branding door's RewriteFunc.
+func rewriteRequest(out *exchange.Outbound) error {
+	if err := upstreamLanguage(out); err != nil {
+		return err
+	}
+	return documentRequest(out)
 }

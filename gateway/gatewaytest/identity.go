@@ -96,8 +96,9 @@ type IdentityGateway struct {
 
 // Start starts one gateway instance with customer sign-in for tenant
 // "demo" (hosts 127.0.0.1, console.demo.test) and registers its callback
-// at the IdP. hook, if set, is installed on this instance's Redis client.
-func (e *IdentityEnv) Start(t testing.TB, hook redis.Hook) *IdentityGateway {
+// at the IdP. hook, if set, is installed on this instance's Redis client;
+// opts adjust the gateway's options after the sign-in ones.
+func (e *IdentityEnv) Start(t testing.TB, hook redis.Hook, opts ...Option) *IdentityGateway {
 	t.Helper()
 	rdb := e.rdb
 	if e.rdbAddr != "" {
@@ -118,6 +119,9 @@ func (e *IdentityEnv) Start(t testing.TB, hook redis.Hook) *IdentityGateway {
 		o.Identity = &signin.IdentityOptions{Sessions: st, Redis: rdb, Customers: e.customers, CookieSecure: false,
 			Clients: map[string]signin.OIDCClient{"demo": {Issuer: e.IDP.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}}}
 		o.Assertions = asr
+		for _, fn := range opts {
+			fn(o)
+		}
 	})
 	// All instances share one client registration; back-channel logout
 	// goes to the first instance.

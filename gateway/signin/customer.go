@@ -47,6 +47,10 @@ type IdentityOptions struct {
 	// fill Redis with login states.
 	LoginLimiter LoginLimiter
 	LoginRate    ratelimit.Limit
+	// Page, when set, renders Livery's own pages (signed out) on the
+	// console host, e.g. in the tenant's chrome; nil or failing: the plain
+	// page (web.PlainPage).
+	Page web.PageFunc
 }
 
 const (

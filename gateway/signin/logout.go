@@ -57,12 +57,22 @@ func (id *Customer) baseURL(c *fiber.Ctx) string {
 	return scheme + "://" + string(c.Request().Host())
 }
 
+// signedOut is the page LoggedOut shows.
+var signedOut = web.Page{TitleZH: "您已退出登录", TitleEN: "You are signed out",
+	TextZH: "您已安全退出控制台。", TextEN: "You have left the console safely.",
+	NextZH: "如需继续使用，请重新登录。", NextEN: "To continue, sign in again.",
+	LinkHref: "/", LinkZH: "重新登录", LinkEN: "Sign in again"}
+
+// LoggedOut shows the signed-out page, through IdentityOptions.Page when
+// set (in the tenant's chrome), else plain.
 func (id *Customer) LoggedOut(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.SendString(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head>` +
-		`<body style="font:16px system-ui,sans-serif;max-width:40rem;margin:4rem auto"><h1>You are signed out</h1>` +
-		`<p><a href="/">Sign in again</a></p></body></html>`)
+	if id.Page != nil {
+		if err := id.Page(c, signedOut); err == nil {
+			return nil
+		}
+		c.Response().ResetBody()
+	}
+	return web.PlainPage(c, signedOut)
 }
 
 // backchannelLogout implements OIDC Back-Channel Logout 1.0: the provider

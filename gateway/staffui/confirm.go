@@ -5,6 +5,7 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/tenants"
 )
 
 // confirmData is the confirmation step of a destructive action (reject,
@@ -34,6 +35,12 @@ func (u *UI) confirm(c *fiber.Ctx, d confirmData) error {
 	page := u.base(c, "confirm.title", web.Param(c, "tenant"))
 	page.Data = d
 	return u.page(c, "confirm", page)
+}
+
+// actorOf is the signed-in staff member as the tenants services record
+// them (with the request id and client address).
+func actorOf(c *fiber.Ctx) tenants.Actor {
+	return tenants.Actor{Subject: actor(c), RequestID: web.RequestIDOf(c), Source: c.Context().RemoteIP().String()}
 }
 
 // actor is the signed-in staff member the services record as acting.

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,83 +18,57 @@ import (
 // customersData is the customer list: the query as the form shows it, one
 // page of rows and the paging links.
 type customersData struct {
-	Tenant   string
-	Q        string
-	Type     string
-	Manager  string
-	Rows     []tenants.Customer
-	Count    int
-	Mine     bool
-	Pager    pagerData
-	CSV      string
-	CanEdit  bool
-	SortName bool
+	Tenant  string
+	Q       string
+	Type    string
+	Manager string
+	Rows    []tenants.Customer
+	Count   int
+	Mine    bool
+	Pager   pagerData
+	CSV     string
+	Staff   []tenants.StaffMember
 }
 
 func customersPath(t string) string { return Prefix + "t/" + url.PathEscape(t) + "/customers" }
 
 // customers lists the tenant's customers (a customer manager: only their
-// own), searchable by account name, filtered by association type and
-// manager, a page at a time.
+// own), newest association first, searched by name, account or platform
+// account, filtered by association type and manager, a page at a time.
 func (u *UI) customers(c *fiber.Ctx) error {
 	t := web.Param(c, "tenant")
 	if err := u.authorizeAs(c, http.MethodGet, tenantPath(t, "/customers")); err != nil {
 		return err
 	}
 	p, _ := web.PrincipalOf(c)
-	d := customersData{Tenant: t, Q: strings.TrimSpace(c.Query("q")), Type: c.Query("type"), Manager: strings.TrimSpace(c.Query("manager")),
-		CanEdit: u.allowed(c, http.MethodPut, tenantPath(t, "/customers/x/managers"), t)}
+	d := customersData{Tenant: t, Q: strings.TrimSpace(c.Query("q")), Type: c.Query("type"), Manager: strings.TrimSpace(c.Query("manager"))}
 	if d.Type != "" && d.Type != "1" && d.Type != "2" {
 		d.Type = ""
 	}
-	n, _ := strconv.Atoi(c.Query("p"))
-	n = max(n, 1)
-	q := tenants.Query{AccountName: d.Q, AssociationType: d.Type, Limit: pageSize, Offset: (n - 1) * pageSize}
-	if d.Manager != "" {
-		q.Managers = []string{d.Manager}
-	}
+	q := tenants.Search{Q: d.Q, AssociationType: d.Type, Manager: d.Manager, Cursor: c.Query("c"), Limit: pageSize}
 	if !canSeeAll(p, t) {
-		q.Managers, d.Mine = []string{p.User}, true
+		q.Scope, d.Mine = []string{p.User}, true
 	}
-	list, count, err := u.o.Customers.List(c.UserContext(), t, q)
+	res, err := u.o.Customers.Page(c.UserContext(), t, q)
 	if err != nil {
 		return customerError(err)
 	}
-	d.Rows, d.Count = list, count
-	if c.Query("sort") == "name" {
-		d.SortName = true
-		slices.SortStableFunc(d.Rows, func(a, b tenants.Customer) int { return strings.Compare(a.DomainName, b.DomainName) })
-	}
+	d.Rows, d.Count = res.Customers, res.Total
 	page := u.base(c, "customers.title", t)
-	link := func(m int) string {
-		v := url.Values{}
-		for _, k := range []string{"q", "type", "manager", "sort"} {
-			if s := c.Query(k); s != "" {
-				v.Set(k, s)
-			}
-		}
-		v.Set("p", strconv.Itoa(m))
-		return v.Encode()
-	}
-	var prev, next string
-	if n > 1 {
-		prev = link(n - 1)
-	}
-	if n*pageSize < count {
-		next = link(n + 1)
-	}
-	d.Pager = offsetPager(page, prev, next, count)
+	d.Pager = cursorPager(c, page, "c", res.NextCursor, len(res.Customers))
+	d.Pager.Info = page.T("customers.count", res.Total)
 	csv := url.Values{"format": {"csv"}}
-	if d.Q != "" {
-		csv.Set("account_name", d.Q)
-	}
-	if d.Type != "" {
-		csv.Set("association_type", d.Type)
-	}
-	if d.Manager != "" {
-		csv.Set("manager", d.Manager)
+	for k, v := range map[string]string{"q": d.Q, "association_type": d.Type, "manager": d.Manager} {
+		if v != "" {
+			csv.Set(k, v)
+		}
 	}
 	d.CSV = adminPrefix + tenantPath(url.PathEscape(t), "/customers") + "?" + csv.Encode()
+	if !d.Mine && u.o.Staff != nil {
+		if d.Staff, err = u.o.Staff.List(c.UserContext(), t); err != nil {
+			return customerError(err)
+		}
+	}
 	page.Data = d
 	return u.page(c, "customers", page)
 }
@@ -113,8 +86,14 @@ func (u *UI) customer(c *fiber.Ctx) error {
 	}
 	page := u.base(c, "customer.title", t)
 	page.TitleArg = cust.DomainName
-	page.Data = map[string]any{"Tenant": t, "C": cust,
-		"CanEdit": u.allowed(c, http.MethodPut, tenantPath(t, "/customers/"+id+"/managers"), t)}
+	canEdit := u.o.Managers != nil && u.allowed(c, http.MethodPut, tenantPath(t, "/customers/"+id+"/managers"), t)
+	var staff []tenants.StaffMember
+	if canEdit && u.o.Staff != nil {
+		if staff, err = u.o.Staff.List(c.UserContext(), t); err != nil {
+			return customerError(err)
+		}
+	}
+	page.Data = map[string]any{"Tenant": t, "C": cust, "CanEdit": canEdit, "Staff": staff, "Assigned": cust.Managers}
 	return u.page(c, "customer", page)
 }
 
@@ -130,8 +109,8 @@ func (u *UI) visibleCustomer(c *fiber.Ctx, t, id string) (*tenants.Customer, err
 	return cust, nil
 }
 
-// setManagers replaces a customer's managers (one user id per line or
-// comma-separated).
+// setManagers replaces a customer's managers with the staff ticked in the
+// form (known staff only: the service refuses others, naming them).
 func (u *UI) setManagers(c *fiber.Ctx) error {
 	t, id := web.Param(c, "tenant"), web.Param(c, "customer")
 	if err := u.authorizeAs(c, http.MethodPut, tenantPath(t, "/customers/"+id+"/managers")); err != nil {
@@ -141,13 +120,13 @@ func (u *UI) setManagers(c *fiber.Ctx) error {
 		return err
 	}
 	var managers []string
-	for _, m := range strings.FieldsFunc(c.FormValue("managers"), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' }) {
-		if !slices.Contains(managers, m) {
+	for _, v := range c.Request().PostArgs().PeekMulti("managers") {
+		if m := strings.TrimSpace(string(v)); m != "" && !slices.Contains(managers, m) {
 			managers = append(managers, m)
 		}
 	}
 	where := customersPath(t) + "/" + url.PathEscape(id)
-	if _, err := u.o.Customers.SetManagers(c.UserContext(), t, id, managers); err != nil {
+	if _, err := u.o.Managers.Assign(c.UserContext(), actorOf(c), t, id, managers); err != nil {
 		return back(c, where, customerError(err))
 	}
 	return done(c, where, "done.managers")

@@ -73,15 +73,15 @@ func (u *UI) dashboard(c *fiber.Ctx) error {
 		}
 		if u.o.Customers != nil && u.allowed(c, http.MethodGet, tenantPath(t, "/customers"), t) {
 			d.CanCustomers = true
-			q := tenants.Query{Limit: 5}
+			q := tenants.Search{Limit: 5}
 			if !canSeeAll(p, t) {
-				q.Managers, d.Mine = []string{p.User}, true
+				q.Scope, d.Mine = []string{p.User}, true
 			}
-			list, n, err := u.o.Customers.List(ctx, t, q)
+			res, err := u.o.Customers.Page(ctx, t, q)
 			if err != nil {
 				return customerError(err)
 			}
-			d.Customers, d.CustomerN = list, n
+			d.Customers, d.CustomerN = res.Customers, res.Total
 		}
 	}
 	page.Data = d

@@ -53,7 +53,16 @@ var brandingErrors = []struct {
 // customerError maps a registry error as brandingError does.
 func customerError(err error) error {
 	var fe *tenants.FieldError
+	var ue *tenants.UnknownStaffError
 	switch {
+	case errors.As(err, &ue):
+		return &web.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_staff", Message: tr("en", "err.unknown_staff"), Err: err}
+	case errors.Is(err, tenants.ErrNotFound):
+		return &web.Error{Status: http.StatusNotFound, Code: "customer_not_found", Message: tr("en", "err.customer_not_found"), Err: err}
+	case errors.Is(err, tenants.ErrUnknownKey):
+		return &web.Error{Status: http.StatusNotFound, Code: "unknown_key", Message: tr("en", "err.unknown_key"), Err: err}
+	case errors.Is(err, tenants.ErrTooManyKeys):
+		return &web.Error{Status: http.StatusConflict, Code: "too_many_keys", Message: tr("en", "err.too_many_keys"), Err: err}
 	case errors.As(err, &fe):
 		return &web.Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: fe.Field + " " + fe.Reason, Err: err}
 	case errors.Is(err, tenants.ErrInvalid):

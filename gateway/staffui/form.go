@@ -20,10 +20,10 @@ const spareRows = 2
 
 // rowForm is one editable list entry.
 type rowForm struct {
-	Index                  int
-	NameZH, NameEN, Link   string
-	Start, End             string // announcements: datetime-local values (UTC)
-	Prefix                 string // "promotions[3]"
+	Index                int
+	NameZH, NameEN, Link string
+	Start, End           string // announcements: datetime-local values (UTC)
+	Prefix               string // "promotions[3]"
 }
 
 // listForm is a list of entries with its spare rows.

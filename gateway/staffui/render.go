@@ -20,6 +20,7 @@ import (
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/tenants"
 )
 
 //go:embed templates/*.html
@@ -38,6 +39,21 @@ func parsePages() map[string]*template.Template {
 		"dict":    dict,
 		"qs":      func(v url.Values) template.URL { return template.URL(v.Encode()) },
 		"hasRole": func(roles []string, r string) bool { return contains(roles, r) },
+		"deref": func(t *time.Time) time.Time {
+			if t == nil {
+				return time.Time{}
+			}
+			return *t
+		},
+		"has": func(l []string, s string) bool { return contains(l, s) },
+		"inStaff": func(l []tenants.StaffMember, user string) bool {
+			for _, m := range l {
+				if m.User == user {
+					return true
+				}
+			}
+			return false
+		},
 	}
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/_*.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
@@ -179,6 +195,11 @@ func (u *UI) nav(c *fiber.Ctx, s authz.Subject, tenant string) []navItem {
 		return items
 	}
 	tp := Prefix + "t/" + url.PathEscape(t)
+	defer func() {
+		if u.o.Keys != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/keys", t) {
+			add(tp+"/keys", "nav.keys")
+		}
+	}()
 	if u.o.Customers != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/customers", t) {
 		add(tp+"/customers", "nav.customers")
 	}

@@ -52,9 +52,25 @@ type Tenants interface {
 
 // Customers is what the customer pages need of the registry.
 type Customers interface {
-	List(ctx context.Context, tenant string, q tenants.Query) ([]tenants.Customer, int, error)
+	Page(ctx context.Context, tenant string, q tenants.Search) (tenants.Page, error)
 	ByDomainID(ctx context.Context, tenant, domainID string) (*tenants.Customer, error)
-	SetManagers(ctx context.Context, tenant, domainID string, managers []string) (*tenants.Customer, error)
+}
+
+// Managers assigns customer managers among the tenant's staff, audited.
+type Managers interface {
+	Assign(ctx context.Context, actor tenants.Actor, tenant, domainID string, managers []string) (*tenants.Customer, error)
+}
+
+// Staff is the staff directory (who signed in), for choosing managers.
+type Staff interface {
+	List(ctx context.Context, tenant string) ([]tenants.StaffMember, error)
+}
+
+// Keys manages a partner's access keys.
+type Keys interface {
+	List(ctx context.Context, tenant string) ([]tenants.AccessKey, error)
+	Create(ctx context.Context, actor tenants.Actor, tenant string) (tenants.AccessKey, string, error)
+	Revoke(ctx context.Context, actor tenants.Actor, tenant, ak string) (tenants.AccessKey, error)
 }
 
 // Drafts is what the branding editor needs of the workflow.
@@ -93,11 +109,15 @@ type History interface {
 }
 
 // Options wires the UI. Authorizer, Tenants and the branding services are
-// required; Customers may be nil (no customer pages).
+// required; Customers, Managers, Staff and Keys may be nil (their pages or
+// forms are left out).
 type Options struct {
 	Authorizer  web.Authorizer
 	Tenants     Tenants
 	Customers   Customers
+	Managers    Managers
+	Staff       Staff
+	Keys        Keys
 	Drafts      Drafts
 	Submissions Submissions
 	Reviews     Reviews
@@ -173,7 +193,14 @@ func (u *UI) routes(g fiber.Router) {
 	if u.o.Customers != nil {
 		t.Get("/customers", u.customers)
 		t.Get("/customers/:customer", u.customer)
-		t.Post("/customers/:customer/managers", u.setManagers)
+		if u.o.Managers != nil {
+			t.Post("/customers/:customer/managers", u.setManagers)
+		}
+	}
+	if u.o.Keys != nil {
+		t.Get("/keys", u.keys)
+		t.Post("/keys", u.createKey)
+		t.Post("/keys/:key/revoke", u.revokeKey)
 	}
 }
 

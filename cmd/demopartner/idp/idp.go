@@ -117,6 +117,7 @@ type Provider struct {
 	tokens     map[string]accessGrant
 	autoLogin  string
 	nextDefect Defect
+	signups    map[string]signupTicket // by SHA-256 of the ticket
 }
 
 // New validates o and returns a Provider with one fresh RSA signing key.
@@ -254,6 +255,7 @@ func (p *Provider) Handler() http.Handler {
 	mux.HandleFunc("POST /userinfo", p.userinfo)
 	mux.HandleFunc("GET /end_session", p.endSession)
 	mux.HandleFunc("POST /end_session", p.endSession)
+	mux.HandleFunc("POST /signup-session", p.signupSession)
 	return mux
 }
 

@@ -19,6 +19,9 @@ type pageData struct {
 	Problem               string // form validation problem
 	APIError              *apiError
 	Account               *account
+	// SignupTicket, when set, is posted to SignupSessionURL by "Go to
+	// console" to open the IdP session (one-time, short-lived).
+	SignupTicket, SignupSessionURL string
 }
 
 // html/template escapes every value by context.
@@ -35,7 +38,10 @@ code{background:#eee;padding:0 .2rem}
 <div class="ok" role="status"><h2>Your cloud account is ready</h2>
 <p>Cloud account name: <b id="domain-name">{{.DomainName}}</b></p>
 <p>Account ID: <code>{{.DomainID}}</code> · your platform ID: <code>{{.XAccountID}}</code></p>
-<p><a id="console-link" href="{{$.ConsoleURL}}">Go to console</a> (sign in with your username and password)</p></div>
+{{if $.SignupTicket}}<form id="console-form" method="post" action="{{$.SignupSessionURL}}"><input type="hidden" name="ticket" value="{{$.SignupTicket}}">
+<button id="console-link" type="submit">Go to console</button> (you are signed in already)</form>
+<p><small>Later: <a href="{{$.ConsoleURL}}">{{$.ConsoleURL}}</a>, signing in with your username and password.</small></p>
+{{else}}<p><a id="console-link" href="{{$.ConsoleURL}}">Go to console</a> (sign in with your username and password)</p>{{end}}</div>
 {{else}}
 {{with .Problem}}<p class="err" role="alert">{{.}}</p>{{end}}
 {{with .APIError}}<div class="err" role="alert"><b>The cloud account could not be created.</b>
@@ -56,6 +62,7 @@ func (p *platform) render(w http.ResponseWriter, status int, d pageData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	if err := page.Execute(w, d); err != nil {
 		p.log.Error("platform: render", "err", err)

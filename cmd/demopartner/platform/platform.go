@@ -1,7 +1,9 @@
 // Package platform is the demo partner sales platform: its users sign up on
 // a page, the platform creates their cloud account through Livery's partner
 // API (official Huawei Cloud Go SDK, AK/SK signing) and signs them in to the
-// console through its embedded OpenID Connect provider (mounted at /idp).
+// console through its embedded OpenID Connect provider (mounted at /idp):
+// sign-up opens the user's session there (idp.IssueSignupTicket), so the
+// first jump to the console needs no second password.
 // Demo only: users live in memory. CSRF protection is out of scope.
 package platform
 
@@ -174,6 +176,14 @@ func (p *platform) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	p.log.Info("platform: customer created", "username", d.Username, "xaccount_id", xaccountID, "domain_id", acct.DomainID)
 	d.Account = acct
+	// The new customer's IdP session opens with "Go to console" (a form
+	// posting this one-time ticket to the IdP, which then sends the
+	// browser to the console): single sign-on, no second password prompt.
+	if ticket, err := p.idp.IssueSignupTicket(w, xaccountID, p.o.ConsoleURL); err == nil {
+		d.SignupTicket, d.SignupSessionURL = ticket, p.o.PublicURL+"/idp/signup-session"
+	} else {
+		p.log.Error("platform: sign-up ticket", "err", err)
+	}
 	p.render(w, http.StatusCreated, d)
 }
 

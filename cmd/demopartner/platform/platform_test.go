@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -172,5 +173,62 @@ func TestBadCredentialsShown(t *testing.T) {
 	}
 	if _, err := platform.New(platform.Options{}); err == nil || !strings.Contains(err.Error(), "SecretKey is required") {
 		t.Fatalf("empty options: %v", err)
+	}
+}
+
+// TestSignupOpensIdPSession: after sign-up, "Go to console" posts a
+// one-time ticket to the IdP, which opens the session and sends the
+// browser to the console; the console's sign-in is then a jump without a
+// password prompt.
+func TestSignupOpensIdPSession(t *testing.T) {
+	srv, _ := start(t)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(srv.URL+"/signup", url.Values{"username": {"dave"}, "password": {"password-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	m := regexp.MustCompile(`<form id="console-form" method="post" action="([^"]+)"><input type="hidden" name="ticket" value="([0-9a-f]{64})">`).FindStringSubmatch(body)
+	if resp.StatusCode != http.StatusCreated || m == nil || m[1] != srv.URL+"/idp/signup-session" {
+		t.Fatalf("sign-up page: %d %s", resp.StatusCode, body)
+	}
+	if strings.Contains(resp.Header.Get("Location"), m[2]) || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatal("the ticket must not travel in a URL or a Referer")
+	}
+	resp, err = c.PostForm(m[1], url.Values{"ticket": {m[2]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "http://console.partner-a.test/" {
+		t.Fatalf("redeem: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The console's sign-in: the IdP answers with a code at once.
+	ctx := oidc.ClientContext(context.Background(), srv.Client())
+	op, err := oidc.NewProvider(ctx, srv.URL+"/idp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := oauth2.Config{ClientID: "livery", ClientSecret: "cs", RedirectURL: callback, Endpoint: op.Endpoint(), Scopes: []string{"openid"}}
+	v := oauth2.GenerateVerifier()
+	resp, err = c.Get(conf.AuthCodeURL("st", oidc.Nonce("nn"), oauth2.S256ChallengeOption(v)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusFound || loc.Query().Get("code") == "" {
+		t.Fatalf("authorize after sign-up: %d %s (a login form means no session)", resp.StatusCode, loc)
+	}
+	tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idt, err := op.Verifier(&oidc.Config{ClientID: "livery"}).Verify(ctx, tok.Extra("id_token").(string))
+	if err != nil || !strings.HasPrefix(idt.Subject, "dp") {
+		t.Fatalf("id token: %v %v", idt, err)
 	}
 }
