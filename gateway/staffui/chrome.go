@@ -92,7 +92,7 @@ func sendFrame(c *fiber.Ctx, body []byte, csp string) error {
 }
 
 func frameLocale(c *fiber.Ctx) string {
-	if c.FormValue("lang") == render.LocaleZH || c.Query("lang") == render.LocaleZH {
+	if c.FormValue("locale") == render.LocaleZH || c.Query("locale") == render.LocaleZH {
 		return render.LocaleZH
 	}
 	return render.LocaleEN

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/branding"
+	"github.com/livery/livery/branding/images"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway/web"
 )
@@ -160,13 +161,18 @@ func (u *UI) upload(c *fiber.Ctx, t, field string) (branding.Asset, *branding.Pr
 		return branding.Asset{}, nil, nil
 	}
 	if fh.Size > maxImageBytes {
-		return branding.Asset{}, &branding.Problem{Field: field, Message: "images are limited to 512 KB"}, nil
+		return branding.Asset{}, &branding.Problem{Field: field, Message: tr(lang(c), "img.too_large")}, nil
 	}
 	data, err := readFile(fh)
 	if err != nil {
 		return branding.Asset{}, &branding.Problem{Field: field, Message: "the file could not be read"}, nil
 	}
 	a, err := u.o.Drafts.PutImage(c.UserContext(), t, data, actor(c))
+	for _, ie := range imageErrors {
+		if errors.Is(err, ie.err) {
+			return branding.Asset{}, &branding.Problem{Field: field, Message: tr(lang(c), ie.key)}, nil
+		}
+	}
 	var ve *branding.ValidationError
 	switch {
 	case errors.As(err, &ve) && len(ve.Problems) > 0:
@@ -177,6 +183,18 @@ func (u *UI) upload(c *fiber.Ctx, t, field string) (branding.Asset, *branding.Pr
 		return branding.Asset{}, nil, brandingError(err)
 	}
 	return a, nil, nil
+}
+
+// imageErrors are the image checks' refusals, shown beside the field.
+var imageErrors = []struct {
+	err error
+	key string
+}{
+	{images.ErrTooLarge, "img.too_large"},
+	{images.ErrUnsupportedType, "img.type"},
+	{images.ErrUnsafeSVG, "img.unsafe_svg"},
+	{images.ErrDimensions, "img.dimensions"},
+	{images.ErrCorrupt, "img.corrupt"},
 }
 
 func readFile(fh *multipart.FileHeader) ([]byte, error) {
