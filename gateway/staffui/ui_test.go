@@ -159,7 +159,7 @@ func TestSignInRedirect(t *testing.T) {
 		t.Fatalf("after sign-in: %d %s", resp.StatusCode, resp.Request.URL)
 	}
 	// Sign out: the form's rd is followed, only when local.
-		r = e.post(t, gatewaytest.StepBrowser(c.Jar), "/admin/logout", url.Values{"rd": {"/ui/signed-out"}})
+	r = e.post(t, gatewaytest.StepBrowser(c.Jar), "/admin/logout", url.Values{"rd": {"/ui/signed-out"}})
 	if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/ui/signed-out" {
 		t.Fatalf("logout: %d %q", r.Status, r.Header.Get("Location"))
 	}

@@ -36,7 +36,6 @@ func SessionOf(c *fiber.Ctx) *sessions.Session {
 	return s
 }
 
-
 // sanitizeCode keeps an IdP error code printable and short.
 func SanitizeCode(s string) string {
 	var b strings.Builder
