@@ -203,9 +203,12 @@ Livery demo is running (Ctrl-C to stop).
   Identity assertion keys (JWKS):             %s/.well-known/jwks.json
   Object store directory:                     %s   Redis: embedded
 
-  Staff sign-in (admin API, %s/admin/login):
-    operator:          user %-14s password %s
-    partner admin:     user %-14s password %s
+  Staff web UI (partner staff and operators):  %s/ui/
+    operator:          user %-16s password %s
+    partner admin:     user %-16s password %s
+    customer manager:  user %-16s password %s
+    (a customer manager sees the customers a partner admin assigns to them,
+     after both have signed in once)
 
   Partner API (SDK-HMAC-SHA256):              %s/v2/partners/sub-customers
     demo partner access key (AK):             %s
@@ -213,7 +216,7 @@ Livery demo is running (Ctrl-C to stop).
     xaccount_type:                            %s
 
 `, d.partnerURL, t.ID, d.consoleURL, d.consoleURL, d.consoleURL, upstreamURL, d.apiURL, d.apiURL, cfg.Store.Dir.Path,
-		d.apiURL, demoOperator, d.operatorPassword, demoPartnerAdmin, d.adminPassword,
+		d.apiURL, demoOperator, d.operatorPassword, demoPartnerAdmin, d.adminPassword, demoManager, d.managerPassword,
 		d.apiURL, d.ak, d.sk, t.ID)
 }
 

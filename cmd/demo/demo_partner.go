@@ -17,6 +17,7 @@ import (
 const (
 	demoOperator     = "operator"
 	demoPartnerAdmin = "partner-admin"
+	demoManager      = "account-manager"
 )
 
 // demoPartner is the demo partner platform served by the demo. Its
@@ -28,6 +29,7 @@ type demoPartner struct {
 	clientSecret, staffSecret      string
 	operatorPassword               string
 	adminPassword                  string
+	managerPassword                string
 	ak, sk                         string // the partner key, set by prepare
 	h                              atomic.Pointer[http.Handler]
 }
@@ -40,7 +42,7 @@ func newDemoPartner(lns *app.Listeners, partnerLn net.Listener) *demoPartner {
 		apiURL:       "http://" + loopback(lns.API.Addr()),
 		consoleHosts: []string{fmt.Sprintf("http://localhost:%d", cport), fmt.Sprintf("http://127.0.0.1:%d", cport)},
 		clientSecret: newToken(), staffSecret: newToken(),
-		operatorPassword: newToken()[:12], adminPassword: newToken()[:12],
+		operatorPassword: newToken()[:12], adminPassword: newToken()[:12], managerPassword: newToken()[:12],
 	}
 	return d
 }
@@ -85,6 +87,8 @@ func (d *demoPartner) start(ak, sk, xaccountType string, log *slog.Logger) error
 				Claims: map[string]any{"roles": []string{"operator"}}},
 			{Subject: "staff-partner-admin", Name: demoPartnerAdmin, Password: d.adminPassword,
 				Claims: map[string]any{"roles": []string{"partner_admin"}, "tenant": xaccountType}},
+			{Subject: "staff-account-manager", Name: demoManager, Password: d.managerPassword,
+				Claims: map[string]any{"roles": []string{"customer_manager"}, "tenant": xaccountType}},
 		},
 	})
 	if err != nil {

@@ -40,6 +40,8 @@ type dashboardData struct {
 	CustomerN    int
 	Mine         bool // Customers are the manager's own
 	CanCustomers bool
+	Team         []tenants.StaffMember
+	CanTeam      bool
 }
 
 // dashboard is the home page, by role: the review queue (operator), the
@@ -82,6 +84,13 @@ func (u *UI) dashboard(c *fiber.Ctx) error {
 				return customerError(err)
 			}
 			d.Customers, d.CustomerN = res.Customers, res.Total
+		}
+		if u.o.Staff != nil && u.allowed(c, http.MethodGet, tenantPath(t, "/staff"), t) {
+			team, err := u.o.Staff.List(ctx, t)
+			if err != nil {
+				return customerError(err)
+			}
+			d.Team, d.CanTeam = team, true
 		}
 	}
 	page.Data = d

@@ -2,6 +2,24 @@
 // it adds the live chrome preview, upload progress and thumbnails.
 (function () {
   "use strict";
+  // Copy buttons (access keys): shown only when the clipboard can be used.
+  var copies = document.querySelectorAll("button[data-copy]");
+  for (var c = 0; c < copies.length; c++) {
+    if (!navigator.clipboard) break;
+    copies[c].hidden = false;
+    copies[c].addEventListener("click", function (e) {
+      var el = document.getElementById(e.currentTarget.getAttribute("data-copy"));
+      var out = document.getElementById("copy-status");
+      navigator.clipboard.writeText(el.textContent).then(function () {
+        if (out) out.textContent = out.getAttribute("data-done") || "Copied.";
+      }, function () {
+        if (out) out.textContent = out.getAttribute("data-failed") || "Copy failed: select the text and copy it.";
+      });
+    });
+  }
+})();
+(function () {
+  "use strict";
   var form = document.querySelector("form[data-preview-form]");
   if (!form) return;
   var buttons = form.querySelectorAll("button[data-preview]");
@@ -67,7 +85,7 @@
     });
     xhr.addEventListener("error", function () {
       progress.hidden = true;
-      status.textContent = form.getAttribute("data-upload-failed") || "Upload failed.";
+      status.textContent = status.getAttribute("data-failed") || "Upload failed.";
     });
     xhr.send(data);
   });
