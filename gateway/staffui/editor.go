@@ -136,6 +136,11 @@ func (u *UI) saveDraft(c *fiber.Ctx) error {
 	if c.FormValue("overwrite") != "" {
 		etag = c.FormValue("current_etag")
 	}
+	// The colour picker answers lower case: the same colour in another
+	// case is no change (nor a line in the reviewer's diff).
+	if cur, err := u.o.Drafts.Draft(c.UserContext(), t); err == nil && strings.EqualFold(cur.Doc.Brand.NavColor, doc.Brand.NavColor) {
+		doc.Brand.NavColor = cur.Doc.Brand.NavColor
+	}
 	_, err = u.o.Drafts.PutDraft(c.UserContext(), t, doc, strings.Trim(etag, `"`), actor(c))
 	var ve *branding.ValidationError
 	switch {

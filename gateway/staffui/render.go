@@ -195,11 +195,7 @@ func (u *UI) nav(c *fiber.Ctx, s authz.Subject, tenant string) []navItem {
 		return items
 	}
 	tp := Prefix + "t/" + url.PathEscape(t)
-	defer func() {
-		if u.o.Keys != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/keys", t) {
-			add(tp+"/keys", "nav.keys")
-		}
-	}()
+
 	if u.o.Customers != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/customers", t) {
 		add(tp+"/customers", "nav.customers")
 	}
@@ -209,6 +205,9 @@ func (u *UI) nav(c *fiber.Ctx, s authz.Subject, tenant string) []navItem {
 	}
 	if u.allowed(c, http.MethodGet, "/tenants/"+t+"/branding/audit", t) {
 		add(tp+"/audit", "nav.audit")
+	}
+	if u.o.Keys != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/keys", t) {
+		add(tp+"/keys", "nav.keys")
 	}
 	return items
 }

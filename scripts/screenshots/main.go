@@ -37,18 +37,28 @@ func main() {
 		pages      []string
 	}
 	roles := []role{
-		{"partner-admin", *adPass, []string{"/ui/", "/ui/t/demo/branding", "/ui/t/demo/branding/history", "/ui/t/demo/customers", "/ui/t/demo/audit"}},
+		{"partner-admin", *adPass, []string{"/ui/", "/ui/t/demo/branding", "/ui/t/demo/branding/history", "/ui/t/demo/customers", "/ui/t/demo/keys", "/ui/t/demo/audit"}},
 		{"operator", *opPass, []string{"/ui/", "/ui/reviews", "/ui/tenants", "/ui/reviews/demo"}},
 	}
-	for _, r := range roles {
+	for i, r := range roles {
 		if *only != "" && *only != r.user {
 			continue
+		}
+		if i == 1 && *only == "" {
+			// Before the operator's pages: the partner admin changes the
+			// draft and submits it, so that the queue and the review page
+			// have something to show.
+			submit(chrome, *api, roles[0].user, roles[0].pass)
 		}
 		for _, w := range []struct {
 			name string
 			w, h int
 		}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
-			for _, lang := range []string{"en", "zh"} {
+			langs := []string{"en", "zh"}
+			if w.name == "phone" {
+				langs = []string{"zh"} // the longer-wrapping language at phone width
+			}
+			for _, lang := range langs {
 				opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox,
 					chromedp.WindowSize(w.w, w.h), chromedp.Flag("lang", map[string]string{"zh": "zh-CN", "en": "en-US"}[lang]))
 				actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -77,6 +87,32 @@ func main() {
 			}
 		}
 	}
+}
+
+// submit signs in as the partner admin, adds a promotion to the draft,
+// saves and submits it.
+func submit(chrome, api, user, pass string) {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel2 := chromedp.NewContext(actx)
+	defer cancel2()
+	ctx, cancel3 := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel3()
+	run := func(js string) {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[any](js))
+		must(err)
+		time.Sleep(1500 * time.Millisecond)
+	}
+	_, err := chromedp.Run(ctx, chromedp.Navigate(api+"/ui/t/demo/branding"))
+	must(err)
+	time.Sleep(500 * time.Millisecond)
+	run(`(()=>{const f=document.querySelector('form');f.querySelector('input[name=username]').value=` + fmt.Sprintf("%q", user) +
+		`;f.querySelector('input[type=password]').value=` + fmt.Sprintf("%q", pass) + `;f.submit();return 1})()`)
+	run(`(()=>{const v={"promotions[1].name_zh":"云服务器特惠","promotions[1].name_en":"Cloud server offers","promotions[1].link":"https://www.example.com/ecs"};` +
+		`for(const k in v){document.getElementById(k).value=v[k]};document.getElementById('editor').submit();return 1})()`)
+	run(`(()=>{document.querySelector('form[action$="/branding/submit"]').submit();return 1})()`)
+	fmt.Println("submitted the draft for review")
 }
 
 func must(err error) {
