@@ -90,7 +90,8 @@ func (u *UI) showEditor(c *fiber.Ctx, t string, st brandingState, f editorForm, 
 // field (others are listed at the top of the form).
 func fieldShown(field string) bool {
 	switch field {
-	case "brand.logo_zh", "brand.logo_en", "brand.link_zh", "brand.link_en", "brand.nav_color":
+	case "brand.logo_zh", "brand.logo_en", "brand.link_zh", "brand.link_en", "brand.nav_color",
+		"brand.favicon", "brand.title_suffix_zh", "brand.title_suffix_en":
 		return true
 	}
 	return strings.Contains(field, "[") && strings.Contains(field, "].")
@@ -111,7 +112,7 @@ func (u *UI) saveDraft(c *fiber.Ctx) error {
 	for _, slot := range []struct {
 		field string
 		dst   *branding.Asset
-	}{{"brand.logo_zh", &doc.Brand.LogoZH}, {"brand.logo_en", &doc.Brand.LogoEN}} {
+	}{{"brand.logo_zh", &doc.Brand.LogoZH}, {"brand.logo_en", &doc.Brand.LogoEN}, {"brand.favicon", &doc.Brand.Favicon}} {
 		a, p, err := u.upload(c, t, slot.field)
 		if err != nil {
 			return err

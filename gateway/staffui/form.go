@@ -38,13 +38,14 @@ type editorForm struct {
 	Doc           branding.Document
 	LogoZH        string // "<sha256>.<ext>.<w>x<h>" or ""
 	LogoEN        string
+	Favicon       string
 	Promotions    listForm
 	Custom        listForm
 	Announcements listForm
 }
 
 func toForm(d branding.Document) editorForm {
-	f := editorForm{Doc: d, LogoZH: assetField(d.Brand.LogoZH), LogoEN: assetField(d.Brand.LogoEN)}
+	f := editorForm{Doc: d, LogoZH: assetField(d.Brand.LogoZH), LogoEN: assetField(d.Brand.LogoEN), Favicon: assetField(d.Brand.Favicon)}
 	f.Promotions = itemsForm("promotions", d.Promotions, branding.MaxPromotions)
 	f.Custom = itemsForm("menus.custom", d.Menus.Custom, branding.MaxCustomMenus)
 	f.Announcements = listForm{Name: "ops.announcements", Max: branding.MaxAnnouncements}
@@ -128,7 +129,7 @@ func parseForm(v formValues) (branding.Document, []branding.Problem) {
 	for _, l := range []struct {
 		field string
 		dst   *branding.Asset
-	}{{"brand.logo_zh", &d.Brand.LogoZH}, {"brand.logo_en", &d.Brand.LogoEN}} {
+	}{{"brand.logo_zh", &d.Brand.LogoZH}, {"brand.logo_en", &d.Brand.LogoEN}, {"brand.favicon", &d.Brand.Favicon}} {
 		if on(l.field + ".remove") {
 			continue
 		}
@@ -139,6 +140,7 @@ func parseForm(v formValues) (branding.Document, []branding.Problem) {
 		*l.dst = a
 	}
 	d.Brand.LinkZH, d.Brand.LinkEN = get("brand.link_zh"), get("brand.link_en")
+	d.Brand.TitleSuffixZH, d.Brand.TitleSuffixEN = get("brand.title_suffix_zh"), get("brand.title_suffix_en")
 	d.Brand.NavColor = strings.ToLower(get("brand.nav_color"))
 	if on("brand.nav_color.default") {
 		d.Brand.NavColor = ""

@@ -237,7 +237,13 @@ func TestEditorFieldErrorsAndConflict(t *testing.T) {
 	if got := e.get(t, c, "/ui/t/acme/branding"); strings.Contains(got.Body, "Deals") {
 		t.Fatal("an invalid form was saved")
 	}
+	// The tab-title suffix is validated like the rest.
 	f.Set("promotions[0].link", "https://deals.example/")
+	f.Set("brand.title_suffix_en", "<b>Acme</b>")
+	if r := e.post(t, c, "/ui/t/acme/branding", f); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `id="brand.title_suffix_en-err"`) {
+		t.Fatalf("bad title suffix: %d %s", r.Status, gatewaytest.Grep(r.Body, "field-error"))
+	}
+	f.Set("brand.title_suffix_en", "Acme Cloud")
 	if r := e.post(t, c, "/ui/t/acme/branding", f); r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "done=done.saved") {
 		t.Fatalf("fixed: %d %s", r.Status, r.Body)
 	}
@@ -258,7 +264,7 @@ func TestEditorFieldErrorsAndConflict(t *testing.T) {
 	if r := e.post(t, c, "/ui/t/acme/branding", f); r.Status != http.StatusSeeOther {
 		t.Fatalf("overwrite: %d %.300s", r.Status, r.Body)
 	}
-	if got := e.get(t, c, "/ui/t/acme/branding"); !strings.Contains(got.Body, "Better deals") {
+	if got := e.get(t, c, "/ui/t/acme/branding"); !strings.Contains(got.Body, "Better deals") || !strings.Contains(got.Body, `value="Acme Cloud"`) {
 		t.Fatal("overwrite did not save")
 	}
 }
