@@ -116,6 +116,8 @@ func errorHint(l string, status int) string {
 		return tr(l, "hint.404")
 	case http.StatusUnauthorized:
 		return tr(l, "hint.401")
+	case http.StatusRequestEntityTooLarge:
+		return tr(l, "hint.413")
 	}
 	if status >= 500 {
 		return tr(l, "hint.5xx")

@@ -68,6 +68,7 @@ var catalog = map[string]msg{
 	"hint.401":    {"Sign in again, then retry.", "请重新登录后重试。"},
 	"hint.403":    {"This page belongs to another partner or needs a role you do not have. Ask your administrator if you need access.", "该页面属于其他合作伙伴，或需要您没有的角色。如需访问，请联系管理员。"},
 	"hint.404":    {"Check the address, or start again from the home page.", "请检查地址，或从首页重新开始。"},
+	"hint.413":    {"The form with its images is larger than one request may be (api.body_limit, 1 MiB by default). Go back and save with one image at a time.", "表单及图片超过单个请求的上限（api.body_limit，默认 1 MiB）。请返回，每次保存只上传一张图片。"},
 	"hint.4xx":    {"Go back, correct the request and try again.", "请返回，修改后重试。"},
 	"hint.5xx":    {"Try again in a moment. If it keeps happening, quote the request id below to support.", "请稍后重试。如果问题持续，请向技术支持提供下面的请求编号。"},
 
