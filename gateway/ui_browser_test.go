@@ -84,13 +84,13 @@ func TestBrowserUIBranding(t *testing.T) {
 	// Fixed, saved, submitted.
 	pa.typeInto(sel("name", "promotions[0].link"), "https://spring.acme.example/")
 	pa.click("saving", `#editor button.primary`)
-	pa.mustSee("after saving", "Draft saved")
+	pa.mustFlash("after saving", "done.saved")
 	doc, _ := e.Draft(t, "acme", e.Token(t, "pa-acme"))
 	if s := fmt.Sprint(doc); !strings.Contains(s, "春季特惠") || !strings.Contains(s, hexZH) || !strings.Contains(s, hexEN) {
 		t.Fatalf("saved draft: %v", doc)
 	}
 	pa.click("submitting", `form[action="/ui/t/acme/branding/submit"] button`)
-	pa.mustSee("after submitting", "Submitted for review")
+	pa.mustFlash("after submitting", "done.submitted")
 	pa.check("editor, pending")
 
 	// The operator: dashboard → queue → review.
@@ -130,7 +130,7 @@ func TestBrowserUIBranding(t *testing.T) {
 	op.mustSee("confirmation", reason)
 	op.check("reject confirmation")
 	op.click("confirm reject", `main form button.danger`)
-	op.mustSee("after rejecting", "Rejected")
+	op.mustFlash("after rejecting", "done.rejected")
 
 	// The partner admin reads the reason, fixes and resubmits.
 	pa.open(e.UIURL("/ui/"))
@@ -139,9 +139,9 @@ func TestBrowserUIBranding(t *testing.T) {
 	pa.mustSee("editor after rejection", reason)
 	pa.typeInto(sel("name", "promotions[0].name_en"), "Spring Deals")
 	pa.click("saving the fix", `#editor button.primary`)
-	pa.mustSee("after saving the fix", "Draft saved")
+	pa.mustFlash("after saving the fix", "done.saved")
 	pa.click("resubmitting", `form[action="/ui/t/acme/branding/submit"] button`)
-	pa.mustSee("after resubmitting", "Submitted for review")
+	pa.mustFlash("after resubmitting", "done.submitted")
 
 	// The operator approves.
 	op.open(e.UIURL("/ui/reviews"))
@@ -149,7 +149,7 @@ func TestBrowserUIBranding(t *testing.T) {
 	op.mustSee("second review", "Spring Deals")
 	op.typeInto(`#note`, "ok")
 	op.click("approve", `form[action="/ui/reviews/acme/approve"] button[type=submit]`)
-	op.mustSee("after approving", "Approved")
+	op.mustFlash("after approving", "done.approved")
 	for deadline := time.Now().Add(3 * time.Second); ; {
 		if v, ok := e.Live.Get("acme"); ok && v.Number == 1 {
 			break
@@ -188,13 +188,16 @@ func TestBrowserUIBranding(t *testing.T) {
 	d["brand"].(map[string]any)["link_en"] = "https://theirs.acme.example/en"
 	e.PutDraft(t, "acme", tok, d, etag)
 	pa.click("conflicting save", `#editor button.primary`)
-	pa.mustSee("conflict", "Someone else saved meanwhile", "Reload their version", "Overwrite with my edits")
+	if !evalJS[bool](pa.browserTab, `(() => { const box = document.querySelector('[aria-labelledby="cf-h"][role=alert]');
+	  return !!box && !!box.querySelector('a[href="/ui/t/acme/branding"]') && !!box.querySelector("button[name=overwrite]"); })()`) {
+		t.Fatalf("no conflict box with reload and overwrite: %s", pa.text("main"))
+	}
 	if v := evalJS[string](pa.browserTab, `document.querySelector('[name="promotions[0].name_en"]').value`); v != "Mine" {
 		t.Errorf("the conflict page lost the edit: %q", v)
 	}
 	pa.check("editor conflict")
 	pa.click("overwrite", `button[name=overwrite]`)
-	pa.mustSee("after overwrite", "Draft saved")
+	pa.mustFlash("after overwrite", "done.saved")
 	if d, _ := e.Draft(t, "acme", tok); !strings.Contains(fmt.Sprint(d), "Mine") {
 		t.Errorf("overwrite did not save the edit: %v", d)
 	}

@@ -145,6 +145,17 @@ func (b *uiTab) mustSee(where string, want ...string) {
 	}
 }
 
+// mustFlash fails the test unless the page is the success of a form: the
+// redirect's done=key and its message shown (the catalog's wording may
+// change; the key does not).
+func (b *uiTab) mustFlash(where, key string) {
+	b.t.Helper()
+	loc := b.location()
+	if !strings.Contains(loc, "done="+key) || b.text(".flash.ok") == "" {
+		b.t.Fatalf("%s: %s: not the success %s (at %s): %s", b.name, where, key, loc, b.text("main"))
+	}
+}
+
 // signIn signs the staff member user in the way a person does: the UI
 // sends them to the IdP's login form, they type their name and password,
 // and the callback brings them back to the UI.

@@ -37,9 +37,12 @@ func TestBrowserUIPages(t *testing.T) {
 		cm.openChecked("/ui/", l)
 		cm.openChecked("/ui/t/acme/customers", l)
 	}
-	cm.mustSee("own customers", x.DomainName)
-	if body := cm.text("main"); strings.Contains(body, y.DomainName) || strings.Contains(body, z.DomainName) {
-		t.Errorf("the customer manager sees customers they do not manage:\n%s", body)
+	for _, p := range []string{"/ui/", "/ui/t/acme/customers"} {
+		cm.open(e.UIURL(p))
+		cm.mustSee("own customers", x.DomainName)
+		if body := cm.text("main"); strings.Contains(body, y.DomainName) || strings.Contains(body, z.DomainName) {
+			t.Errorf("%s: the customer manager sees customers they do not manage:\n%s", p, body)
+		}
 	}
 	cm.click("customer detail", chromedp.CSS(`main a[href="/ui/t/acme/customers/`+x.DomainID+`"]`))
 	cm.check("customer detail (manager)")
@@ -61,7 +64,8 @@ func TestBrowserUIPages(t *testing.T) {
 	pa.open(e.UIURL("/ui/t/acme/customers/" + z.DomainID + "?lang=en"))
 	pa.do("ticking the manager", chromedp.Click(chromedp.CSS(`input[type=checkbox][value="cm-acme"]`), chromedp.NodeVisible))
 	pa.click("saving managers", `form[action$="/managers"] button[type=submit]`)
-	pa.mustSee("after assigning", "Managers saved", "cm-acme")
+	pa.mustFlash("after assigning", "done.managers")
+	pa.mustSee("after assigning", "cm-acme")
 	cm.open(e.UIURL("/ui/t/acme/customers"))
 	cm.mustSee("after the assignment", x.DomainName, z.DomainName)
 
@@ -78,17 +82,25 @@ func TestBrowserUIPages(t *testing.T) {
 	if ak == "" || len(sk) < 16 {
 		t.Fatalf("the new key is not shown: %q %q\n%s", ak, sk, pa.text("main"))
 	}
-	pa.mustSee("new key", "shown only this once")
+	if pa.text(".flash.ok") == "" || pa.text(`[aria-labelledby="new-h"] strong`) == "" {
+		t.Errorf("the new key's page does not say the secret is shown once: %s", pa.text("main"))
+	}
 	pa.check("new key")
 	pa.open(e.UIURL("/ui/t/acme/keys"))
 	if body := evalJS[string](pa.browserTab, `document.documentElement.outerHTML`); strings.Contains(body, sk) || !strings.Contains(body, ak) {
 		t.Errorf("the keys page again: secret shown %v, key listed %v", strings.Contains(body, sk), strings.Contains(body, ak))
 	}
 	pa.click("revoke", chromedp.CSS(`form[action="/ui/t/acme/keys/`+ak+`/revoke"] button[type=submit]`))
-	pa.mustSee("revoke confirmation", "Revoke access key "+ak)
+	pa.mustSee("revoke confirmation", ak)
+	if n := evalJS[int](pa.browserTab, `document.querySelectorAll('main form input[name=confirm][value=yes]').length`); n != 1 {
+		t.Fatalf("revoking did not ask for confirmation: %s", pa.text("main"))
+	}
 	pa.check("revoke confirmation")
 	pa.click("confirm revoke", `main form button.danger`)
-	pa.mustSee("after revoking", "Access key revoked", "revoked 20")
+	pa.mustFlash("after revoking", "done.key_revoked")
+	if n := evalJS[int](pa.browserTab, `document.querySelectorAll("tbody .badge.rejected").length`); n != 1 {
+		t.Errorf("%d revoked keys listed, want 1", n)
+	}
 
 	// The operator: queue, review, tenants, history, audit, the reject confirmation.
 	op := newUITab(t, browser, e, axe, "operator")
