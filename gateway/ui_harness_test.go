@@ -204,7 +204,7 @@ func (b *uiTab) check(where string) {
 	b.t.Helper()
 	ctx, cancel := b.step()
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe === "object" || (function () {` + b.axe + "\n})() || true")); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe === "object" || (function () {`+b.axe+"\n})() || true")); err != nil {
 		b.t.Fatalf("%s: injecting axe-core on %s: %v", b.name, where, err)
 	}
 	res, err := chromedp.Run(ctx, chromedp.Evaluate[axeResult](axeRunJS, chromedp.EvalAwaitPromise))
