@@ -59,6 +59,14 @@ func TestBrowserUIPages(t *testing.T) {
 			pa.openChecked(p, l)
 		}
 	}
+	// A file that is not an image is refused beside its field, in Chinese.
+	pa.open(e.UIURL("/ui/t/acme/branding?lang=zh"))
+	pa.do("choosing a bad logo", chromedp.SetUploadFiles(sel("name", "brand.logo_zh_file"), []string{logoFile(t, "bad.png", []byte("not an image at all"))}))
+	pa.click("saving a bad logo", `#editor button.primary`)
+	if msg := pa.text(`[id="brand.logo_zh-err"]`); !strings.ContainsAny(msg, "图片格式损坏") {
+		t.Errorf("the refused logo's message beside the field: %q\n%s", msg, pa.text("main"))
+	}
+	pa.check("editor with a refused logo")
 	pa.open(e.UIURL("/ui/t/acme/customers"))
 	pa.mustSee("all customers", x.DomainName, y.DomainName, z.DomainName)
 	pa.open(e.UIURL("/ui/t/acme/customers/" + z.DomainID + "?lang=en"))
@@ -114,6 +122,18 @@ func TestBrowserUIPages(t *testing.T) {
 		op.typeInto(`#reason`, "不行 / no")
 		op.click("reject", `form[action="/ui/reviews/acme/reject"] button[type=submit]`)
 		op.check("reject confirmation " + l)
+	}
+	// A blank reason is refused before the confirmation step.
+	op.open(e.UIURL("/ui/reviews/acme?lang=en"))
+	op.typeInto(`#reason`, "   ")
+	op.click("reject without a reason", `form[action="/ui/reviews/acme/reject"] button[type=submit]`)
+	if loc := op.location(); !strings.Contains(loc, "err=reason_required") || op.text(".flash.error") == "" {
+		t.Errorf("a blank reason: at %s: %s", loc, op.text("main"))
+	}
+	// The language switch in the header.
+	op.click("switching to Chinese", `header .who a[hreflang=zh]`)
+	if l := evalJS[string](op.browserTab, `document.documentElement.lang`); l != "zh-CN" {
+		t.Errorf("after the language switch the page is in %q", l)
 	}
 	if r := op.open(e.UIURL("/ui/t/nope/branding")); r == nil || r.Status != http.StatusNotFound || !strings.Contains(op.text("footer"), respHeader(r, "X-Request-Id")) {
 		t.Errorf("unknown tenant: %v %s", info(r), op.text("body"))
