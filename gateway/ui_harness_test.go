@@ -244,6 +244,11 @@ func (b *uiTab) openChecked(path, lang string) {
 		b.t.Errorf("%s: %s: CSP %q", b.name, u, csp)
 	}
 	b.check(u)
+	// Every form of the UI that changes something carries the CSRF token.
+	if bad := evalJS[[]string](b.browserTab, `Array.from(document.forms).filter((f) => f.method === "post" &&
+	  new URL(f.action).pathname.startsWith("/ui/") && !(f.querySelector("input[name=_csrf]") || {}).value).map((f) => f.action)`); len(bad) > 0 {
+		b.t.Errorf("%s: %s: forms without a CSRF token: %q", b.name, u, bad)
+	}
 }
 
 // viewport sets the tab's viewport width (mobile at 390).
