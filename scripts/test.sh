@@ -2,7 +2,9 @@
 # Runs the whole Livery test suite, on a fresh machine too: installs
 # redis-server and chromium (for the headless-browser tests) from Debian
 # packages when missing and builds the pinned MinIO release into a cache
-# outside the clone (once; about 4 minutes), then runs `go test -race ./...`.
+# outside the clone (once; about 4 minutes), and axe-core from the npm
+# registry (LIVERY_AXE, for the staff UI's accessibility checks), then runs
+# `go test -race ./...`.
 # Extra arguments go to `go test` (e.g. -run, -v). The test harness starts
 # its own Redis and MinIO on free loopback ports and the browser tests their
 # own Chromium (LIVERY_CHROMIUM, exported here), and they fail loudly if they
@@ -43,6 +45,25 @@ if [ -z "${LIVERY_CHROMIUM:-}" ]; then
   LIVERY_CHROMIUM="$(command -v chromium)" || { echo "test.sh: chromium is still not on PATH after installing it" >&2; exit 1; }
 fi
 export LIVERY_CHROMIUM
+
+# axe-core (the accessibility checks of the staff UI's browser tests), from
+# the npm registry into the cache outside the clone; node and npm from
+# Debian packages when missing.
+AXE_VERSION=4.11.1
+if [ -z "${LIVERY_AXE:-}" ]; then
+  LIVERY_AXE="$CACHE/npm/axe-core-$AXE_VERSION/node_modules/axe-core/axe.min.js"
+  if [ ! -f "$LIVERY_AXE" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "test.sh: installing node and npm from Debian packages (axe-core)" >&2
+      apt_install nodejs npm
+    fi
+    echo "test.sh: installing axe-core $AXE_VERSION into $CACHE/npm" >&2
+    mkdir -p "$CACHE/npm/axe-core-$AXE_VERSION"
+    npm install --silent --no-audit --no-fund --prefix "$CACHE/npm/axe-core-$AXE_VERSION" "axe-core@$AXE_VERSION" >/dev/null
+    [ -f "$LIVERY_AXE" ] || { echo "test.sh: axe-core did not install $LIVERY_AXE" >&2; exit 1; }
+  fi
+fi
+export LIVERY_AXE
 
 MINIO_BIN="$CACHE/bin/minio-$MINIO_VERSION"
 if [ ! -x "$MINIO_BIN" ]; then

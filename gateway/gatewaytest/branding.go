@@ -66,6 +66,7 @@ func NewBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *BrandEn
 			e.reg, o.Tenants = reg, reg // preview resolves tenants through e.reg
 		}
 		chrome := b.startBranding(t, store, e.RDB, up)
+		o.Admin.Upstream = up // the web UI's previews render as the console does
 		consoleURL := e.ConsoleURL
 		o.Branding = &gateway.BrandingOptions{
 			Chrome:   chrome,

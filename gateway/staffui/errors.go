@@ -79,11 +79,17 @@ func customerError(err error) error {
 func back(c *fiber.Ctx, where string, err error) error {
 	var e *web.Error
 	if errors.As(err, &e) && e.Status < 500 && hasKey("err."+e.Code) {
+		// The query goes before a fragment ("…/acme#reject"), or the
+		// server never sees it.
+		where, frag, hasFrag := strings.Cut(where, "#")
 		sep := "?"
 		if strings.Contains(where, "?") {
 			sep = "&"
 		}
-		return c.Redirect(where+sep+"err="+url.QueryEscape(e.Code), http.StatusSeeOther)
+		if hasFrag {
+			frag = "#" + frag
+		}
+		return c.Redirect(where+sep+"err="+url.QueryEscape(e.Code)+frag, http.StatusSeeOther)
 	}
 	return err
 }

@@ -222,8 +222,9 @@ func (u *UI) headers(c *fiber.Ctx) error {
 }
 
 // pageCSP is the policy of every UI page. The chrome preview frames set
-// their own (they carry the renderer's stylesheet inline, by hash).
-const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+// their own (they carry the renderer's stylesheet inline, by hash). blob:
+// images are the editor's thumbnails of chosen files (ui.js, before upload).
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // signIn runs the staff authentication of the sign-in door; a browser

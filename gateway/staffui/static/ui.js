@@ -24,11 +24,20 @@
   if (!form) return;
   var buttons = form.querySelectorAll("button[data-preview]");
   var timer = null;
+  // One frame at a time: a form's next submission cancels the previous
+  // one while its navigation is still only planned, so the next preview
+  // is sent when the frame before it has loaded.
   function refresh() {
-    for (var i = 0; i < buttons.length; i++) {
+    var i = 0;
+    (function next() {
+      if (i >= buttons.length || !form.requestSubmit) return;
+      var b = buttons[i++];
+      var frame = document.querySelector('iframe[name="' + b.getAttribute("formtarget") + '"]');
+      if (frame) frame.addEventListener("load", next, { once: true });
       // requestSubmit with the submitter uses its formaction/formtarget.
-      if (form.requestSubmit) form.requestSubmit(buttons[i]);
-    }
+      form.requestSubmit(b);
+      if (!frame) next();
+    })();
   }
   function later() {
     clearTimeout(timer);
