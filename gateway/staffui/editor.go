@@ -64,6 +64,7 @@ func (u *UI) showEditor(c *fiber.Ctx, t string, st brandingState, f editorForm, 
 		CanEdit:   u.allowed(c, http.MethodPut, tenantPath(t, "/branding/draft"), t),
 		CanSubmit: u.allowed(c, http.MethodPost, tenantPath(t, "/branding/submit"), t)}
 	for _, p := range probs {
+		p.Message = problemText(page.Lang, p.Message)
 		if fieldShown(p.Field) {
 			if _, dup := d.Problems[p.Field]; !dup {
 				d.Problems[p.Field] = p.Message

@@ -117,3 +117,17 @@ func TestCatalog(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemTranslations: every message the validator produces for a
+// thoroughly bad document has a Chinese text in the editor.
+func TestProblemTranslations(t *testing.T) {
+	msgs := staffui.ValidatorMessages()
+	if len(msgs) < 15 {
+		t.Fatalf("only %d distinct messages: the bad documents no longer cover the validator: %q", len(msgs), msgs)
+	}
+	for _, msg := range msgs {
+		if zh := staffui.ProblemText("zh", msg); zh == msg {
+			t.Errorf("no Chinese text for the validator's %q", msg)
+		}
+	}
+}

@@ -119,6 +119,7 @@ type pageData struct {
 	Nav       []navItem
 	CSRF      string
 	Flash     *flash
+	ErrCode   string // the ?err= code of a refused form, for showing it beside its field too
 	RequestID string
 	Path      string // the page's path and query, for the language switch
 	Other     string // the other language
@@ -159,8 +160,8 @@ func (u *UI) base(c *fiber.Ctx, title, tenant string) pageData {
 	}
 	if k := c.Query("done"); k != "" && strings.HasPrefix(k, "done.") && hasKey(k) {
 		p.Flash = &flash{Kind: "ok", Text: tr(l, k)}
-	} else {
-		p.Flash = errorFlash(c)
+	} else if p.Flash = errorFlash(c); p.Flash != nil {
+		p.ErrCode = c.Query("err")
 	}
 	return p
 }
