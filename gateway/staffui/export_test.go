@@ -31,7 +31,7 @@ func ValidatorMessages() []string {
 		{Brand: branding.Brand{NavColor: "red", LinkZH: "http://x.example/", LinkEN: "javascript:x", TitleSuffixZH: "<b>", TitleSuffixEN: "a\x01b",
 			LogoZH: branding.Asset{SHA256: "x", Ext: "gif", Width: -1, Height: 1}, Favicon: branding.Asset{SHA256: strings.Repeat("a", 64), Ext: "jpg", Width: 1, Height: 1}},
 			Promotions: []branding.Item{{NameZH: long, NameEN: "\xff", Link: "https://u:p@x.example/"}, {Link: "a b"}, {NameZH: "a", NameEN: "a", Link: "/relative"}, {NameZH: "a", NameEN: "a", Link: "%zz"}, {NameZH: "a", NameEN: "a", Link: "https://x.example/" + strings.Repeat("a", branding.MaxLinkLen)}},
-			Ops: branding.Ops{Announcements: []branding.Announcement{{TitleZH: "a", TitleEN: "a", Start: now, End: now.Add(-time.Hour)}}}},
+			Ops:        branding.Ops{Announcements: []branding.Announcement{{TitleZH: "a", TitleEN: "a", Start: now, End: now.Add(-time.Hour)}}}},
 	}
 	seen := map[string]bool{}
 	var out []string
