@@ -53,10 +53,15 @@ func newEventWebhook(t *testing.T, o EventWebhookOptions) *EventWebhook {
 
 func TestEventWebhookSignedPayload(t *testing.T) {
 	g := newGateway(t, http.StatusNoContent)
-	var logs bytes.Buffer
+	// The delivery goroutine logs after counting the delivery: the log is
+	// read after Close, which waits for it.
+	var logs syncBuf
 	w := newEventWebhook(t, fastEvents(g.srv.URL, slog.New(slog.NewTextHandler(&logs, nil))))
 	w.Notify(t.Context(), sampleEvent())
 	waitStats(t, w, func(s EventStats) bool { return s.Delivered == 1 })
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	r, body := g.req(0)
 	if r.Method != http.MethodPost || r.URL.Path != "/hook/path" || r.Header.Get("Content-Type") != "application/json" ||
 		r.Header.Get("X-Livery-Event") != KindBrandingRejected || r.Header.Get("X-Livery-Delivery") != "ev1" {
