@@ -131,7 +131,7 @@ type Grant struct {
 // StateAt is the effective state at now: a requested grant past
 // RequestExpiresAt is StateRequestExpired, an approved grant at or past
 // EndsAt is StateExpired; otherwise the stored state.
-func (g *Grant) StateAt(now time.Time) State {
+func (g Grant) StateAt(now time.Time) State {
 	switch {
 	case g.State == StateRequested && !now.Before(g.RequestExpiresAt):
 		return StateRequestExpired
@@ -142,12 +142,12 @@ func (g *Grant) StateAt(now time.Time) State {
 }
 
 // Active reports whether the grant allows delegated operation at now.
-func (g *Grant) Active(now time.Time) bool { return g.StateAt(now) == StateApproved }
+func (g Grant) Active(now time.Time) bool { return g.StateAt(now) == StateApproved }
 
 // EndedAt is when the grant stopped (or stops) counting: the revocation,
 // the end of the window, the request's expiry or the decision; zero for a
 // pending request.
-func (g *Grant) EndedAt(now time.Time) time.Time {
+func (g Grant) EndedAt(now time.Time) time.Time {
 	switch g.StateAt(now) {
 	case StateRevoked:
 		return g.RevokedAt
@@ -165,7 +165,7 @@ func (g *Grant) EndedAt(now time.Time) time.Time {
 }
 
 // HasScope reports whether the grant includes s.
-func (g *Grant) HasScope(s Scope) bool {
+func (g Grant) HasScope(s Scope) bool {
 	for _, x := range g.Scopes {
 		if x == s {
 			return true
