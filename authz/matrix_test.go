@@ -32,6 +32,15 @@ var roleCases = []struct {
 	{"cm", Subject{User: "carl", Roles: []string{RoleCustomerManager}, Tenant: homeTenant}},
 	{"cu", Subject{User: "cindy", Roles: []string{RoleCustomer}, Tenant: homeTenant, Customer: "c1"}},
 	{"de", Subject{User: "pam", Roles: []string{RoleDelegated}, Tenant: homeTenant, Customer: "c1"}},
+	// Delegated sessions carry one delegated:<scope> role per scope of
+	// their grant (package delegation); "dall" holds all five.
+	{"dr", Subject{User: "pam", Roles: []string{"delegated:resources"}, Tenant: homeTenant, Customer: "c1"}},
+	{"db", Subject{User: "pam", Roles: []string{"delegated:billing"}, Tenant: homeTenant, Customer: "c1"}},
+	{"dp", Subject{User: "pam", Roles: []string{"delegated:power"}, Tenant: homeTenant, Customer: "c1"}},
+	{"ds", Subject{User: "pam", Roles: []string{"delegated:security"}, Tenant: homeTenant, Customer: "c1"}},
+	{"df", Subject{User: "pam", Roles: []string{"delegated:finance_read"}, Tenant: homeTenant, Customer: "c1"}},
+	{"dall", Subject{User: "pam", Roles: []string{"delegated:resources", "delegated:billing", "delegated:power",
+		"delegated:security", "delegated:finance_read"}, Tenant: homeTenant, Customer: "c1"}},
 	{"none", Subject{User: "nobody", Tenant: homeTenant}},
 	{"unknown", Subject{User: "aud", Roles: []string{"auditor"}, Tenant: homeTenant}},
 }
@@ -85,34 +94,74 @@ var adminEndpoints = []endpoint{
 	{path: "/admin/v1/reviews/{t}/reject", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": opOnly}},
 }
 
-const (
-	read     = "op cu de" // console reads
-	write    = "cu de"    // console writes: customer, and delegated outside the marketplace
-	custOnly = "cu"
-)
-
-func consoleRW(readers, writers string) map[string]string {
-	return map[string]string{"GET": readers, "HEAD": readers, "POST": writers, "PUT": writers, "PATCH": writers, "DELETE": writers}
+// consoleAllow builds an expectation: reads (GET, HEAD) and writes (POST,
+// PUT, PATCH, DELETE) by role abbreviations; per-method overrides win.
+func consoleAllow(readers, writers string, perMethod map[string]string) map[string]string {
+	m := map[string]string{"GET": readers, "HEAD": readers, "POST": writers, "PUT": writers, "PATCH": writers, "DELETE": writers}
+	for k, v := range perMethod {
+		m[k] = v
+	}
+	return m
 }
 
-// The console: a customer may use all of it in their tenant; a delegated
-// session may only read the marketplace and never sees orders; the operator
-// only reads; nobody but the operator reaches /admin on a console host.
+const allDelegated = "de dr db dp ds df dall"
+
+// The console: a customer may use all of it in their tenant; the operator
+// only reads; a delegated session reads the landing page and does what its
+// scopes allow (each scope its own paths), never writes to the marketplace
+// and never sees its orders; nobody but the operator reaches /admin on a
+// console host.
 var consoleEndpoints = []endpoint{
-	{path: "/", allow: consoleRW(read, write)},
-	{path: "/overview", allow: consoleRW(read, write)},
-	{path: "/billing/invoices/42", allow: consoleRW(read, write)},
-	{path: "/administrator", allow: consoleRW(read, write)}, // not /admin
-	{path: "/marketplace", allow: consoleRW(read, custOnly)},
-	{path: "/marketplace/", allow: consoleRW(read, custOnly)},
-	{path: "/marketplace/buy", allow: consoleRW(read, custOnly)},
-	{path: "/marketplace/kafka/subscribe", allow: consoleRW(read, custOnly)},
-	{path: "/marketplace/orders", allow: consoleRW("op cu", custOnly)},
-	{path: "/marketplace/orders/77", allow: consoleRW("op cu", custOnly)},
-	{path: "/marketplace/orders/77/cancel", allow: consoleRW("op cu", custOnly)},
-	{path: "/admin", allow: consoleRW(opOnly, "")},
-	{path: "/admin/", allow: consoleRW(opOnly, "")},
-	{path: "/admin/whoami", allow: consoleRW(opOnly, "")},
+	{path: "/", allow: consoleAllow("op cu "+allDelegated, "cu", nil)},
+	{path: "/overview", allow: consoleAllow("op cu", "cu", nil)},
+	{path: "/administrator", allow: consoleAllow("op cu", "cu", nil)}, // not /admin
+	{path: "/resources", allow: consoleAllow("op cu dr dp dall", "cu dr dall", map[string]string{"DELETE": "cu"})},
+	{path: "/resources/vm-1", allow: consoleAllow("op cu dr dp dall", "cu dr dall", map[string]string{"DELETE": "cu dp dall"})},
+	{path: "/power", allow: consoleAllow("op cu dp dall", "cu", map[string]string{"POST": "cu dp dall"})},
+	{path: "/power/vm-1/restart", allow: consoleAllow("op cu dp dall", "cu", map[string]string{"POST": "cu dp dall"})},
+	{path: "/billing", allow: consoleAllow("op cu df dall", "cu", nil)},
+	{path: "/billing/invoices/42", allow: consoleAllow("op cu df dall", "cu db dall", nil)},
+	{path: "/billing/renewals", allow: consoleAllow("op cu df dall", "cu db dall", nil)},
+	{path: "/security", allow: consoleAllow("op cu ds dall", "cu ds dall", nil)},
+	{path: "/security/password-reset", allow: consoleAllow("op cu ds dall", "cu ds dall", nil)},
+	{path: "/marketplace", allow: consoleAllow("op cu", "cu", nil)},
+	{path: "/marketplace/", allow: consoleAllow("op cu", "cu", nil)},
+	{path: "/marketplace/buy", allow: consoleAllow("op cu", "cu", nil)},
+	{path: "/marketplace/kafka/subscribe", allow: consoleAllow("op cu", "cu", nil)},
+	{path: "/marketplace/orders", allow: consoleAllow("op cu", "cu", nil)},
+	{path: "/marketplace/orders/77", allow: consoleAllow("op cu", "cu", nil)},
+	{path: "/marketplace/orders/77/cancel", allow: consoleAllow("op cu", "cu", nil)},
+	{path: "/admin", allow: consoleAllow(opOnly, "", nil)},
+	{path: "/admin/", allow: consoleAllow(opOnly, "", nil)},
+	{path: "/admin/whoami", allow: consoleAllow(opOnly, "", nil)},
+	{path: "/admin/v1/tenants/{t}/delegations", allow: consoleAllow(staffRead, staffRead, map[string]string{"PUT": "", "PATCH": "", "DELETE": ""})},
+}
+
+// TestDelegatedCatalogueComplete keeps the console matrix honest for
+// delegated sessions: every path of a delegated or delegated:<scope> rule
+// must be exercised by consoleEndpoints (a "/*" pattern by a path below
+// it).
+func TestDelegatedCatalogueComplete(t *testing.T) {
+	rules, err := parsePolicy("embedded", embeddedPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		if r.ptype != "p" || (r.vals[0] != RoleDelegated && !strings.HasPrefix(r.vals[0], RoleDelegated+":")) {
+			continue
+		}
+		pat, found := r.vals[2], false
+		for _, ep := range consoleEndpoints {
+			if prefix, ok := strings.CutSuffix(pat, "/*"); ok {
+				found = found || strings.HasPrefix(ep.path, prefix+"/") && len(ep.path) > len(prefix)+1
+			} else {
+				found = found || ep.path == pat
+			}
+		}
+		if !found {
+			t.Errorf("delegated rule path %s (role %s) is not exercised by the console matrix", pat, r.vals[0])
+		}
+	}
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

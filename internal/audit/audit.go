@@ -1,11 +1,11 @@
 // Package audit is Livery's one audit trail: the Record every audited
-// action writes (the partner API, the branding workflow, and next delegated
+// action writes (the partner API, the branding workflow and delegated
 // operations), the Sink it is written through, the Reader that lists it
 // back, and Log, their object-store implementation.
 //
 // Records are kept in streams, one per domain, named by the domain that
-// owns the events ("partner": tenants, "branding": branding/workflow); the
-// event names belong to their domain too. A Log writes and reads one
+// owns the events ("partner": tenants, "branding": branding/workflow,
+// "delegation": delegation); the event names belong to their domain too. A Log writes and reads one
 // stream, so a reader of branding records never walks the partner API's.
 //
 // # Object layout
@@ -48,6 +48,9 @@ type Record struct {
 	// Branding: the submission and the version concerned.
 	SubmissionID string `json:"submission_id,omitempty"`
 	Version      int    `json:"version,omitempty"`
+	// Delegated operations: the grant concerned (the customer is
+	// DomainID).
+	GrantID string `json:"grant_id,omitempty"`
 	// Reason is the reason given (a rejection, a rollback) or the cause of
 	// a failure; Detail is free-form context.
 	Reason string `json:"reason,omitempty"`
