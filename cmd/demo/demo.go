@@ -1,6 +1,6 @@
 // Command demo is Livery's quickstart: the whole demo in one process.
 //
-//	go run ./cmd/demo [-console ADDR] [-api ADDR] [-partner ADDR] [-data DIR] [-upstream URL]
+//	go run ./cmd/demo [-console ADDR] [-api ADDR] [-ops ADDR] [-partner ADDR] [-data DIR] [-upstream URL]
 //
 // It runs the gateway (wired by internal/app, as livery serve is) with the
 // embedded defaults, the embedded Redis and the directory store, in front

@@ -99,7 +99,7 @@ The demo is its own command: ` + demoCommand
 // demoMoved answers `livery demo`.
 const (
 	demoCommand = "go run ./cmd/demo"
-	demoMoved   = "livery: the demo is its own command now: " + demoCommand + " (same flags: -console -api -partner -data -upstream)"
+	demoMoved   = "livery: the demo is its own command now: " + demoCommand + " (same flags: -console -api -ops -partner -data -upstream)"
 )
 
 func versionString() string { return app.Version(version) }

@@ -36,7 +36,7 @@ var (
 // NewMetrics returns unregistered instruments; register them once the
 // process's registry exists.
 func NewMetrics() *Metrics {
-	return &Metrics{
+	m := &Metrics{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "livery_redis_command_duration_seconds",
 			Help:    "Redis command latency by operation (command name; pipeline; dial).",
@@ -47,6 +47,10 @@ func NewMetrics() *Metrics {
 			Help: "Failed Redis commands by operation (timeouts and connection failures included; a missing key is not a failure).",
 		}, []string{"operation"}),
 	}
+	for _, op := range []string{"dial", "ping"} { // exposed from the start
+		m.errors.WithLabelValues(op)
+	}
+	return m
 }
 
 // Describe implements prometheus.Collector.
