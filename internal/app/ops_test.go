@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -9,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +33,8 @@ func startApp(t *testing.T, upstream string, env map[string]string) *testApp {
 	t.Helper()
 	dir := t.TempDir()
 	yaml := "store: {driver: dir, dir: {path: " + filepath.Join(dir, "data") + "}}\n" +
-		"tenants:\n  - {id: acme, name: {zh: 甲, en: Acme}, hosts: [127.0.0.1], upstream: \"" + upstream + "\"}\n"
+		"tenants:\n  - {id: acme, name: {zh: 甲, en: Acme}, hosts: [127.0.0.1], upstream: \"" + upstream + "\"}\n" +
+		"  - {id: down, name: {zh: 乙, en: Down}, hosts: [localhost], upstream: \"http://127.0.0.1:1\"}\n"
 	path := filepath.Join(dir, "livery.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
@@ -90,7 +94,7 @@ var opsMetricFamilies = []string{
 	"livery_redis_command_duration_seconds", "livery_redis_errors_total",
 	"livery_store_operation_duration_seconds", "livery_store_errors_total",
 	"livery_cache_entries", "livery_cache_hits_total", "livery_cache_misses_total",
-	"livery_branding_live_version",
+	"livery_branding_live_version", "livery_branding_unbranded_total", "livery_upstream_errors_total",
 	"go_goroutines", "process_resident_memory_bytes",
 }
 
@@ -99,13 +103,21 @@ var opsMetricFamilies = []string{
 func scrapeAfterTraffic(t *testing.T) string {
 	t.Helper()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "console page")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, "<!DOCTYPE html><html><head><title>c</title></head><body>console page</body></html>")
 	}))
 	t.Cleanup(up.Close)
 	ta := startApp(t, up.URL, nil)
-	if st, body := get(t, ta.console+"/billing"); st != 200 || body != "console page" {
+	if st, body := get(t, ta.console+"/billing"); st != 200 || !strings.Contains(body, "console page") {
 		t.Fatalf("console: %d %q", st, body)
+	}
+	// Tenant down's upstream refuses connections: an upstream error.
+	req, _ := http.NewRequest("GET", ta.console+"/", nil)
+	req.Host = "localhost"
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("console of tenant down: %d, want 502", resp.StatusCode)
 	}
 	get(t, ta.console+"/_livery/callback?state=x&code=y") // acme has no sign-in: refused, counted
 	resp, err := http.Post(ta.api+"/v2/partners/sub-customers", "application/json", strings.NewReader("{}"))
@@ -134,7 +146,8 @@ func TestOpsMetrics(t *testing.T) {
 	}
 	for _, want := range []string{
 		`livery_build_info{go_version="go`, `revision="0123abc",version="1.2.3-test"} 1`,
-		`livery_branding_live_version{tenant="acme"} 0`,
+		`livery_branding_live_version{tenant="acme"} 0`, `livery_branding_live_version{tenant="down"} 0`,
+		`livery_upstream_errors_total{kind="refused",tenant="down"} 1`,
 		`livery_partner_requests_total{code="CBC.0154",operation="create"} 1`,
 		`livery_signins_total{kind="customer",result="not_found",tenant="acme"} 1`,
 		`livery_cache_entries{cache="sessions"}`, `livery_cache_misses_total{cache="branding_live"}`,
@@ -215,5 +228,59 @@ func TestShutdownSequence(t *testing.T) {
 	if c, err := net.DialTimeout("tcp", strings.TrimPrefix(ta.api, "http://"), time.Second); err == nil {
 		c.Close()
 		t.Error("API listener still accepts connections after shutdown")
+	}
+}
+
+// TestGrafanaDashboard: deploy/grafana/livery.json is a dashboard whose
+// every query names metrics the process exposes.
+func TestGrafanaDashboard(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/grafana/livery.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Title  string `json:"title"`
+		UID    string `json:"uid"`
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&d); err != nil {
+		t.Fatalf("dashboard is not valid JSON: %v", err)
+	}
+	if d.Title == "" || d.UID == "" || len(d.Panels) < 10 {
+		t.Fatalf("dashboard %q (uid %q) has %d panels", d.Title, d.UID, len(d.Panels))
+	}
+	m := scrapeAfterTraffic(t)
+	// A metric is a name with a selector (every query of the dashboard
+	// selects by job); label names such as go_version are not followed by {.
+	name := regexp.MustCompile(`\b((?:livery|go|process)_[a-z0-9_]+)\{`)
+	queried := 0
+	for _, p := range d.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			for _, sm := range name.FindAllStringSubmatch(tg.Expr, -1) {
+				n := sm[1]
+				queried++
+				family := n
+				for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+					if f, ok := strings.CutSuffix(n, suffix); ok && strings.Contains(m, "\n# TYPE "+f+" histogram") {
+						family = f
+					}
+				}
+				if !strings.Contains(m, "\n# TYPE "+family+" ") {
+					t.Errorf("panel %q queries %s, which /metrics does not expose", p.Title, n)
+				}
+			}
+		}
+	}
+	if queried < 20 {
+		t.Errorf("only %d metric references in the dashboard", queried)
 	}
 }
