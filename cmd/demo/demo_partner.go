@@ -25,7 +25,7 @@ const (
 // until then it answers 503.
 type demoPartner struct {
 	partnerURL, consoleURL, apiURL string
-	opsAddr                        string // the operations listener (host:port)
+	opsAddr                        string   // the operations listener (host:port)
 	consoleHosts                   []string // base URLs the browser may use
 	clientSecret, staffSecret      string
 	operatorPassword               string
