@@ -204,7 +204,7 @@ say "building demo, democonsole and bench/setup"
 SETUP="$TMP/setup"
 
 # --- the upstream and the demo (Livery) -----------------------------------------
-demo_args=(-console 127.0.0.1:0 -api 127.0.0.1:0)
+demo_args=(-console 127.0.0.1:0 -api 127.0.0.1:0 -ops 127.0.0.1:0)
 if [[ "$UPSTREAM_MODE" == process ]]; then
   up_addr="127.0.0.1:$("$SETUP" freeport)"
   api_addr="127.0.0.1:$("$SETUP" freeport)"
@@ -215,7 +215,7 @@ if [[ "$UPSTREAM_MODE" == process ]]; then
   UPSTREAM_PID=$!
   "$SETUP" get -url "http://$up_addr/healthz" -wait 10s >/dev/null 2>&1 ||
     { cat "$TMP/upstream.log" >&2; die "the demo console did not start on $up_addr"; }
-  demo_args=(-console 127.0.0.1:0 -api "$api_addr" -upstream "http://$up_addr")
+  demo_args=(-console 127.0.0.1:0 -api "$api_addr" -ops 127.0.0.1:0 -upstream "http://$up_addr")
   export LIVERY_DEMO_ACCOUNT_TOKEN=$token
 fi
 say "starting the demo (logs: demo.log)"

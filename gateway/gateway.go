@@ -1,9 +1,10 @@
 // Package gateway is Livery's HTTP edge: the console listener (tenant by
-// Host, reverse proxy to the upstream console) and the API listener
-// (partner API, admin API, staff sign-in, health, metrics).
+// Host, reverse proxy to the upstream console), the API listener (partner
+// API, admin API, staff sign-in, JWKS) and the operations listener
+// (health, readiness, metrics, pprof).
 //
-// The root holds Options, New, Serve and Shutdown, and routes.go: both
-// listeners' middleware chains in order and every route. Each door is a
+// The root holds Options, New, Serve, Drain and Shutdown, and routes.go:
+// the listeners' middleware chains in order and every route. Each door is a
 // sub-package (console, branded, signin, partnerapi, adminapi) that only
 // the root imports; doors share the plumbing in web and the leaves
 // (exchange, preview, assertion, sessions). It is the only package tree
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -55,7 +57,9 @@ type Options struct {
 	Checks  []Check
 	Console ListenerOptions
 	API     ListenerOptions
-	Proxy   console.ProxyOptions
+	// Ops is the operations listener (ops.addr).
+	Ops   OpsOptions
+	Proxy console.ProxyOptions
 	// Partner, when set, mounts the partner-platform API on the API listener.
 	Partner *partnerapi.Options
 	// Identity, when set, signs customers in on the console listener.
@@ -93,7 +97,7 @@ type AdminOptions struct {
 	Upstream render.Upstream
 }
 
-// Gateway owns the two listeners' Fiber apps, the proxy and the metrics.
+// Gateway owns the three listeners' Fiber apps, the proxy and the metrics.
 type Gateway struct {
 	log     *slog.Logger
 	tenants web.TenantResolver
@@ -102,6 +106,9 @@ type Gateway struct {
 	proxy   *console.Proxy
 	console *fiber.App
 	api     *fiber.App
+	ops     *fiber.App
+	// draining is set by Drain: /readyz answers 503 from then on.
+	draining atomic.Bool
 	// apiErrors is the API listener's error handler, with the error tables
 	// of the doors the route table mounted there.
 	apiErrors fiber.ErrorHandler
@@ -125,6 +132,7 @@ func New(o Options) *Gateway {
 	consolePages := web.CodeTable{Prefix: "/", Page: g.renderConsoleError}
 	g.console = fiber.New(fiberConfig(o.Console, web.ErrorHandler(g.log, false, consolePages), true))
 	g.api = fiber.New(fiberConfig(o.API, func(c *fiber.Ctx, err error) error { return g.apiErrors(c, err) }, false))
+	g.ops = newOpsApp(o.Ops, web.ErrorHandler(g.log, true))
 	g.routes(o)
 	return g
 }
@@ -171,12 +179,15 @@ func (g *Gateway) ConsoleApp() *fiber.App { return g.console }
 // APIApp returns the API listener's app.
 func (g *Gateway) APIApp() *fiber.App { return g.api }
 
-// Serve serves the console and API listeners until Shutdown or until one
-// of them fails; it returns the first failure.
-func (g *Gateway) Serve(console, api net.Listener) error {
-	errc := make(chan error, 2)
+// Serve serves the console, API and operations listeners (ops nil: none)
+// until Shutdown or until one of them fails; it returns the first failure.
+func (g *Gateway) Serve(console, api, ops net.Listener) error {
+	errc := make(chan error, 3)
 	go func() { errc <- g.console.Listener(console) }()
 	go func() { errc <- g.api.Listener(api) }()
+	if ops != nil {
+		go func() { errc <- g.ops.Listener(ops) }()
+	}
 	err := <-errc
 	if err != nil {
 		_ = g.Shutdown(context.Background())
@@ -184,10 +195,13 @@ func (g *Gateway) Serve(console, api net.Listener) error {
 	return err
 }
 
-// Shutdown stops accepting connections and waits for in-flight requests
-// until ctx expires, then closes idle upstream connections.
+// Shutdown stops accepting connections on every listener and waits for
+// in-flight requests until ctx expires, then closes idle upstream
+// connections. Call Drain first (and wait) for a graceful exit behind a
+// load balancer.
 func (g *Gateway) Shutdown(ctx context.Context) error {
-	err := errors.Join(g.console.ShutdownWithContext(ctx), g.api.ShutdownWithContext(ctx))
+	g.Drain()
+	err := errors.Join(g.console.ShutdownWithContext(ctx), g.api.ShutdownWithContext(ctx), g.ops.ShutdownWithContext(ctx))
 	g.proxy.CloseIdleConnections()
 	return err
 }

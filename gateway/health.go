@@ -24,8 +24,13 @@ func (g *Gateway) healthz(c *fiber.Ctx) error {
 // readyz really pings every dependency, in parallel, and answers 503 naming
 // the ones that failed ("store": "failed" for the object store). It answers
 // within readyTimeout whatever the dependencies do. Failure details are
-// logged, not returned.
+// logged, not returned. Once the gateway drains (Drain, shutdown) it
+// answers 503 "draining" at once, probing nothing.
 func (g *Gateway) readyz(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	if g.draining.Load() {
+		return c.Status(http.StatusServiceUnavailable).JSON(fiber.Map{"status": "draining"})
+	}
 	type result struct {
 		name string
 		err  error
@@ -62,7 +67,6 @@ wait:
 			status, overall = http.StatusServiceUnavailable, "unavailable"
 		}
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(status).JSON(fiber.Map{"status": overall, "checks": results})
 }
 

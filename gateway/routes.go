@@ -28,12 +28,18 @@ import (
 // Livery's routes under /_livery are the whole table of its own paths: the
 // proxy answers any other /_livery path 404 (docs/security.md).
 //
-// API listener (partner platforms, staff, operations):
+// API listener (partner platforms, staff):
 //
-//	recover → request id → access log → health, metrics, JWKS,
+//	recover → request id → access log → JWKS,
 //	staff sign-in, /admin/v1 (staff authentication → authorization),
 //	/v2 (AK/SK authentication → limits)
+//
+// Operations listener (operators only; loopback by default):
+//
+//	recover → request id → /healthz, /readyz, /metrics, /debug/pprof/ (ops.pprof)
 func (g *Gateway) routes(o Options) {
+	signins := newSigninObserver(g.metrics.Registry)
+	g.opsRoutes(o.Ops)
 	c := g.console
 	g.chain(c, "console", true)
 	var pv *preview.Service
@@ -60,7 +66,7 @@ func (g *Gateway) routes(o Options) {
 		id := signin.NewCustomer(io, g.log, g.trusted)
 		c.Use(id.Authenticate)
 		c.Get(signin.LoginPath, id.Login)
-		c.Get(signin.CallbackPath, id.Callback)
+		c.Get(signin.CallbackPath, signins.wrap("customer", id.Callback))
 		c.Get(signin.LogoutPath, id.Logout)
 		c.Post(signin.LogoutPath, id.Logout)
 		c.Get(signin.LoggedOutPath, id.LoggedOut)
@@ -73,9 +79,6 @@ func (g *Gateway) routes(o Options) {
 
 	a := g.api
 	g.chain(a, "api", false)
-	a.Get("/healthz", g.healthz)
-	a.Get("/readyz", g.readyz)
-	a.Get("/metrics", g.metricsHandler())
 	if o.Assertions != nil {
 		a.Get("/.well-known/jwks.json", o.Assertions.JWKSHandler)
 	}
@@ -83,7 +86,7 @@ func (g *Gateway) routes(o Options) {
 	if o.Admin != nil {
 		s := signin.NewStaff(o.Admin.Staff, g.trusted)
 		a.Get(signin.StaffLoginPath, s.Login)
-		a.Get(signin.StaffCallbackPath, s.Callback)
+		a.Get(signin.StaffCallbackPath, signins.wrap("staff", s.Callback))
 		a.Post(signin.StaffLogoutPath, s.Logout)
 		a.Get(signin.StaffWhoamiPath, s.Authenticate, s.Whoami)
 		ao := adminapi.Options{Authorizer: o.Admin.Authorizer, Customers: o.Admin.Customers, Tenants: g.adminTenants(o.Admin)}
@@ -104,6 +107,20 @@ func (g *Gateway) routes(o Options) {
 		partnerapi.Mount(a, *o.Partner, g.trusted, g.log, g.metrics.Registry)
 	}
 	g.apiErrors = web.ErrorHandler(g.log, true, tables...)
+}
+
+// opsRoutes is the operations listener's table: health, readiness,
+// metrics and, with o.Pprof, the profiler. These paths are served here
+// only, never on the console or API listener.
+func (g *Gateway) opsRoutes(o OpsOptions) {
+	p := g.ops
+	g.opsChain(p)
+	p.Get("/healthz", g.healthz)
+	p.Get("/readyz", g.readyz)
+	p.Get("/metrics", g.metricsHandler())
+	if o.Pprof {
+		p.Use(pprofHandler())
+	}
 }
 
 // staffUI is the web UI's wiring: the admin API's services, when the

@@ -98,7 +98,7 @@ func TestStoreFaults(t *testing.T) {
 			})
 			t.Run("readyz names the store", func(t *testing.T) {
 				start := time.Now()
-				r := e.Send(t, gatewaytest.NewRequest(t, http.MethodGet, e.APIURL+"/readyz", nil))
+				r := e.Send(t, gatewaytest.NewRequest(t, http.MethodGet, e.OpsURL+"/readyz", nil))
 				elapsed := time.Since(start)
 				if r.Status != http.StatusServiceUnavailable || !strings.Contains(r.Body, `"store":"failed"`) ||
 					!strings.Contains(r.Body, `"redis":"ok"`) {
@@ -125,7 +125,7 @@ func TestReadyzAnswersWhenACheckHangs(t *testing.T) {
 		}
 	})
 	c := &http.Client{Timeout: 4 * gateway.ReadyTimeout}
-	resp, err := c.Get(g.APIURL + "/readyz")
+	resp, err := c.Get(g.OpsURL + "/readyz")
 	if err != nil {
 		t.Fatalf("readyz with a hung check: %v", err)
 	}

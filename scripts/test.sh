@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole Livery test suite, on a fresh machine too: installs
-# redis-server and chromium (for the headless-browser tests) from Debian
-# packages when missing and builds the pinned MinIO release into a cache
-# outside the clone (once; about 4 minutes), and axe-core from the npm
+# redis-server, chromium (for the headless-browser tests) and gcc (-race
+# needs cgo) from Debian packages when missing — as root, or through sudo
+# for another user — builds the pinned MinIO release into a cache outside
+# the clone (once; about 4 minutes) and installs axe-core from the npm
 # registry (LIVERY_AXE, for the staff UI's accessibility checks), then runs
 # `go test -race ./...`.
 # Extra arguments go to `go test` (e.g. -run, -v). The test harness starts
@@ -15,7 +16,16 @@ cd "$(dirname "$0")/.."
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 CACHE="${LIVERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/livery}"
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+as_root() {
+  if [ "$(id -u)" = 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    echo "test.sh: need root to install packages ($*): run as root, install sudo, or install them yourself" >&2
+    exit 1
+  fi
+}
 
 apt_updated=
 apt_install() {
@@ -23,8 +33,15 @@ apt_install() {
     as_root apt-get update -qq
     apt_updated=1
   fi
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  # env inside as_root: sudo resets the caller's environment.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
+
+if ! command -v gcc >/dev/null 2>&1 && ! command -v cc >/dev/null 2>&1; then
+  echo "test.sh: installing gcc from Debian packages (go test -race needs cgo)" >&2
+  apt_install gcc libc6-dev
+fi
+export CGO_ENABLED=1
 
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "test.sh: installing redis-server from Debian packages" >&2

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livery/livery/internal/objstore"
@@ -59,6 +60,8 @@ type Credentials struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedKey
+
+	hits, misses atomic.Uint64
 }
 
 type cachedKey struct {
@@ -166,8 +169,10 @@ func (c *Credentials) Lookup(ctx context.Context, ak string) (string, []byte, er
 	e, ok := c.cache[ak]
 	c.mu.Unlock()
 	if ok && now.Before(e.expires) {
+		c.hits.Add(1)
 		return e.tenant, e.secret, e.err
 	}
+	c.misses.Add(1)
 	tenant, secret, err := c.lookup(ctx, ak)
 	if err == nil || errors.Is(err, ErrUnknownKey) {
 		c.mu.Lock()
@@ -178,6 +183,15 @@ func (c *Credentials) Lookup(ctx context.Context, ak string) (string, []byte, er
 		c.mu.Unlock()
 	}
 	return tenant, secret, err
+}
+
+// CacheStats reports the access-key cache: keys held, and Lookups answered
+// from it (hits) or from the store (misses) since the start.
+func (c *Credentials) CacheStats() (entries int, hits, misses uint64) {
+	c.mu.Lock()
+	entries = len(c.cache)
+	c.mu.Unlock()
+	return entries, c.hits.Load(), c.misses.Load()
 }
 
 func (c *Credentials) lookup(ctx context.Context, ak string) (string, []byte, error) {

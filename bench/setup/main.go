@@ -109,7 +109,7 @@ func parseDemo(out string) (d demoURLs, err error) {
 		{&d.partner, `Sign up on the demo partner platform:\s+(http://\S+?)/?\s`},
 		{&d.console, `Console through Livery \(tenant "[^"]+"\):\s+(http://\S+?)/?\s`},
 		{&d.upstream, `Demo console directly \(upstream\):\s+(http://\S+?)/?\s`},
-		{&d.api, `(http://\S+?)/healthz`},
+		{&d.api, `(http://\S+?)/\.well-known/jwks\.json`},
 		{&d.operatorPass, `operator:\s+user operator\s+password (\S+)`},
 		{&d.adminPass, `partner admin:\s+user partner-admin\s+password (\S+)`},
 	} {

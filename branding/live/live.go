@@ -72,7 +72,7 @@ type Cache struct {
 	ready     chan struct{}
 	readyOnce sync.Once
 
-	misses, errs, redisErrs, reloads atomic.Uint64
+	hits, misses, errs, redisErrs, reloads atomic.Uint64
 }
 
 var _ workflow.Notifier = (*Cache)(nil)
@@ -121,7 +121,30 @@ func (c *Cache) Get(tenant string) (v *workflow.Version, ok bool) {
 		c.misses.Add(1)
 		return nil, false
 	}
+	c.hits.Add(1)
 	return e.v, true
+}
+
+// Version is the tenant's cached live version number, without loading
+// anything (for metrics): ok is false when the tenant has none or it was
+// never loaded.
+func (c *Cache) Version(tenant string) (n int, ok bool) {
+	c.mu.RLock()
+	e := c.entries[tenant]
+	c.mu.RUnlock()
+	if e == nil || e.v == nil {
+		return 0, false
+	}
+	return e.v.Number, true
+}
+
+// CacheStats reports the tenants held, and Gets that found a live version
+// (hits) or none (misses: no live branding, or not loaded) since New.
+func (c *Cache) CacheStats() (entries int, hits, misses uint64) {
+	c.mu.RLock()
+	entries = len(c.entries)
+	c.mu.RUnlock()
+	return entries, c.hits.Load(), c.misses.Load()
 }
 
 // Warm loads tenants (e.g. every configured tenant at start-up). It

@@ -3,6 +3,7 @@ package render
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,8 @@ type Cache struct {
 	items    map[Key]*list.Element
 	inflight map[Key]*call
 	gen      uint64 // bumped by Invalidate: builds started before are not cached
+
+	hits, misses atomic.Uint64
 }
 
 type entry struct {
@@ -59,9 +62,11 @@ func (c *Cache) Get(key Key, now time.Time, build func() *Chrome) *Chrome {
 		if ch := el.Value.(*entry).c; !ch.Expired(now) {
 			c.ll.MoveToFront(el)
 			c.mu.Unlock()
+			c.hits.Add(1)
 			return ch
 		}
 	}
+	c.misses.Add(1)
 	if cl, ok := c.inflight[key]; ok {
 		c.mu.Unlock()
 		<-cl.done
@@ -112,6 +117,12 @@ func (c *Cache) Invalidate(tenant string) {
 			delete(c.items, k)
 		}
 	}
+}
+
+// Stats reports the chromes held, and Gets answered from the cache (hits)
+// or that built or waited for a build (misses) since NewCache.
+func (c *Cache) Stats() (entries int, hits, misses uint64) {
+	return c.Len(), c.hits.Load(), c.misses.Load()
 }
 
 // Len is the number of cached chromes.

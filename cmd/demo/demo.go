@@ -1,6 +1,6 @@
 // Command demo is Livery's quickstart: the whole demo in one process.
 //
-//	go run ./cmd/demo [-console ADDR] [-api ADDR] [-partner ADDR] [-data DIR] [-upstream URL]
+//	go run ./cmd/demo [-console ADDR] [-api ADDR] [-ops ADDR] [-partner ADDR] [-data DIR] [-upstream URL]
 //
 // It runs the gateway (wired by internal/app, as livery serve is) with the
 // embedded defaults, the embedded Redis and the directory store, in front
@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	consoleAddr := fs.String("console", "127.0.0.1:8080", "console listener address")
 	apiAddr := fs.String("api", "127.0.0.1:8081", "API listener address")
+	opsAddr := fs.String("ops", "127.0.0.1:8082", "operations listener address (health, readiness, metrics)")
 	partnerAddr := fs.String("partner", "127.0.0.1:9091", "demo partner platform address")
 	dataDir := fs.String("data", "./data", "object store directory")
 	upstream := fs.String("upstream", "", "URL of a running democonsole to front (default: one in this process);\n"+
@@ -81,7 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "demo: embedded configuration invalid:", problems)
 		return exitFail
 	}
-	cfg.Console.Addr, cfg.API.Addr, cfg.Store.Dir.Path = *consoleAddr, *apiAddr, *dataDir
+	cfg.Console.Addr, cfg.API.Addr, cfg.Ops.Addr, cfg.Store.Dir.Path = *consoleAddr, *apiAddr, *opsAddr, *dataDir
+	cfg.Shutdown.DrainDelay = 0 // no load balancer in front: Ctrl-C stops at once
 	cfg.Log.Format = "text"
 	log, closeLog := app.NewLogger(cfg.Log, stderr)
 	defer closeLog()
@@ -124,6 +126,7 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *d
 	if err != nil {
 		lns.Console.Close()
 		lns.API.Close()
+		lns.Ops.Close()
 		return fmt.Errorf("demo partner listener: %w", err)
 	}
 	d := newDemoPartner(lns, partnerLn)
@@ -136,6 +139,7 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *d
 			partnerLn.Close()
 			lns.Console.Close()
 			lns.API.Close()
+			lns.Ops.Close()
 			return err
 		}
 		accountToken = newToken()
@@ -199,7 +203,7 @@ Livery demo is running (Ctrl-C to stop).
      Who the console sees (verified):         %s/whoami
      Headers the console received:            %s/headers
   Demo console directly (upstream):           %s/
-  Health / readiness / metrics:               %s/healthz  /readyz  /metrics
+  Health / readiness / metrics (ops):         %s/healthz  /readyz  /metrics
   Identity assertion keys (JWKS):             %s/.well-known/jwks.json
   Object store directory:                     %s   Redis: embedded
 
@@ -215,7 +219,7 @@ Livery demo is running (Ctrl-C to stop).
     demo partner secret key (SK):             %s   (shown once; a new pair each start)
     xaccount_type:                            %s
 
-`, d.partnerURL, t.ID, d.consoleURL, d.consoleURL, d.consoleURL, upstreamURL, d.apiURL, d.apiURL, cfg.Store.Dir.Path,
+`, d.partnerURL, t.ID, d.consoleURL, d.consoleURL, d.consoleURL, upstreamURL, "http://"+d.opsAddr, d.apiURL, cfg.Store.Dir.Path,
 		d.apiURL, demoOperator, d.operatorPassword, demoPartnerAdmin, d.adminPassword, demoManager, d.managerPassword,
 		d.apiURL, d.ak, d.sk, t.ID)
 }

@@ -25,6 +25,7 @@ const (
 // until then it answers 503.
 type demoPartner struct {
 	partnerURL, consoleURL, apiURL string
+	opsAddr                        string   // the operations listener (host:port)
 	consoleHosts                   []string // base URLs the browser may use
 	clientSecret, staffSecret      string
 	operatorPassword               string
@@ -40,6 +41,7 @@ func newDemoPartner(lns *app.Listeners, partnerLn net.Listener) *demoPartner {
 		partnerURL:   "http://" + loopback(partnerLn.Addr()),
 		consoleURL:   fmt.Sprintf("http://localhost:%d", cport),
 		apiURL:       "http://" + loopback(lns.API.Addr()),
+		opsAddr:      loopback(lns.Ops.Addr()),
 		consoleHosts: []string{fmt.Sprintf("http://localhost:%d", cport), fmt.Sprintf("http://127.0.0.1:%d", cport)},
 		clientSecret: newToken(), staffSecret: newToken(),
 		operatorPassword: newToken()[:12], adminPassword: newToken()[:12], managerPassword: newToken()[:12],

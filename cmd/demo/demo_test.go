@@ -29,7 +29,7 @@ func demo(t *testing.T, extra ...string) (out *syncBuffer, stop func()) {
 	done := make(chan int, 1)
 	data := t.TempDir()
 	go func() {
-		done <- run(ctx, append([]string{"-console", "127.0.0.1:0", "-api", "127.0.0.1:0", "-partner", "127.0.0.1:0",
+		done <- run(ctx, append([]string{"-console", "127.0.0.1:0", "-api", "127.0.0.1:0", "-ops", "127.0.0.1:0", "-partner", "127.0.0.1:0",
 			"-data", data}, extra...), out, errb)
 	}()
 	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(out.String(), "xaccount_type:"); {
@@ -124,7 +124,11 @@ func TestDemoJourney(t *testing.T) {
 	o := out.String()
 	partnerURL := printed(t, o, `Sign up on the demo partner platform:\s+(http://\S+)/`)
 	consoleURL := printed(t, o, `Console through Livery \(tenant "demo"\):\s+(http://localhost:\d+)/`)
-	apiURL := printed(t, o, `(http://127\.0\.0\.1:\d+)/healthz`)
+	apiURL := printed(t, o, `(http://127\.0\.0\.1:\d+)/\.well-known/jwks\.json`)
+	opsURL := printed(t, o, `(http://127\.0\.0\.1:\d+)/healthz`)
+	if opsURL == apiURL {
+		t.Fatalf("health on the API listener %s", apiURL)
+	}
 
 	// Anonymous console requests are sent to sign-in.
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -213,7 +217,7 @@ func TestDemoJourney(t *testing.T) {
 		t.Fatalf("headers seen by the console: %s", b2)
 	}
 
-	if resp, body := fetch(t, http.DefaultClient, "GET", apiURL+"/readyz", nil); resp.StatusCode != 200 ||
+	if resp, body := fetch(t, http.DefaultClient, "GET", opsURL+"/readyz", nil); resp.StatusCode != 200 ||
 		!strings.Contains(body, `"redis":"ok"`) || !strings.Contains(body, `"store":"ok"`) {
 		t.Fatalf("readyz: %d %s", resp.StatusCode, body)
 	}

@@ -18,16 +18,38 @@ import (
 //	livery keys list -tenant ID
 //	livery keys revoke -tenant ID -key AK
 func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	const use = "usage: livery keys create|list|revoke -tenant ID [-key AK] [-config FILE]\n\n" +
+		"  create   create an access key for the tenant; prints the secret key once\n" +
+		"  list     list the tenant's access keys\n" +
+		"  revoke   revoke the access key -key of the tenant"
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(stdout, use)
+		return exitOK
+	}
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: livery keys create|list|revoke -tenant ID [-key AK] [-config FILE]")
+		fmt.Fprintln(stderr, use)
 		return exitConfig
 	}
 	sub := args[0]
+	switch sub {
+	case "create", "list", "revoke":
+	default:
+		fmt.Fprintf(stderr, "livery keys: unknown subcommand %q (create, list, revoke)\n\n%s\n", sub, use)
+		return exitConfig
+	}
 	fs := newFlagSet("keys "+sub, stderr)
 	path := fs.String("config", "", "configuration file")
-	tenant := fs.String("tenant", "", "tenant id")
+	tenant := fs.String("tenant", "", "tenant id (tenants[].id in the configuration)")
 	ak := fs.String("key", "", "access key (revoke)")
-	if fs.Parse(args[1:]) != nil {
+	if code, done := parseFlags(fs, args[1:]); done {
+		return code
+	}
+	if *tenant == "" {
+		fmt.Fprintf(stderr, "livery keys %s: -tenant is required\n\n%s\n", sub, use)
+		return exitConfig
+	}
+	if sub == "revoke" && *ak == "" {
+		fmt.Fprintln(stderr, "livery keys revoke: -key is required")
 		return exitConfig
 	}
 	cfg, ok := loadConfig(*path, stderr)
@@ -95,11 +117,15 @@ func reindexCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := newFlagSet("reindex", stderr)
 	path := fs.String("config", "", "configuration file")
 	only := fs.String("tenant", "", "only this tenant (default: all)")
-	if fs.Parse(args) != nil {
-		return exitConfig
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	cfg, ok := loadConfig(*path, stderr)
 	if !ok {
+		return exitConfig
+	}
+	if *only != "" && !hasTenant(cfg, *only) {
+		fmt.Fprintf(stderr, "livery reindex: unknown tenant %q (see tenants[].id in the configuration)\n", *only)
 		return exitConfig
 	}
 	if cfg.Redis.Embedded() {

@@ -8,7 +8,9 @@
 //	livery reindex [-tenant ID]     rebuild the Redis customer index
 //	livery policy check -sub U -roles R [-tenant HOME] -dom T -obj PATH -act M
 //	                                explain an authorization decision
-//	livery version                  print the version
+//	livery healthcheck [-url URL]   exit 0 when the ops listener's /readyz answers 200
+//	livery version | --version      print the version, revision, build time, Go version
+//	livery help | -h                list the commands
 //
 // The configuration file defaults to $LIVERY_CONFIG, or to the embedded
 // defaults when that is unset. LIVERY_* environment variables override it.
@@ -34,8 +36,17 @@ import (
 	"github.com/livery/livery/internal/config"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = ""
+// Stamped at build time (deploy/Dockerfile):
+//
+//	-ldflags "-X main.version=1.4.0 -X main.revision=<git sha> -X main.buildTime=<RFC 3339>"
+//
+// Empty values fall back to what the Go toolchain recorded
+// (app.ReadBuildInfo).
+var (
+	version   = ""
+	revision  = ""
+	buildTime = ""
+)
 
 // Exit statuses.
 const (
@@ -56,6 +67,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 {
+		switch args[0] { // flags of livery itself, not of serve
+		case "-h", "-help", "--help":
+			cmd = "help"
+		case "-version", "--version":
+			cmd = "version"
+		}
 	}
 	switch cmd {
 	case "serve":
@@ -71,10 +89,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return checkConfigCmd(args, stdout, stderr)
 	case "policy":
 		return policyCmd(args, stdout, stderr)
+	case "healthcheck":
+		return healthcheckCmd(ctx, args, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "livery", versionString())
+		printVersion(stdout)
 		return exitOK
-	case "help", "-h", "--help":
+	case "help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
 	default:
@@ -86,12 +106,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 const usage = `usage: livery [command] [flags]
 
 commands:
-  serve          run the gateway (default)          -config FILE
-  check-config   validate the configuration and exit -config FILE
-  keys           create|list|revoke partner access keys -tenant ID [-key AK]
-  reindex        rebuild the Redis customer index from the object store [-tenant ID]
-  policy check   explain an authorization decision   -sub U -roles R -tenant HOME -dom T -obj PATH -act M
-  version        print the version
+  serve          run the gateway (default)          [-config FILE]
+  check-config   validate the configuration; exit 2 listing every problem [-config FILE]
+  keys           create|list|revoke partner access keys -tenant ID [-key AK] [-config FILE]
+  reindex        rebuild the Redis customer index from the object store [-tenant ID] [-config FILE]
+  policy check   explain an authorization decision   -sub U -roles R [-tenant HOME] -dom T -obj PATH -act M [-policy FILE]
+  healthcheck    exit 0 when the ops listener's /readyz answers 200, else 1 [-url URL] [-config FILE]
+  version        print the version, revision, build time and Go version (also --version)
+  help           print this list (also -h)
+
+"livery COMMAND -h" describes a command's flags. The configuration file
+defaults to $LIVERY_CONFIG, else the embedded defaults; LIVERY_* variables
+override it. Exit status: 0 ok, 1 failure, 2 bad input or configuration.
 
 The demo is its own command: ` + demoCommand
 
@@ -99,10 +125,25 @@ The demo is its own command: ` + demoCommand
 // demoMoved answers `livery demo`.
 const (
 	demoCommand = "go run ./cmd/demo"
-	demoMoved   = "livery: the demo is its own command now: " + demoCommand + " (same flags: -console -api -partner -data -upstream)"
+	demoMoved   = "livery: the demo is its own command now: " + demoCommand + " (same flags: -console -api -ops -partner -data -upstream)"
 )
 
 func versionString() string { return app.Version(version) }
+
+func buildInfo() app.BuildInfo { return app.ReadBuildInfo(version, revision, buildTime) }
+
+func printVersion(w io.Writer) {
+	b := buildInfo()
+	fmt.Fprintf(w, "livery %s\n  revision:   %s\n  built:      %s\n  go:         %s\n",
+		b.Version, orUnknown(b.Revision), orUnknown(b.Time), b.GoVersion)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
 
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("livery "+name, flag.ContinueOnError)
@@ -110,11 +151,27 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parseFlags parses args; done reports that the command ends here with
+// code: 0 after -h (the flags were printed), 2 for bad flags.
+func parseFlags(fs *flag.FlagSet, args []string) (code int, done bool) {
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, true
+	case err != nil:
+		return exitConfig, true
+	}
+	return 0, false
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
+
 func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := newFlagSet("serve", stderr)
 	path := fs.String("config", "", "configuration file (default $LIVERY_CONFIG or the embedded defaults)")
-	if fs.Parse(args) != nil {
-		return exitConfig
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	cfg, ok := loadConfig(*path, stderr)
 	if !ok {
@@ -122,7 +179,7 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	log, closeLog := app.NewLogger(cfg.Log, stderr)
 	defer closeLog()
-	a, err := app.Build(ctx, cfg, log, app.Options{Version: versionString()})
+	a, err := app.Build(ctx, cfg, log, app.Options{Version: versionString(), BuildInfo: buildInfo()})
 	if err == nil {
 		err = a.Serve(ctx)
 		a.Close()
@@ -160,8 +217,8 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check-config", stderr)
 	path := fs.String("config", "", "configuration file (default $LIVERY_CONFIG or the embedded defaults)")
-	if fs.Parse(args) != nil {
-		return exitConfig
+	if code, done := parseFlags(fs, args); done {
+		return code
 	}
 	cfg, ok := loadConfig(*path, stderr)
 	if !ok {

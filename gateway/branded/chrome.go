@@ -51,6 +51,9 @@ func NewChrome(live LiveBranding, up render.Upstream) *Chrome {
 
 const maxRemembered = 256
 
+// CacheStats reports the rendered-chrome cache (render.Cache.Stats).
+func (b *Chrome) CacheStats() (entries int, hits, misses uint64) { return b.cache.Stats() }
+
 // Chrome implements ChromeProvider.
 func (b *Chrome) Chrome(out *exchange.Outbound, csp []string) (inject.Fragments, []string, bool) {
 	t := out.Tenant

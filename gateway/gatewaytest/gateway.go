@@ -24,6 +24,7 @@ type Gateway struct {
 	GW         *gateway.Gateway // the gateway served
 	ConsoleURL string           // http://127.0.0.1:port
 	APIURL     string
+	OpsURL     string // the operations listener: health, readiness, metrics
 	upstream   string
 }
 
@@ -73,15 +74,20 @@ func StartGateway(t testing.TB, upstream string, opts ...Option) *Gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ol, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan struct{})
-	go func() { _ = gw.Serve(cl, al); close(done) }()
+	go func() { _ = gw.Serve(cl, al, ol); close(done) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = gw.Shutdown(ctx)
 		<-done
 	})
-	return &Gateway{GW: gw, ConsoleURL: "http://" + cl.Addr().String(), APIURL: "http://" + al.Addr().String(), upstream: upstream}
+	return &Gateway{GW: gw, ConsoleURL: "http://" + cl.Addr().String(), APIURL: "http://" + al.Addr().String(),
+		OpsURL: "http://" + ol.Addr().String(), upstream: upstream}
 }
 
 // Do sends a request and returns the response with its body read.
@@ -117,9 +123,9 @@ func NewRequest(t testing.TB, method, url string, body io.Reader, headers ...str
 	return req
 }
 
-// MetricsText scrapes the API listener's /metrics.
+// MetricsText scrapes the operations listener's /metrics.
 func (g *Gateway) MetricsText(t testing.TB) string {
 	t.Helper()
-	_, body := Do(t, NewRequest(t, "GET", g.APIURL+"/metrics", nil))
+	_, body := Do(t, NewRequest(t, "GET", g.OpsURL+"/metrics", nil))
 	return body
 }

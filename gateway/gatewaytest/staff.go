@@ -60,6 +60,7 @@ type StaffEnv struct {
 	Upstream           *Recorder
 	gw                 *gateway.Gateway
 	ConsoleURL, APIURL string
+	OpsURL             string // health, readiness, metrics
 
 	// Customers by label: acme X (the console customer "cust-1", managed
 	// by cm-acme), acme Y (managed by someone-else), acme Z (no manager),
@@ -287,7 +288,12 @@ func (e *StaffEnv) start(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ol, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.ConsoleURL, e.APIURL = "http://"+cl.Addr().String(), "http://"+al.Addr().String()
+	e.OpsURL = "http://" + ol.Addr().String()
 	customer := signin.OIDCClient{Issuer: e.IDP.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}
 	o := gateway.Options{
 		Logger:  slog.New(slog.DiscardHandler),
@@ -315,7 +321,7 @@ func (e *StaffEnv) start(t testing.TB) {
 	e.gw = gateway.New(o)
 
 	done := make(chan struct{})
-	go func() { _ = e.gw.Serve(cl, al); close(done) }()
+	go func() { _ = e.gw.Serve(cl, al, ol); close(done) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

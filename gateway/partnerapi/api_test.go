@@ -135,7 +135,7 @@ func TestPartnerAPIWithOfficialSDK(t *testing.T) {
 			if err != nil || containsKey(audits, "signature.failed") || !containsKey(audits, "customer.create") {
 				t.Fatalf("audit records: %v %v", keysOf(audits), err)
 			}
-			if n := metricValue(t, e.APIURL, `livery_partner_auth_failures_total{reason="signature"}`); n != 1 {
+			if n := metricValue(t, e.OpsURL, `livery_partner_auth_failures_total{reason="signature"}`); n != 1 {
 				t.Fatalf("signature failures counted: %v", n)
 			}
 		})

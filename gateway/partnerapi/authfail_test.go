@@ -16,9 +16,9 @@ import (
 
 // metricValue reads one sample (name with its labels, as exposed) from the
 // gateway's /metrics; a missing sample is 0.
-func metricValue(t testing.TB, apiURL, sample string) float64 {
+func metricValue(t testing.TB, opsURL, sample string) float64 {
 	t.Helper()
-	resp, err := http.Get(apiURL + "/metrics")
+	resp, err := http.Get(opsURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestPartnerAuthFailuresWriteNothing(t *testing.T) {
 	}
 	total := 0.0
 	for _, reason := range []string{"signature", "unknown_key", "malformed", "missing", "expired"} {
-		v := metricValue(t, e.APIURL, `livery_partner_auth_failures_total{reason="`+reason+`"}`)
+		v := metricValue(t, e.OpsURL, `livery_partner_auth_failures_total{reason="`+reason+`"}`)
 		if v == 0 {
 			t.Errorf("no failure counted for reason %s", reason)
 		}
@@ -95,7 +95,7 @@ func TestPartnerAuthFailuresWriteNothing(t *testing.T) {
 	if total != n {
 		t.Errorf("counted %v failures, want %d", total, n)
 	}
-	if v := metricValue(t, e.APIURL, `livery_partner_auth_failures_total{reason="rate_limited"}`); v != 2 {
+	if v := metricValue(t, e.OpsURL, `livery_partner_auth_failures_total{reason="rate_limited"}`); v != 2 {
 		t.Errorf("rate_limited counted %v, want 2", v)
 	}
 }

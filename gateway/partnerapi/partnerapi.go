@@ -122,7 +122,7 @@ func Mount(api fiber.Router, o Options, trusted []*net.IPNet, log *slog.Logger, 
 		o.Now = time.Now
 	}
 	p := &partnerAPI{Options: o, trusted: trusted, log: log, guard: newAuthGuard(o.Limiter, o.AuthFailureLimit, log, reg)}
-	grp := api.Group(Prefix, p.authenticate)
+	grp := api.Group(Prefix, newObserver(reg).observe, p.authenticate)
 	grp.Post("/partners/sub-customers", p.limited("create", o.CreateRate), p.createCustomer)
 	grp.Post("/partners/sub-customers/query", p.limited("query", o.QueryRate), p.queryCustomers)
 	grp.Post("/partners/sub-customers/users/check-identity", p.limited("check-identity", o.CheckIdentityRate), p.checkIdentity)

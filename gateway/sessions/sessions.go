@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -80,6 +81,8 @@ type Store struct {
 
 	sub    *redisx.Subscriber // invalidations
 	cancel context.CancelFunc // stops the sweeper
+
+	hits, misses atomic.Uint64
 }
 
 type cached struct {
@@ -264,8 +267,10 @@ func (s *Store) Get(ctx context.Context, id string) (*Session, error) {
 	c, ok := s.cache.Get(id)
 	s.mu.Unlock()
 	if ok && now.Sub(c.fetched) < s.o.CacheTTL && now.Before(c.s.CreatedAt.Add(s.o.MaxLifetime)) {
+		s.hits.Add(1)
 		return c.s, nil
 	}
+	s.misses.Add(1)
 	b, err := s.rdb.Get(ctx, dataKey(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		s.drop(id)
@@ -290,6 +295,15 @@ func (s *Store) Get(ctx context.Context, id string) (*Session, error) {
 	s.rdb.PExpire(ctx, dataKey(id), s.ttl(&sess))
 	s.put(&sess)
 	return &sess, nil
+}
+
+// CacheStats reports the in-process cache: sessions held, and Gets
+// answered from it (hits) or from Redis (misses) since New.
+func (s *Store) CacheStats() (entries int, hits, misses uint64) {
+	s.mu.Lock()
+	entries = s.cache.Len()
+	s.mu.Unlock()
+	return entries, s.hits.Load(), s.misses.Load()
 }
 
 func (s *Store) drop(id string) {

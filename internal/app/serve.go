@@ -41,9 +41,10 @@ func NewLogger(c config.Log, w io.Writer) (*slog.Logger, func()) {
 	return slog.New(logbuf.Handler(h, bw, slog.LevelWarn)), func() { _ = bw.Close() }
 }
 
-// Listeners are pre-bound console and API listeners (the demo binds them
-// first so that it knows every URL before configuring sign-in).
-type Listeners struct{ Console, API net.Listener }
+// Listeners are pre-bound console, API and operations listeners (the demo
+// binds them first so that it knows every URL before configuring sign-in).
+// Ops may be nil: the operations listener is then bound from ops.addr.
+type Listeners struct{ Console, API, Ops net.Listener }
 
 // Options are what a process adds to its configuration.
 type Options struct {
@@ -53,6 +54,8 @@ type Options struct {
 	Listeners *Listeners
 	// Version is logged when serving starts.
 	Version string
+	// BuildInfo is exported as livery_build_info (zero: Version only).
+	BuildInfo BuildInfo
 }
 
 // App is one wired gateway process: its listeners, services and gateway.
@@ -60,6 +63,7 @@ type App struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	version string
+	info    BuildInfo
 	lns     *Listeners
 	svc     *services
 	idp     *identityParts
@@ -74,7 +78,10 @@ type App struct {
 // dependency or setting that failed; on error everything Build opened (and
 // opts.Listeners) is closed again.
 func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*App, error) {
-	a := &App{cfg: cfg, log: log, version: opts.Version, lns: opts.Listeners}
+	a := &App{cfg: cfg, log: log, version: opts.Version, info: opts.BuildInfo, lns: opts.Listeners}
+	if a.info.Version == "" {
+		a.info.Version = opts.Version
+	}
 	if err := a.build(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -90,9 +97,17 @@ func (a *App) build(ctx context.Context) error {
 			return err
 		}
 	}
+	if a.lns.Ops == nil {
+		ln, err := net.Listen("tcp", cfg.Ops.Addr)
+		if err != nil {
+			return fmt.Errorf("ops listener: %w", err)
+		}
+		a.lns.Ops = ln
+	}
 	tuneRuntime(cfg.Runtime, os.Getenv, log)
 	ctx, a.stop = context.WithCancel(ctx)
-	svc, err := openServices(ctx, cfg, log)
+	obs := newObservability(log)
+	svc, err := openServices(ctx, cfg, log, obs)
 	if err != nil {
 		return err
 	}
@@ -127,6 +142,7 @@ func (a *App) build(ctx context.Context) error {
 		},
 		Console: listenerOptions(cfg.Console),
 		API:     listenerOptions(cfg.API),
+		Ops:     gateway.OpsOptions{ListenerOptions: opsListener, Pprof: cfg.Ops.Pprof},
 		Proxy: console.ProxyOptions{
 			ConnectTimeout:        cfg.Proxy.ConnectTimeout,
 			ResponseHeaderTimeout: cfg.Proxy.ResponseHeaderTimeout,
@@ -140,28 +156,48 @@ func (a *App) build(ctx context.Context) error {
 		Assertions: idp.assertions,
 		Branding:   brand.options,
 	})
-	brand.registerEventMetrics(a.gw.Metrics().Registry)
+	reg := a.gw.Metrics().Registry
+	brand.registerEventMetrics(reg)
+	obs.register(reg, a.info, svc, idp, brand, ids)
 	return nil
 }
 
-// Serve serves both listeners until ctx ends, then shuts down gracefully
-// (waiting up to 20 s for requests in flight). It returns the error that
-// stopped serving, or the shutdown's; call Close afterwards.
+// opsListener is the operations listener's HTTP limits (not settings: its
+// requests are small, and a CPU profile or trace takes up to a minute).
+var opsListener = gateway.ListenerOptions{ReadTimeout: 10 * time.Second, WriteTimeout: 2 * time.Minute,
+	IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 4 << 10}
+
+// Serve serves the three listeners until ctx ends, then shuts down
+// gracefully: /readyz answers 503 at once, the listeners keep serving for
+// shutdown.drain_delay (load balancers take the instance out), then they
+// close and requests in flight get shutdown.timeout to finish. It returns
+// the error that stopped serving, or the shutdown's; call Close afterwards.
 func (a *App) Serve(ctx context.Context) error {
 	cfg := a.cfg
 	a.log.Info("livery serving", "version", a.version, "console", a.lns.Console.Addr().String(),
-		"api", a.lns.API.Addr().String(), "redis", a.svc.rdb.Mode, "store", cfg.Store.Driver, "tenants", len(cfg.Tenants))
+		"api", a.lns.API.Addr().String(), "ops", a.lns.Ops.Addr().String(), "redis", a.svc.rdb.Mode,
+		"store", cfg.Store.Driver, "tenants", len(cfg.Tenants))
 	errc := make(chan error, 1)
-	go func() { errc <- a.gw.Serve(a.lns.Console, a.lns.API) }()
+	go func() { errc <- a.gw.Serve(a.lns.Console, a.lns.API, a.lns.Ops) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	a.gw.Drain()
+	a.log.Info("shutting down: draining", "drain_delay", cfg.Shutdown.DrainDelay, "timeout", cfg.Shutdown.Timeout)
+	select {
+	case <-time.After(cfg.Shutdown.DrainDelay):
+	case err := <-errc: // a listener failed while draining
+		return err
+	}
+	a.log.Info("shutting down: closing listeners")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Timeout)
 	defer cancel()
-	return a.gw.Shutdown(sctx)
+	if err := a.gw.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: requests still in flight after shutdown.timeout (%s): %w", cfg.Shutdown.Timeout, err)
+	}
+	return nil
 }
 
 // Close stops the background work and closes the sessions, the services
@@ -180,6 +216,9 @@ func (a *App) Close() {
 	if a.lns != nil {
 		a.lns.API.Close()
 		a.lns.Console.Close()
+		if a.lns.Ops != nil {
+			a.lns.Ops.Close()
+		}
 	}
 }
 
@@ -190,8 +229,8 @@ func (a *App) Credentials() *tenants.Credentials { return a.svc.creds }
 // through it go live on every instance).
 func (a *App) BrandingWorkflow() *workflow.Service { return a.svc.branding.workflow }
 
-// Listen binds the console and API listeners of cfg. Errors name the
-// listener.
+// Listen binds the console, API and operations listeners of cfg. Errors
+// name the listener.
 func Listen(cfg *config.Config) (*Listeners, error) {
 	c, err := net.Listen("tcp", cfg.Console.Addr)
 	if err != nil {
@@ -202,7 +241,13 @@ func Listen(cfg *config.Config) (*Listeners, error) {
 		c.Close()
 		return nil, fmt.Errorf("api listener: %w", err)
 	}
-	return &Listeners{Console: c, API: a}, nil
+	o, err := net.Listen("tcp", cfg.Ops.Addr)
+	if err != nil {
+		c.Close()
+		a.Close()
+		return nil, fmt.Errorf("ops listener: %w", err)
+	}
+	return &Listeners{Console: c, API: a, Ops: o}, nil
 }
 
 // openStore opens the configured driver behind the store.timeout deadline

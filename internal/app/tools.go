@@ -28,7 +28,7 @@ func OpenCredentials(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 // each tenant's count (`livery reindex`). It stops at the first error,
 // which names the tenant ("tenant acme: ...") or the dependency.
 func Reindex(ctx context.Context, cfg *config.Config, log *slog.Logger, only string, done func(tenant string, n int)) error {
-	svc, err := openServices(ctx, cfg, log)
+	svc, err := openServices(ctx, cfg, log, nil)
 	if err != nil {
 		return err
 	}

@@ -57,12 +57,18 @@ func (s *services) Close() {
 }
 
 // openServices connects the object store and Redis and builds the domain
-// services. Errors name the dependency that failed.
-func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*services, error) {
+// services; obs, when set, measures both. Errors name the dependency that
+// failed.
+func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger, obs *observability) (*services, error) {
 	s := &services{cfg: cfg}
 	var err error
 	if s.store, err = openStore(ctx, cfg.Store); err != nil {
 		return nil, fmt.Errorf("object store: %w", err)
+	}
+	var redisMetrics *redisx.Metrics
+	if obs != nil {
+		s.store = objstore.WithMetrics(s.store, obs.store)
+		redisMetrics = obs.redis
 	}
 	if s.tenants, err = buildTenants(cfg.Tenants); err != nil {
 		return nil, err
@@ -75,7 +81,7 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*s
 		return nil, err
 	}
 	if s.rdb, err = redisx.Open(ctx, redisx.Options{URL: cfg.Redis.URL, Addrs: cfg.Redis.Addrs,
-		Username: cfg.Redis.Username, Password: cfg.Redis.Password}); err != nil {
+		Username: cfg.Redis.Username, Password: cfg.Redis.Password, Metrics: redisMetrics}); err != nil {
 		return nil, err
 	}
 	s.codes = codes.New(s.rdb, codes.Options{})

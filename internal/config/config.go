@@ -17,6 +17,8 @@ import "time"
 type Config struct {
 	Console  Listener     `yaml:"console"`
 	API      Listener     `yaml:"api"`
+	Ops      Ops          `yaml:"ops"`
+	Shutdown Shutdown     `yaml:"shutdown"`
 	Log      Log          `yaml:"log"`
 	Redis    Redis        `yaml:"redis"`
 	Store    Store        `yaml:"store"`
@@ -30,6 +32,25 @@ type Config struct {
 	Branding Branding     `yaml:"branding"`
 	Runtime  Runtime      `yaml:"runtime"`
 	Tenants  []TenantSpec `yaml:"tenants" env:"-"`
+}
+
+// Ops configures the operations listener: /metrics, /healthz, /readyz and,
+// when Pprof is on, /debug/pprof/. It is meant for the operator's network
+// only (loopback by default); nothing on it is authenticated.
+type Ops struct {
+	Addr string `yaml:"addr"`
+	// Pprof serves Go's profiler under /debug/pprof/ (off by default: a
+	// profile reveals the process's internals and costs CPU while taken).
+	Pprof bool `yaml:"pprof"`
+}
+
+// Shutdown configures graceful shutdown on SIGTERM or interrupt: /readyz
+// answers 503 at once, for DrainDelay the listeners keep serving (so load
+// balancers notice and stop sending), then they close and requests in
+// flight get up to Timeout to finish.
+type Shutdown struct {
+	DrainDelay time.Duration `yaml:"drain_delay"`
+	Timeout    time.Duration `yaml:"timeout"`
 }
 
 // Runtime tunes the Go garbage collector. The GOGC and GOMEMLIMIT
@@ -241,6 +262,10 @@ type Redis struct {
 	Username     string   `yaml:"username"`
 	Password     string   `yaml:"password" secret:"true"`
 	PasswordFile string   `yaml:"password_file"`
+	// AllowEmbeddedWithS3 accepts the embedded Redis with the s3 store.
+	// Refused otherwise: an s3 store suggests several instances, and with
+	// embedded Redis each would keep its own sessions, limits and caches.
+	AllowEmbeddedWithS3 bool `yaml:"allow_embedded_with_s3"`
 }
 
 // Embedded reports whether the embedded Redis server is to be used.

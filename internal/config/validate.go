@@ -34,6 +34,7 @@ func Validate(c *Config) []Problem {
 	if c.Console.Addr != "" && c.Console.Addr == c.API.Addr {
 		p.add("api.addr", "must differ from console.addr")
 	}
+	p.ops(c)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -49,6 +50,11 @@ func Validate(c *Config) []Problem {
 		p.add("log.flush_interval", "must be between 10ms and 1m when log.buffer_bytes is set")
 	}
 	p.redis(c.Redis)
+	if c.Redis.Embedded() && c.Store.Driver == "s3" && !c.Redis.AllowEmbeddedWithS3 {
+		p.add("redis.url", "is required with the s3 store: with the embedded Redis every instance keeps its own sessions, "+
+			"rate limits and caches, so instances sharing the bucket would disagree (set redis.url or redis.addrs; "+
+			"for a single instance, redis.allow_embedded_with_s3: true)")
+	}
 	p.store(c.Store)
 	p.proxy(c.Proxy)
 	p.security(c)
@@ -430,5 +436,30 @@ func (p *problems) branding(b Branding) {
 				p.add(fmt.Sprintf("branding.%s[%d]", name, i), "must be a date YYYY-MM-DD, got %q", d)
 			}
 		}
+	}
+}
+
+// Shutdown bounds: a drain longer than a minute or a timeout longer than
+// ten minutes outlasts any orchestrator's grace period.
+const (
+	maxDrainDelay      = time.Minute
+	maxShutdownTimeout = 10 * time.Minute
+)
+
+// ops checks the operations listener and the shutdown settings.
+func (p *problems) ops(c *Config) {
+	if _, port, err := net.SplitHostPort(c.Ops.Addr); err != nil {
+		p.add("ops.addr", "must be host:port (for example 127.0.0.1:8082), got %q", c.Ops.Addr)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		p.add("ops.addr", "port must be 0-65535, got %q", port)
+	}
+	if c.Ops.Addr != "" && (c.Ops.Addr == c.Console.Addr || c.Ops.Addr == c.API.Addr) {
+		p.add("ops.addr", "must differ from console.addr and api.addr")
+	}
+	if d := c.Shutdown.DrainDelay; d < 0 || d > maxDrainDelay {
+		p.add("shutdown.drain_delay", "must be between 0s and %s, got %s", maxDrainDelay, d)
+	}
+	if d := c.Shutdown.Timeout; d < time.Second || d > maxShutdownTimeout {
+		p.add("shutdown.timeout", "must be between 1s and %s, got %s", maxShutdownTimeout, d)
 	}
 }

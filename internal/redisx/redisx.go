@@ -23,6 +23,8 @@ type Options struct {
 	Addrs    []string // Redis Cluster seed addresses
 	Username string
 	Password string
+	// Metrics, when set, times and counts every command (see Metrics).
+	Metrics *Metrics
 }
 
 // Conn is an open Redis connection and whatever must be closed with it.
@@ -105,6 +107,9 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 		go runClock(srv, c.stopClock)
 		c.UniversalClient = redis.NewClient(&redis.Options{Addr: srv.Addr()})
 		c.Mode = "embedded"
+	}
+	if o.Metrics != nil {
+		c.AddHook(o.Metrics)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
