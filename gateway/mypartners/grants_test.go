@@ -27,7 +27,7 @@ func TestOverviewApproveRevoke(t *testing.T) {
 
 	r := page(t, e, c, mypartners.Prefix, "Accept-Language", "en")
 	wantStatus(t, "overview", r, 200)
-	wantIn(t, "overview", r.Body, `id="livery-chrome"`, "My partners", "Acme (阿克米)", "Manage resources",
+	wantIn(t, "overview", r.Body, `id="livery-chrome"`, `id="livery-partners" class="livery-partners" href="/_livery/partners"`, "My partners", "Acme (阿克米)", "Manage resources",
 		"View account, spending, orders, discounts and contracts", "7 days", "patch &lt;b&gt;the&lt;/b&gt; &#34;db&#34;",
 		`action="/_livery/partners/grants/`+g.ID+`/approve"`, `action="/_livery/partners/grants/`+g.ID+`/reject"`, "pa-acme")
 	wantNotIn(t, "overview", r.Body, "<b>the</b>")
