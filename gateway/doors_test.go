@@ -9,7 +9,7 @@ import (
 
 // doors are the gateway's sub-packages that own a part of the request
 // path; leaves (web, exchange, preview, assertion, sessions) are shared.
-var doors = []string{"console", "branded", "signin", "partnerapi", "adminapi", "staffui"}
+var doors = []string{"console", "branded", "signin", "partnerapi", "adminapi", "staffui", "mypartners"}
 
 // TestDoorsImportNoOtherDoor keeps the layout visible: only the gateway
 // root (and internal/app, which builds the doors' options) imports a door,

@@ -25,6 +25,7 @@ import (
 	"github.com/livery/livery/gateway/adminapi"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/console"
+	"github.com/livery/livery/gateway/mypartners"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/web"
@@ -71,6 +72,10 @@ type Options struct {
 	Assertions *assertion.Signer
 	// Branding, when set, injects tenants' branding into console pages.
 	Branding *BrandingOptions
+	// MyPartners, when set (with Identity), serves the customer's
+	// "My partners" pages (gateway/mypartners) on the console listener:
+	// delegation.Service.
+	MyPartners mypartners.Grants
 }
 
 // TenantLookup finds a configured tenant by id.

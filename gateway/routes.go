@@ -7,6 +7,7 @@ import (
 
 	"github.com/livery/livery/gateway/adminapi"
 	"github.com/livery/livery/gateway/branded"
+	"github.com/livery/livery/gateway/mypartners"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/signin"
@@ -49,10 +50,11 @@ func (g *Gateway) routes(o Options) {
 		c.Get(preview.EnterPath, pv.Enter)
 		c.Get(preview.LeavePath, pv.Leave)
 	}
-	var page web.PageFunc // Livery's own console pages: in the tenant's chrome with branding
+	var page web.PageFunc         // Livery's own console pages: in the tenant's chrome with branding
+	var document web.DocumentFunc // and its richer ones (forms, tables)
 	if b := o.Branding; b != nil {
 		pages := branded.NewPages(b.Chrome)
-		g.consolePage, page = pages.Error, pages.Render
+		g.consolePage, page, document = pages.Error, pages.Render, pages.RenderDocument
 		rewrite, modify := branded.Mount(c, branded.Options{Chrome: b.Chrome, Assets: b.Assets,
 			CookieSecure: b.CookieSecure, Unbranded: g.metrics.Unbranded})
 		if rewrite != nil {
@@ -71,6 +73,10 @@ func (g *Gateway) routes(o Options) {
 		c.Post(signin.LogoutPath, id.Logout)
 		c.Get(signin.LoggedOutPath, id.LoggedOut)
 		c.Post(signin.BackchannelLogoutPath, id.BackchannelLogout)
+		if o.MyPartners != nil {
+			mypartners.Mount(c, mypartners.Options{Grants: o.MyPartners, Session: id.Session,
+				Document: document, LoginPath: signin.LoginPath, Log: g.log})
+		}
 	}
 	if o.Assertions != nil {
 		g.proxy.Rewrite = append(g.proxy.Rewrite, o.Assertions.IdentityHeaders)

@@ -13,18 +13,18 @@ import (
 
 // labels are the chrome's fixed texts in one locale.
 type labels struct {
-	lang, partnerLogo, promotions, custom, announcements, account, signOut, preview string // account: shown for an empty user name
-	chrome, brand, more                                                             string // landmark names and the overflow menu
-	other, otherLang, otherName                                                     string // the language switch
+	lang, partnerLogo, promotions, custom, announcements, account, signOut, preview, partners string // account: shown for an empty user name
+	chrome, brand, more                                                                       string // landmark names and the overflow menu
+	other, otherLang, otherName                                                               string // the language switch
 }
 
 var (
 	labelsZH = labels{lang: "zh-CN", partnerLogo: "合作伙伴标志", promotions: "推广", custom: "自定义菜单",
-		announcements: "公告", account: "账户", signOut: "退出登录", preview: "预览",
+		announcements: "公告", account: "账户", signOut: "退出登录", preview: "预览", partners: "我的合作伙伴",
 		chrome: "合作伙伴栏", brand: "合作伙伴与云品牌", more: "更多",
 		other: LocaleEN, otherLang: "en", otherName: "English"}
 	labelsEN = labels{lang: "en", partnerLogo: "Partner logo", promotions: "Promotions", custom: "Menu",
-		announcements: "Announcements", account: "Account", signOut: "Sign out", preview: "Preview",
+		announcements: "Announcements", account: "Account", signOut: "Sign out", preview: "Preview", partners: "My partners",
 		chrome: "Partner bar", brand: "Partner and cloud brands", more: "More",
 		other: LocaleZH, otherLang: "zh-CN", otherName: "中文"}
 )
@@ -259,7 +259,11 @@ func bodyHTML(p chromeParams) (pre, post string, validUntil time.Time) {
 	pre = w.String()
 
 	w.Reset()
-	w.raw(`</span></summary><ul><li><a id="livery-signout" class="livery-signout"`)
+	w.raw(`</span></summary><ul><li><a id="livery-partners" class="livery-partners"`)
+	w.attr("href", PartnersPath)
+	w.raw(">")
+	w.text(p.l.partners)
+	w.raw(`</a></li><li><a id="livery-signout" class="livery-signout"`)
 	signOut := up.SignOutURL
 	if signOut == "" || urlProblem(signOut, false) != "" {
 		signOut = DefaultSignOutURL

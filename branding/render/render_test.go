@@ -88,6 +88,11 @@ func checkStructure(t *testing.T, doc *html.Node, c *Chrome, user string) {
 	if u := byID(doc, "livery-user"); u == nil || textOf(u) != user {
 		t.Errorf("user name: got %v, want %q", u, user)
 	}
+	if mp := byID(doc, "livery-partners"); mp == nil || !isAncestor(byID(doc, "livery-account"), mp) {
+		t.Error("no My partners link in the account menu")
+	} else if href, _ := nodeAttr(mp, "href"); href != PartnersPath {
+		t.Errorf("My partners link %q", href)
+	}
 	so := byID(doc, "livery-signout")
 	if href, _ := nodeAttr(so, "href"); so == nil || href != DefaultSignOutURL {
 		t.Error("sign-out link missing or wrong")

@@ -73,6 +73,10 @@ type Upstream struct {
 	AssetPrefix string `json:"asset_prefix" yaml:"asset_prefix"`
 }
 
+// PartnersPath is the customer's "My partners" (我的合作伙伴) pages on the
+// console host (gateway/mypartners), linked from the account menu.
+const PartnersPath = "/_livery/partners"
+
 // Defaults used when the corresponding Upstream field is empty.
 const (
 	DefaultSignOutURL  = "/_livery/logout"

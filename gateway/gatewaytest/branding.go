@@ -41,8 +41,9 @@ func NewBrandEnv(t testing.TB) *BrandEnv { return NewBrandEnvOn(t, nil, render.D
 
 // NewBrandEnvOn is newBrandEnv with up as the chrome's upstream
 // configuration and, when upstream is set, every tenant's console there
-// instead of the JSON recorder.
-func NewBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *BrandEnv {
+// instead of the JSON recorder. Each extra adjusts the gateway options
+// after the branding ones.
+func NewBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream, extra ...func(e *StaffEnv, o *gateway.Options)) *BrandEnv {
 	t.Helper()
 	b := &BrandEnv{}
 	store, err := objstore.NewDir(t.TempDir())
@@ -79,6 +80,9 @@ func NewBrandEnvOn(t testing.TB, upstream *url.URL, up render.Upstream) *BrandEn
 					}
 					return "http://" + t.Hosts[0]
 				}},
+		}
+		for _, fn := range extra {
+			fn(e, o)
 		}
 	})
 	return b

@@ -135,6 +135,12 @@ func (id *Customer) Authenticate(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// Session returns the request's live console session for this tenant,
+// nil (nil error) when signed out. Authenticate does not load sessions on
+// Livery's own paths; their doors call this. Errors: 403 foreign_session
+// (a session of another tenant), 503 session_store_unavailable.
+func (id *Customer) Session(c *fiber.Ctx) (*sessions.Session, error) { return id.session(c) }
+
 // session returns the request's live session for this tenant, nil when
 // there is none. A session of another tenant is refused outright.
 func (id *Customer) session(c *fiber.Ctx) (*sessions.Session, error) {
