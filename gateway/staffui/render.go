@@ -200,6 +200,9 @@ func (u *UI) nav(c *fiber.Ctx, s authz.Subject, tenant string) []navItem {
 	if u.o.Customers != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/customers", t) {
 		add(tp+"/customers", "nav.customers")
 	}
+	if u.o.Delegations != nil && u.o.Customers != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/delegations", t) {
+		add(tp+"/delegations", "nav.delegations")
+	}
 	if u.allowed(c, http.MethodGet, "/tenants/"+t+"/branding/draft", t) {
 		add(tp+"/branding", "nav.branding")
 		add(tp+"/branding/history", "nav.history")
