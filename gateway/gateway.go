@@ -28,6 +28,7 @@ import (
 	"github.com/livery/livery/gateway/mypartners"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/gateway/signin"
+	"github.com/livery/livery/gateway/staffui"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
@@ -93,6 +94,10 @@ type AdminOptions struct {
 	Managers  adminapi.Managers
 	Directory adminapi.Staff
 	Keys      adminapi.Keys
+	// Delegations wires the partner's side of delegated operations (the
+	// admin API's .../delegations and .../delegation-agreement and the web
+	// UI's pages); nil leaves them out. Usually the delegation.Service.
+	Delegations Delegations
 	// Tenants tells configured tenants from unknown ones; nil: the
 	// gateway's tenant resolver, which must then implement it. The web UI
 	// (mounted with the branding workflow) also lists them: it needs All.
@@ -100,6 +105,13 @@ type AdminOptions struct {
 	// Upstream is the console's chrome settings: the web UI's branding
 	// previews render with them, as the console does.
 	Upstream render.Upstream
+}
+
+// Delegations is what the admin API and the web UI need of delegated
+// operations (delegation.Service has it all).
+type Delegations interface {
+	adminapi.Delegations
+	staffui.Delegations
 }
 
 // Gateway owns the three listeners' Fiber apps, the proxy and the metrics.

@@ -97,6 +97,9 @@ func (g *Gateway) routes(o Options) {
 		a.Get(signin.StaffWhoamiPath, s.Authenticate, s.Whoami)
 		ao := adminapi.Options{Authorizer: o.Admin.Authorizer, Customers: o.Admin.Customers, Tenants: g.adminTenants(o.Admin)}
 		ao.Managers, ao.Staff, ao.Keys = o.Admin.Managers, o.Admin.Directory, o.Admin.Keys
+		if o.Admin.Delegations != nil {
+			ao.Delegations = o.Admin.Delegations
+		}
 		if b := o.Branding; b != nil && b.Workflow != nil {
 			w := b.Workflow
 			ao.Drafts, ao.Submissions, ao.Reviews, ao.History = w, w, w, w
@@ -146,6 +149,12 @@ func (g *Gateway) staffUI(o Options, ao adminapi.Options) (staffui.Options, bool
 		Managers: o.Admin.Managers, Staff: o.Admin.Directory, Keys: o.Admin.Keys, Drafts: w, Submissions: w, Reviews: w, History: w, Upstream: o.Admin.Upstream,
 		LoginPath: signin.StaffLoginPath, LogoutPath: signin.StaffLogoutPath,
 		CookieSecure: o.Admin.Staff.CookieSecure, Log: g.log}
+	if o.Admin.Delegations != nil {
+		ui.Delegations = o.Admin.Delegations
+		ui.SwitchPath = func(tenant, grant string) string {
+			return adminapi.Prefix + "/tenants/" + url.PathEscape(tenant) + "/delegations/" + url.PathEscape(grant) + "/switch"
+		}
+	}
 	if b.Preview != nil {
 		ui.ConsoleURL = b.Preview.ConsoleURL
 	}

@@ -42,6 +42,9 @@ type Options struct {
 	// Staff mounts .../staff; Keys mounts .../keys.
 	Staff Staff
 	Keys  Keys
+	// Delegations mounts .../delegations and .../delegation-agreement (with
+	// Customers, for customer managers' scoping).
+	Delegations Delegations
 	// Preview, when set, answers .../branding/preview (GET: a redirect to
 	// the console, POST: the link as JSON); its errors go through the
 	// admin error table.
@@ -64,6 +67,7 @@ func Mount(api fiber.Router, authenticate fiber.Handler, o Options) {
 		t.Put("/customers/:customer/managers", c.setManagers)
 	}
 	mountStaffAndKeys(t, o)
+	mountDelegations(t, o)
 	b := t.Group("/branding")
 	if o.Drafts != nil {
 		d := &adminDrafts{d: o.Drafts}

@@ -56,6 +56,13 @@ var (
 	// Customers' managers, staff and access keys.
 	errUnknownStaff = errorCode{status: http.StatusUnprocessableEntity, code: "unknown_staff", message: "A manager must be a staff member of the tenant who has signed in at least once."}
 	errTooManyKeys  = errorCode{status: http.StatusConflict, code: "too_many_keys", message: "The tenant already has the maximum number of active access keys: revoke one first."}
+	// Delegated operations (delegations.go, delegationError).
+	errReferralCustomer  = errorCode{status: http.StatusUnprocessableEntity, code: "referral_customer", message: "Delegated operations are only for resale customers."}
+	errAgreementRequired = errorCode{status: http.StatusConflict, code: "agreement_required", message: "The delegated-operation agreement must be accepted first (POST .../delegation-agreement)."}
+	errAgreementVersion  = errorCode{status: http.StatusConflict, code: "agreement_version", message: "That is not the current agreement version."}
+	errDelegationPending = errorCode{status: http.StatusConflict, code: "delegation_pending", message: "The customer already has a pending request: withdraw it or wait for the answer."}
+	errDelegationActive  = errorCode{status: http.StatusConflict, code: "delegation_active", message: "The customer already has an active grant: a new request must name it in replaces."}
+	errGrantState        = errorCode{status: http.StatusConflict, code: "grant_state", message: "The grant's state does not allow this."}
 )
 
 // new is the error with the default message.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/console"
@@ -53,9 +54,12 @@ type StaffEnv struct {
 	// Staff is the staff directory staff sign-in records into; Keys the
 	// access keys of the admin API (last-used times in RDB); Audit the
 	// partner domain's audit log.
-	Staff              *tenants.StaffDirectory
-	Keys               *tenants.AccessKeys
-	Audit              *audit.Log
+	Staff *tenants.StaffDirectory
+	Keys  *tenants.AccessKeys
+	Audit *audit.Log
+	// Delegations is delegated operations on Store (the admin API's and
+	// the web UI's grants).
+	Delegations        *delegation.Service
 	authz              *authz.Casbin
 	Upstream           *Recorder
 	gw                 *gateway.Gateway
@@ -252,6 +256,7 @@ func NewStaffEnv(t testing.TB, extra ...func(e *StaffEnv, o *gateway.Options)) *
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.startDelegations(t)
 	e.Upstream = startRecorder(t)
 	e.extra = extra
 	e.start(t)
@@ -313,6 +318,8 @@ func (e *StaffEnv) start(t testing.TB) {
 			Managers:   &tenants.Assignments{Customers: e.Customers, Staff: e.Staff, Audit: e.Audit, Logger: slog.New(slog.DiscardHandler)},
 			Directory:  e.Staff,
 			Keys:       e.Keys,
+			// delegated operations: the partner's side
+			Delegations: e.Delegations,
 		},
 	}
 	for _, fn := range e.extra {

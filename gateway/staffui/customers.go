@@ -93,7 +93,11 @@ func (u *UI) customer(c *fiber.Ctx) error {
 			return customerError(err)
 		}
 	}
-	page.Data = map[string]any{"Tenant": t, "C": cust, "CanEdit": canEdit, "Staff": staff, "Assigned": cust.Managers}
+	deleg, err := u.delegationSection(c, page.Lang, t, cust)
+	if err != nil {
+		return err
+	}
+	page.Data = map[string]any{"Tenant": t, "C": cust, "CanEdit": canEdit, "Staff": staff, "Assigned": cust.Managers, "Deleg": deleg}
 	return u.page(c, "customer", page)
 }
 

@@ -2,10 +2,13 @@ package staffui
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/livery/livery/branding"
+	"github.com/livery/livery/delegation"
+	"github.com/livery/livery/gateway/web"
 )
 
 // StaffuiText exposes the catalog to the external tests.
@@ -47,4 +50,22 @@ func ValidatorMessages() []string {
 		}
 	}
 	return append(out, "enter a date and time", "unreadable image reference", "the file could not be read")
+}
+
+// DelegationErrorCodes are the UI's codes for every refusal of delegated
+// operations (each must have an "err.<code>" text).
+func DelegationErrorCodes() []string {
+	var out []string
+	for _, e := range []error{delegation.ErrInvalidArgument, delegation.ErrNotFound, delegation.ErrUnknownCustomer,
+		delegation.ErrReferralCustomer, delegation.ErrPendingExists, delegation.ErrActiveExists, delegation.ErrNotYourGrant,
+		delegation.ErrState, delegation.ErrBadScope, delegation.ErrBadDuration, delegation.ErrReasonRequired,
+		delegation.ErrAgreementRequired, delegation.ErrAgreementVersion, delegation.ErrBadCursor} {
+		var we *web.Error
+		if !errors.As(delegationError(e), &we) || we.Status >= http.StatusInternalServerError {
+			out = append(out, "unmapped:"+e.Error())
+			continue
+		}
+		out = append(out, we.Code)
+	}
+	return append(out, "grant_not_active")
 }

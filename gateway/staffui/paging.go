@@ -2,6 +2,7 @@ package staffui
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,8 +19,13 @@ const pageSize = 20
 // pagerData is the paging links of a table. Lists that grow are paged by
 // the services' cursors: Next continues after this page, First returns to
 // the start (cursors only go forward).
+//
+// Prev and Next are query strings (withParam's encoding), typed so that
+// html/template keeps their "=" and "&" (a plain string after "?" in an
+// href is escaped as one query component: "c%3d…", a link to page one).
 type pagerData struct {
-	Label, Info, Prev, Next, PrevLabel, NextLabel string
+	Label, Info, PrevLabel, NextLabel string
+	Prev, Next                        template.URL
 }
 
 // withParam is the request's query with key set to v (and the one-shot
@@ -45,10 +51,10 @@ func cursorPager(c *fiber.Ctx, p pageData, key, next string, shown int) pagerDat
 	d := pagerData{Label: p.T("pager.label"), Info: p.T("pager.shown", shown),
 		PrevLabel: p.T("pager.first"), NextLabel: p.T("pager.next")}
 	if next != "" {
-		d.Next = withParam(c, key, next)
+		d.Next = template.URL(withParam(c, key, next))
 	}
 	if c.Query(key) != "" {
-		d.Prev = withParam(c, key, "")
+		d.Prev = template.URL(withParam(c, key, ""))
 	}
 	return d
 }
@@ -56,7 +62,7 @@ func cursorPager(c *fiber.Ctx, p pageData, key, next string, shown int) pagerDat
 // offsetPager is the pager of the customer list (offset paging, as the
 // registry's query has it).
 func offsetPager(p pageData, prev, next string, total int) pagerData {
-	return pagerData{Label: p.T("pager.label"), Info: p.T("pager.total", total), Prev: prev, Next: next,
+	return pagerData{Label: p.T("pager.label"), Info: p.T("pager.total", total), Prev: template.URL(prev), Next: template.URL(next),
 		PrevLabel: p.T("pager.prev"), NextLabel: p.T("pager.next")}
 }
 

@@ -200,6 +200,9 @@ func (u *UI) nav(c *fiber.Ctx, s authz.Subject, tenant string) []navItem {
 	if u.o.Customers != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/customers", t) {
 		add(tp+"/customers", "nav.customers")
 	}
+	if u.o.Delegations != nil && u.o.Customers != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/delegations", t) {
+		add(tp+"/delegations", "nav.delegations")
+	}
 	if u.allowed(c, http.MethodGet, "/tenants/"+t+"/branding/draft", t) {
 		add(tp+"/branding", "nav.branding")
 		add(tp+"/branding/history", "nav.history")
@@ -236,11 +239,16 @@ func (u *UI) page(c *fiber.Ctx, name string, p pageData) error {
 // done redirects (303) to where after a successful form, with the catalog
 // key of the success message.
 func done(c *fiber.Ctx, where, key string) error {
+	// The query goes before a fragment ("…/x#delegation"), as in back.
+	where, frag, hasFrag := strings.Cut(where, "#")
 	sep := "?"
 	if strings.Contains(where, "?") {
 		sep = "&"
 	}
-	return c.Redirect(where+sep+"done="+url.QueryEscape(key), http.StatusSeeOther)
+	if hasFrag {
+		frag = "#" + frag
+	}
+	return c.Redirect(where+sep+"done="+url.QueryEscape(key)+frag, http.StatusSeeOther)
 }
 
 // errorPage renders an error in the UI's layout (web.CodeTable.Page).

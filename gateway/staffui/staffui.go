@@ -122,6 +122,13 @@ type Options struct {
 	Submissions Submissions
 	Reviews     Reviews
 	History     History
+	// Delegations is delegated operations (the customer page's section,
+	// the grants page and their forms); nil leaves them out (also without
+	// Customers).
+	Delegations Delegations
+	// SwitchPath is the admin API's switch-role route of a grant, which
+	// the "Operate this console" confirmation posts to; nil hides it.
+	SwitchPath func(tenant, grant string) string
 	// Upstream is the console's chrome settings, for previews rendered by
 	// the same renderer as the console.
 	Upstream render.Upstream
@@ -196,6 +203,7 @@ func (u *UI) routes(g fiber.Router) {
 		if u.o.Managers != nil {
 			t.Post("/customers/:customer/managers", u.setManagers)
 		}
+		u.mountDelegations(t)
 	}
 	if u.o.Keys != nil {
 		t.Get("/keys", u.keys)
