@@ -51,7 +51,8 @@ type IdentityOptions struct {
 	// (sessions.KindDelegated: partner staff operating the console under a
 	// grant) in place of the Authorizer: the grant, its scopes, the audit
 	// (gateway/switchrole's Service.Check). nil: delegated sessions are
-	// refused (403), so they are never let through unchecked.
+	// refused (403), so they are never let through unchecked. Like a
+	// middleware, it calls c.Next() when it lets the request through.
 	Delegated func(c *fiber.Ctx, sess *sessions.Session, path string) error
 	// Page, when set, renders Livery's own pages (signed out) on the
 	// console host, e.g. in the tenant's chrome; nil or failing: the plain
@@ -134,10 +135,7 @@ func (id *Customer) Authenticate(c *fiber.Ctx) error {
 		if id.Delegated == nil {
 			return web.Errorf(http.StatusForbidden, "delegation_unavailable", "Delegated operation is not available on this console. / 此控制台不支持代客运维。")
 		}
-		if err := id.Delegated(c, sess, path); err != nil {
-			return err
-		}
-		return c.Next()
+		return id.Delegated(c, sess, path) // it runs the rest of the chain when it allows the request
 	}
 	if id.Authorizer != nil {
 		if err := web.Decide(c, id.Authorizer,

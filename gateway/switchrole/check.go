@@ -34,7 +34,8 @@ import (
 //     reads included (synchronously); a failed record is a 503 and the
 //     request is not forwarded.
 //
-// A store failure reading the grant is a 503.
+// A store failure reading the grant is a 503. Like a middleware, it runs
+// the rest of the chain (c.Next) when it lets the request through.
 func (s *Service) Check(c *fiber.Ctx, sess *sessions.Session, path string) error {
 	ctx := c.UserContext()
 	grantID := sess.Extra[ExtraGrant]
@@ -89,7 +90,7 @@ func (s *Service) Check(c *fiber.Ctx, sess *sessions.Session, path string) error
 	}
 	c.Locals(web.LocalDelegation, &exchange.Delegation{Grant: g.ID, Actor: staff.User, ActorName: sess.Extra[ExtraStaffName],
 		Partner: sess.Tenant, Customer: sess.Account, Scopes: scopes, Ends: ends, LeavePath: LeavePath})
-	return nil
+	return c.Next()
 }
 
 // clip bounds a path for the activity log.
