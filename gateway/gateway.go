@@ -25,6 +25,7 @@ import (
 	"github.com/livery/livery/gateway/console"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/gateway/signin"
+	"github.com/livery/livery/gateway/switchrole"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
@@ -67,6 +68,11 @@ type Options struct {
 	Assertions *assertion.Signer
 	// Branding, when set, injects tenants' branding into console pages.
 	Branding *BrandingOptions
+	// Delegation, when set (with Identity), enables delegated operation's
+	// switch role: Start on the admin API (with Admin), Enter, Leave and
+	// the delegated session check on the console (gateway/switchrole).
+	// Page defaults to the tenant's branded pages.
+	Delegation *switchrole.Options
 }
 
 // TenantLookup finds a configured tenant by id.
@@ -110,6 +116,8 @@ type Gateway struct {
 	// consolePage, set by routes when branding is on, renders the console
 	// listener's error pages for browsers (in the tenant's chrome).
 	consolePage func(c *fiber.Ctx, e *web.Error, requestID string) error
+	// closers stop what routes started (pub/sub listeners), at Shutdown.
+	closers []func()
 }
 
 // New builds a gateway. Routes are registered; nothing listens until Serve.
@@ -189,5 +197,9 @@ func (g *Gateway) Serve(console, api net.Listener) error {
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	err := errors.Join(g.console.ShutdownWithContext(ctx), g.api.ShutdownWithContext(ctx))
 	g.proxy.CloseIdleConnections()
+	for _, c := range g.closers {
+		c()
+	}
+	g.closers = nil
 	return err
 }
