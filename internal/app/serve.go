@@ -114,6 +114,9 @@ func (a *App) build(ctx context.Context) error {
 	}
 	brand.run(ctx, ids, log)
 	svc.branding = brand
+	del, switchOpts := buildDelegation(cfg, svc, idp, brand.notifier, log)
+	runDelegationReminders(ctx, del, ids, time.Hour, log)
+	svc.delegation = del
 	trusted, err := parseCIDRs(cfg.Proxy.TrustedProxies)
 	if err != nil {
 		return err
@@ -139,6 +142,7 @@ func (a *App) build(ctx context.Context) error {
 		Admin:      idp.admin,
 		Assertions: idp.assertions,
 		Branding:   brand.options,
+		Delegation: switchOpts,
 	})
 	brand.registerEventMetrics(a.gw.Metrics().Registry)
 	return nil
