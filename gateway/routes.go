@@ -62,6 +62,7 @@ func (g *Gateway) routes(o Options) {
 		if do.Page == nil {
 			do.Page = page
 		}
+		do.Trusted = g.trusted
 		sw = switchrole.New(do)
 		g.closers = append(g.closers, sw.Close)
 		c.Get(switchrole.EnterPath, sw.Enter)

@@ -185,6 +185,7 @@ type ticket struct {
 	Roles    []string `json:"roles"`
 	Home     string   `json:"home"`
 	StaffSID string   `json:"staff_sid"`
+	From     string   `json:"from"` // web.ClientAddrKey of the request that minted it
 }
 
 // tokenStore keeps switch-in links in Redis under redisx.KeyDelegate by
@@ -222,4 +223,3 @@ func (t tokenStore) take(ctx context.Context, secret string) (rec ticket, found 
 	}
 	return rec, true, nil
 }
-

@@ -255,3 +255,21 @@ func TestRevokeEndsSessionOnEveryInstance(t *testing.T) {
 	}
 	_ = web.CookieSession
 }
+
+// TestLinkOnlyFromItsMinter: a switch-in link opened from another client
+// address than the one that asked for it is refused (and used up).
+func TestLinkOnlyFromItsMinter(t *testing.T) {
+	e := newEnv(t)
+	in := e.instance(t)
+	g := e.grant(t, in, delegation.ScopeResources)
+	_, tok := in.start(t, g, in.staffSession(t, partnerAdmin).ID)
+	in.sw.o.Trusted = trustAll // the console now reads X-Forwarded-For
+	a := do(t, in.console, "GET", EnterPath+"?token="+tok, "", "X-Forwarded-For", "203.0.113.7", "Accept", "text/html")
+	if a.status != http.StatusForbidden {
+		t.Fatalf("forwarded link: %d %s", a.status, a.body)
+	}
+	in.sw.o.Trusted = nil
+	if a, c := in.enter(t, tok); a.status != http.StatusForbidden || c != "" {
+		t.Fatalf("link used up by the refusal: %d", a.status)
+	}
+}

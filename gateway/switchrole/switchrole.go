@@ -26,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -93,6 +94,10 @@ type Options struct {
 	// SessionTTL bounds a delegated session (delegation.session_ttl).
 	SessionTTL   time.Duration
 	CookieSecure bool
+	// Trusted are the proxies whose X-Forwarded-For names the client: a
+	// link works only from the client address that asked for it (set by
+	// the route table from the gateway's trusted proxies).
+	Trusted []*net.IPNet
 	// Page renders Livery's own pages in the tenant's chrome; nil: plain.
 	Page   web.PageFunc
 	Logger *slog.Logger
@@ -193,7 +198,7 @@ func (s *Service) Start(c *fiber.Ctx) error {
 	name, _ := c.Locals(web.LocalPrincipalName).(string)
 	tok := web.RandomToken()
 	rec := ticket{Tenant: tenant, Grant: g.ID, Customer: g.Customer, Account: cust.DomainName, User: p.User, Name: name,
-		Roles: p.Roles, Home: p.Tenant, StaffSID: sess.ID}
+		Roles: p.Roles, Home: p.Tenant, StaffSID: sess.ID, From: web.ClientAddrKey(c, s.o.Trusted)}
 	if err := s.tokens.put(c.UserContext(), tok, rec, TokenTTL); err != nil {
 		return unavailable(err)
 	}
@@ -216,7 +221,8 @@ func browserForm(c *fiber.Ctx) bool {
 // Enter (console listener, GET EnterPath?token=) redeems a switch-in link
 // once: the token's tenant must be this console's, the staff session it is
 // bound to still live and the grant still active. It audits the switch-in
-// (refusing the switch when that fails), creates a new delegated session
+// (refusing the switch when that fails); it works only from the client
+// address that asked for it (Options.Trusted), creates a new delegated session
 // (ending a session this browser held) and redirects to "/". A replayed,
 // expired or foreign link is a 403 page (switch_refused).
 func (s *Service) Enter(c *fiber.Ctx) error {
@@ -231,6 +237,12 @@ func (s *Service) Enter(c *fiber.Ctx) error {
 	}
 	t := web.TenantOf(c)
 	if !found || t == nil || rec.Tenant != t.ID {
+		return s.refused(c)
+	}
+	if rec.From != web.ClientAddrKey(c, s.o.Trusted) {
+		// A forwarded link: the switch is for the staff member who asked.
+		s.o.Logger.Warn("delegation: switch-in link opened from another address than the one that requested it",
+			"tenant", rec.Tenant, "grant", rec.Grant, "staff", rec.User, "request_id", web.RequestIDOf(c))
 		return s.refused(c)
 	}
 	if _, err := s.o.Sessions.Get(c.UserContext(), rec.StaffSID); err != nil {
@@ -259,7 +271,7 @@ func (s *Service) Enter(c *fiber.Ctx) error {
 		ends = g.EndsAt
 	}
 	sess, err := s.o.Sessions.Create(c.UserContext(), sessions.Session{Tenant: rec.Tenant, Kind: sessions.KindDelegated,
-		Issuer: "livery:delegation", Subject: rec.User + "@" + g.ID, User: rec.Account, AccountID: g.Customer,
+		Issuer: "delegation", Subject: rec.User + "@" + g.ID, User: rec.Account, AccountID: g.Customer,
 		Account: rec.Account, Roles: delegation.Roles(g.Scopes), Extra: map[string]string{
 			ExtraGrant: g.ID, ExtraStaff: rec.User, ExtraStaffName: rec.Name, ExtraStaffRoles: strings.Join(rec.Roles, ","),
 			ExtraStaffHome: rec.Home, ExtraStaffSID: rec.StaffSID, ExtraExpires: ends.UTC().Format(time.RFC3339Nano)}})
