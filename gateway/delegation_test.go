@@ -12,6 +12,7 @@ import (
 	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/gatewaytest"
+	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/gateway/switchrole"
 	"github.com/livery/livery/tenants"
 )
@@ -126,5 +127,27 @@ func TestDelegatedSwitchThroughGateway(t *testing.T) {
 	}
 	if v := gatewaytest.CookieValue(b, e.ConsoleURL, "livery_session"); v != "" {
 		t.Fatalf("delegated session cookie still set: %q", v)
+	}
+}
+
+// TestDelegatedSessionRefusedWithoutSwitch: on a gateway without the
+// switch role wired, a delegated session (however it came to be) is
+// refused by sign-in, never decided as the customer's own.
+func TestDelegatedSessionRefusedWithoutSwitch(t *testing.T) {
+	e := gatewaytest.NewStaffEnv(t)
+	x := e.Cust["X"]
+	s, err := e.Sessions.Create(context.Background(), sessions.Session{Tenant: "acme", Kind: sessions.KindDelegated, Issuer: "delegation",
+		Subject: "pa-acme@g", AccountID: x.DomainID, Account: x.DomainName, Roles: []string{authz.RoleCustomer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(e.Upstream.Requests())
+	req := gatewaytest.NewRequest(t, "GET", e.ConsoleURL+"/resources", nil, "Cookie", "livery_session="+s.ID, "Accept", "application/json")
+	resp, body := gatewaytest.Do(t, req)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "delegation_unavailable") {
+		t.Fatalf("delegated session without the switch: %d %s", resp.StatusCode, body)
+	}
+	if n := len(e.Upstream.Requests()); n != before {
+		t.Fatalf("the upstream was reached")
 	}
 }
