@@ -29,6 +29,7 @@ import (
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/staffui"
+	"github.com/livery/livery/gateway/switchrole"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
 )
@@ -77,6 +78,11 @@ type Options struct {
 	// "My partners" pages (gateway/mypartners) on the console listener:
 	// delegation.Service.
 	MyPartners mypartners.Grants
+	// Delegation, when set (with Identity), enables delegated operation's
+	// switch role: Start on the admin API (with Admin), Enter, Leave and
+	// the delegated session check on the console (gateway/switchrole).
+	// Page defaults to the tenant's branded pages.
+	Delegation *switchrole.Options
 }
 
 // TenantLookup finds a configured tenant by id.
@@ -134,6 +140,8 @@ type Gateway struct {
 	// consolePage, set by routes when branding is on, renders the console
 	// listener's error pages for browsers (in the tenant's chrome).
 	consolePage func(c *fiber.Ctx, e *web.Error, requestID string) error
+	// closers stop what routes started (pub/sub listeners), at Shutdown.
+	closers []func()
 }
 
 // New builds a gateway. Routes are registered; nothing listens until Serve.
@@ -220,5 +228,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.Drain()
 	err := errors.Join(g.console.ShutdownWithContext(ctx), g.api.ShutdownWithContext(ctx), g.ops.ShutdownWithContext(ctx))
 	g.proxy.CloseIdleConnections()
+	for _, c := range g.closers {
+		c()
+	}
+	g.closers = nil
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/signin"
 	"github.com/livery/livery/gateway/staffui"
+	"github.com/livery/livery/gateway/switchrole"
 	"github.com/livery/livery/gateway/web"
 )
 
@@ -23,7 +24,8 @@ import (
 // Console listener (customers; the tenant is chosen by Host):
 //
 //	recover → request id → access log → tenant (Host checked) →
-//	canonical path → preview marker → sign-in and authorization →
+//	canonical path → preview marker → (delegation switch-in / switch back) →
+//	sign-in and authorization (a delegated session: switchrole's check) →
 //	Livery's own routes (/_livery/…) → proxy to the upstream
 //
 // Livery's routes under /_livery are the whole table of its own paths: the
@@ -62,9 +64,24 @@ func (g *Gateway) routes(o Options) {
 			g.proxy.ModifyResponse = append(g.proxy.ModifyResponse, modify)
 		}
 	}
+	var sw *switchrole.Service // delegated operation's switch role
+	if o.Delegation != nil && o.Identity != nil {
+		do := *o.Delegation
+		if do.Page == nil {
+			do.Page = page
+		}
+		do.Trusted = g.trusted
+		sw = switchrole.New(do)
+		g.closers = append(g.closers, sw.Close)
+		c.Get(switchrole.EnterPath, sw.Enter)
+		c.Post(switchrole.LeavePath, sw.Leave)
+	}
 	if o.Identity != nil {
 		io := *o.Identity
 		io.Page = page
+		if sw != nil {
+			io.Delegated = sw.Check // every request of a delegated session, in place of the Authorizer
+		}
 		id := signin.NewCustomer(io, g.log, g.trusted)
 		c.Use(id.Authenticate)
 		c.Get(signin.LoginPath, id.Login)
@@ -106,6 +123,9 @@ func (g *Gateway) routes(o Options) {
 			if pv != nil {
 				ao.Preview = pv.Start
 			}
+		}
+		if sw != nil {
+			ao.Switch = sw.Start
 		}
 		adminapi.Mount(a, s.Authenticate, ao)
 		if ui, ok := g.staffUI(o, ao); ok {

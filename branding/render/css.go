@@ -107,6 +107,10 @@ const chromeCSS = `#livery-chrome{display:flex;flex-wrap:wrap;align-items:center
 @media (min-width:1024px){#livery-chrome{flex-wrap:nowrap}#livery-chrome .livery-inline{display:flex}#livery-chrome .livery-inline li:nth-child(n+4){display:none}#livery-chrome .livery-menu li:nth-child(-n+3){display:none}#livery-chrome .livery-more-few{display:none}#livery-chrome .livery-announcements{max-width:24%}}
 @media (max-width:600px){#livery-chrome .livery-announcements{flex-basis:100%;max-width:none;order:10}#livery-logo-partner,#livery-logo-cloud{max-width:110px}}
 #livery-preview-ribbon{position:fixed;top:0;left:50%;transform:translateX(-50%);z-index:2147483647;margin:0;padding:3px 14px;background:#d92d20;color:#fff;font:600 12px/1.5 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;letter-spacing:.04em;text-transform:uppercase;border-radius:0 0 6px 6px;pointer-events:none}
+#livery-delegation-banner{display:flex;flex-wrap:wrap;align-items:center;justify-content:center;gap:4px 12px;margin:0;padding:6px 16px;box-sizing:border-box;position:relative;z-index:2147483002;background:#6d28d9;color:#fff;border-bottom:3px solid #f59e0b;font:600 13px/1.4 system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;text-align:center}
+#livery-delegation-banner form{display:inline;margin:0}
+#livery-delegation-banner button{margin:0;padding:3px 12px;border:1px solid #fff;border-radius:4px;background:#fff;color:#4c1d95;font:inherit;cursor:pointer}
+#livery-delegation-banner button:focus-visible{outline:2px solid #f59e0b;outline-offset:2px}
 @media print{#livery-chrome,#livery-preview-ribbon{display:none!important}}
 `
 

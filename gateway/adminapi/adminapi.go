@@ -49,6 +49,9 @@ type Options struct {
 	// the console, POST: the link as JSON); its errors go through the
 	// admin error table.
 	Preview fiber.Handler
+	// Switch, when set, answers POST .../delegations/:grant/switch
+	// (delegated operation's switch-in link; gateway/switchrole Start).
+	Switch fiber.Handler
 }
 
 // Mount registers the admin API under Prefix: every call is first
@@ -90,6 +93,9 @@ func Mount(api fiber.Router, authenticate fiber.Handler, o Options) {
 	if o.Preview != nil {
 		b.Get("/preview", previewErrors(o.Preview))
 		b.Post("/preview", previewErrors(o.Preview))
+	}
+	if o.Switch != nil {
+		t.Post("/delegations/:grant/switch", o.Switch)
 	}
 	if o.Reviews != nil {
 		a := &adminReviews{r: o.Reviews}

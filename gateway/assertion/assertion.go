@@ -37,6 +37,11 @@ const (
 	HeaderUser        = "X-Livery-User"
 	HeaderRoles       = "X-Livery-Roles"
 	HeaderAssertion   = "X-Livery-Assertion"
+	// HeaderActor and HeaderGrant name the partner staff member operating
+	// the console under a delegation grant, and the grant (delegated
+	// sessions only; the assertion's act claim says the same).
+	HeaderActor = "X-Livery-Actor"
+	HeaderGrant = "X-Livery-Grant"
 )
 
 // Issuer is the iss claim of identity assertions.
@@ -67,6 +72,17 @@ type Claims struct {
 	AccountName string   `json:"account_name,omitempty"`
 	User        string   `json:"user,omitempty"`
 	Roles       []string `json:"roles,omitempty"`
+	// Act is the RFC 8693 actor claim of a delegated session: the partner
+	// staff member acting for the customer (sub) and the grant. Absent for
+	// the customer's own sessions.
+	Act *Actor `json:"act,omitempty"`
+}
+
+// Actor is the act claim (RFC 8693 section 4.1): who is acting on behalf
+// of the subject, under which delegation grant.
+type Actor struct {
+	Subject string `json:"sub"`
+	Grant   string `json:"livery_grant"`
 }
 
 // New uses the given ECDSA P-256 keys (the first signs). With no
@@ -135,6 +151,13 @@ func (a *Signer) JWKS() jose.JSONWebKeySet {
 // token is reused until half its lifetime has passed, so signing happens
 // about once per session per ttl/2, not per request.
 func (a *Signer) Token(sess *sessions.Session, audience string) (string, error) {
+	return a.token(sess, audience, nil)
+}
+
+// token signs an assertion, with the act claim when act is set. The cache
+// key is the session id: a delegated session has its own id, and its
+// actor never changes.
+func (a *Signer) token(sess *sessions.Session, audience string, act *Actor) (string, error) {
 	key := sess.ID + "\x00" + audience
 	now := a.now()
 	a.mu.Lock()
@@ -147,7 +170,7 @@ func (a *Signer) Token(sess *sessions.Session, audience string) (string, error) 
 		Claims: jwt.Claims{Issuer: Issuer, Subject: sess.AccountID, Audience: jwt.Audience{audience},
 			IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now.Add(-5 * time.Second)),
 			Expiry: jwt.NewNumericDate(now.Add(a.ttl)), ID: web.RandomID()},
-		Tenant: sess.Tenant, AccountName: sess.Account, User: sess.User, Roles: sess.Roles,
+		Tenant: sess.Tenant, AccountName: sess.Account, User: sess.User, Roles: sess.Roles, Act: act,
 	}
 	tok, err := jwt.Signed(a.signer).Claims(claims).Serialize()
 	if err != nil {
@@ -169,17 +192,30 @@ func (a *Signer) JWKSHandler(c *fiber.Ctx) error {
 }
 
 // IdentityHeaders is the proxy Rewrite hook that tells the upstream who is
-// signed in. Anonymous requests (tenants without sign-in) carry none.
+// signed in. Anonymous requests (tenants without sign-in) carry none. A
+// delegated request also carries X-Livery-Actor, X-Livery-Grant and the
+// act claim; a delegated session without out.Delegation is an error (the
+// exchange is aborted, never sent as the customer's own).
 func (a *Signer) IdentityHeaders(out *exchange.Outbound) error {
 	sess := out.Session
 	if sess == nil {
 		return nil
 	}
-	tok, err := a.Token(sess, out.Origin)
+	var act *Actor
+	if d := out.Delegation; d != nil {
+		act = &Actor{Subject: d.Actor, Grant: d.Grant}
+	} else if sess.Kind == sessions.KindDelegated {
+		return errors.New("identity assertion: a delegated session without its checked delegation")
+	}
+	tok, err := a.token(sess, out.Origin, act)
 	if err != nil {
 		return fmt.Errorf("identity assertion: %w", err)
 	}
 	h := &out.Header
+	if act != nil {
+		h.Set(HeaderActor, url.PathEscape(act.Subject))
+		h.Set(HeaderGrant, act.Grant)
+	}
 	h.Set(HeaderTenant, sess.Tenant)
 	h.Set(HeaderAccountID, sess.AccountID)
 	h.Set(HeaderAccountName, url.PathEscape(sess.Account))

@@ -82,7 +82,18 @@ func (b *Chrome) Chrome(out *exchange.Outbound, csp []string) (inject.Fragments,
 		ch = b.approved(t.ID, v, locale)
 	}
 	newCSP, nonce := b.csp.Adjust(csp, ch.StyleHash())
-	return ch.Fragments(user, nonce), newCSP, true
+	f := ch.Fragments(user, nonce)
+	if d := out.Delegation; d != nil {
+		f.Body = append(b.banner(d, locale), f.Body...)
+	}
+	return f, newCSP, true
+}
+
+// banner is the delegated-operation banner of a delegated request (it
+// goes before the header bar).
+func (b *Chrome) banner(d *exchange.Delegation, locale string) []byte {
+	return render.DelegationBanner(render.Banner{Customer: d.Customer, Partner: cmp.Or(b.name(d.Partner, locale), d.Partner),
+		Staff: cmp.Or(d.ActorName, d.Actor), Left: time.Until(d.Ends), LeavePath: d.LeavePath}, locale)
 }
 
 // approved returns the cached chrome of an approved version. Rendering

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/livery/livery/branding/render"
+	"github.com/livery/livery/gateway/exchange"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/web"
 )
@@ -78,6 +79,9 @@ func (pp *Pages) Render(c *fiber.Ctx, p web.Page) error {
 		user = s.User
 	}
 	f := ch.Fragments(user, "")
+	if d, ok := c.Locals(web.LocalDelegation).(*exchange.Delegation); ok && d != nil {
+		f.Body = append(pp.chrome.banner(d, locale), f.Body...)
+	}
 	zh := locale == render.LocaleZH
 	pick := func(zhs, ens string) (string, string) {
 		if zh {

@@ -196,6 +196,7 @@ func (p *Proxy) outbound(c *fiber.Ctx, t *tenants.Tenant, path string) (*exchang
 	req.Header.Set(fiber.HeaderXRequestID, web.RequestIDOf(c))
 	out := &exchange.Outbound{Request: req, Tenant: t, Session: web.SessionOf(c), Preview: preview.Of(c),
 		Lang: c.Cookies(langCookie), RequestID: web.RequestIDOf(c), Origin: t.Upstream.Scheme + "://" + t.Upstream.Host}
+	out.Delegation, _ = c.Locals(web.LocalDelegation).(*exchange.Delegation)
 
 	var body *clientBody
 	switch n := c.Request().Header.ContentLength(); {

@@ -63,6 +63,7 @@ func TestProxyHeaders(t *testing.T) {
 	req := gatewaytest.NewRequest(t, "GET", g.ConsoleURL+"/headers?format=json&x=%2F", nil,
 		"Host", "console.demo.test",
 		"X-Livery-Account-Id", "forged", "x-livery-tenant", "other", "X-LIVERY-ROLES", "operator",
+		"X-Livery-Actor", "forged-staff", "x-livery-grant", "forged-grant",
 		"X-Forwarded-For", "6.6.6.6", "X-Forwarded-Host", "evil.example", "Forwarded", "for=6.6.6.6",
 		"Connection", "X-Secret-Hop", "X-Secret-Hop", "1", "Keep-Alive", "timeout=5", "Proxy-Authorization", "Basic x",
 		"X-Request-Id", "client-supplied-id-0001", "X-Custom", "kept")

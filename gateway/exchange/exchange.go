@@ -7,6 +7,7 @@ package exchange
 import (
 	"errors"
 	"io"
+	"time"
 
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/sessions"
@@ -19,13 +20,32 @@ import (
 // visitor.
 type Outbound struct {
 	*fasthttp.Request
-	Tenant    *tenants.Tenant
-	Session   *sessions.Session // nil: anonymous
-	Preview   *preview.Preview  // nil unless a staff preview
-	Lang      string            // the visitor's language cookie (zh, en or empty)
-	RequestID string
+	Tenant  *tenants.Tenant
+	Session *sessions.Session // nil: anonymous
+	Preview *preview.Preview  // nil unless a staff preview
+	// Delegation is set for a delegated session (partner staff operating
+	// the customer's console under a grant) whose request passed the
+	// delegation checks; nil otherwise.
+	Delegation *Delegation
+	Lang       string // the visitor's language cookie (zh, en or empty)
+	RequestID  string
 	// Origin is the upstream's scheme://host (the assertion audience).
 	Origin string
+}
+
+// Delegation is what the proxy's hooks need to know about a delegated
+// request: the identity headers and assertion name the actor, the chrome
+// shows the banner. Free text is unescaped (hooks escape it).
+type Delegation struct {
+	Grant     string    // grant id
+	Actor     string    // the staff member's subject (user id)
+	ActorName string    // their display name ("" : Actor)
+	Partner   string    // the tenant (partner) id
+	Customer  string    // the customer's account name
+	Scopes    []string  // the grant's scopes
+	Ends      time.Time // when the delegated session ends (session expiry or grant end)
+	// LeavePath is the console path the banner's "switch back" form posts to.
+	LeavePath string
 }
 
 // Response is the upstream's response as ModifyResponse hooks see it,

@@ -175,7 +175,9 @@ func startRecorder(t testing.TB) *Recorder {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"upstream": true, "method": req.Method,
 			"path": req.URL.Path, "raw": req.RequestURI, "body": string(body),
-			"tenant": req.Header.Get(assertion.HeaderTenant), "account": req.Header.Get(assertion.HeaderAccountID)})
+			"tenant": req.Header.Get(assertion.HeaderTenant), "account": req.Header.Get(assertion.HeaderAccountID),
+			"actor": req.Header.Get(assertion.HeaderActor), "grant": req.Header.Get(assertion.HeaderGrant),
+			"assertion": req.Header.Get(assertion.HeaderAssertion)})
 	}))
 	t.Cleanup(r.srv.Close)
 	return r

@@ -43,7 +43,7 @@ var ErrNotFound = errors.New("sessions: not found")
 type Session struct {
 	ID         string    `json:"-"`
 	Tenant     string    `json:"tenant"`
-	Kind       string    `json:"kind"` // "customer" or "staff"
+	Kind       string    `json:"kind"` // "customer", "staff" or KindDelegated
 	Issuer     string    `json:"iss"`
 	Subject    string    `json:"sub"`
 	SID        string    `json:"sid,omitempty"`
@@ -59,6 +59,12 @@ type Session struct {
 	// the session.
 	Extra map[string]string `json:"extra,omitempty"`
 }
+
+// KindDelegated is the kind of a delegated session: partner staff
+// operating a customer's console under a delegation grant
+// (gateway/switchrole). It carries the customer's identity; Extra names
+// the grant and the staff member.
+const KindDelegated = "delegated"
 
 // Options configures a Store.
 type Options struct {

@@ -47,6 +47,13 @@ type IdentityOptions struct {
 	// fill Redis with login states.
 	LoginLimiter LoginLimiter
 	LoginRate    ratelimit.Limit
+	// Delegated checks every console request of a delegated session
+	// (sessions.KindDelegated: partner staff operating the console under a
+	// grant) in place of the Authorizer: the grant, its scopes, the audit
+	// (gateway/switchrole's Service.Check). nil: delegated sessions are
+	// refused (403), so they are never let through unchecked. Like a
+	// middleware, it calls c.Next() when it lets the request through.
+	Delegated func(c *fiber.Ctx, sess *sessions.Session, path string) error
 	// Page, when set, renders Livery's own pages (signed out) on the
 	// console host, e.g. in the tenant's chrome; nil or failing: the plain
 	// page (web.PlainPage).
@@ -124,6 +131,12 @@ func (id *Customer) Authenticate(c *fiber.Ctx) error {
 		return web.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to use the console.")
 	}
 	c.Locals(web.LocalSession, sess)
+	if sess.Kind == sessions.KindDelegated {
+		if id.Delegated == nil {
+			return web.Errorf(http.StatusForbidden, "delegation_unavailable", "Delegated operation is not available on this console. / 此控制台不支持代客运维。")
+		}
+		return id.Delegated(c, sess, path) // it runs the rest of the chain when it allows the request
+	}
 	if id.Authorizer != nil {
 		if err := web.Decide(c, id.Authorizer,
 			authz.Subject{User: sess.User, Roles: sess.Roles, Tenant: sess.Tenant, Customer: sess.AccountID},

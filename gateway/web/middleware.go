@@ -25,6 +25,9 @@ const (
 	LocalAborted   = "livery.client_aborted"
 	LocalSession   = "livery.session"
 	LocalPreview   = "livery.preview"
+	// LocalDelegation holds the *exchange.Delegation of a delegated
+	// session whose request passed the delegation checks.
+	LocalDelegation = "livery.delegation"
 )
 
 // TenantResolver finds the tenant serving a console host.

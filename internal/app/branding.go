@@ -28,6 +28,7 @@ type brandingParts struct {
 	live     *live.Cache
 	options  *gateway.BrandingOptions
 	events   *notify.EventWebhook // nil: events are logged
+	notifier notify.EventNotifier // the partner event notifier (also delegation's)
 }
 
 // buildBranding wires the branding workflow on the object store, the live
@@ -83,7 +84,7 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 			Tenants: reg, ConsoleURL: consoleURL(cfg), CookieSecure: cfg.Sessions.CookieSecure,
 			Audit: wf, Logger: log.With("component", "preview")},
 	}
-	return &brandingParts{workflow: wf, live: cache, options: o, events: hook}, nil
+	return &brandingParts{workflow: wf, live: cache, options: o, events: hook, notifier: events}, nil
 }
 
 // run keeps the live cache subscribed until ctx ends, after warming it

@@ -129,6 +129,12 @@ func (a *App) build(ctx context.Context) error {
 	}
 	brand.run(ctx, ids, log)
 	svc.branding = brand
+	del, switchOpts := buildDelegation(cfg, svc, idp, brand.notifier, log)
+	runDelegationReminders(ctx, del, ids, time.Hour, log)
+	svc.delegation = del
+	if idp.admin != nil {
+		idp.admin.Delegations = del // the partner's side: admin API and staff UI
+	}
 	trusted, err := parseCIDRs(cfg.Proxy.TrustedProxies)
 	if err != nil {
 		return err
@@ -155,6 +161,8 @@ func (a *App) build(ctx context.Context) error {
 		Admin:      idp.admin,
 		Assertions: idp.assertions,
 		Branding:   brand.options,
+		Delegation: switchOpts,
+		MyPartners: del, // the customer's side: My partners on the console
 	})
 	reg := a.gw.Metrics().Registry
 	brand.registerEventMetrics(reg)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/config"
@@ -43,8 +44,9 @@ type services struct {
 	staff      *tenants.StaffDirectory
 	managers   *tenants.Assignments
 	keys       *tenants.AccessKeys
-	branding   *brandingParts // set by Build
-	stopRepair func()         // set by runIndexRepair
+	branding   *brandingParts      // set by Build
+	delegation *delegation.Service // set by Build
+	stopRepair func()              // set by runIndexRepair
 }
 
 func (s *services) Close() {

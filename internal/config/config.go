@@ -15,23 +15,25 @@ import "time"
 
 // Config is the whole Livery configuration.
 type Config struct {
-	Console  Listener     `yaml:"console"`
-	API      Listener     `yaml:"api"`
-	Ops      Ops          `yaml:"ops"`
-	Shutdown Shutdown     `yaml:"shutdown"`
-	Log      Log          `yaml:"log"`
-	Redis    Redis        `yaml:"redis"`
-	Store    Store        `yaml:"store"`
-	Proxy    Proxy        `yaml:"proxy"`
-	Security Security     `yaml:"security"`
-	Partner  PartnerAPI   `yaml:"partner_api"`
-	Sessions Sessions     `yaml:"sessions"`
-	Identity Identity     `yaml:"identity"`
-	Staff    Staff        `yaml:"staff"`
-	Authz    Authz        `yaml:"authz"`
-	Branding Branding     `yaml:"branding"`
-	Runtime  Runtime      `yaml:"runtime"`
-	Tenants  []TenantSpec `yaml:"tenants" env:"-"`
+	Console  Listener   `yaml:"console"`
+	API      Listener   `yaml:"api"`
+	Ops      Ops        `yaml:"ops"`
+	Shutdown Shutdown   `yaml:"shutdown"`
+	Log      Log        `yaml:"log"`
+	Redis    Redis      `yaml:"redis"`
+	Store    Store      `yaml:"store"`
+	Proxy    Proxy      `yaml:"proxy"`
+	Security Security   `yaml:"security"`
+	Partner  PartnerAPI `yaml:"partner_api"`
+	Sessions Sessions   `yaml:"sessions"`
+	Identity Identity   `yaml:"identity"`
+	Staff    Staff      `yaml:"staff"`
+	Authz    Authz      `yaml:"authz"`
+	Branding Branding   `yaml:"branding"`
+	// Delegation is delegated operations (代客运维).
+	Delegation Delegation   `yaml:"delegation"`
+	Runtime    Runtime      `yaml:"runtime"`
+	Tenants    []TenantSpec `yaml:"tenants" env:"-"`
 }
 
 // Ops configures the operations listener: /metrics, /healthz, /readyz and,
@@ -63,6 +65,15 @@ type Runtime struct {
 	// MemoryLimitMB is a soft memory limit (GOMEMLIMIT) in MiB; as the
 	// process nears it the collector runs more often. 0: none.
 	MemoryLimitMB int `yaml:"memory_limit_mb"`
+}
+
+// Delegation configures delegated operations (docs/delegation.md).
+type Delegation struct {
+	// SessionTTL bounds a delegated session (staff operating a customer's
+	// console); it never outlasts the grant.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// RequestTTL is how long a grant request waits for the customer.
+	RequestTTL time.Duration `yaml:"request_ttl"`
 }
 
 // Sessions configures browser sessions (customers on the console

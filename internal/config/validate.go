@@ -89,6 +89,12 @@ func MasterKey(b64 string) ([]byte, error) {
 }
 
 func (p *problems) identity(c *Config) {
+	if d := c.Delegation.SessionTTL; d < time.Minute || d > 12*time.Hour {
+		p.add("delegation.session_ttl", "must be between 1m and 12h")
+	}
+	if d := c.Delegation.RequestTTL; d < time.Hour || d > 30*24*time.Hour {
+		p.add("delegation.request_ttl", "must be between 1h and 720h")
+	}
 	if c.Sessions.IdleTimeout < time.Minute || c.Sessions.IdleTimeout > 24*time.Hour {
 		p.add("sessions.idle_timeout", "must be between 1m and 24h")
 	}

@@ -28,14 +28,20 @@ const (
 // Event is something a partner is told about, posted as this JSON. ID is
 // unique per event and the same on every retry (de-duplicate on it).
 type Event struct {
-	ID           string    `json:"id"`
-	Tenant       string    `json:"tenant"`
-	Kind         string    `json:"kind"`
-	SubmissionID string    `json:"submission_id,omitempty"`
-	Version      int       `json:"version,omitempty"`
-	Reason       string    `json:"reason,omitempty"`
-	Actor        string    `json:"actor,omitempty"`
-	At           time.Time `json:"at"`
+	ID           string `json:"id"`
+	Tenant       string `json:"tenant"`
+	Kind         string `json:"kind"`
+	SubmissionID string `json:"submission_id,omitempty"`
+	Version      int    `json:"version,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	Actor        string `json:"actor,omitempty"`
+	// Customer, Grant and Audience describe a delegation event (package
+	// delegation): the customer's domain id, the grant id and who it is
+	// for ("customer", "partner" or "both").
+	Customer string    `json:"customer,omitempty"`
+	Grant    string    `json:"grant,omitempty"`
+	Audience string    `json:"audience,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // EventNotifier tells partners about events. Notify never blocks for long
