@@ -12,6 +12,7 @@ package authz
 import (
 	"context"
 	"errors"
+	"strings"
 )
 
 // Well-known roles. Custom roles may appear in the policy and in claims.
@@ -107,7 +108,8 @@ type Authorizer interface {
 // home tenant. In the home tenant a partner_admin sees all customers; a
 // customer_manager sees only customers that list them as manager, unless the
 // user also holds another partner role of the tenant (any role other than
-// customer_manager, customer and delegated), in which case they see all.
+// customer_manager, customer, delegated and the delegated:<scope> roles), in
+// which case they see all.
 // Customers and delegated sessions see none through this path.
 func CanSeeCustomer(s Subject, tenant string, managersOfCustomer []string) bool {
 	if hasRole(s.Roles, RoleOperator) {
@@ -123,7 +125,11 @@ func CanSeeCustomer(s Subject, tenant string, managersOfCustomer []string) bool 
 			manager = true
 		case RoleCustomer, RoleDelegated, "":
 		default: // partner_admin or any other partner role of the tenant
-			otherPartnerRole = true
+			// A delegated scope role ("delegated:<scope>") is a console
+			// session's, never a partner role.
+			if !strings.HasPrefix(r, RoleDelegated+":") {
+				otherPartnerRole = true
+			}
 		}
 	}
 	if otherPartnerRole {

@@ -490,6 +490,7 @@ func TestCanSeeCustomer(t *testing.T) {
 		{"manager and delegated, assigned", Subject{User: "dora", Roles: []string{RoleDelegated, RoleCustomerManager}, Tenant: homeTenant}, homeTenant, mine, true},
 		{"customer", Subject{User: "carl", Roles: []string{RoleCustomer}, Tenant: homeTenant}, homeTenant, mine, false},
 		{"delegated", Subject{User: "carl", Roles: []string{RoleDelegated}, Tenant: homeTenant}, homeTenant, mine, false},
+		{"delegated scope roles", Subject{User: "carl", Roles: []string{RoleDelegated + ":resources", RoleDelegated + ":billing"}, Tenant: homeTenant}, homeTenant, mine, false},
 		{"no roles", Subject{User: "carl", Tenant: homeTenant}, homeTenant, mine, false},
 		{"empty role", Subject{User: "carl", Roles: []string{""}, Tenant: homeTenant}, homeTenant, mine, false},
 	} {
