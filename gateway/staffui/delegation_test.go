@@ -124,6 +124,10 @@ func TestDelegationCustomerPage(t *testing.T) {
 		!strings.Contains(r.Body, "/ui/t/acme/delegations/"+pend.ID+"/withdraw") || strings.Contains(r.Body, `name="scopes"`) {
 		t.Fatalf("pending section: %s", gatewaytest.Grep(r.Body, "delegation"))
 	}
+	// The grant's events are on the customer page too (both sides see them).
+	if !strings.Contains(r.Body, "Delegation history") || !strings.Contains(r.Body, "<code>"+delegation.EventRequested+"</code>") {
+		t.Fatalf("no delegation history: %s", gatewaytest.Grep(r.Body, "ev-h"))
+	}
 	r = e.post(t, cm, xPage+"/delegations", req)
 	location(t, "second request", r, "err=delegation_pending")
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/tenants"
 )
 
@@ -30,6 +32,7 @@ type Delegations interface {
 	Revoke(ctx context.Context, tenant, id string, by authz.Subject, why string) (delegation.Grant, error)
 	Accepted(ctx context.Context, tenant string) (delegation.Acceptance, bool, error)
 	AcceptAgreement(ctx context.Context, tenant, version string, staff authz.Subject) (delegation.Acceptance, error)
+	Events(ctx context.Context, tenant, customer string) ([]audit.Record, error)
 }
 
 // mountDelegations registers the delegated-operation forms and pages
@@ -150,7 +153,14 @@ type delegationSection struct {
 	CanWithdraw bool
 	CanRevoke   bool
 	CanOperate  bool
+	// Events are the customer's grant events (requested, approved, switch
+	// in and out, revoked, …), newest first, at most maxEvents.
+	Events []audit.Record
+	More   bool
 }
+
+// maxEvents is how many grant events the customer page shows.
+const maxEvents = 20
 
 // delegationSection reads what the customer page shows of delegated
 // operations for cust; nil when they are not wired.
@@ -181,6 +191,12 @@ func (u *UI) delegationSection(c *fiber.Ctx, l, t string, cust *tenants.Customer
 		r := u.row(l, a)
 		d.Active = &r
 	}
+	ev, err := u.o.Delegations.Events(ctx, t, cust.DomainID)
+	if err != nil {
+		return nil, delegationError(err)
+	}
+	slices.Reverse(ev)
+	d.Events, d.More = ev[:min(len(ev), maxEvents)], len(ev) > maxEvents
 	d.CanAccept = u.allowed(c, http.MethodPost, tenantPath(t, "/delegation-agreement"), t)
 	d.CanRequest = u.allowed(c, http.MethodPost, tenantPath(t, "/delegations"), t)
 	d.CanWithdraw = u.allowed(c, http.MethodPost, tenantPath(t, "/delegations/x/withdraw"), t)
