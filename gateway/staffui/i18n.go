@@ -272,8 +272,8 @@ var catalog = map[string]msg{
 	"col.name":             {"Name", "姓名"},
 	"col.roles":            {"Roles", "角色"},
 	"col.last_seen":        {"Last sign-in", "最近登录"},
-	"deleg.events":      {"Delegation history", "代客运维记录"},
-	"deleg.events_more": {"Only the latest 20 events are shown; the admin API and the audit stream \"delegation\" hold all of them.", "仅显示最近 20 条；管理 API 与审计流“delegation”中保存全部记录。"},
+	"deleg.events":         {"Delegation history", "代客运维记录"},
+	"deleg.events_more":    {"Only the latest 20 events are shown; the admin API and the audit stream \"delegation\" hold all of them.", "仅显示最近 20 条；管理 API 与审计流“delegation”中保存全部记录。"},
 	"audit.none":           {"No record matches.", "没有匹配的记录。"},
 
 	"editor.title":          {"Branding: %s", "品牌定制：%s"},
