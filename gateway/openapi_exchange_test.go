@@ -13,7 +13,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/global"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
@@ -26,11 +25,11 @@ import (
 
 // exchange is one captured request and its answer.
 type exchange struct {
-	req       *http.Request
-	reqBody   []byte
-	status    int
-	header    http.Header
-	respBody  []byte
+	req      *http.Request
+	reqBody  []byte
+	status   int
+	header   http.Header
+	respBody []byte
 }
 
 // capture is an http.RoundTripper that records every exchange it carries.
@@ -100,7 +99,6 @@ func (c *capture) validate(t *testing.T, data []byte) int {
 	return len(c.got)
 }
 
-var _ routers.Router // the router interface validate relies on
 
 // TestOpenAPIPartnerExchanges drives the partner API with the official
 // SDK through a capturing transport and validates every request and
