@@ -99,7 +99,6 @@ func (c *capture) validate(t *testing.T, data []byte) int {
 	return len(c.got)
 }
 
-
 // TestOpenAPIPartnerExchanges drives the partner API with the official
 // SDK through a capturing transport and validates every request and
 // response against partner.json: a schema that disagrees with the code

@@ -21,13 +21,17 @@ func TestEnvOverridesEverySection(t *testing.T) {
 	}{
 		{"staff oidc issuer", map[string]string{"LIVERY_STAFF_OIDC_ISSUER": "https://idp.example", "LIVERY_STAFF_OIDC_CLIENT_ID": "staff",
 			"LIVERY_STAFF_OIDC_CLIENT_SECRET": "s3", "LIVERY_STAFF_PUBLIC_URL": "https://admin.example"},
-			func(c *Config) any { return c.Staff.OIDC.Issuer + " " + c.Staff.OIDC.ClientID + " " + c.Staff.OIDC.ClientSecret }, "https://idp.example staff s3"},
+			func(c *Config) any {
+				return c.Staff.OIDC.Issuer + " " + c.Staff.OIDC.ClientID + " " + c.Staff.OIDC.ClientSecret
+			}, "https://idp.example staff s3"},
 		{"staff oidc scopes", map[string]string{"LIVERY_STAFF_OIDC_SCOPES": "openid, groups"},
 			func(c *Config) any { return c.Staff.OIDC.Scopes }, []string{"openid", "groups"}},
 		{"staff role map", map[string]string{"LIVERY_STAFF_ROLE_MAP": "cloud-ops=operator, acme-admins=partner_admin"},
 			func(c *Config) any { return c.Staff.RoleMap }, map[string]string{"cloud-ops": "operator", "acme-admins": "partner_admin"}},
 		{"branding console creates the section", map[string]string{"LIVERY_BRANDING_CONSOLE_NAV": "#top", "LIVERY_BRANDING_CONSOLE_MENUS_INFO": ".info"},
-			func(c *Config) any { return c.Branding.Console != nil && c.Branding.Console.Nav == "#top" && c.Branding.Console.Menus.Info == ".info" }, true},
+			func(c *Config) any {
+				return c.Branding.Console != nil && c.Branding.Console.Nav == "#top" && c.Branding.Console.Menus.Info == ".info"
+			}, true},
 		{"branding console absent stays absent", map[string]string{},
 			func(c *Config) any { return c.Branding.Console == nil }, true},
 		{"tenant by index", map[string]string{"LIVERY_TENANTS_0_UPSTREAM": "http://127.0.0.1:9999", "LIVERY_TENANTS_0_HOSTS": "a.test,b.test"},
