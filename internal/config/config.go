@@ -1,12 +1,17 @@
 // Package config loads, overrides and validates Livery's configuration.
 //
 // A configuration is one YAML file (the embedded configs/livery.yaml when no
-// file is given) overlaid with LIVERY_* environment variables. Every scalar
-// setting outside the tenant list has an environment name derived from its
-// YAML path: store.s3.bucket is LIVERY_STORE_S3_BUCKET. Secret settings
-// (tagged secret:"true") may not be written in the file; they come from their
-// environment variable or from a file named by the matching *_file setting or
-// by <NAME>_FILE in the environment.
+// file is given) overlaid with LIVERY_* environment variables. Every setting
+// has an environment name derived from its YAML path: store.s3.bucket is
+// LIVERY_STORE_S3_BUCKET, an entry of a list the file has by its index
+// (tenants[0].oidc.client_id is LIVERY_TENANTS_0_OIDC_CLIENT_ID), a string
+// map as key=value pairs (LIVERY_STAFF_ROLE_MAP=cloud-ops=operator). The
+// environment cannot add list entries (tenants, branding.notify.tenants):
+// they come from the file. Secret settings (tagged secret:"true", and the
+// client, provisioner and webhook secrets that have no file key) may not be
+// written in the file; they come from their environment variable or from a
+// file named by the matching *_file setting or by <NAME>_FILE in the
+// environment. UnknownEnv names LIVERY_* variables that are no setting.
 //
 // Load reports every problem it finds at once as a *ValidationError.
 package config

@@ -17,6 +17,11 @@ func envName(path string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
 }
 
+// envPath is envName of a problem path such as tenants[0].oidc.client_secret.
+func envPath(at string) string {
+	return envName(strings.NewReplacer("[", ".", "]", "").Replace(at))
+}
+
 // leafFunc is called for each settable leaf: path is its dotted path, f
 // its struct field and v the (settable) value.
 type leafFunc func(path string, f reflect.StructField, v reflect.Value)

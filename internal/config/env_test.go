@@ -124,3 +124,23 @@ func TestUnknownEnv(t *testing.T) {
 		t.Error("EnvNames allocated a section of the configuration")
 	}
 }
+
+// TestEnvSecretsOfListEntries: a tenant webhook's secret and a tenant's
+// provisioner token come from the environment by index; without them the
+// problem names the variable.
+func TestEnvSecretsOfListEntries(t *testing.T) {
+	yaml := []byte("tenants: [{id: acme, name: {zh: 甲, en: A}, hosts: [a.example], upstream: http://127.0.0.1:1}]\n" +
+		"branding: {notify: {kind: webhook, tenants: [{tenant: acme, url: https://hooks.example/x}]}}\n")
+	cfg, problems := Parse(yaml, envMap(map[string]string{"LIVERY_BRANDING_NOTIFY_TENANTS_0_SECRET": "w-secret",
+		"LIVERY_TENANTS_0_PROVISIONER_TOKEN": "p-token"}))
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	if cfg.Branding.Notify.Tenants[0].Secret != "w-secret" || cfg.Tenants[0].Provisioner.Token != "p-token" {
+		t.Fatalf("secrets not read: %+v %+v", cfg.Branding.Notify.Tenants[0], cfg.Tenants[0].Provisioner)
+	}
+	_, problems = Parse(yaml, noEnv)
+	if len(problems) != 1 || !strings.Contains(problems[0].String(), "LIVERY_BRANDING_NOTIFY_TENANTS_0_SECRET") {
+		t.Fatalf("problems %v, want one naming LIVERY_BRANDING_NOTIFY_TENANTS_0_SECRET", problems)
+	}
+}
