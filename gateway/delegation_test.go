@@ -27,25 +27,7 @@ import (
 func TestDelegatedSwitchThroughGateway(t *testing.T) {
 	var del *delegation.Service
 	var signer *assertion.Signer
-	e := gatewaytest.NewStaffEnv(t, func(e *gatewaytest.StaffEnv, o *gatewaytest.Options) {
-		dir := delegation.DirectoryFunc(func(ctx context.Context, tenant, id string) (delegation.CustomerInfo, bool, error) {
-			c, err := e.Customers.ByDomainID(ctx, tenant, id)
-			if err != nil || c == nil {
-				return delegation.CustomerInfo{}, false, err
-			}
-			return delegation.CustomerInfo{Name: c.DomainName, AssociationType: c.AssociationType}, true, nil
-		})
-		del = delegation.New(e.Store, dir, delegation.Options{Notifier: switchrole.Publisher{Redis: e.RDB}})
-		var err error
-		if signer, err = assertion.New(nil, time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		o.Assertions = signer
-		reg := o.Tenants.(*tenants.Registry)
-		o.Delegation = &switchrole.Options{Redis: e.RDB, Sessions: e.Sessions, Grants: del, Customers: e.Customers,
-			Authorizer: o.Identity.Authorizer, Tenants: reg, ConsoleURL: func(*tenants.Tenant) string { return e.ConsoleURL },
-			StaffURL: e.APIURL, SessionTTL: time.Hour}
-	})
+	e := gatewaytest.NewStaffEnv(t, withSwitch(t, &del, &signer))
 	ctx := context.Background()
 	x := e.Cust["X"]
 	pa := authz.Subject{User: "pa-acme", Roles: []string{authz.RolePartnerAdmin}, Tenant: "acme"}
@@ -149,5 +131,30 @@ func TestDelegatedSessionRefusedWithoutSwitch(t *testing.T) {
 	}
 	if n := len(e.Upstream.Requests()); n != before {
 		t.Fatalf("the upstream was reached")
+	}
+}
+
+// withSwitch wires delegation's switch role into a StaffEnv's gateway (a
+// delegation service on the env's store, assertions), returning the
+// service and the signer through del and signer.
+func withSwitch(t *testing.T, del **delegation.Service, signer **assertion.Signer) func(e *gatewaytest.StaffEnv, o *gatewaytest.Options) {
+	return func(e *gatewaytest.StaffEnv, o *gatewaytest.Options) {
+		dir := delegation.DirectoryFunc(func(ctx context.Context, tenant, id string) (delegation.CustomerInfo, bool, error) {
+			c, err := e.Customers.ByDomainID(ctx, tenant, id)
+			if err != nil || c == nil {
+				return delegation.CustomerInfo{}, false, err
+			}
+			return delegation.CustomerInfo{Name: c.DomainName, AssociationType: c.AssociationType}, true, nil
+		})
+		*del = delegation.New(e.Store, dir, delegation.Options{Notifier: switchrole.Publisher{Redis: e.RDB}})
+		var err error
+		if *signer, err = assertion.New(nil, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		o.Assertions = *signer
+		reg := o.Tenants.(*tenants.Registry)
+		o.Delegation = &switchrole.Options{Redis: e.RDB, Sessions: e.Sessions, Grants: *del, Customers: e.Customers,
+			Authorizer: o.Identity.Authorizer, Tenants: reg, ConsoleURL: func(*tenants.Tenant) string { return e.ConsoleURL },
+			StaffURL: e.APIURL, SessionTTL: time.Hour}
 	}
 }

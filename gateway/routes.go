@@ -8,6 +8,7 @@ import (
 	"github.com/livery/livery/gateway/adminapi"
 	"github.com/livery/livery/gateway/branded"
 	"github.com/livery/livery/gateway/mypartners"
+	"github.com/livery/livery/gateway/openapi"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/gateway/preview"
 	"github.com/livery/livery/gateway/signin"
@@ -33,8 +34,8 @@ import (
 //
 // API listener (partner platforms, staff):
 //
-//	recover → request id → access log → JWKS,
-//	staff sign-in, /admin/v1 (staff authentication → authorization),
+//	recover → request id → access log → JWKS, OpenAPI documents
+//	(/openapi/partner.json, /openapi/admin.json; public), staff sign-in, /admin/v1 (staff authentication → authorization),
 //	/v2 (AK/SK authentication → limits)
 //
 // Operations listener (operators only; loopback by default):
@@ -105,6 +106,7 @@ func (g *Gateway) routes(o Options) {
 	if o.Assertions != nil {
 		a.Get("/.well-known/jwks.json", o.Assertions.JWKSHandler)
 	}
+	openapi.Mount(a)
 	tables := []web.CodeTable{partnerapi.Codes, adminapi.Codes}
 	if o.Admin != nil {
 		s := signin.NewStaff(o.Admin.Staff, g.trusted)

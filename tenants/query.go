@@ -29,12 +29,23 @@ type Index interface {
 // reindex`) and returns the number of active customers indexed. Errors:
 // ErrUnavailable when the store or the index fails.
 func (s *Customers) Reindex(ctx context.Context, tenant string) (int, error) {
+	return s.ReindexProgress(ctx, tenant, nil)
+}
+
+// ReindexProgress is Reindex telling progress, when not nil, after each
+// customer record read: read of total records (total counts records that
+// are not active too; those are not indexed). progress runs on the
+// calling goroutine and must return quickly. Errors: as Reindex.
+func (s *Customers) ReindexProgress(ctx context.Context, tenant string, progress func(read, total int)) (int, error) {
 	objs, err := s.o.Store.List(ctx, customersPrefix(tenant))
 	if err != nil {
 		return 0, unavailable("list customers", err)
 	}
 	var cs []Customer
-	for _, o := range objs {
+	for i, o := range objs {
+		if progress != nil && i > 0 {
+			progress(i, len(objs))
+		}
 		c, _, err := objstore.GetJSON[Customer](ctx, s.o.Store, o.Key)
 		if errors.Is(err, objstore.ErrNotFound) {
 			continue // rolled back meanwhile
@@ -45,6 +56,9 @@ func (s *Customers) Reindex(ctx context.Context, tenant string) (int, error) {
 		if c.State == StateActive {
 			cs = append(cs, c)
 		}
+	}
+	if progress != nil {
+		progress(len(objs), len(objs))
 	}
 	if err := s.o.Index.Fill(ctx, tenant, cs); err != nil {
 		return 0, unavailable("fill index", err)

@@ -112,7 +112,8 @@ func hasTenant(cfg *config.Config, id string) bool {
 	return false
 }
 
-// reindexCmd rebuilds the Redis customer index from the object store.
+// reindexCmd rebuilds the Redis customer index from the object store; a
+// run longer than a second shows its progress on stderr.
 func reindexCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("reindex", stderr)
 	path := fs.String("config", "", "configuration file")
@@ -134,7 +135,7 @@ func reindexCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	err := app.Reindex(ctx, cfg, slog.New(slog.NewTextHandler(stderr, nil)), *only, func(tenant string, n int) {
 		fmt.Fprintf(stdout, "tenant %s: %d customers indexed\n", tenant, n)
-	})
+	}, newProgress(stderr).update)
 	if err != nil {
 		fmt.Fprintln(stderr, "livery reindex:", err)
 		return exitFail

@@ -179,6 +179,9 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	log, closeLog := app.NewLogger(cfg.Log, stderr)
 	defer closeLog()
+	for _, name := range config.UnknownEnv(cfg, os.Environ()) {
+		log.Warn("unknown environment variable: not a setting, ignored (livery check-config refuses it)", "name", name)
+	}
 	a, err := app.Build(ctx, cfg, log, app.Options{Version: versionString(), BuildInfo: buildInfo()})
 	if err == nil {
 		err = a.Serve(ctx)
@@ -222,6 +225,11 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, ok := loadConfig(*path, stderr)
 	if !ok {
+		return exitConfig
+	}
+	if unknown := config.UnknownEnv(cfg, os.Environ()); len(unknown) > 0 {
+		fmt.Fprintf(stderr, "livery: %d unknown environment variable(s), not settings (misspelt, or a tenant index past the list?):\n  %s\n",
+			len(unknown), strings.Join(unknown, "\n  "))
 		return exitConfig
 	}
 	fmt.Fprintf(stdout, "configuration ok: %d tenant(s), store %s, redis %s\n",

@@ -96,3 +96,27 @@ func checkRun(t *testing.T, args []string, wantCode int, wantOut []string) {
 		}
 	}
 }
+
+// TestCheckConfigUnknownEnv: a LIVERY_* variable that is no setting fails
+// check-config (exit 2, naming it); a real override and a tool variable
+// do not.
+func TestCheckConfigUnknownEnv(t *testing.T) {
+	for _, tc := range []struct {
+		name, env string
+		code      int
+		want      string
+	}{
+		{"misspelt", "LIVERY_STORE_S3_BUCKT", 2, "LIVERY_STORE_S3_BUCKT"},
+		{"tenant past the list", "LIVERY_TENANTS_3_UPSTREAM", 2, "LIVERY_TENANTS_3_UPSTREAM"},
+		{"a setting", "LIVERY_STAFF_ROLE_MAP", 0, "configuration ok"},
+		{"a tool variable", "LIVERY_CONFIG", 0, "configuration ok"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(tc.env, "")
+			if tc.env == "LIVERY_STAFF_ROLE_MAP" {
+				t.Setenv(tc.env, "ops=operator")
+			}
+			checkRun(t, []string{"check-config"}, tc.code, []string{tc.want})
+		})
+	}
+}

@@ -472,3 +472,7 @@ func DecodeSeg(t testing.TB, s string) string {
 
 // EncodeSeg encodes s as a base64url JWT segment.
 func EncodeSeg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// Gateway is the env's gateway (its listeners' Fiber apps, e.g. to walk
+// the API listener's routes).
+func (e *StaffEnv) Gateway() *gateway.Gateway { return e.gw }

@@ -26,8 +26,11 @@ func OpenCredentials(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 // Reindex rebuilds the Redis customer index from the object store for
 // every tenant of cfg, or only the tenant named by only, calling done with
 // each tenant's count (`livery reindex`). It stops at the first error,
-// which names the tenant ("tenant acme: ...") or the dependency.
-func Reindex(ctx context.Context, cfg *config.Config, log *slog.Logger, only string, done func(tenant string, n int)) error {
+// which names the tenant ("tenant acme: ...") or the dependency. progress,
+// when not nil, is told of each customer record read (see
+// tenants.Customers.ReindexProgress).
+func Reindex(ctx context.Context, cfg *config.Config, log *slog.Logger, only string, done func(tenant string, n int),
+	progress func(tenant string, read, total int)) error {
 	svc, err := openServices(ctx, cfg, log, nil)
 	if err != nil {
 		return err
@@ -37,7 +40,12 @@ func Reindex(ctx context.Context, cfg *config.Config, log *slog.Logger, only str
 		if only != "" && t.ID != only {
 			continue
 		}
-		n, err := svc.customers.Reindex(ctx, t.ID)
+		var p func(read, total int)
+		if progress != nil {
+			id := t.ID
+			p = func(read, total int) { progress(id, read, total) }
+		}
+		n, err := svc.customers.ReindexProgress(ctx, t.ID, p)
 		if err != nil {
 			return fmt.Errorf("tenant %s: %w", t.ID, err)
 		}

@@ -51,9 +51,10 @@ func (p *problems) brandingNotify(c *Config) {
 		if err := checkHTTPURL(w.URL); err != nil {
 			p.add(at+".url", "%v", err)
 		}
-		if w.SecretFile == "" {
-			p.add(at+".secret_file", "is required: the file holding this tenant's signing secret")
-		} else if w.Secret == "" {
+		switch {
+		case w.Secret == "" && w.SecretFile == "":
+			p.add(at+".secret_file", "is required (the file holding this tenant's signing secret), or set %s", envPath(at+".secret"))
+		case w.Secret == "":
 			p.add(at+".secret_file", "the secret file is empty")
 		}
 	}

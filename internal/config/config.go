@@ -1,12 +1,17 @@
 // Package config loads, overrides and validates Livery's configuration.
 //
 // A configuration is one YAML file (the embedded configs/livery.yaml when no
-// file is given) overlaid with LIVERY_* environment variables. Every scalar
-// setting outside the tenant list has an environment name derived from its
-// YAML path: store.s3.bucket is LIVERY_STORE_S3_BUCKET. Secret settings
-// (tagged secret:"true") may not be written in the file; they come from their
-// environment variable or from a file named by the matching *_file setting or
-// by <NAME>_FILE in the environment.
+// file is given) overlaid with LIVERY_* environment variables. Every setting
+// has an environment name derived from its YAML path: store.s3.bucket is
+// LIVERY_STORE_S3_BUCKET, an entry of a list the file has by its index
+// (tenants[0].oidc.client_id is LIVERY_TENANTS_0_OIDC_CLIENT_ID), a string
+// map as key=value pairs (LIVERY_STAFF_ROLE_MAP=cloud-ops=operator). The
+// environment cannot add list entries (tenants, branding.notify.tenants):
+// they come from the file. Secret settings (tagged secret:"true", and the
+// client, provisioner and webhook secrets that have no file key) may not be
+// written in the file; they come from their environment variable or from a
+// file named by the matching *_file setting or by <NAME>_FILE in the
+// environment. UnknownEnv names LIVERY_* variables that are no setting.
 //
 // Load reports every problem it finds at once as a *ValidationError.
 package config
@@ -33,7 +38,7 @@ type Config struct {
 	// Delegation is delegated operations (代客运维).
 	Delegation Delegation   `yaml:"delegation"`
 	Runtime    Runtime      `yaml:"runtime"`
-	Tenants    []TenantSpec `yaml:"tenants" env:"-"`
+	Tenants    []TenantSpec `yaml:"tenants"`
 }
 
 // Ops configures the operations listener: /metrics, /healthz, /readyz and,
@@ -107,7 +112,7 @@ type Branding struct {
 	// Console locates the upstream console's areas by CSS selector. Absent:
 	// the demo console's selectors. Present: exactly these (an empty
 	// selector means the console has no such area).
-	Console *ConsoleAreas `yaml:"console" env:"-"`
+	Console *ConsoleAreas `yaml:"console"`
 	// Notify tells partners about approvals, rejections and rollbacks.
 	Notify BrandingNotify `yaml:"notify"`
 }
@@ -126,7 +131,7 @@ type BrandingNotify struct {
 	Timeout     time.Duration `yaml:"timeout"`
 	MaxAttempts int           `yaml:"max_attempts"`
 	// Tenants gives tenants their own webhook and secret.
-	Tenants []TenantWebhook `yaml:"tenants" env:"-"`
+	Tenants []TenantWebhook `yaml:"tenants"`
 }
 
 // TenantWebhook is one tenant's branding webhook; its secret is read from
@@ -135,7 +140,7 @@ type TenantWebhook struct {
 	Tenant     string `yaml:"tenant"`
 	URL        string `yaml:"url"`
 	SecretFile string `yaml:"secret_file"`
-	Secret     string `yaml:"-"` // read from SecretFile
+	Secret     string `yaml:"-" env:"secret"` // environment, or read from SecretFile
 }
 
 // ConsoleAreas are CSS selectors of the upstream console.
@@ -185,20 +190,20 @@ type OIDC struct {
 	Issuer           string   `yaml:"issuer"`
 	ClientID         string   `yaml:"client_id"`
 	ClientSecretFile string   `yaml:"client_secret_file"`
-	ClientSecret     string   `yaml:"-"` // read from ClientSecretFile
+	ClientSecret     string   `yaml:"-" env:"client_secret"` // environment, or read from ClientSecretFile
 	Scopes           []string `yaml:"scopes"`
 }
 
 // Staff configures operator and partner-staff sign-in on the API listener.
 type Staff struct {
-	OIDC OIDC `yaml:"oidc" env:"-"`
+	OIDC OIDC `yaml:"oidc"`
 	// PublicURL is the API listener's external base URL (redirects).
 	PublicURL   string `yaml:"public_url"`
 	RolesClaim  string `yaml:"roles_claim"`
 	TenantClaim string `yaml:"tenant_claim"`
 	// RoleMap maps claim values to roles (operator, partner_admin,
 	// customer_manager); values that are already role names map to themselves.
-	RoleMap map[string]string `yaml:"role_map" env:"-"`
+	RoleMap map[string]string `yaml:"role_map"`
 }
 
 // Security holds the master key that seals partner secret keys at rest.
@@ -354,7 +359,7 @@ type ProvisionerSpec struct {
 	// TokenFile holds the bearer token for the account API.
 	TokenFile string `yaml:"token_file"`
 	// Token is read from TokenFile (never from the configuration file).
-	Token string `yaml:"-"`
+	Token string `yaml:"-" env:"token"`
 }
 
 // RiskSpec limits registrations, each as "N/duration" (e.g. "3/1h");

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -141,89 +140,6 @@ func checkNoFileSecrets(cfg *Config) []Problem {
 		out = append(out, Problem{Path: "redis.url", Msg: "must not contain a password; set LIVERY_REDIS_PASSWORD or redis.password_file"})
 	}
 	return out
-}
-
-// envName maps a YAML path (store.s3.bucket) to its environment variable.
-func envName(path string) string {
-	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(path, ".", "_"))
-}
-
-// walkLeaves calls fn for every scalar or string-slice field below v.
-// Fields tagged env:"-" (the tenant list) are skipped.
-func walkLeaves(v reflect.Value, prefix string, fn func(path string, f reflect.StructField, v reflect.Value)) {
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Tag.Get("env") == "-" {
-			continue
-		}
-		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		path := name
-		if prefix != "" {
-			path = prefix + "." + name
-		}
-		if f.Type.Kind() == reflect.Struct {
-			walkLeaves(v.Field(i), path, fn)
-			continue
-		}
-		fn(path, f, v.Field(i))
-	}
-}
-
-// applyEnv overlays LIVERY_* variables onto the leaves of v. A secret's
-// file setting is itself a leaf, so LIVERY_STORE_S3_SECRET_KEY_FILE names
-// the file holding LIVERY_STORE_S3_SECRET_KEY.
-func applyEnv(v reflect.Value, prefix string, env LookupEnv) []Problem {
-	var out []Problem
-	walkLeaves(v, prefix, func(path string, f reflect.StructField, fv reflect.Value) {
-		name := envName(path)
-		raw, ok := env(name)
-		if !ok {
-			return
-		}
-		if err := setScalar(fv, raw); err != nil {
-			out = append(out, Problem{Path: name, Msg: err.Error()})
-		}
-	})
-	return out
-}
-
-var durationType = reflect.TypeOf(time.Duration(0))
-
-func setScalar(v reflect.Value, raw string) error {
-	switch {
-	case v.Type() == durationType:
-		d, err := time.ParseDuration(raw)
-		if err != nil {
-			return fmt.Errorf("must be a duration such as 30s: %q", raw)
-		}
-		v.SetInt(int64(d))
-	case v.Kind() == reflect.String:
-		v.SetString(raw)
-	case v.Kind() == reflect.Bool:
-		b, err := strconv.ParseBool(raw)
-		if err != nil {
-			return fmt.Errorf("must be true or false: %q", raw)
-		}
-		v.SetBool(b)
-	case v.Kind() == reflect.Int:
-		n, err := strconv.Atoi(raw)
-		if err != nil {
-			return fmt.Errorf("must be an integer: %q", raw)
-		}
-		v.SetInt(int64(n))
-	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
-		var items []string
-		for _, s := range strings.Split(raw, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				items = append(items, s)
-			}
-		}
-		v.Set(reflect.ValueOf(items))
-	default:
-		return fmt.Errorf("cannot be set from the environment")
-	}
-	return nil
 }
 
 // readSecretFiles loads secrets named by *_file settings.

@@ -133,7 +133,7 @@ func (p *problems) oidc(at string, o OIDC) {
 		p.add(at+".client_id", "is required")
 	}
 	if o.ClientSecret == "" {
-		p.add(at+".client_secret_file", "is required (a file holding the client secret)")
+		p.add(at+".client_secret_file", "is required (a file holding the client secret), or set %s", envPath(at+".client_secret"))
 	}
 }
 
