@@ -138,4 +138,3 @@ func TestHelmChartRefuses(t *testing.T) {
 		})
 	}
 }
-
