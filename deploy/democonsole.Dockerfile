@@ -5,7 +5,7 @@
 #
 #   docker build -f deploy/democonsole.Dockerfile -t livery-democonsole .
 
-FROM golang:1.26 AS build
+FROM golang:1.26.8 AS build
 WORKDIR /src
 ENV CGO_ENABLED=0
 COPY go.mod go.sum ./
