@@ -118,6 +118,7 @@ const allDelegated = "de dr db dp ds df dall"
 var consoleEndpoints = []endpoint{
 	{path: "/", allow: consoleAllow("op cu "+allDelegated, "cu", nil)},
 	{path: "/overview", allow: consoleAllow("op cu", "cu", nil)},
+	{path: "/static/logo.svg", allow: consoleAllow("op cu "+allDelegated, "cu", nil)},
 	{path: "/administrator", allow: consoleAllow("op cu", "cu", nil)}, // not /admin
 	{path: "/resources", allow: consoleAllow("op cu dr dp dall", "cu dr dall", map[string]string{"DELETE": "cu"})},
 	{path: "/resources/vm-1", allow: consoleAllow("op cu dr dp dall", "cu dr dall", map[string]string{"DELETE": "cu dp dall"})},

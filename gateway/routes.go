@@ -179,6 +179,8 @@ func (g *Gateway) staffUI(o Options, ao adminapi.Options) (staffui.Options, bool
 	}
 	if b.Preview != nil {
 		ui.ConsoleURL = b.Preview.ConsoleURL
+	} else if o.Delegation != nil {
+		ui.ConsoleURL = o.Delegation.ConsoleURL // the operate page's form-action
 	}
 	if ao.Preview != nil {
 		ui.PreviewPath = func(tenant, source string) string {

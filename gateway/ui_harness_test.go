@@ -103,7 +103,7 @@ func (b *uiTab) waitFresh(what string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("%s: %s: no new page (at %s): %v", b.name, what, b.location(), err)
+			b.t.Fatalf("%s: %s: no new page (at %s): %v; CSP: %q", b.name, what, b.location(), err, b.cspLog())
 		}
 	}
 }

@@ -213,6 +213,9 @@ Livery demo is running (Ctrl-C to stop).
     customer manager:  user %-16s password %s
     (a customer manager sees the customers a partner admin assigns to them,
      after both have signed in once)
+    delegated operations (代客运维): sign up a customer (1.), sign in to the UI as
+     partner-admin, Customers → the customer → "Delegated operations"; the customer
+     approves in the console's account menu → My partners (docs/delegation.md)
 
   Partner API (SDK-HMAC-SHA256):              %s/v2/partners/sub-customers
     demo partner access key (AK):             %s

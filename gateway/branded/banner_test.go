@@ -38,3 +38,30 @@ func TestDelegationBannerInChrome(t *testing.T) {
 		}
 	}
 }
+
+// TestDelegationBannerWithoutBranding: a tenant without an approved
+// version serves its customers' pages unbranded, but a delegated session
+// still gets the banner, in the default chrome, and its stylesheet is
+// served (by any instance: it renders the same).
+func TestDelegationBannerWithoutBranding(t *testing.T) {
+	ch := branded.NewChrome(liveDocs{}, render.DefaultUpstream())
+	out := &exchange.Outbound{Request: &fasthttp.Request{}, Tenant: &tenants.Tenant{ID: "demo"}, Lang: "en"}
+	if _, _, ok := ch.Chrome(out, nil); ok {
+		t.Fatal("an unbranded tenant's customer page got a chrome")
+	}
+	out.Delegation = &exchange.Delegation{Grant: "g", Actor: "pa-demo", Partner: "demo", Customer: "Resale Co",
+		Ends: time.Now().Add(30 * time.Minute), LeavePath: "/_livery/delegate/leave"}
+	f, _, ok := ch.Chrome(out, nil)
+	if !ok || !strings.Contains(string(f.Body), `id="livery-delegation-banner"`) || !strings.Contains(string(f.Body), "Resale Co") {
+		t.Fatalf("delegated page without branding: ok=%v %s", ok, f.Body)
+	}
+	head := string(f.Head)
+	i := strings.Index(head, `href="`)
+	href := head[i+len(`href="`):]
+	href = href[:strings.Index(href, `"`)]
+	other := branded.NewChrome(liveDocs{}, render.DefaultUpstream()) // another instance
+	name := href[strings.LastIndex(href, "/")+1:]
+	if css, ok := other.Stylesheet("demo", name); !ok || !strings.Contains(string(css), "#livery-delegation-banner") {
+		t.Errorf("the default chrome's stylesheet %s is not served by another instance (ok=%v)", href, ok)
+	}
+}

@@ -73,13 +73,19 @@ func (b *Chrome) Chrome(out *exchange.Outbound, csp []string) (inject.Fragments,
 		ch = b.preview(pv, locale)
 	} else {
 		v, ok := b.Live.Get(t.ID)
-		if !ok {
+		switch {
+		case ok:
+			ch = b.approved(t.ID, v, locale)
+		case out.Delegation != nil:
+			// A delegated session always carries its banner: without an
+			// approved version, in the default chrome (as Livery's own pages).
+			ch = b.forPage(t.ID, nil, locale)
+		default:
 			if b.unbranded != nil {
 				b.unbranded.WithLabelValues(t.ID).Inc()
 			}
 			return inject.Fragments{}, nil, false
 		}
-		ch = b.approved(t.ID, v, locale)
 	}
 	newCSP, nonce := b.csp.Adjust(csp, ch.StyleHash())
 	f := ch.Fragments(user, nonce)
@@ -162,12 +168,14 @@ func (b *Chrome) Stylesheet(tenant, name string) ([]byte, bool) {
 	if ok {
 		return css, true
 	}
-	v, ok := b.Live.Get(tenant)
-	if !ok {
-		return nil, false
-	}
 	// The CSS does not depend on the locale.
-	if ch := b.approved(tenant, v, render.LocaleEN); ch.StylesheetPath() == p {
+	if v, ok := b.Live.Get(tenant); ok {
+		if ch := b.approved(tenant, v, render.LocaleEN); ch.StylesheetPath() == p {
+			return ch.CSS, true
+		}
+	}
+	// The default chrome (forPage) rendered by another instance.
+	if ch := b.forPage(tenant, nil, render.LocaleEN); ch.StylesheetPath() == p {
 		return ch.CSS, true
 	}
 	return nil, false

@@ -170,6 +170,11 @@ func TestDelegationCustomerPage(t *testing.T) {
 		!csrfField.MatchString(r.Body) || !strings.Contains(r.Body, "Switch into the console of acme_x_corp for Acme?") {
 		t.Fatalf("operate confirmation: %d %s", r.Status, gatewaytest.Grep(r.Body, "switch"))
 	}
+	// The switch answers with a redirect to the console: the page's
+	// form-action allows the console's origin (browsers check redirects).
+	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+e.ConsoleURL+";") {
+		t.Errorf("operate confirmation policy %q does not allow the console %s", csp, e.ConsoleURL)
+	}
 
 	// Revoke: the confirmation first.
 	rv := "/ui/t/acme/delegations/" + pend.ID + "/revoke"

@@ -339,7 +339,30 @@ func (u *UI) operate(c *fiber.Ctx) error {
 	}
 	page.Data = map[string]any{"Tenant": t, "Row": u.row(page.Lang, g), "Action": u.o.SwitchPath(t, g.ID),
 		"Partner": u.tenantName(c, t), "Back": customerPath(t, g.Customer) + "#delegation"}
+	// The switch route answers the form with a redirect to the customer's
+	// console, another origin: browsers apply form-action to the redirects
+	// of a form submission, so the page allows the console's origin too.
+	if origin := u.consoleOrigin(t); origin != "" {
+		c.Set(fiber.HeaderContentSecurityPolicy, strings.Replace(pageCSP, "form-action 'self'", "form-action 'self' "+origin, 1))
+	}
 	return u.page(c, "operate", page)
+}
+
+// consoleOrigin is the origin (scheme://host[:port]) of tenant's console
+// ("" when ConsoleURL is not set or gives no absolute URL).
+func (u *UI) consoleOrigin(tenant string) string {
+	if u.o.ConsoleURL == nil {
+		return ""
+	}
+	tt, ok := u.o.Tenants.ByID(tenant)
+	if !ok {
+		return ""
+	}
+	p, err := url.Parse(u.o.ConsoleURL(tt))
+	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" || strings.ContainsAny(p.Host, " ;,'") {
+		return ""
+	}
+	return p.Scheme + "://" + p.Host
 }
 
 func customerName(g delegation.Grant) string {

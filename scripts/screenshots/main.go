@@ -4,7 +4,13 @@
 //
 //	go run ./scripts/screenshots -operator-password P1 -admin-password P2
 //
-// The passwords are the ones the demo prints at start.
+// The passwords are the ones the demo prints at start. With -delegation it
+// instead walks through delegated operations (a new customer signs up on the
+// demo partner platform, the partner admin requests a grant, the customer
+// approves it in My partners, the partner admin operates the console) and
+// writes docs/screenshots/delegation-*.png:
+//
+//	go run ./scripts/screenshots -delegation -admin-password P2
 package main
 
 import (
@@ -24,6 +30,8 @@ func main() {
 	opPass := flag.String("operator-password", "", "the demo operator's password")
 	adPass := flag.String("admin-password", "", "the demo partner admin's password")
 	only := flag.String("only", "", "only this role (operator or partner-admin)")
+	deleg := flag.Bool("delegation", false, "the delegated-operations journey instead (needs -admin-password)")
+	partner := flag.String("partner", "http://127.0.0.1:9091", "the demo partner platform (with -delegation)")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fail(err)
@@ -31,6 +39,10 @@ func main() {
 	chrome := os.Getenv("LIVERY_CHROMIUM")
 	if chrome == "" {
 		chrome = "chromium"
+	}
+	if *deleg {
+		delegationJourney(chrome, *api, *partner, *out, *adPass)
+		return
 	}
 	type role struct {
 		user, pass string
