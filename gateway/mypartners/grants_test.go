@@ -55,6 +55,12 @@ func TestOverviewApproveRevoke(t *testing.T) {
 	wantIn(t, "active", r.Body, "The authorization is active.", `id="lp-active"`, got.EndsAt.UTC().Format("2006-01-02 15:04 UTC"),
 		`href="/_livery/partners/grants/`+g.ID+`/revoke"`)
 	wantNotIn(t, "active", r.Body, `/approve"`)
+	// The authorization history: the request and the approval, newest
+	// first, with who did them.
+	wantIn(t, "history", r.Body, `id="lp-events"`, "<td>approved</td>", "<td>requested</td>", "<code>"+g.ID+"</code>")
+	if strings.Index(r.Body, "<td>approved</td>") > strings.Index(r.Body, "<td>requested</td>") {
+		t.Error("history is not newest first")
+	}
 
 	// Revocation: the confirmation page, a POST without confirm goes back
 	// to it, then the confirmed POST.

@@ -34,6 +34,7 @@ import (
 	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/internal/audit"
 )
 
 // Paths of the door (the route table registers them with Mount).
@@ -52,6 +53,7 @@ type Grants interface {
 	Reject(ctx context.Context, tenant, id string, customer authz.Subject, note string) (delegation.Grant, error)
 	Revoke(ctx context.Context, tenant, id string, by authz.Subject, why string) (delegation.Grant, error)
 	Actions(ctx context.Context, tenant, customer string, f delegation.ActionFilter, cursor string, limit int) (delegation.ActionPage, error)
+	Events(ctx context.Context, tenant, customer string) ([]audit.Record, error)
 }
 
 // Options wires the door.

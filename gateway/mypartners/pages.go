@@ -2,6 +2,7 @@ package mypartners
 
 import (
 	"bytes"
+	"cmp"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -91,11 +92,22 @@ func (d *door) overview(c *fiber.Ctx) error {
 		return grantError(err)
 	}
 	now := d.o.Now()
+	evs, err := d.o.Grants.Events(c.UserContext(), cu.tenant, cu.subject.Customer)
+	if err != nil {
+		return grantError(err)
+	}
 	data := struct {
 		view
 		Partner, Flash        string
 		Pending, Active, Past []grantView
+		Events                []eventView
 	}{view: v, Partner: partnerName(c, v.Lang)}
+	// The grant events (request, approval, switch in and out, revocation,
+	// expiry), newest first: the customer's side of the audit trail.
+	for i := len(evs) - 1; i >= 0 && len(data.Events) < maxEvents; i-- {
+		e := evs[i]
+		data.Events = append(data.Events, eventView{At: showTime(e.Time), Event: v.T("event." + e.Event), Who: cmp.Or(e.Actor.User, "—"), Grant: e.GrantID})
+	}
 	if k := c.Query("done"); k != "" {
 		if _, ok := catalog["done."+k]; ok {
 			data.Flash = v.T("done." + k)
@@ -114,6 +126,12 @@ func (d *door) overview(c *fiber.Ctx) error {
 	}
 	return d.render(c, v.Lang, v.T("title"), "overview", data)
 }
+
+// maxEvents is how many grant events the overview shows.
+const maxEvents = 30
+
+// eventView is one grant event as the overview shows it.
+type eventView struct{ At, Event, Who, Grant string }
 
 // partnerName is the tenant's name in lang, with the other one beside it.
 func partnerName(c *fiber.Ctx, lang string) string {

@@ -58,6 +58,12 @@ var templates = template.Must(template.New("").Funcs(funcs).Parse(`
 {{end}}</tbody></table>{{else}}<p class="lp-muted">{{.T "past.none"}}</p>{{end}}
 </section>
 
+<section id="lp-events"><h2>{{.T "events"}}</h2>
+{{if .Events}}<table><thead><tr><th>{{.T "events.time"}}</th><th>{{.T "events.event"}}</th><th>{{.T "events.by"}}</th><th>{{.T "events.grant"}}</th></tr></thead><tbody>
+{{range .Events}}<tr><td>{{.At}}</td><td>{{.Event}}</td><td>{{.Who}}</td><td><code>{{.Grant}}</code></td></tr>
+{{end}}</tbody></table>{{else}}<p class="lp-muted">{{.T "past.none"}}</p>{{end}}
+</section>
+
 <p><a id="lp-activity-link" href="{{.ActivityPath}}">{{.T "activity.link"}}</a></p>
 {{end}}
 
