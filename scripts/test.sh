@@ -84,10 +84,10 @@ export LIVERY_AXE
 
 MINIO_BIN="$CACHE/bin/minio-$MINIO_VERSION"
 if [ ! -x "$MINIO_BIN" ]; then
-  echo "test.sh: building MinIO $MINIO_VERSION into $CACHE/bin (first run only)" >&2
+  echo "test.sh: building MinIO $MINIO_VERSION into $CACHE/bin (first run only, about 4 minutes; the packages being built are listed)" >&2
   mkdir -p "$CACHE/bin"
   tmp="$(mktemp -d)"
-  (cd "$tmp" && GOBIN="$tmp" GOFLAGS=-mod=mod go install "github.com/minio/minio@$MINIO_VERSION")
+  (cd "$tmp" && GOBIN="$tmp" GOFLAGS=-mod=mod go install -v "github.com/minio/minio@$MINIO_VERSION" 2>&1 | awk '{ n++ } n % 50 == 0 { print "test.sh: MinIO build: " n " packages built, at " $0 > "/dev/stderr" } END { print "test.sh: MinIO build: " n " packages built" > "/dev/stderr" }')
   mv "$tmp/minio" "$MINIO_BIN"
   rm -rf "$tmp"
 fi
@@ -95,4 +95,13 @@ fi
 export LIVERY_MINIO="$MINIO_BIN"
 LIVERY_REDIS_SERVER="$(command -v redis-server)"
 export LIVERY_REDIS_SERVER
+# ./scripts/test.sh bench [PATTERN] [PACKAGES...] runs the benchmarks
+# instead (no -race, no tests), with the same Redis, MinIO and browser.
+if [ "${1:-}" = bench ]; then
+  shift
+  pattern="${1:-.}"
+  [ $# -gt 0 ] && shift
+  [ $# -eq 0 ] && set -- ./...
+  exec go test -run '^$' -bench "$pattern" "$@"
+fi
 exec go test -race "$@" ./...
