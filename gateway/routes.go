@@ -74,6 +74,7 @@ func (g *Gateway) routes(o Options) {
 		do.Trusted = g.trusted
 		sw = switchrole.New(do)
 		g.closers = append(g.closers, sw.Close)
+		g.metrics.Registry.MustRegister(sw.Collectors()...)
 		c.Get(switchrole.EnterPath, sw.Enter)
 		c.Post(switchrole.LeavePath, sw.Leave)
 	}

@@ -55,6 +55,7 @@ func (s *Service) Check(c *fiber.Ctx, sess *sessions.Session, path string) error
 		}
 	}
 	if !live {
+		s.stats.ended.Add(1)
 		if err := s.end(c, sess); err != nil {
 			return unavailable(err)
 		}
@@ -70,6 +71,8 @@ func (s *Service) Check(c *fiber.Ctx, sess *sessions.Session, path string) error
 		if !errors.As(derr, &we) || we.Status != http.StatusForbidden {
 			return derr // a malformed path (400) or an authorizer failure (500)
 		}
+		s.stats.denied.Add(1)
+		s.stats.saw(sess.ID, now)
 		need := s.scopesFor(c, subject, req)
 		rec.Allowed, rec.Reason = false, denialReason(need)
 		if err := s.o.Grants.RecordAction(ctx, rec); err != nil {
@@ -78,7 +81,9 @@ func (s *Service) Check(c *fiber.Ctx, sess *sessions.Session, path string) error
 		return s.deniedPage(c, need)
 	}
 	rec.Allowed = true
+	s.stats.saw(sess.ID, now)
 	if err := s.o.Grants.RecordAction(ctx, rec); err != nil {
+		s.stats.auditFailed.Add(1)
 		s.o.Logger.Error("delegation: request refused, the activity log is unavailable", "tenant", sess.Tenant,
 			"grant", g.ID, "method", rec.Method, "err", err)
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "delegation_audit_unavailable", RetryAfter: 5, Err: err,
@@ -88,6 +93,7 @@ func (s *Service) Check(c *fiber.Ctx, sess *sessions.Session, path string) error
 	for i, sc := range g.Scopes {
 		scopes[i] = string(sc)
 	}
+	s.stats.allowed.Add(1)
 	c.Locals(web.LocalDelegation, &exchange.Delegation{Grant: g.ID, Actor: staff.User, ActorName: sess.Extra[ExtraStaffName],
 		Partner: sess.Tenant, Customer: sess.Account, Scopes: scopes, Ends: ends, LeavePath: LeavePath})
 	return c.Next()

@@ -2,6 +2,7 @@ package switchrole
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway/web"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // TestSwitchJourney: switch in, an allowed read and write reach the
@@ -54,9 +56,38 @@ func TestSwitchJourney(t *testing.T) {
 		t.Fatalf("activity log:\n%s\nwant:\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
 	}
 
+	// Metrics: one active session; 2 allowed, 2 denied.
+	metrics := func() string {
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(in.sw.Collectors()...)
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				v := m.GetGauge().GetValue() + m.GetCounter().GetValue()
+				label := ""
+				for _, l := range m.GetLabel() {
+					label = "{" + l.GetName() + "=" + l.GetValue() + "}"
+				}
+				fmt.Fprintf(&b, "%s%s %g\n", mf.GetName(), label, v)
+			}
+		}
+		return b.String()
+	}
+	if got, want := metrics(), "livery_delegated_requests_total{result=allowed} 2\nlivery_delegated_requests_total{result=audit_failed} 0\n"+
+		"livery_delegated_requests_total{result=denied} 2\nlivery_delegated_requests_total{result=ended} 0\nlivery_delegated_sessions_active 1\n"; got != want {
+		t.Fatalf("metrics:\n%s\nwant:\n%s", got, want)
+	}
+
 	a = do(t, in.console, "POST", LeavePath, cookie, "Origin", "http://"+host)
 	if a.status != http.StatusSeeOther || a.header.Get("Location") != staffURL+"/ui/t/acme/customers/"+customer {
 		t.Fatalf("leave: %d %v", a.status, a.header)
+	}
+	if got := metrics(); !strings.Contains(got, "livery_delegated_sessions_active 0") {
+		t.Fatalf("after leave, metrics:\n%s", got)
 	}
 	if a := do(t, in.console, "GET", "/resources", cookie); a.status != http.StatusUnauthorized {
 		t.Fatalf("after leave: %d %s", a.status, a.body)

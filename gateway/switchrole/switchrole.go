@@ -112,6 +112,7 @@ type Service struct {
 	tokens  tokenStore
 	grants  *grantCache
 	cancel  context.CancelFunc
+	stats   stats
 }
 
 // New builds the service and subscribes to grant changes (it returns once
@@ -322,6 +323,7 @@ func (s *Service) end(c *fiber.Ctx, sess *sessions.Session) error {
 	if err := s.o.Sessions.Delete(c.UserContext(), sess.ID); err != nil {
 		return err
 	}
+	s.stats.gone(sess.ID)
 	s.cookies.Set(c, web.CookieSession, "", -1)
 	g := delegation.Grant{ID: sess.Extra[ExtraGrant], Tenant: sess.Tenant, Customer: sess.AccountID}
 	if err := s.o.Grants.RecordSwitch(c.UserContext(), g, staffOf(sess), false, web.RequestIDOf(c)); err != nil {
