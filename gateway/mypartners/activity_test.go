@@ -144,3 +144,17 @@ func TestActivityPaging(t *testing.T) {
 		t.Fatalf("export has %d rows, want %d", len(rows), n+1)
 	}
 }
+
+func TestReasonText(t *testing.T) {
+	for _, tc := range []struct{ lang, in, want string }{
+		{"zh", "not allowed under any delegated scope", "任何代客运维权限都不允许此操作"},
+		{"zh", "missing scope: security", "缺少权限：重置密码、修改策略"},
+		{"zh", "missing scope: resources or power", "缺少权限：管理资源 或 开机、关机、重启、删除"},
+		{"en", "missing scope: security", "missing scope: security"},
+		{"zh", "something else", "something else"},
+	} {
+		if got := mypartners.ReasonText(tc.lang, tc.in); got != tc.want {
+			t.Errorf("reasonText(%s, %q) = %q, want %q", tc.lang, tc.in, got, tc.want)
+		}
+	}
+}

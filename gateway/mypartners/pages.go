@@ -231,7 +231,7 @@ func (d *door) activity(c *fiber.Ctx) error {
 	}
 	for _, a := range page.Actions {
 		r := actionRow{At: a.At.UTC().Format("2006-01-02 15:04:05"), Actor: a.Actor.User, Method: a.Method, Path: a.Path,
-			Reason: a.Reason, Allowed: a.Allowed, Result: v.T("allowed")}
+			Reason: reasonText(v.Lang, a.Reason), Allowed: a.Allowed, Result: v.T("allowed")}
 		if !a.Allowed {
 			r.Result = v.T("denied")
 		}
@@ -274,4 +274,31 @@ func (d *door) export(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Content-Type-Options", "nosniff")
 	return c.Send(b.Bytes())
+}
+
+// reasonText shows a recorded denial reason in the page's language: the
+// switch role records "not allowed under any delegated scope" or
+// "missing scope: <a> or <b>" (stable texts; the CSV keeps them as
+// recorded). Anything else is shown as it is.
+func reasonText(lang, reason string) string {
+	if lang != render.LocaleZH {
+		return reason
+	}
+	if reason == "not allowed under any delegated scope" {
+		return "任何代客运维权限都不允许此操作"
+	}
+	if rest, ok := strings.CutPrefix(reason, "missing scope: "); ok {
+		var names []string
+		for _, sc := range strings.Split(rest, " or ") {
+			name := sc
+			for _, si := range delegation.Scopes() {
+				if string(si.Scope) == sc {
+					name = si.ZH
+				}
+			}
+			names = append(names, name)
+		}
+		return "缺少权限：" + strings.Join(names, " 或 ")
+	}
+	return reason
 }
