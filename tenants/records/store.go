@@ -209,10 +209,11 @@ func sorted(reg registry) []Record {
 // (*HostConflictError), the store's; an audit failure after the record
 // is stored is returned with the record.
 func (s *Store) Create(ctx context.Context, in Input, by authz.Subject) (Record, error) {
-	return s.create(ctx, in, by, EventCreated)
+	return s.create(ctx, in, by, EventCreated, time.Time{})
 }
 
-func (s *Store) create(ctx context.Context, in Input, by authz.Subject, event string) (Record, error) {
+// create stores in as a new record at time at (zero: the clock's).
+func (s *Store) create(ctx context.Context, in Input, by authz.Subject, event string, at time.Time) (Record, error) {
 	in, err := Validate(in)
 	if err != nil {
 		return Record{}, err
@@ -228,7 +229,7 @@ func (s *Store) create(ctx context.Context, in Input, by authz.Subject, event st
 		if err := hostConflict(reg, in.ID, in.Hosts); err != nil {
 			return nil, err
 		}
-		now := s.now().UTC()
+		now := s.clock(at)
 		r, err := s.build(nil, in)
 		if err != nil {
 			return nil, err
@@ -247,6 +248,13 @@ func (s *Store) create(ctx context.Context, in Input, by authz.Subject, event st
 		return Record{}, err
 	}
 	return out, err
+}
+
+func (s *Store) clock(at time.Time) time.Time {
+	if at.IsZero() {
+		at = s.now()
+	}
+	return at.UTC()
 }
 
 func actorName(by authz.Subject, event string) string {
@@ -281,7 +289,7 @@ func (s *Store) Update(ctx context.Context, in Input, version int64, by authz.Su
 	if err != nil {
 		return Record{}, err
 	}
-	return s.modify(ctx, in.ID, version, by, EventUpdated, "", func(cur Record) (Record, error) {
+	return s.modify(ctx, in.ID, version, by, EventUpdated, "", time.Time{}, func(cur Record) (Record, error) {
 		return s.build(&cur, in)
 	})
 }
@@ -299,14 +307,15 @@ func (s *Store) Resume(ctx context.Context, id string, by authz.Subject) (Record
 }
 
 func (s *Store) setStatus(ctx context.Context, id, status, event, reason string, by authz.Subject) (Record, error) {
-	return s.modify(ctx, id, 0, by, event, reason, func(cur Record) (Record, error) {
+	return s.modify(ctx, id, 0, by, event, reason, time.Time{}, func(cur Record) (Record, error) {
 		cur.Status = status
 		return cur, nil
 	})
 }
 
-// modify is the read-change-write of one record; version 0 means any.
-func (s *Store) modify(ctx context.Context, id string, version int64, by authz.Subject, event, reason string,
+// modify is the read-change-write of one record at time at (zero: the
+// clock's); version 0 means any.
+func (s *Store) modify(ctx context.Context, id string, version int64, by authz.Subject, event, reason string, at time.Time,
 	change func(cur Record) (Record, error)) (Record, error) {
 	var out Record
 	_, err := s.swap(ctx, func(reg *registry) ([]string, error) {
@@ -329,7 +338,7 @@ func (s *Store) modify(ctx context.Context, id string, version int64, by authz.S
 		if len(changes) == 0 {
 			return nil, nil
 		}
-		now := s.now().UTC()
+		now := s.clock(at)
 		next.Version, next.UpdatedBy, next.UpdatedAt = cur.Version+1, actorName(by, event), now
 		detail := FormatDiff(changes)
 		if event == EventSeedUpdated {
