@@ -199,3 +199,26 @@ func mustCreate(t *testing.T, e *env, in records.Input) records.Record {
 	}
 	return r
 }
+
+var errStore = errors.New("injected store failure")
+
+// faultStore fails the next n Puts of keys containing substr.
+type faultStore struct {
+	objstore.Store
+	mu     sync.Mutex
+	substr string
+	n      int
+}
+
+func (f *faultStore) Put(ctx context.Context, key string, r io.Reader, size int64, o objstore.PutOptions) (objstore.Object, error) {
+	f.mu.Lock()
+	fail := f.n > 0 && strings.Contains(key, f.substr)
+	if fail {
+		f.n--
+	}
+	f.mu.Unlock()
+	if fail {
+		return objstore.Object{}, errStore
+	}
+	return f.Store.Put(ctx, key, r, size, o)
+}

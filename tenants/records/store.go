@@ -105,12 +105,13 @@ func (s *Store) load(ctx context.Context) (registry, string, error) {
 // swap is the compare-and-swap loop on the registry: change edits reg and
 // returns the ids it changed (none: nothing is written). Each attempt
 // re-reads the registry. After a write the changes are audited and
-// announced.
-func (s *Store) swap(ctx context.Context, change func(reg *registry) ([]string, error)) (registry, error) {
+// announced; stored reports the write, and an error with stored set is an
+// audit failure only.
+func (s *Store) swap(ctx context.Context, change func(reg *registry) ([]string, error)) (reg registry, stored bool, err error) {
 	for range 16 {
 		reg, etag, err := s.load(ctx)
 		if err != nil {
-			return registry{}, err
+			return registry{}, false, err
 		}
 		before := make(map[string]Record, len(reg.Tenants))
 		for id, r := range reg.Tenants {
@@ -118,14 +119,14 @@ func (s *Store) swap(ctx context.Context, change func(reg *registry) ([]string, 
 		}
 		ids, err := change(&reg)
 		if err != nil || len(ids) == 0 {
-			return reg, err
+			return reg, false, err
 		}
 		// The previous change's audit record must be stored before its
 		// record is replaced (it lives only there until then).
 		for _, id := range ids {
 			if old, ok := before[id]; ok {
 				if err := s.flush(ctx, old); err != nil {
-					return registry{}, err
+					return registry{}, false, err
 				}
 			}
 		}
@@ -134,7 +135,7 @@ func (s *Store) swap(ctx context.Context, change func(reg *registry) ([]string, 
 			continue
 		}
 		if err != nil {
-			return registry{}, fmt.Errorf("records: store registry: %w", err)
+			return registry{}, false, fmt.Errorf("records: store registry: %w", err)
 		}
 		var auditErr error
 		for _, id := range ids {
@@ -143,9 +144,9 @@ func (s *Store) swap(ctx context.Context, change func(reg *registry) ([]string, 
 				s.notifier.TenantChanged(ctx, id)
 			}
 		}
-		return reg, auditErr
+		return reg, true, auditErr
 	}
-	return registry{}, errors.New("records: registry: too much contention")
+	return registry{}, false, errors.New("records: registry: too much contention")
 }
 
 // flush writes r's pending audit record (idempotent: its key derives from
@@ -221,8 +222,7 @@ func (s *Store) create(ctx context.Context, in Input, by authz.Subject, event st
 	if in.Managed == "" {
 		in.Managed = ManagedStore
 	}
-	var out Record
-	_, err = s.swap(ctx, func(reg *registry) ([]string, error) {
+	reg, stored, err := s.swap(ctx, func(reg *registry) ([]string, error) {
 		if _, dup := reg.Tenants[in.ID]; dup {
 			return nil, fmt.Errorf("%w: %q", ErrExists, in.ID)
 		}
@@ -241,13 +241,12 @@ func (s *Store) create(ctx context.Context, in Input, by authz.Subject, event st
 		}
 		r.PendingAudit = &pendingAudit{Event: event, Time: now, Actor: by, Detail: detail}
 		reg.Tenants[in.ID] = r
-		out = r
 		return []string{in.ID}, nil
 	})
-	if out.Version == 0 {
+	if !stored {
 		return Record{}, err
 	}
-	return out, err
+	return reg.Tenants[in.ID], err
 }
 
 func (s *Store) clock(at time.Time) time.Time {
@@ -317,9 +316,10 @@ func (s *Store) setStatus(ctx context.Context, id, status, event, reason string,
 // clock's); version 0 means any.
 func (s *Store) modify(ctx context.Context, id string, version int64, by authz.Subject, event, reason string, at time.Time,
 	change func(cur Record) (Record, error)) (Record, error) {
-	var out Record
-	_, err := s.swap(ctx, func(reg *registry) ([]string, error) {
-		cur, ok := reg.Tenants[id]
+	var cur Record
+	reg, stored, err := s.swap(ctx, func(reg *registry) ([]string, error) {
+		var ok bool
+		cur, ok = reg.Tenants[id]
 		if !ok {
 			return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
 		}
@@ -334,7 +334,6 @@ func (s *Store) modify(ctx context.Context, id string, version int64, by authz.S
 			return nil, err
 		}
 		changes := Diff(cur, next)
-		out = cur
 		if len(changes) == 0 {
 			return nil, nil
 		}
@@ -346,13 +345,15 @@ func (s *Store) modify(ctx context.Context, id string, version int64, by authz.S
 		}
 		next.PendingAudit = &pendingAudit{Event: event, Time: now, Actor: by, Reason: reason, Detail: detail}
 		reg.Tenants[id] = next
-		out = next
 		return []string{id}, nil
 	})
-	if out.ID == "" {
+	switch {
+	case stored:
+		return reg.Tenants[id], err
+	case err != nil:
 		return Record{}, err
 	}
-	return out, err
+	return cur, nil // nothing to change
 }
 
 // build makes the record for in (validated), keeping cur's status and

@@ -255,4 +255,26 @@ var storeTests = []testCase{
 			t.Errorf("audit after recovery = %+v", rs)
 		}
 	}},
+	{"a failed write returns no record and stores nothing", func(t *testing.T, e *env) {
+		mustCreate(t, e, input("acme"))
+		fs := &faultStore{Store: e.raw, substr: records.RegistryKey, n: 1}
+		s := records.New(fs, e.sealer, records.Options{Audit: e.log, Now: e.clock.Now})
+		r, err := s.Create(e.ctx, input("beta"), operator)
+		if !errors.Is(err, errStore) || r.ID != "" {
+			t.Errorf("Create on a failing store = %+v, %v", r, err)
+		}
+		fs.n = 1
+		in := input("acme")
+		in.Upstream = "https://other.example"
+		if r, err := s.Update(e.ctx, in, 1, operator); !errors.Is(err, errStore) || r.ID != "" {
+			t.Errorf("Update on a failing store = %+v, %v", r, err)
+		}
+		all, _ := e.s.List(e.ctx)
+		if len(all) != 1 || all[0].Version != 1 || all[0].Upstream != "https://console.cloud.example" {
+			t.Errorf("stored after failures = %+v", all)
+		}
+		if n := len(e.audits(t, "beta")) + len(e.audits(t, "acme")); n != 1 {
+			t.Errorf("%d audit records, want 1 (acme's create)", n)
+		}
+	}},
 }
