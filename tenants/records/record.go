@@ -52,7 +52,7 @@ type Record struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// PendingAudit is the audit record of the last change until it is
 	// known to be in the audit log (see the package documentation).
-	PendingAudit *pendingAudit `json:"pending_audit,omitempty"`
+	PendingAudit *PendingAudit `json:"pending_audit,omitempty"`
 }
 
 // Names is a display name in Chinese and English.

@@ -74,8 +74,10 @@ func New(store objstore.Store, sealer *Sealer, o Options) *Store {
 	return s
 }
 
-// pendingAudit is the audit record of a record's last change.
-type pendingAudit struct {
+// PendingAudit is the audit record of a record's last change, kept in the
+// record until it is known to be in the audit log. Callers neither set
+// nor show it.
+type PendingAudit struct {
 	Event  string        `json:"event"`
 	Time   time.Time     `json:"time"`
 	Actor  authz.Subject `json:"actor,omitzero"`
@@ -239,7 +241,7 @@ func (s *Store) create(ctx context.Context, in Input, by authz.Subject, event st
 		if event == EventSeedCreated {
 			detail = "seeded from file: " + detail
 		}
-		r.PendingAudit = &pendingAudit{Event: event, Time: now, Actor: by, Detail: detail}
+		r.PendingAudit = &PendingAudit{Event: event, Time: now, Actor: by, Detail: detail}
 		reg.Tenants[in.ID] = r
 		return []string{in.ID}, nil
 	})
@@ -343,7 +345,7 @@ func (s *Store) modify(ctx context.Context, id string, version int64, by authz.S
 		if event == EventSeedUpdated {
 			detail = "seeded from file: " + detail
 		}
-		next.PendingAudit = &pendingAudit{Event: event, Time: now, Actor: by, Reason: reason, Detail: detail}
+		next.PendingAudit = &PendingAudit{Event: event, Time: now, Actor: by, Reason: reason, Detail: detail}
 		reg.Tenants[id] = next
 		return []string{id}, nil
 	})
