@@ -9,15 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/livery/livery/authz"
+	"github.com/livery/livery/internal/fieldcheck"
 )
 
 var (
-	tenantIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
+	tenantIDPattern = fieldcheck.TenantIDPattern
 	bucketPattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-	hostLabel       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 
 // Validate checks a decoded configuration and returns every problem found.
@@ -164,36 +163,12 @@ func (p *problems) partner(x PartnerAPI) {
 	}
 }
 
-func checkHTTPURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("must be an absolute http(s) URL, got %q", raw)
-	}
-	return nil
-}
+func checkHTTPURL(raw string) error { return fieldcheck.HTTPURL(raw) }
 
 // ParseRate parses a limit such as "3/1h" or "600/24h". "off" yields
 // off=true; "" yields ok=false (use the default).
 func ParseRate(s string) (n int, per time.Duration, off, ok bool, err error) {
-	switch s {
-	case "":
-		return 0, 0, false, false, nil
-	case "off":
-		return 0, 0, true, true, nil
-	}
-	num, dur, found := strings.Cut(s, "/")
-	if !found {
-		return 0, 0, false, false, fmt.Errorf("must be N/duration such as 3/1h, or off")
-	}
-	n, err = strconv.Atoi(num)
-	if err != nil || n < 1 {
-		return 0, 0, false, false, fmt.Errorf("count must be a positive integer in %q", s)
-	}
-	per, err = time.ParseDuration(dur)
-	if err != nil || per < time.Second {
-		return 0, 0, false, false, fmt.Errorf("period must be a duration of at least 1s in %q", s)
-	}
-	return n, per, false, true, nil
+	return fieldcheck.ParseRate(s)
 }
 
 type problems []Problem
@@ -367,64 +342,18 @@ func (p *problems) tenants(ts []TenantSpec) {
 }
 
 func (p *problems) name(path, s string) {
-	switch {
-	case strings.TrimSpace(s) == "":
-		p.add(path, "is required")
-	case utf8.RuneCountInString(s) > 64:
-		p.add(path, "must be at most 64 characters")
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
-		p.add(path, "must not contain control characters")
+	if err := fieldcheck.Name(s); err != nil {
+		p.add(path, "%v", err)
 	}
 }
 
-func checkPlain(s string, max int) error {
-	if utf8.RuneCountInString(s) > max {
-		return fmt.Errorf("must be at most %d characters", max)
-	}
-	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return fmt.Errorf("must not contain control characters")
-	}
-	return nil
-}
+func checkPlain(s string, max int) error { return fieldcheck.Plain(s, max) }
 
-func checkUpstream(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("must be an absolute http(s) URL, got %q", raw)
-	}
-	if u.User != nil {
-		return fmt.Errorf("must not contain credentials")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("must not contain a query or fragment")
-	}
-	return nil
-}
+func checkUpstream(raw string) error { return fieldcheck.Upstream(raw) }
 
 // NormalizeHost lower-cases a console host name, drops a trailing dot and
 // checks its syntax. A port may be given (host:port) to match only that port.
-func NormalizeHost(h string) (string, error) {
-	h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
-	name, port := h, ""
-	if i := strings.LastIndexByte(h, ':'); i >= 0 {
-		name, port = h[:i], h[i+1:]
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return "", fmt.Errorf("invalid port in host %q", h)
-		}
-	}
-	if name == "" || len(name) > 253 {
-		return "", fmt.Errorf("must be a host name, got %q", h)
-	}
-	if net.ParseIP(name) != nil {
-		return h, nil
-	}
-	for _, label := range strings.Split(name, ".") {
-		if !hostLabel.MatchString(label) {
-			return "", fmt.Errorf("must be a host name (letters, digits, '-', '.'), got %q", h)
-		}
-	}
-	return h, nil
-}
+func NormalizeHost(h string) (string, error) { return fieldcheck.NormalizeHost(h) }
 
 func (p *problems) branding(b Branding) {
 	if b.Timezone != "" {

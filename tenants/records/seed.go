@@ -1,0 +1,168 @@
+package records
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/livery/livery/authz"
+)
+
+// Seed actions, one per tenant of the file (and store-only for the
+// store's records the file does not mention).
+const (
+	SeedCreated   = "created"    // absent from the store: created from the file
+	SeedUpdated   = "updated"    // managed: file, and the file differed: overwritten
+	SeedUnchanged = "unchanged"  // managed: file, and the store already agrees
+	SeedKept      = "kept"       // managed: store: left as the store has it
+	SeedStoreOnly = "store-only" // in the store only (created at runtime): left alone
+	SeedFailed    = "failed"     // invalid in the file, or its write failed: see Err
+)
+
+// SeedEntry is what Seed did with one tenant. Fields are the changed
+// fields (updated), or where the file differs from the store (kept).
+type SeedEntry struct {
+	ID     string
+	Action string
+	Fields []string
+	Err    error
+}
+
+// SeedReport is what Seed did, the file's tenants in file order, then the
+// store-only ones by id.
+type SeedReport struct{ Entries []SeedEntry }
+
+// IDs returns the ids with the given action.
+func (r SeedReport) IDs(action string) []string {
+	var out []string
+	for _, e := range r.Entries {
+		if e.Action == action {
+			out = append(out, e.ID)
+		}
+	}
+	return out
+}
+
+// Lines explains the report, one line per tenant, for check-config.
+func (r SeedReport) Lines() []string {
+	out := make([]string, 0, len(r.Entries))
+	for _, e := range r.Entries {
+		var l string
+		switch e.Action {
+		case SeedCreated:
+			l = "created from the file"
+		case SeedUpdated:
+			l = "managed: file — overwritten from the file (" + strings.Join(e.Fields, ", ") + ")"
+		case SeedUnchanged:
+			l = "managed: file — the store agrees with the file"
+		case SeedKept:
+			l = "managed: store — kept as stored"
+			if len(e.Fields) > 0 {
+				l += "; the file differs in " + strings.Join(e.Fields, ", ") + " (edit it at runtime, or set managed: file)"
+			}
+		case SeedStoreOnly:
+			l = "not in the file — kept as stored"
+		case SeedFailed:
+			l = fmt.Sprintf("failed: %v", e.Err)
+		}
+		out = append(out, "tenant "+e.ID+": "+l)
+	}
+	return out
+}
+
+// Seed reconciles the store with the configuration file's tenants at
+// start, at time now. The rule when both have a tenant: the record's
+// Managed mark decides — ManagedFile records are overwritten from the
+// file (status, version history and secrets the file does not give are
+// kept; audited as "seeded from file" with the changed fields),
+// ManagedStore records are kept as stored. Tenants absent from the store
+// are created (Managed from the file's entry, default ManagedFile, since
+// the file is where they live today); records the file does not mention
+// are left alone. Before anything, audit records that a crash left
+// pending are written.
+//
+// Seed carries on past a failing tenant and returns the report with every
+// tenant and an error joining the failures (ErrInvalid, ErrHostConflict,
+// the store's).
+func (s *Store) Seed(ctx context.Context, specs []Input, now time.Time) (SeedReport, error) {
+	var rep SeedReport
+	reg, _, err := s.load(ctx)
+	if err != nil {
+		return rep, err
+	}
+	var errs []error
+	for _, r := range sorted(reg) {
+		if err := s.flush(ctx, r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	inFile := map[string]bool{}
+	for _, in := range specs {
+		inFile[in.ID] = true
+		e := s.seedOne(ctx, in, now)
+		if e.Err != nil {
+			errs = append(errs, e.Err)
+		}
+		rep.Entries = append(rep.Entries, e)
+	}
+	for _, r := range sorted(reg) {
+		if !inFile[r.ID] {
+			rep.Entries = append(rep.Entries, SeedEntry{ID: r.ID, Action: SeedStoreOnly})
+		}
+	}
+	return rep, errors.Join(errs...)
+}
+
+func (s *Store) seedOne(ctx context.Context, in Input, now time.Time) SeedEntry {
+	e := SeedEntry{ID: in.ID}
+	fail := func(err error) SeedEntry { e.Action, e.Err = SeedFailed, err; return e }
+	in, err := Validate(in)
+	if err != nil {
+		return fail(err)
+	}
+	cur, err := s.Get(ctx, in.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if in.Managed == "" {
+			in.Managed = ManagedFile
+		}
+		if _, err := s.create(ctx, in, authz.Subject{}, EventSeedCreated, now); err != nil && !errors.Is(err, ErrExists) {
+			return fail(err)
+		} else if errors.Is(err, ErrExists) { // another instance seeded it meanwhile
+			return s.seedOne(ctx, in, now)
+		}
+		e.Action = SeedCreated
+		return e
+	case err != nil:
+		return fail(err)
+	}
+	in.Managed = "" // the store's mark decides, and stays
+	if cur.Managed != ManagedFile {
+		next, err := s.build(&cur, in)
+		if err != nil {
+			return fail(err)
+		}
+		e.Action, e.Fields = SeedKept, Fields(Diff(cur, next))
+		return e
+	}
+	var changes []Change
+	got, err := s.modify(ctx, in.ID, 0, authz.Subject{}, EventSeedUpdated, "", now, func(c Record) (Record, error) {
+		if c.Managed != ManagedFile {
+			return c, nil // turned store-managed meanwhile: keep
+		}
+		next, err := s.build(&c, in)
+		changes = Diff(c, next)
+		return next, err
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if got.Version == cur.Version || len(changes) == 0 {
+		e.Action = SeedUnchanged
+		return e
+	}
+	e.Action, e.Fields = SeedUpdated, Fields(changes)
+	return e
+}
