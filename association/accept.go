@@ -125,7 +125,7 @@ func (s *Service) completeAccept(ctx context.Context, inv Invitation) (Invitatio
 		}
 		next := Binding{Tenant: inv.Tenant, State: Bound, Type: inv.AssociationType, Since: inv.DecidedAt,
 			Invitation: inv.ID, LastChangeAt: cur.LastChangeAt,
-			Effect: &effect{Event: EventAssociated, ID: inv.ID, At: inv.DecidedAt, Actor: authz.Subject{User: c,
+			Outstanding: &effect{Event: EventAssociated, ID: inv.ID, At: inv.DecidedAt, Actor: authz.Subject{User: c,
 				Roles: []string{authz.RoleCustomer}, Customer: c}, Detail: "invitation " + inv.ID + "; type " + inv.AssociationType}}
 		return next, true, nil
 	})
@@ -149,7 +149,7 @@ func (s *Service) completeAccept(ctx context.Context, inv Invitation) (Invitatio
 	if err != nil {
 		return inv, b, err
 	}
-	if b.Effect != nil { // its effect failed: stay accepting, a retry resumes
+	if b.Outstanding != nil { // its effect failed: stay accepting, a retry resumes
 		return inv, b, fmt.Errorf("association: binding of %s not completed", c)
 	}
 	inv, err = s.swap(ctx, inv.Tenant, inv.ID, func(cur Invitation) (Invitation, bool, error) {

@@ -17,7 +17,7 @@ const (
 // Binding is the durable association of one customer (cloud account) with
 // one partner, stored at association/customers/<customer>.json: one object
 // per customer, so "one customer, one partner" is a create-only write (or
-// a CAS from unbound). Every transition is one CAS that sets Effect; the
+// a CAS from unbound). Every transition is one CAS that sets Outstanding; the
 // effect (registry, unbind hook, audit) is then carried out and cleared,
 // by this call or, after a crash, by the next call touching the customer.
 type Binding struct {
@@ -32,7 +32,7 @@ type Binding struct {
 	LastChangeAt time.Time `json:"last_change_at,omitzero"`
 	Pending      *Change   `json:"pending,omitempty"`
 	Changes      []Change  `json:"changes,omitempty"` // decided changes with this partner, oldest first
-	Effect       *effect   `json:"effect,omitempty"`
+	Outstanding  *effect   `json:"effect,omitempty"`  // the effect still to carry out
 	Seq          int       `json:"seq"`
 	ETag         string    `json:"-"`
 }
@@ -119,7 +119,7 @@ func (s *Service) swapBinding(ctx context.Context, customer string, change func(
 // left behind.
 func (s *Service) settle(ctx context.Context, customer string) (Binding, bool, error) {
 	b, found, err := s.binding(ctx, customer)
-	if err != nil || !found || b.Effect == nil {
+	if err != nil || !found || b.Outstanding == nil {
 		return b, found, err
 	}
 	b, err = s.carryOut(ctx, b)
@@ -130,10 +130,10 @@ func (s *Service) settle(ctx context.Context, customer string) (Binding, bool, e
 // audit (deterministic id), then clears the effect with CAS. A crash
 // anywhere leaves the effect, which the next settle runs again.
 func (s *Service) carryOut(ctx context.Context, b Binding) (Binding, error) {
-	if b.Effect == nil {
+	if b.Outstanding == nil {
 		return b, nil
 	}
-	e := *b.Effect
+	e := *b.Outstanding
 	if s.registry != nil {
 		if err := s.registry.Apply(ctx, b); err != nil {
 			return b, fmt.Errorf("association: registry: %w", err)
@@ -149,7 +149,7 @@ func (s *Service) carryOut(ctx context.Context, b Binding) (Binding, error) {
 		return b, err
 	}
 	next := b
-	next.Effect, next.Seq = nil, b.Seq+1
+	next.Outstanding, next.Seq = nil, b.Seq+1
 	etag, err := s.put(ctx, bindingKey(b.Customer), next, condition(b.ETag))
 	if isPrecondition(err) { // someone else cleared it (or moved on): read the truth
 		cur, _, err := s.binding(ctx, b.Customer)
@@ -227,7 +227,7 @@ func (s *Service) RequestChange(ctx context.Context, tenant, customer, kind, to,
 		c = Change{ID: newID(now), Kind: kind, From: cur.Type, To: to, Reason: why, State: ChangeRequested,
 			RequestedBy: actor, RequestedAt: now}
 		cur.Pending = &c
-		cur.Effect = &effect{Event: EventChangeRequested, ID: c.ID, At: now, Actor: actor, Detail: changeDetail(c)}
+		cur.Outstanding = &effect{Event: EventChangeRequested, ID: c.ID, At: now, Actor: actor, Detail: changeDetail(c)}
 		return cur, true, nil
 	})
 	return c, err
@@ -287,7 +287,11 @@ func (s *Service) DecideChange(ctx context.Context, customer, id string, confirm
 				cur.Type = c.To
 			}
 		}
-		cur.Effect = e
+		cur.Outstanding = e
 		return cur, true, nil
 	})
 }
+
+// Settled reports whether the last transition's effect (registry, hook,
+// audit) has been carried out.
+func (b Binding) Settled() bool { return b.Outstanding == nil }
