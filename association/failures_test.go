@@ -1,7 +1,9 @@
 package association_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/livery/livery/association"
@@ -11,6 +13,51 @@ var failureTests = []testCase{
 	{"every failure reason of an acceptance, recorded for the partner", testFailureReasons},
 	{"targeted invitation opened by another account", testWrongAccount},
 	{"already associated through another partner's invitation", testAssociatedElsewhere},
+	{"two partners' invitations accepted at once: one binding", testConcurrentPartners},
+}
+
+func testConcurrentPartners(t *testing.T, e *env) {
+	for i := range 4 {
+		c := subject{User: "u", Roles: cindy.Roles, Customer: fmt.Sprintf("c-both%d", i)}
+		_, tok1 := e.invite(t, association.Offline, association.TypeResale)
+		_, tok2 := e.inviteAs(t, otherAdmin, association.CreateInput{Kind: association.Offline, AssociationType: "1"})
+		e.sign(t, tok1, c)
+		e.sign(t, tok2, c)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for j, tok := range []string{tok1, tok2} {
+			wg.Add(1)
+			go func() { defer wg.Done(); _, _, errs[j] = e.svc.Accept(e.ctx, tok, c) }()
+		}
+		wg.Wait()
+		if (errs[0] == nil) == (errs[1] == nil) {
+			t.Fatalf("accepts: %v / %v; want exactly one to win", errs[0], errs[1])
+		}
+		for _, err := range errs {
+			if err != nil {
+				wantErr(t, err, association.ErrAlreadyAssociated)
+			}
+		}
+		b, _, err := e.svc.Binding(e.ctx, c.Customer)
+		mustOK(t, err)
+		winner := tenant
+		if errs[0] != nil {
+			winner = other
+		}
+		if b.Tenant != winner || b.State != association.Bound {
+			t.Fatalf("binding %+v; want %s", b, winner)
+		}
+		// The loser's invitation is pending again with the reason.
+		loser := other
+		if winner == other {
+			loser = tenant
+		}
+		list, err := e.svc.List(e.ctx, loser)
+		mustOK(t, err)
+		if list[0].State != association.StatePending || list[0].Failure == nil || list[0].Failure.Code != "already_associated" {
+			t.Fatalf("loser's invitation %+v", list[0])
+		}
+	}
 }
 
 func testFailureReasons(t *testing.T, e *env) {
