@@ -64,7 +64,7 @@ func (s *Service) claimInvitation(ctx context.Context, inv Invitation, account a
 		if cur.State != StatePending {
 			return cur, false, nil // ours already (usable checked the account)
 		}
-		cur.State, cur.Customer, cur.DecidedAt, cur.Failure = StateAccepting, c, now, nil
+		cur.State, cur.Customer, cur.DecidedAt, cur.Failure, cur.AcceptedBy = StateAccepting, c, now, nil, &account
 		return cur, true, nil
 	})
 }
@@ -123,10 +123,13 @@ func (s *Service) completeAccept(ctx context.Context, inv Invitation) (Invitatio
 		if inv.State == StateAccepted {
 			return cur, false, fmt.Errorf("association: accepted invitation %s has no binding", inv.ID)
 		}
+		by := authz.Subject{User: c, Roles: []string{authz.RoleCustomer}, Customer: c}
+		if inv.AcceptedBy != nil {
+			by = *inv.AcceptedBy
+		}
 		next := Binding{Tenant: inv.Tenant, State: Bound, Type: inv.AssociationType, Since: inv.DecidedAt,
 			Invitation: inv.ID, LastChangeAt: cur.LastChangeAt,
-			Outstanding: &effect{Event: EventAssociated, ID: inv.ID, At: inv.DecidedAt, Actor: authz.Subject{User: c,
-				Roles: []string{authz.RoleCustomer}, Customer: c}, Detail: "invitation " + inv.ID + "; type " + inv.AssociationType}}
+			Outstanding: &effect{Event: EventAssociated, ID: inv.ID, At: inv.DecidedAt, Actor: by, Detail: "invitation " + inv.ID + "; type " + inv.AssociationType}}
 		return next, true, nil
 	})
 	if errors.Is(err, ErrAlreadyAssociated) {
@@ -136,7 +139,7 @@ func (s *Service) completeAccept(ctx context.Context, inv Invitation) (Invitatio
 			if cur.State != StateAccepting || cur.Customer != c {
 				return cur, false, nil
 			}
-			cur.State, cur.Customer, cur.DecidedAt = StatePending, "", time.Time{}
+			cur.State, cur.Customer, cur.DecidedAt, cur.AcceptedBy = StatePending, "", time.Time{}, nil
 			cur.Failure = &Failure{Code: ErrAlreadyAssociated.Code, ZH: ErrAlreadyAssociated.ZH, EN: ErrAlreadyAssociated.EN,
 				Customer: c, At: s.clock()}
 			return cur, true, nil

@@ -47,9 +47,10 @@ type Invitation struct {
 	ExpiresAt       time.Time     `json:"expires_at,omitzero"` // zero for offline
 	Sends           int           `json:"sends"`
 	// Customer is the account that accepted, declined or is accepting.
-	Customer  string         `json:"customer,omitempty"`
-	DecidedAt time.Time      `json:"decided_at,omitzero"`
-	RevokedBy *authz.Subject `json:"revoked_by,omitempty"`
+	Customer   string         `json:"customer,omitempty"`
+	AcceptedBy *authz.Subject `json:"accepted_by,omitempty"` // the account's subject, for the audit record
+	DecidedAt  time.Time      `json:"decided_at,omitzero"`
+	RevokedBy  *authz.Subject `json:"revoked_by,omitempty"`
 	// Failure is the last failed attempt to accept (the partner's list
 	// shows its reason); the invitation stays usable.
 	Failure *Failure `json:"failure,omitempty"`
