@@ -152,7 +152,12 @@ func (s *Service) completeAccept(ctx context.Context, inv Invitation) (Invitatio
 	if err != nil {
 		return inv, b, err
 	}
-	if b.Outstanding != nil { // its effect failed: stay accepting, a retry resumes
+	if b.Outstanding != nil { // a concurrent transition's effect: carry it out too
+		if b, _, err = s.settle(ctx, c); err != nil {
+			return inv, b, err
+		}
+	}
+	if b.Outstanding != nil { // still not done: stay accepting, a retry resumes
 		return inv, b, fmt.Errorf("association: binding of %s not completed", c)
 	}
 	inv, err = s.swap(ctx, inv.Tenant, inv.ID, func(cur Invitation) (Invitation, bool, error) {

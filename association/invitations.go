@@ -245,8 +245,9 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (Invitation, error
 
 // List returns the tenant's invitations, newest first, each with its
 // stored state (StateAt gives the effective one); interrupted acceptances
-// are completed. Cost: one List and one read per invitation. Errors:
-// ErrInvalid, a store error.
+// are completed (one that cannot be completed now is listed accepting).
+// Cost: one List and one read per invitation. Errors: ErrInvalid, a store
+// error.
 func (s *Service) List(ctx context.Context, tenant string) ([]Invitation, error) {
 	if !ValidID(tenant) {
 		return nil, wrap(ErrInvalid, "tenant id %q", tenant)
@@ -258,9 +259,21 @@ func (s *Service) List(ctx context.Context, tenant string) ([]Invitation, error)
 	out := []Invitation{}
 	for _, o := range objs {
 		id := strings.TrimSuffix(strings.TrimPrefix(o.Key, invitationPrefix(tenant)), ".json")
-		inv, err := s.Get(ctx, tenant, id)
+		inv, found, err := s.invitation(ctx, tenant, id)
 		if err != nil {
 			return nil, err
+		}
+		if !found {
+			continue
+		}
+		if inv.State == StateAccepting {
+			// Roll it forward; if that fails now, show it as stored (the
+			// list must not fail for one customer's registry trouble).
+			if done, _, err := s.completeAccept(ctx, inv); err != nil {
+				s.log.Warn("association: completing an acceptance failed", "tenant", tenant, "invitation", id, "err", err)
+			} else {
+				inv = done
+			}
 		}
 		out = append(out, inv)
 	}

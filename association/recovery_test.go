@@ -77,14 +77,20 @@ func testCrashBeforeAccepted(t *testing.T, e *env) {
 
 func testRegistryFailure(t *testing.T, e *env) {
 	inv, tok := accepting(t, e)
-	e.reg.fail = 1
+	e.reg.fail = 2
 	if _, _, err := e.svc.Accept(e.ctx, tok, cindy); !errors.Is(err, errInjected) {
 		t.Fatalf("Accept = %v; want the injected error", err)
 	}
 	if c := count(e.events(t, tenant, cindy.Customer), association.EventAssociated); c != 0 {
 		t.Fatal("audited before the registry was told")
 	}
-	list, err := e.svc.List(e.ctx, tenant) // rolls forward
+	// The registry still fails: the partner's list still answers.
+	list, err := e.svc.List(e.ctx, tenant)
+	mustOK(t, err)
+	if list[0].State != association.StateAccepting {
+		t.Fatalf("List while the registry fails: %s", list[0].State)
+	}
+	list, err = e.svc.List(e.ctx, tenant) // rolls forward
 	mustOK(t, err)
 	if list[0].ID != inv.ID || list[0].State != association.StateAccepted {
 		t.Fatalf("List %+v", list)
