@@ -159,6 +159,7 @@ func (s *Service) carryOut(ctx context.Context, b Binding) (Binding, error) {
 		return b, fmt.Errorf("association: store binding: %w", err)
 	}
 	next.ETag = etag
+	s.announceEffect(ctx, b, e)
 	return next, nil
 }
 

@@ -62,6 +62,10 @@ func testTypeChange(t *testing.T, e *env) {
 			t.Fatalf("at %v: %v; want TooSoonError next %v", c.at, err, next)
 		}
 	}
+	k := e.told.kinds()
+	if count(k, association.KindChangeRequested+":customer") != 2 || count(k, association.KindChangeConfirmed+":partner") != 1 {
+		t.Fatalf("announced %v", k)
+	}
 	evs := e.events(t, tenant, cindy.Customer)
 	if count(evs, association.EventChangeRequested) != 2 || count(evs, association.EventChangeConfirmed) != 1 {
 		t.Fatalf("events %v", evs)

@@ -215,7 +215,26 @@ func (h *hook) list() []string {
 	return append([]string(nil), h.ended...)
 }
 
+// announcer records announcements as kind:audience.
+type announcer struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (a *announcer) Announce(_ context.Context, x association.Announcement) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.got = append(a.got, x.Kind+":"+x.Audience)
+}
+
+func (a *announcer) kinds() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.got...)
+}
+
 type env struct {
+	told  *announcer
 	raw   objstore.Store
 	store *faultStore
 	svc   *association.Service
@@ -229,8 +248,8 @@ type env struct {
 func newEnv(t *testing.T, st objstore.Store) *env {
 	e := &env{raw: st, store: &faultStore{Store: st}, clock: &clock{t: t0},
 		accts: &accounts{info: map[string]association.AccountInfo{}},
-		reg:   &registry{applied: map[string]association.Binding{}}, hook: &hook{}, ctx: t.Context()}
-	e.svc = association.New(e.store, association.Options{Accounts: e.accts, Registry: e.reg, Unbound: e.hook,
+		reg:   &registry{applied: map[string]association.Binding{}}, hook: &hook{}, told: &announcer{}, ctx: t.Context()}
+	e.svc = association.New(e.store, association.Options{Accounts: e.accts, Registry: e.reg, Unbound: e.hook, Announcer: e.told,
 		Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)})
 	return e
 }

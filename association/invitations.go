@@ -353,7 +353,9 @@ func (s *Service) Decline(ctx context.Context, token string, account authz.Subje
 		return Invitation{}, ErrCodeUsed
 	}
 	now := s.clock()
+	applied := false
 	inv, err = s.swap(ctx, inv.Tenant, inv.ID, func(cur Invitation) (Invitation, bool, error) {
+		applied = false
 		if cur.State == StateDeclined && cur.Customer == account.Customer {
 			return cur, false, nil
 		}
@@ -364,11 +366,19 @@ func (s *Service) Decline(ctx context.Context, token string, account authz.Subje
 			return cur, false, ErrCodeUsed
 		}
 		cur.State, cur.Customer, cur.DecidedAt = StateDeclined, account.Customer, now
+		applied = true
 		return cur, true, nil
 	})
 	if err != nil {
 		return Invitation{}, err
 	}
-	return inv, s.record(ctx, auditEvent{Event: EventInvitationDeclined, ID: inv.ID, At: inv.DecidedAt, Tenant: inv.Tenant,
-		Customer: inv.Customer, Actor: account})
+	if err := s.record(ctx, auditEvent{Event: EventInvitationDeclined, ID: inv.ID, At: inv.DecidedAt, Tenant: inv.Tenant,
+		Customer: inv.Customer, Actor: account}); err != nil {
+		return inv, err
+	}
+	if applied {
+		s.announce(ctx, Announcement{Kind: KindDeclined, Audience: AudiencePartner, Tenant: inv.Tenant,
+			Customer: inv.Customer, Invitation: inv.ID, Actor: account, At: inv.DecidedAt})
+	}
+	return inv, nil
 }

@@ -58,6 +58,9 @@ func testAcceptOnline(t *testing.T, e *env) {
 	if evs := e.events(t, tenant, cindy.Customer); count(evs, association.EventAssociated) != 1 || count(evs, association.EventNoticeSigned) != 1 {
 		t.Fatalf("events %v", evs)
 	}
+	if k := e.told.kinds(); len(k) != 1 || k[0] != association.KindAccepted+":partner" {
+		t.Fatalf("announced %v", k)
+	}
 }
 
 func testExpiry(t *testing.T, e *env) {
@@ -165,6 +168,9 @@ func testDecline(t *testing.T, e *env) {
 	}
 	_, err = e.svc.Decline(e.ctx, tok, cindy)
 	mustOK(t, err)
+	if k := e.told.kinds(); len(k) != 1 || k[0] != association.KindDeclined+":partner" {
+		t.Fatalf("announced %v; want one decline", k)
+	}
 	e.sign2(t, tok, cindy, association.ErrCodeUsed)
 	_, _, err = e.svc.Accept(e.ctx, tok, cindy)
 	wantErr(t, err, association.ErrCodeUsed)

@@ -159,4 +159,7 @@ func testCrashClearingEffect(t *testing.T, e *env) {
 	if n := count(e.events(t, tenant, cindy.Customer), association.EventChangeConfirmed); n != 1 {
 		t.Fatalf("%d confirmation records; want 1 (the effect ran twice, the record is stored once)", n)
 	}
+	if n := count(e.told.kinds(), association.KindChangeConfirmed+":partner"); n != 1 {
+		t.Fatalf("confirmation announced %d times; want 1", n)
+	}
 }

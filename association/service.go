@@ -81,21 +81,24 @@ type Options struct {
 	Accounts Accounts
 	Registry Registry   // optional
 	Unbound  UnbindHook // optional
-	Audit    audit.Sink // default: audit.NewLog(store, AuditStream)
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Announcer, if set, is told what people should learn about.
+	Announcer Announcer
+	Audit     audit.Sink // default: audit.NewLog(store, AuditStream)
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Service is the association lifecycle on an object store. Stateless and
 // safe for concurrent use, also from several processes sharing a store.
 type Service struct {
-	store    objstore.Store
-	accounts Accounts
-	registry Registry
-	unbound  UnbindHook
-	audit    audit.Sink
-	now      func() time.Time
-	log      *slog.Logger
+	store     objstore.Store
+	accounts  Accounts
+	registry  Registry
+	unbound   UnbindHook
+	announcer Announcer
+	audit     audit.Sink
+	now       func() time.Time
+	log       *slog.Logger
 }
 
 // New returns a Service on store. It panics without o.Accounts.
@@ -103,7 +106,7 @@ func New(store objstore.Store, o Options) *Service {
 	if o.Accounts == nil {
 		panic("association: Options.Accounts is required")
 	}
-	s := &Service{store: store, accounts: o.Accounts, registry: o.Registry, unbound: o.Unbound, audit: o.Audit,
+	s := &Service{store: store, accounts: o.Accounts, registry: o.Registry, unbound: o.Unbound, announcer: o.Announcer, audit: o.Audit,
 		now: o.Now, log: o.Logger}
 	if s.audit == nil {
 		s.audit = audit.NewLog(store, AuditStream)
