@@ -58,6 +58,9 @@ func (s *Service) claimInvitation(ctx context.Context, inv Invitation, account a
 	}
 	now := s.clock()
 	return s.swap(ctx, inv.Tenant, inv.ID, func(cur Invitation) (Invitation, bool, error) {
+		if cur.TokenHash != inv.TokenHash { // resent meanwhile: this token is dead
+			return cur, false, ErrLinkNotFound
+		}
 		if err := usable(cur, account, now); err != nil {
 			return cur, false, err
 		}

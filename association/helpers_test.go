@@ -115,8 +115,21 @@ var errInjected = errors.New("injected failure")
 // to simulate a crash between steps.
 type faultStore struct {
 	objstore.Store
-	mu    sync.Mutex
-	rules []*rule
+	mu     sync.Mutex
+	rules  []*rule
+	before map[string]func() // run once before the next Put of a key containing the substring
+}
+
+// beforeNextPut runs fn (once) just before the next Put of a key
+// containing substr: a concurrent change slipped in between a read and a
+// conditional write.
+func (f *faultStore) beforeNextPut(substr string, fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.before == nil {
+		f.before = map[string]func(){}
+	}
+	f.before[substr] = fn
 }
 
 type rule struct {
@@ -132,6 +145,15 @@ func (f *faultStore) failPuts(substr string, skip, n int) {
 
 func (f *faultStore) Put(ctx context.Context, key string, r io.Reader, size int64, o objstore.PutOptions) (objstore.Object, error) {
 	f.mu.Lock()
+	for p, fn := range f.before {
+		if strings.Contains(key, p) {
+			delete(f.before, p)
+			f.mu.Unlock()
+			fn()
+			f.mu.Lock()
+			break
+		}
+	}
 	for _, x := range f.rules {
 		if x.fail > 0 && strings.Contains(key, x.substr) {
 			if x.skip > 0 {

@@ -352,12 +352,15 @@ func (s *Service) Decline(ctx context.Context, token string, account authz.Subje
 	if inv.State == StateAccepted || inv.State == StateAccepting {
 		return Invitation{}, ErrCodeUsed
 	}
-	now := s.clock()
+	now, hash := s.clock(), inv.TokenHash
 	applied := false
 	inv, err = s.swap(ctx, inv.Tenant, inv.ID, func(cur Invitation) (Invitation, bool, error) {
 		applied = false
 		if cur.State == StateDeclined && cur.Customer == account.Customer {
 			return cur, false, nil
+		}
+		if cur.TokenHash != hash { // resent meanwhile: this token is dead
+			return cur, false, ErrLinkNotFound
 		}
 		if err := usable(cur, account, now); err != nil {
 			return cur, false, err

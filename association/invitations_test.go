@@ -14,6 +14,7 @@ var invitationTests = []testCase{
 	{"online link: redeem, sign, accept", testAcceptOnline},
 	{"online link expires at 7 days", testExpiry},
 	{"resend: new token, old one dead, new expiry", testResend},
+	{"resend racing an accept or decline with the old token: the old token loses", testResendRace},
 	{"offline link never expires, can be revoked", testOffline},
 	{"accept twice gives the same result", testIdempotentAccept},
 	{"decline uses the link", testDecline},
@@ -261,4 +262,34 @@ func testCustomerOnly(t *testing.T, e *env) {
 	wantErr(t, err, association.ErrLinkNotFound)
 	_, err = e.svc.Redeem(e.ctx, "", cindy)
 	wantErr(t, err, association.ErrLinkNotFound)
+}
+
+func testResendRace(t *testing.T, e *env) {
+	for _, decline := range []bool{false, true} {
+		inv, old := e.invite(t, association.Online, association.TypeResale)
+		e.sign(t, old, cindy)
+		var fresh string
+		e.store.beforeNextPut("/invitations/", func() {
+			_, tok, err := e.svc.Resend(e.ctx, tenant, inv.ID, admin)
+			if err != nil {
+				t.Errorf("Resend: %v", err)
+			}
+			fresh = tok
+		})
+		var err error
+		if decline {
+			_, err = e.svc.Decline(e.ctx, old, cindy)
+		} else {
+			_, _, err = e.svc.Accept(e.ctx, old, cindy)
+		}
+		wantErr(t, err, association.ErrLinkNotFound)
+		got, gerr := e.svc.Get(e.ctx, tenant, inv.ID)
+		mustOK(t, gerr)
+		if got.State != association.StatePending || got.Sends != 2 {
+			t.Fatalf("decline=%v: invitation %s after %d sends", decline, got.State, got.Sends)
+		}
+		if _, err := e.svc.Redeem(e.ctx, fresh, cindy); err != nil {
+			t.Fatalf("the new token: %v", err)
+		}
+	}
 }
