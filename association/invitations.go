@@ -228,9 +228,12 @@ func (s *Service) Revoke(ctx context.Context, tenant, id string, actor authz.Sub
 }
 
 // Get returns invitation id of tenant, completing an interrupted
-// acceptance first. Errors: ErrLinkNotFound, a store error, the errors of
-// completing an acceptance.
+// acceptance first. Errors: ErrInvalid, ErrLinkNotFound, a store error,
+// the errors of completing an acceptance.
 func (s *Service) Get(ctx context.Context, tenant, id string) (Invitation, error) {
+	if !ValidID(tenant) {
+		return Invitation{}, wrap(ErrInvalid, "tenant id %q", tenant)
+	}
 	inv, found, err := s.invitation(ctx, tenant, id)
 	switch {
 	case err != nil:
