@@ -271,7 +271,7 @@ func openStore(ctx context.Context, c config.Store) (objstore.Store, error) {
 		defer cancel()
 		s, err = objstore.NewS3(cctx, objstore.S3Config{
 			Endpoint: c.S3.Endpoint, Region: c.S3.Region, Bucket: c.S3.Bucket, UseSSL: c.S3.UseSSL,
-			AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey, CreateBucket: c.S3.CreateBucket,
+			Credentials: c.S3.Credentials, AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey, CreateBucket: c.S3.CreateBucket,
 		})
 	case "dir":
 		s, err = objstore.NewDir(c.Dir.Path)

@@ -305,11 +305,16 @@ type DirStore struct {
 
 // S3Store configures the S3 driver (MinIO or any S3-compatible service).
 type S3Store struct {
-	Endpoint      string `yaml:"endpoint"` // host[:port], no scheme
-	Region        string `yaml:"region"`
-	Bucket        string `yaml:"bucket"`
-	UseSSL        bool   `yaml:"use_ssl"`
-	CreateBucket  bool   `yaml:"create_bucket"`
+	Endpoint     string `yaml:"endpoint"` // host[:port], no scheme
+	Region       string `yaml:"region"`
+	Bucket       string `yaml:"bucket"`
+	UseSSL       bool   `yaml:"use_ssl"`
+	CreateBucket bool   `yaml:"create_bucket"`
+	// Credentials is "static" (access_key and secret_key, the default) or
+	// "chain": the standard AWS chain (environment, shared credentials
+	// file, then the IAM role of the machine or pod, web identity
+	// included); see objstore.S3Config.Credentials.
+	Credentials   string `yaml:"credentials"`
 	AccessKey     string `yaml:"access_key"`
 	SecretKey     string `yaml:"secret_key" secret:"true"`
 	SecretKeyFile string `yaml:"secret_key_file"`

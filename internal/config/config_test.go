@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,6 +132,14 @@ store: {driver: s3, s3: {endpoint: "http://m:9000", bucket: B, secret_key: inlin
 tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "http://u"}]
 `, want: []string{"store.s3.secret_key: secrets must not be written", "redis.url: must not contain a password",
 			"store.s3.endpoint: must be host[:port]", "store.s3.bucket: must be a valid bucket", "store.s3.access_key: is required"}},
+		{name: "s3 credentials chain with keys, and an unknown kind", yaml: `
+store: {driver: s3, s3: {endpoint: "m:9000", bucket: livery, credentials: chain, access_key: AK}}
+tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "http://u"}]
+`, want: []string{"store.s3.credentials: is chain (environment, shared file, IAM role): remove store.s3.access_key"}},
+		{name: "s3 credentials unknown", yaml: `
+store: {driver: s3, s3: {endpoint: "m:9000", bucket: livery, credentials: instance}}
+tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "http://u"}]
+`, want: []string{"store.s3.credentials: must be static or chain"}},
 		{name: "bad env overrides", yaml: string(mustDefault(t)), env: map[string]string{
 			"LIVERY_PROXY_CONNECT_TIMEOUT": "soon", "LIVERY_STORE_S3_USE_SSL": "maybe",
 			"LIVERY_API_MAX_HEADER_BYTES": "lots", "LIVERY_STORE_DRIVER": "floppy", "LIVERY_API_ADDR": ":8080",
@@ -217,6 +226,29 @@ func TestNormalizeHost(t *testing.T) {
 	for _, bad := range []string{"", "a b", "-a.example", "a.example:0", "a.example:x", "a_b.example"} {
 		if _, err := NormalizeHost(bad); err == nil {
 			t.Errorf("NormalizeHost(%q) accepted", bad)
+		}
+	}
+}
+
+// TestS3CredentialsChainValid: the chain needs no keys in the file or the
+// environment; static (the default) still does.
+func TestS3CredentialsChainValid(t *testing.T) {
+	base := "store: {driver: s3, s3: {endpoint: \"m:9000\", bucket: livery%s}}\nredis: {url: \"redis://r:6379\"}\n" +
+		"tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: \"http://u\"}]\n"
+	noEnv := func(string) (string, bool) { return "", false }
+	for _, tc := range []struct {
+		extra string
+		ok    bool
+	}{{", credentials: chain", true}, {"", false}, {", credentials: static", false}} {
+		_, probs := Parse([]byte(fmt.Sprintf(base, tc.extra)), noEnv)
+		var s3 []Problem
+		for _, p := range probs {
+			if strings.HasPrefix(p.Path, "store.s3") {
+				s3 = append(s3, p)
+			}
+		}
+		if (len(s3) == 0) != tc.ok {
+			t.Errorf("credentials%q: store.s3 problems %v, want ok=%v", tc.extra, s3, tc.ok)
 		}
 	}
 }

@@ -59,7 +59,7 @@ func Default() Config {
 		Shutdown: Shutdown{DrainDelay: 5 * time.Second, Timeout: 20 * time.Second},
 		Log:      Log{Level: "info", Format: "json", BufferBytes: 64 << 10, FlushInterval: time.Second},
 		Runtime:  Runtime{GCPercent: 400},
-		Store:    Store{Driver: "dir", Dir: DirStore{Path: "./data"}, S3: S3Store{Region: "us-east-1"}, Timeout: 5 * time.Second},
+		Store:    Store{Driver: "dir", Dir: DirStore{Path: "./data"}, S3: S3Store{Region: "us-east-1", Credentials: "static"}, Timeout: 5 * time.Second},
 		Proxy: Proxy{ConnectTimeout: 5 * time.Second, ResponseHeaderTimeout: 30 * time.Second,
 			IdleConnTimeout: 90 * time.Second, MaxConnsPerHost: 4096},
 		Partner: PartnerAPI{CheckIdentityRate: 5, SendCodeRate: 10, CreateRate: 10, QueryRate: 20,

@@ -244,11 +244,20 @@ func (p *problems) store(s Store) {
 		if !bucketPattern.MatchString(s.S3.Bucket) {
 			p.add("store.s3.bucket", "must be a valid bucket name (3-63 lowercase letters, digits, '.', '-'), got %q", s.S3.Bucket)
 		}
-		if s.S3.AccessKey == "" {
-			p.add("store.s3.access_key", "is required for the s3 driver (LIVERY_STORE_S3_ACCESS_KEY)")
-		}
-		if s.S3.SecretKey == "" {
-			p.add("store.s3.secret_key", "is required for the s3 driver (LIVERY_STORE_S3_SECRET_KEY or store.s3.secret_key_file)")
+		switch s.S3.Credentials {
+		case "static":
+			if s.S3.AccessKey == "" {
+				p.add("store.s3.access_key", "is required for the s3 driver with static credentials (LIVERY_STORE_S3_ACCESS_KEY; or store.s3.credentials: chain)")
+			}
+			if s.S3.SecretKey == "" {
+				p.add("store.s3.secret_key", "is required for the s3 driver with static credentials (LIVERY_STORE_S3_SECRET_KEY or store.s3.secret_key_file)")
+			}
+		case "chain":
+			if s.S3.AccessKey != "" || s.S3.SecretKey != "" {
+				p.add("store.s3.credentials", "is chain (environment, shared file, IAM role): remove store.s3.access_key and secret_key, or use static")
+			}
+		default:
+			p.add("store.s3.credentials", "must be static or chain, got %q", s.S3.Credentials)
 		}
 	default:
 		p.add("store.driver", "must be dir or s3, got %q", s.Driver)

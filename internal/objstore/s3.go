@@ -17,12 +17,21 @@ import (
 
 // S3Config configures an S3 store.
 type S3Config struct {
-	Endpoint  string // host[:port], no scheme
-	Region    string // optional
-	Bucket    string
-	AccessKey string
-	SecretKey string
-	UseSSL    bool
+	Endpoint string // host[:port], no scheme
+	Region   string // optional
+	Bucket   string
+	// Credentials is "static" (AccessKey and SecretKey) or "chain": the
+	// standard AWS chain, tried in order — the environment
+	// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the
+	// shared credentials file (AWS_SHARED_CREDENTIALS_FILE or
+	// ~/.aws/credentials, profile AWS_PROFILE), then the IAM role of the
+	// machine or pod (EC2/ECS instance metadata, or web identity with
+	// AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, as on EKS). Empty means
+	// static.
+	Credentials string
+	AccessKey   string
+	SecretKey   string
+	UseSSL      bool
 	// CreateBucket creates Bucket in NewS3 if it does not exist.
 	CreateBucket bool
 }
@@ -40,14 +49,42 @@ type S3 struct {
 
 var _ Store = (*S3)(nil)
 
+// Credential sources of S3Config.Credentials.
+const (
+	CredentialsStatic = "static"
+	CredentialsChain  = "chain"
+)
+
+// iamTimeout bounds one call to the instance metadata or STS endpoint.
+const iamTimeout = 5 * time.Second
+
+// s3Credentials builds the credential provider cfg names.
+func s3Credentials(cfg S3Config) (*credentials.Credentials, error) {
+	switch cfg.Credentials {
+	case "", CredentialsStatic:
+		return credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""), nil
+	case CredentialsChain:
+		return credentials.NewChainCredentials([]credentials.Provider{
+			&credentials.EnvAWS{},
+			&credentials.FileAWSCredentials{},
+			&credentials.IAM{Client: &http.Client{Timeout: iamTimeout}},
+		}), nil
+	}
+	return nil, fmt.Errorf("objstore: s3: credentials must be %q or %q, got %q", CredentialsStatic, CredentialsChain, cfg.Credentials)
+}
+
 // NewS3 connects to the bucket. It fails if the bucket does not exist and
 // cfg.CreateBucket is false, or if the server cannot be reached.
 func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if cfg.Endpoint == "" || cfg.Bucket == "" {
 		return nil, errors.New("objstore: s3: endpoint and bucket are required")
 	}
+	creds, err := s3Credentials(cfg)
+	if err != nil {
+		return nil, err
+	}
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Creds:  creds,
 		Secure: cfg.UseSSL,
 		Region: cfg.Region,
 	})
