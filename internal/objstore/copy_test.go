@@ -223,3 +223,33 @@ type failing struct{ objstore.Store }
 func (failing) Put(context.Context, string, io.Reader, int64, objstore.PutOptions) (objstore.Object, error) {
 	return objstore.Object{}, fmt.Errorf("test: %w", objstore.ErrUnavailable)
 }
+
+// TestCopyCreateOnly: even when a key appears in the destination between
+// the look and the write (here: a Stat that sees nothing), the create-only
+// Put keeps the other bytes and the key is reported as a conflict.
+func TestCopyCreateOnly(t *testing.T) {
+	ctx := context.Background()
+	src, inner := newDir(t), newDir(t)
+	keys := fill(t, src, 20)
+	theirs := []byte("written meanwhile")
+	if _, err := objstore.PutBytes(ctx, inner, keys[2], theirs, objstore.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	same, _, _ := objstore.GetBytes(ctx, src, keys[3])
+	if _, err := objstore.PutBytes(ctx, inner, keys[3], same, objstore.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := objstore.Copy(ctx, src, blindStat{inner}, objstore.CopyOptions{})
+	if !errors.Is(err, objstore.ErrCopyConflict) || !slices.Equal(rep.Conflicts, []string{keys[2]}) || rep.AlreadyThere != 1 {
+		t.Fatalf("report %+v, err %v", rep, err)
+	}
+	if got, _, _ := objstore.GetBytes(ctx, inner, keys[2]); !bytes.Equal(got, theirs) {
+		t.Fatalf("overwritten: %q", got)
+	}
+}
+
+type blindStat struct{ objstore.Store }
+
+func (blindStat) Stat(context.Context, string) (objstore.Object, error) {
+	return objstore.Object{}, objstore.ErrNotFound
+}
