@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/livery/livery/internal/objstore"
+	"github.com/livery/livery/internal/testenv"
 )
 
 // TestStoreCopyInput: help exits 0; a missing, unknown or identical store
@@ -113,5 +116,40 @@ func TestCopyProgress(t *testing.T) {
 	want := "copied 1200/5000 objects (24%), 3.1 MB\nverified 10/5000 objects (0%), 999 B\n"
 	if got := out.String(); got != want {
 		t.Fatalf("progress:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestStoreCopyToS3: dir→s3 through the command line with the s3 settings
+// of the environment, as the gateway would open them; the development
+// master key of the directory is pointed out, since it is not copied.
+func TestStoreCopyToS3(t *testing.T) {
+	m := testenv.StartMinIO(t)
+	ctx := context.Background()
+	from := filepath.Join(t.TempDir(), "data")
+	src, err := objstore.NewDir(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		if _, err := objstore.PutBytes(ctx, src, fmt.Sprintf("tenants/acme/customers/c%02d.json", i), []byte(fmt.Sprint(i)), objstore.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(from, "dev-master.key"), []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"ENDPOINT": m.Endpoint, "BUCKET": "moved", "CREATE_BUCKET": "true",
+		"ACCESS_KEY": m.AccessKey, "SECRET_KEY": m.SecretKey} {
+		t.Setenv("LIVERY_STORE_S3_"+k, v)
+	}
+	args := []string{"store", "copy", "-from", "dir:" + from, "-to", "s3"}
+	checkRun(t, args, 0, []string{"30 object(s) in the source: 30 copied", "verified: 30 object(s) identical", "holds the development master key"})
+	checkRun(t, args, 0, []string{"0 copied (0 B), 30 already there"})
+	s3, err := objstore.NewS3(ctx, objstore.S3Config{Endpoint: m.Endpoint, Bucket: "moved", AccessKey: m.AccessKey, SecretKey: m.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if objs, err := s3.List(ctx, ""); err != nil || len(objs) != 30 {
+		t.Fatalf("bucket holds %d objects (%v), want 30", len(objs), err)
 	}
 }
