@@ -10,7 +10,7 @@ import (
 // TestCLIHelpAndErrors: help lists every command and exits 0, each
 // command's -h exits 0, and bad input exits 2 as documented.
 func TestCLIHelpAndErrors(t *testing.T) {
-	commands := []string{"serve", "check-config", "keys", "reindex", "policy check", "healthcheck", "version", "help"}
+	commands := []string{"serve", "check-config", "keys", "reindex", "store copy", "policy check", "healthcheck", "version", "help"}
 	tests := []struct {
 		name     string
 		args     []string

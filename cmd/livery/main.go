@@ -6,6 +6,8 @@
 //	livery keys create|list|revoke -tenant ID [-key AK]
 //	                                manage partner access keys (AK/SK)
 //	livery reindex [-tenant ID]     rebuild the Redis customer index
+//	livery store copy -from SPEC -to SPEC [-verify=true]
+//	                                copy every object to another store (dir:PATH or s3)
 //	livery policy check -sub U -roles R [-tenant HOME] -dom T -obj PATH -act M
 //	                                explain an authorization decision
 //	livery healthcheck [-url URL]   exit 0 when the ops listener's /readyz answers 200
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return keysCmd(ctx, args, stdout, stderr)
 	case "reindex":
 		return reindexCmd(ctx, args, stdout, stderr)
+	case "store":
+		return storeCmd(ctx, args, stdout, stderr)
 	case "check-config":
 		return checkConfigCmd(args, stdout, stderr)
 	case "policy":
@@ -110,6 +114,8 @@ commands:
   check-config   validate the configuration; exit 2 listing every problem [-config FILE]
   keys           create|list|revoke partner access keys -tenant ID [-key AK] [-config FILE]
   reindex        rebuild the Redis customer index from the object store [-tenant ID] [-config FILE]
+  store copy     copy every object to another store, resumable and verified -from SPEC -to SPEC [-verify=true] [-config FILE]
+                 (SPEC: dir:PATH or s3)
   policy check   explain an authorization decision   -sub U -roles R [-tenant HOME] -dom T -obj PATH -act M [-policy FILE]
   healthcheck    exit 0 when the ops listener's /readyz answers 200, else 1 [-url URL] [-config FILE]
   version        print the version, revision, build time and Go version (also --version)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/livery/livery/internal/config"
+	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/tenants"
 )
 
@@ -52,4 +53,11 @@ func Reindex(ctx context.Context, cfg *config.Config, log *slog.Logger, only str
 		done(t.ID, n)
 	}
 	return nil
+}
+
+// OpenStore opens the object store c describes exactly as the gateway does,
+// behind its store.timeout deadline (`livery store copy`). Errors are
+// those of the driver (an unreachable S3, a missing bucket, bad keys).
+func OpenStore(ctx context.Context, c config.Store) (objstore.Store, error) {
+	return openStore(ctx, c)
 }
