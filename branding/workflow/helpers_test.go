@@ -20,40 +20,18 @@ import (
 	"github.com/livery/livery/branding"
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/internal/objstore"
-	"github.com/livery/livery/internal/testenv"
+	"github.com/livery/livery/internal/objstore/objstoretest"
 )
 
 // TestWorkflow runs the whole suite against the directory driver and a
 // real MinIO server (one server for the package run, a bucket per test).
 func TestWorkflow(t *testing.T) {
-	m := testenv.StartMinIO(t)
-	backends := []struct {
-		name string
-		open func(t *testing.T) objstore.Store
-	}{
-		{"dir", func(t *testing.T) objstore.Store {
-			d, err := objstore.NewDir(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			return d
-		}},
-		{"minio", func(t *testing.T) objstore.Store {
-			s, err := objstore.NewS3(context.Background(), objstore.S3Config{
-				Endpoint: m.Endpoint, Bucket: m.NewBucket(t), AccessKey: m.AccessKey, SecretKey: m.SecretKey,
-			})
-			if err != nil {
-				t.Fatalf("NewS3: %v", err)
-			}
-			return s
-		}},
-	}
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range objstoretest.Backends(t) {
+		t.Run(b.Name, func(t *testing.T) {
 			for _, c := range suite {
 				t.Run(c.name, func(t *testing.T) {
 					t.Parallel()
-					c.fn(t, newEnv(t, b.open(t)))
+					c.fn(t, newEnv(t, b.Open(t)))
 				})
 			}
 		})
