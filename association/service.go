@@ -149,9 +149,7 @@ var (
 // ValidID reports whether id is usable as a tenant or customer id.
 func ValidID(id string) bool { return idRe.MatchString(id) }
 
-func newID(t time.Time) string {
-	return strings.Replace(t.UTC().Format("20060102T150405.000000000Z"), ".", "", 1) + "-" + ids.Hex(4)
-}
+func newID(t time.Time) string { return ids.Sortable(t) }
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
 

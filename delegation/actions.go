@@ -85,7 +85,7 @@ func (s *Service) RecordAction(ctx context.Context, a ActionRecord) error {
 	return nil
 }
 
-const actionTime = "20060102T150405.000000000Z"
+const actionTime = ids.TimeLayout
 
 var actionNameRe = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{9}Z-[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.json$`)
 

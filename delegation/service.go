@@ -192,9 +192,7 @@ func reason(r string, required bool) (string, error) {
 }
 
 // newGrantID returns a chronologically sortable id.
-func newGrantID(t time.Time) string {
-	return strings.Replace(t.UTC().Format("20060102T150405.000000000Z"), ".", "", 1) + "-" + ids.Hex(4)
-}
+func newGrantID(t time.Time) string { return ids.Sortable(t) }
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
 

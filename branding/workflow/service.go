@@ -145,11 +145,7 @@ func reason(r string, required bool) (string, error) {
 }
 
 // newSubmissionID returns a chronologically sortable id.
-func newSubmissionID(t time.Time) string {
-	return strings.Replace(t.UTC().Format("20060102T150405.000000000Z"), ".", "", 1) + "-" + randomHex(4)
-}
-
-func randomHex(n int) string { return ids.Hex(n) }
+func newSubmissionID(t time.Time) string { return ids.Sortable(t) }
 
 func (s *Service) clock() time.Time { return s.now().UTC() }
 

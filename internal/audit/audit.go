@@ -120,7 +120,7 @@ func NewLog(store objstore.Store, stream string) *Log {
 func (l *Log) prefix(tenant string) string { return "audit/" + tenant + "/" + l.stream + "/" }
 
 func (l *Log) key(r Record) string {
-	return l.prefix(r.Tenant) + r.Time.UTC().Format("20060102T150405.000000000Z") + "-" + r.Event + "-" + r.ID + ".json"
+	return l.prefix(r.Tenant) + r.Time.UTC().Format(ids.TimeLayout) + "-" + r.Event + "-" + r.ID + ".json"
 }
 
 // Record implements Sink: it writes r create-only, an existing record with

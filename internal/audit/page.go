@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livery/livery/internal/ids"
 	"github.com/livery/livery/internal/objstore"
 )
 
@@ -55,7 +56,7 @@ var _ Pager = (*Log)(nil)
 const ScanBudget = 500
 
 // timeLayout is the time at the start of a record's object name.
-const timeLayout = "20060102T150405.000000000Z"
+const timeLayout = ids.TimeLayout
 
 // nameRe is a record's object name within its stream.
 var nameRe = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{9}Z-[a-z0-9][a-z0-9._-]{0,63}-[A-Za-z0-9][A-Za-z0-9_-]{0,127}\.json$`)

@@ -7,6 +7,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"strings"
+	"time"
 )
 
 // Token returns 256 random bits as 43 characters of base64url: secrets a
@@ -23,4 +25,15 @@ func Hex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// TimeLayout is the UTC time format of object names that must list in
+// time order (audit records, activity logs): nanoseconds, fixed width.
+const TimeLayout = "20060102T150405.000000000Z"
+
+// Sortable returns an id that sorts by t (UTC, nanoseconds, without the
+// dot: "20260213T150405123456789Z") followed by 4 random bytes in hex:
+// submission, grant and invitation ids.
+func Sortable(t time.Time) string {
+	return strings.Replace(t.UTC().Format(TimeLayout), ".", "", 1) + "-" + Hex(4)
 }
