@@ -164,14 +164,11 @@ func condition(etag string) objstore.PutOptions {
 }
 
 func getJSON[T any](ctx context.Context, st objstore.Store, key string) (v T, etag string, found bool, err error) {
-	v, obj, err := objstore.GetJSON[T](ctx, st, key)
-	switch {
-	case errors.Is(err, objstore.ErrNotFound):
-		return v, "", false, nil
-	case err != nil:
-		return v, "", false, fmt.Errorf("association: read %s: %w", key, err)
+	v, etag, found, err = objstore.LookupJSON[T](ctx, st, key)
+	if err != nil {
+		err = fmt.Errorf("association: read %s: %w", key, err)
 	}
-	return v, obj.ETag, true, nil
+	return v, etag, found, err
 }
 
 func (s *Service) put(ctx context.Context, key string, v any, o objstore.PutOptions) (string, error) {

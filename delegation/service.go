@@ -198,14 +198,11 @@ func (s *Service) clock() time.Time { return s.now().UTC() }
 
 // getJSON reads key; found is false (with nil error) when it is missing.
 func getJSON[T any](ctx context.Context, st objstore.Store, key string) (v T, etag string, found bool, err error) {
-	v, obj, err := objstore.GetJSON[T](ctx, st, key)
-	switch {
-	case isNotFound(err):
-		return v, "", false, nil
-	case err != nil:
-		return v, "", false, fmt.Errorf("delegation: read %s: %w", key, err)
+	v, etag, found, err = objstore.LookupJSON[T](ctx, st, key)
+	if err != nil {
+		err = fmt.Errorf("delegation: read %s: %w", key, err)
 	}
-	return v, obj.ETag, true, nil
+	return v, etag, found, err
 }
 
 func (s *Service) putJSON(ctx context.Context, key string, v any, opts objstore.PutOptions) (string, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 )
@@ -54,4 +55,18 @@ func PutJSON(ctx context.Context, s Store, key string, v any, opts PutOptions) (
 		opts.ContentType = "application/json"
 	}
 	return PutBytes(ctx, s, key, b, opts)
+}
+
+// LookupJSON is GetJSON for an object that may be missing: found is false,
+// with a nil error, when key does not exist; etag is the object's. Other
+// errors are GetJSON's.
+func LookupJSON[T any](ctx context.Context, s Store, key string) (v T, etag string, found bool, err error) {
+	v, obj, err := GetJSON[T](ctx, s, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return v, "", false, nil
+	case err != nil:
+		return v, "", false, err
+	}
+	return v, obj.ETag, true, nil
 }
