@@ -2,7 +2,6 @@ package tenants
 
 import (
 	"context"
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/livery/livery/internal/objstore"
+	"github.com/livery/livery/internal/seal"
 )
 
 // MaxActiveKeys is how many access keys a tenant may have at once (two, so
@@ -74,16 +74,9 @@ type cachedKey struct {
 // NewCredentials uses a 32-byte master key. cacheTTL bounds how long a
 // revoked key may still be accepted by an instance that did not revoke it.
 func NewCredentials(store objstore.Store, masterKey []byte, cacheTTL time.Duration) (*Credentials, error) {
-	if len(masterKey) != 32 {
-		return nil, fmt.Errorf("credentials: master key must be 32 bytes, got %d", len(masterKey))
-	}
-	block, err := aes.NewCipher(masterKey)
+	aead, err := seal.AEAD(masterKey)
 	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("credentials: %w", err)
 	}
 	return &Credentials{store: store, aead: aead, ttl: cacheTTL, now: time.Now, cache: map[string]cachedKey{}}, nil
 }

@@ -1,11 +1,12 @@
 package records
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
 	"fmt"
+
+	"github.com/livery/livery/internal/seal"
 )
 
 // Secret fields, bound into the sealed value so that a sealed secret
@@ -34,16 +35,9 @@ var _ Unsealer = (*Sealer)(nil)
 
 // NewSealer uses a 32-byte master key. Errors: a key of another length.
 func NewSealer(masterKey []byte) (*Sealer, error) {
-	if len(masterKey) != 32 {
-		return nil, fmt.Errorf("records: master key must be 32 bytes, got %d", len(masterKey))
-	}
-	block, err := aes.NewCipher(masterKey)
+	aead, err := seal.AEAD(masterKey)
 	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("records: %w", err)
 	}
 	return &Sealer{aead: aead}, nil
 }
