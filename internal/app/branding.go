@@ -64,6 +64,9 @@ func buildBranding(cfg *config.Config, svc *services, idp *identityParts, log *s
 		return nil, err
 	}
 	chrome := branded.NewChrome(cache, up)
+	if idp.admin != nil {
+		idp.admin.Upstream = up // the web UI's previews render as the console does
+	}
 	reg := svc.tenants
 	chrome.Names = func(tenant, locale string) string {
 		t, ok := reg.ByID(tenant)

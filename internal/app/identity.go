@@ -72,11 +72,6 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 			Directory:  svc.staff,
 			Keys:       svc.keys,
 		}
-		up, err := upstreamOf(cfg.Branding)
-		if err != nil {
-			return nil, err
-		}
-		p.admin.Upstream = up
 	}
 	return p, nil
 }
