@@ -217,7 +217,7 @@ var catalog = map[string]msg{
 
 	"customers.title":           {"Customers", "客户"},
 	"customers.search":          {"Search customers", "搜索客户"},
-	"customers.q":               {"Account name contains", "账号名包含"},
+	"customers.q":               {"Name, customer id or platform account", "名称、客户 ID 或平台账号"},
 	"customers.any":             {"Any", "全部"},
 	"customers.count":           {"%d customers", "共 %d 个客户"},
 	"customers.csv":             {"Export CSV", "导出 CSV"},
