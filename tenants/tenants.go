@@ -7,8 +7,9 @@
 // tenants/httpprovision, rate limits and risk control tenants/ratelimit.
 // Durable state goes through the object-store port (internal/objstore).
 //
-// In this release tenants come from the configuration file; the registry is
-// immutable once built and safe for concurrent use.
+// Tenants live in the object store (tenants/records), seeded from the
+// configuration file; a Registry is one immutable snapshot of them, safe for
+// concurrent use, and tenants/live swaps snapshots atomically on change.
 package tenants
 
 import (
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -29,7 +31,44 @@ type Tenant struct {
 	XAccountType string
 	// Risk limits the partner's registrations.
 	Risk RiskPolicy
+	// Suspended tenants are answered with a "service suspended" page on
+	// the console and 403 CBC.0151 on the partner API.
+	Suspended bool
+	// Version is the record's version (0 for a tenant built in code).
+	Version int64
+	// SignIn is the customers' OpenID Connect provider; nil: the console is
+	// served without sign-in (development).
+	SignIn *SignIn
+	// Provisioner creates the cloud accounts of the tenant's customers.
+	Provisioner ProvisionerSettings
+	// AssociationType is the default association type of registrations
+	// that name none (AssociationResale when empty).
+	AssociationType string
 }
+
+// SignIn is a tenant's OpenID Connect relying-party registration, secret
+// opened.
+type SignIn struct {
+	Issuer, ClientID, ClientSecret string
+	// Scopes requested; empty: openid profile email.
+	Scopes []string
+	// AccountClaim carries the partner-platform account id (default sub).
+	AccountClaim string
+}
+
+// Equal reports whether s and o name the same client with the same
+// settings (a relying party built for one serves the other).
+func (s *SignIn) Equal(o *SignIn) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	return s.Issuer == o.Issuer && s.ClientID == o.ClientID && s.ClientSecret == o.ClientSecret &&
+		slices.Equal(s.Scopes, o.Scopes) && s.AccountClaim == o.AccountClaim
+}
+
+// ProvisionerSettings select how cloud accounts are created: Kind
+// "builtin" (or empty) or "http" (POST to URL with the bearer Token).
+type ProvisionerSettings struct{ Kind, URL, Token string }
 
 // Names is a display name in Chinese and English.
 type Names struct{ ZH, EN string }

@@ -16,6 +16,7 @@ const (
 	KeyIndex     = "livery:idx:"            // tenants/redisindex: the customer index (rebuilt by livery reindex)
 	KeyKeyUsage  = "livery:keyuse:"         // tenants/keyusage: when each access key was last used (loss only loses that)
 	ChanBranding = "livery:branding:live"   // branding/live: a tenant's live branding changed
+	ChanTenants  = "livery:tenants:changed" // tenants/live: a tenant record changed, to every instance's tenant table
 	KeyDelegate  = "livery:delegate:"       // gateway/switchrole: one-time switch-in tokens (2 minutes each)
 	ChanDelegate = "livery:delegate:grants" // gateway/switchrole: a delegation grant changed, to every instance's grant cache
 )

@@ -91,91 +91,69 @@ func (s *Snapshot) ByHost(host string) (Record, bool) {
 	return s.all[i].Clone(), true
 }
 
-// Live is one tenant as the gateway runs it: the tenants.Tenant, its
-// status and its clients' settings with secrets opened.
-type Live struct {
-	Tenant    tenants.Tenant
-	Suspended bool
-	Version   int64
-	// SignIn is nil when the tenant has no sign-in provider.
-	SignIn      *LiveSignIn
-	Provisioner LiveProvisioner
-	// AssociationType is the default association type of registrations
-	// ("2" resale unless the record says "1").
-	AssociationType string
-}
-
-// LiveSignIn is SignIn with the client secret opened.
-type LiveSignIn struct {
-	Issuer, ClientID, ClientSecret string
-	Scopes                         []string
-	AccountClaim                   string // default "sub"
-}
-
-// LiveProvisioner is Provisioner with the token opened.
-type LiveProvisioner struct{ Kind, URL, Token string }
-
-// Live builds every tenant's Live value, opening secrets with u. A tenant
-// whose record does not convert (a secret that does not open: ErrUnseal)
-// is left out and named in the returned error; the others are returned.
-func (s *Snapshot) Live(u Unsealer) ([]Live, error) {
-	out := make([]Live, 0, len(s.all))
+// Tenants builds every tenant as the gateway runs it — status, sign-in
+// provider, provisioner and association default included, secrets opened
+// with u — in id order. A tenant whose record does not convert (a secret
+// that does not open: ErrUnseal) is left out, so its hosts are unknown
+// rather than served without sign-in, and named in the returned error;
+// the others are returned.
+func (s *Snapshot) Tenants(u Unsealer) ([]tenants.Tenant, error) {
+	out := make([]tenants.Tenant, 0, len(s.all))
 	var errs []error
 	for _, r := range s.all {
-		l, err := live(r, u)
+		t, err := live(r, u)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %q: %w", r.ID, err))
 			continue
 		}
-		out = append(out, l)
+		out = append(out, t)
 	}
 	return out, errors.Join(errs...)
 }
 
-func live(r Record, u Unsealer) (Live, error) {
+func live(r Record, u Unsealer) (tenants.Tenant, error) {
 	t, err := r.Tenant()
 	if err != nil {
-		return Live{}, err
+		return t, err
 	}
-	l := Live{Tenant: t, Suspended: r.Status == StatusSuspended, Version: r.Version, AssociationType: r.Association.Type,
-		Provisioner: LiveProvisioner{Kind: r.Provisioner.Kind, URL: r.Provisioner.URL}}
-	if l.AssociationType == "" {
-		l.AssociationType = tenants.AssociationResale
+	t.Suspended, t.Version, t.AssociationType = r.Status == StatusSuspended, r.Version, r.Association.Type
+	if t.AssociationType == "" {
+		t.AssociationType = tenants.AssociationResale
 	}
+	t.Provisioner = tenants.ProvisionerSettings{Kind: r.Provisioner.Kind, URL: r.Provisioner.URL}
 	if len(r.Provisioner.TokenSealed) > 0 {
 		p, err := u.Open(r.ID, FieldProvisionerToken, r.Provisioner.TokenSealed)
 		if err != nil {
-			return Live{}, err
+			return tenants.Tenant{}, err
 		}
-		l.Provisioner.Token = string(p)
+		t.Provisioner.Token = string(p)
 	}
 	if si := r.SignIn; si != nil {
-		l.SignIn = &LiveSignIn{Issuer: si.Issuer, ClientID: si.ClientID, Scopes: slices.Clone(si.Scopes), AccountClaim: si.AccountClaim}
-		if l.SignIn.AccountClaim == "" {
-			l.SignIn.AccountClaim = "sub"
+		t.SignIn = &tenants.SignIn{Issuer: si.Issuer, ClientID: si.ClientID, Scopes: slices.Clone(si.Scopes), AccountClaim: si.AccountClaim}
+		if t.SignIn.AccountClaim == "" {
+			t.SignIn.AccountClaim = "sub"
 		}
 		if len(si.ClientSecretSealed) > 0 {
 			p, err := u.Open(r.ID, FieldClientSecret, si.ClientSecretSealed)
 			if err != nil {
-				return Live{}, err
+				return tenants.Tenant{}, err
 			}
-			l.SignIn.ClientSecret = string(p)
+			t.SignIn.ClientSecret = string(p)
 		}
 	}
-	return l, nil
+	return t, nil
 }
 
-// Registry returns the snapshot's tenants as a tenants.Registry (every
-// tenant, suspended ones included: the gateway answers them with its
-// suspension page). Errors: those of NewRegistry and of Record.Tenant.
-func (s *Snapshot) Registry() (*tenants.Registry, error) {
-	ts := make([]tenants.Tenant, 0, len(s.all))
-	for _, r := range s.all {
-		t, err := r.Tenant()
-		if err != nil {
-			return nil, fmt.Errorf("tenant %q: %w", r.ID, err)
-		}
-		ts = append(ts, t)
+// Registry returns the snapshot's tenants (Tenants) as a tenants.Registry:
+// every tenant whose secrets open, suspended ones included (the gateway
+// answers them with its suspension page). The error joins those of
+// Tenants (the registry is still returned) and, fatally (nil registry),
+// NewRegistry's.
+func (s *Snapshot) Registry(u Unsealer) (*tenants.Registry, error) {
+	ts, terr := s.Tenants(u)
+	reg, err := tenants.NewRegistry(ts)
+	if err != nil {
+		return nil, err
 	}
-	return tenants.NewRegistry(ts)
+	return reg, terr
 }

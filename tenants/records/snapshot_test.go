@@ -41,23 +41,23 @@ var snapshotTests = []testCase{
 		if _, ok := snap.ByHost("evil.example"); ok {
 			t.Errorf("snapshot changed through a returned record")
 		}
-		live, err := snap.Live(e.sealer)
+		live, err := snap.Tenants(e.sealer)
 		if err != nil || len(live) != 2 {
-			t.Fatalf("Live = %v, %v", live, err)
+			t.Fatalf("Tenants = %v, %v", live, err)
 		}
 		la, lb := live[0], live[1]
-		if la.Tenant.ID != "acme" || la.Tenant.XAccountType != "acme" || la.Tenant.Upstream.Host != "console.cloud.example" ||
+		if la.ID != "acme" || la.XAccountType != "acme" || la.Upstream.Host != "console.cloud.example" ||
 			la.SignIn.ClientSecret != "s3cret-acme" || la.SignIn.AccountClaim != "sub" || la.Provisioner.Token != "tok-1" ||
-			la.AssociationType != "1" || la.Suspended {
+			la.Provisioner.Kind != "http" || la.AssociationType != "1" || la.Suspended || la.Version != 1 {
 			t.Errorf("live acme = %+v / %+v", la, la.SignIn)
 		}
-		if la.Tenant.Risk.PerDevice != tenants.PerHour(5) || la.Tenant.Risk.PerAddress.N < 1<<20 || la.Tenant.Risk.PerPartner != (tenants.Quota{}) {
-			t.Errorf("risk = %+v", la.Tenant.Risk)
+		if la.Risk.PerDevice != tenants.PerHour(5) || la.Risk.PerAddress.N < 1<<20 || la.Risk.PerPartner != (tenants.Quota{}) {
+			t.Errorf("risk = %+v", la.Risk)
 		}
-		if !lb.Suspended || lb.SignIn != nil || lb.AssociationType != tenants.AssociationResale {
+		if !lb.Suspended || lb.SignIn != nil || lb.AssociationType != tenants.AssociationResale || lb.Version != 2 {
 			t.Errorf("live beta = %+v", lb)
 		}
-		reg, err := snap.Registry()
+		reg, err := snap.Registry(e.sealer)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,9 +68,13 @@ var snapshotTests = []testCase{
 		// Under another master key the secrets do not open: that tenant is
 		// left out and named, the others are built.
 		other, _ := records.NewSealer(bytes.Repeat([]byte{9}, 32))
-		live, err = snap.Live(other)
-		if !errors.Is(err, records.ErrUnseal) || len(live) != 1 || live[0].Tenant.ID != "beta" {
-			t.Errorf("Live under a wrong key = %v, %v", live, err)
+		live, err = snap.Tenants(other)
+		if !errors.Is(err, records.ErrUnseal) || len(live) != 1 || live[0].ID != "beta" {
+			t.Errorf("Tenants under a wrong key = %v, %v", live, err)
+		}
+		reg, err = snap.Registry(other)
+		if _, ok := reg.ByID("acme"); !errors.Is(err, records.ErrUnseal) || ok {
+			t.Errorf("Registry under a wrong key: acme present %v, err %v", ok, err)
 		}
 	}},
 }
