@@ -142,6 +142,7 @@ type Gateway struct {
 	consolePage func(c *fiber.Ctx, e *web.Error, requestID string) error
 	// closers stop what routes started (pub/sub listeners), at Shutdown.
 	closers []func()
+	signins *signinObserver
 }
 
 // New builds a gateway. Routes are registered; nothing listens until Serve.
@@ -194,6 +195,16 @@ func fiberConfig(o ListenerOptions, eh fiber.ErrorHandler, streaming bool) fiber
 
 // Proxy returns the console reverse proxy, for installing hooks.
 func (g *Gateway) Proxy() *console.Proxy { return g.proxy }
+
+// ForgetTenant drops the metric series of a tenant that is no longer
+// served (the tenant table's swap hook calls it), keeping label sets
+// bounded as tenants come and go.
+func (g *Gateway) ForgetTenant(id string) {
+	g.metrics.ForgetTenant(id)
+	if g.signins != nil {
+		g.signins.forget(id)
+	}
+}
 
 // Metrics returns the gateway's metrics.
 func (g *Gateway) Metrics() *web.Metrics { return g.metrics }

@@ -74,6 +74,11 @@ func newSigninObserver(reg prometheus.Registerer) *signinObserver {
 	return s
 }
 
+// forget drops the series of tenant.
+func (s *signinObserver) forget(tenant string) {
+	s.signins.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+}
+
 // wrap counts the callback h of kind.
 func (s *signinObserver) wrap(kind string, h fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {

@@ -25,7 +25,8 @@ import (
 // Console listener (customers; the tenant is chosen by Host):
 //
 //	recover → request id → access log → tenant (Host checked) →
-//	canonical path → preview marker → (delegation switch-in / switch back) →
+//	canonical path → suspended tenant (one page) → preview marker →
+//	(delegation switch-in / switch back) →
 //	sign-in and authorization (a delegated session: switchrole's check) →
 //	Livery's own routes (/_livery/…) → proxy to the upstream
 //
@@ -43,9 +44,11 @@ import (
 //	recover → request id → /healthz, /readyz, /metrics, /debug/pprof/ (ops.pprof)
 func (g *Gateway) routes(o Options) {
 	signins := newSigninObserver(g.metrics.Registry)
+	g.signins = signins
 	g.opsRoutes(o.Ops)
 	c := g.console
 	g.chain(c, "console", true)
+	c.Use(web.SuspendedMiddleware(branded.PagePaths...)) // a suspended tenant's console: one page
 	var pv *preview.Service
 	if b := o.Branding; b != nil && b.Preview != nil {
 		pv = preview.New(*b.Preview, g.trusted)

@@ -43,6 +43,11 @@ func Mount(r fiber.Router, o Options) (rewrite exchange.RewriteFunc, modify exch
 	return rewriteRequest, injectBranding(o.Chrome)
 }
 
+// PagePaths are the path prefixes Livery's own pages need besides the
+// page itself (images, stylesheets, the language switch): served also when
+// everything else of the tenant is refused, e.g. while it is suspended.
+var PagePaths = []string{web.AssetsPath, stylesPath, render.LanguagePath}
+
 // rewriteRequest is the branding door's RewriteFunc.
 func rewriteRequest(out *exchange.Outbound) error {
 	if err := upstreamLanguage(out); err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -116,8 +117,8 @@ func (e *IdentityEnv) Start(t testing.TB, hook redis.Hook, opts ...Option) *Iden
 		t.Fatal(err)
 	}
 	g := StartGateway(t, e.Upstream.URL, func(o *gateway.Options) {
-		o.Identity = &signin.IdentityOptions{Sessions: st, Redis: rdb, Customers: e.customers, CookieSecure: false,
-			Clients: map[string]signin.OIDCClient{"demo": {Issuer: e.IDP.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}}}
+		o.Tenants = WithSignIn(t, o.Tenants.(*tenants.Registry), &tenants.SignIn{Issuer: e.IDP.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}, "demo")
+		o.Identity = &signin.IdentityOptions{Sessions: st, Redis: rdb, Customers: e.customers, CookieSecure: false}
 		o.Assertions = asr
 		for _, fn := range opts {
 			fn(o)
@@ -190,4 +191,22 @@ func (c *CommandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 		c.Count.Add(int64(len(cmds)))
 		return next(ctx, cmds)
 	}
+}
+
+// WithSignIn returns reg with the tenants ids signing customers in at s.
+func WithSignIn(t testing.TB, reg *tenants.Registry, s *tenants.SignIn, ids ...string) *tenants.Registry {
+	t.Helper()
+	var ts []tenants.Tenant
+	for _, tn := range reg.All() {
+		c := *tn
+		if slices.Contains(ids, c.ID) {
+			c.SignIn = s
+		}
+		ts = append(ts, c)
+	}
+	out, err := tenants.NewRegistry(ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -301,7 +301,8 @@ func (e *StaffEnv) start(t testing.TB) {
 	}
 	e.ConsoleURL, e.APIURL = "http://"+cl.Addr().String(), "http://"+al.Addr().String()
 	e.OpsURL = "http://" + ol.Addr().String()
-	customer := signin.OIDCClient{Issuer: e.IDP.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}
+	reg = WithSignIn(t, reg, &tenants.SignIn{Issuer: e.IDP.Issuer(), ClientID: "livery", ClientSecret: "s3cret"}, "acme", "globex")
+	e.reg = reg
 	o := gateway.Options{
 		Logger:  slog.New(slog.DiscardHandler),
 		Tenants: reg,
@@ -309,8 +310,7 @@ func (e *StaffEnv) start(t testing.TB) {
 		API:     gateway.ListenerOptions{ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: time.Minute, MaxHeaderBytes: 8 << 10, BodyLimit: 1 << 20},
 		Proxy: console.ProxyOptions{ConnectTimeout: 2 * time.Second, ResponseHeaderTimeout: 5 * time.Second,
 			IdleConnTimeout: time.Minute, MaxConnsPerHost: 256},
-		Identity: &signin.IdentityOptions{Sessions: e.Sessions, Redis: e.RDB, Customers: e.Customers,
-			Clients: map[string]signin.OIDCClient{"acme": customer, "globex": customer}, Authorizer: e.authz},
+		Identity: &signin.IdentityOptions{Sessions: e.Sessions, Redis: e.RDB, Customers: e.Customers, Authorizer: e.authz},
 		Admin: &gateway.AdminOptions{
 			Staff: signin.StaffOptions{Client: signin.OIDCClient{Issuer: e.IDP.Issuer(), ClientID: StaffClientID, ClientSecret: StaffClientSecret},
 				PublicURL: e.APIURL, RolesClaim: "groups", TenantClaim: "partner", RoleMap: staffRoleMap,

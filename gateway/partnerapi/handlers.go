@@ -27,6 +27,9 @@ func (p *partnerAPI) createCustomer(c *fiber.Ctx) error {
 	if err != nil {
 		return partnerError(err)
 	}
+	if req.CooperationType == nil && t.AssociationType == tenants.AssociationReferral {
+		reg.AssociationType = t.AssociationType // the partner's default when the call names none
+	}
 	if reg.XAccountType != t.XAccountType {
 		return partnerError(fmt.Errorf("%w: xaccount_type %q is not this partner's platform id", tenants.ErrForbidden, reg.XAccountType))
 	}

@@ -134,7 +134,8 @@ func Mount(api fiber.Router, o Options, trusted []*net.IPNet, log *slog.Logger, 
 // (429 APIGW.0308, Retry-After), before anything is looked up or verified.
 // Every failure is 401 CBC.0154; failures write nothing durable: they are
 // counted (livery_partner_auth_failures_total), logged sampled and charged
-// to the address's budget (see authGuard).
+// to the address's budget (see authGuard). A correctly signed call of a
+// suspended partner is 403 CBC.0151.
 func (p *partnerAPI) authenticate(c *fiber.Ctx) error {
 	peer := p.peerKey(c)
 	if err := p.guard.admit(c, peer); err != nil {
@@ -161,6 +162,12 @@ func (p *partnerAPI) authenticate(c *fiber.Ctx) error {
 	}
 	c.Locals(web.LocalTenant, t)
 	c.Locals(localKeyID, auth.AccessKey)
+	if t.Suspended {
+		// Signed correctly, but the partner's service is suspended: not an
+		// authentication failure (nothing charged to the address), 403.
+		return &web.Error{Status: http.StatusForbidden, Code: "CBC.0151",
+			Message: "Access denied: this partner's service is suspended. / 访问被拒绝：该合作伙伴的服务已暂停。"}
+	}
 	if p.KeyUsage != nil {
 		p.KeyUsage.Used(c.UserContext(), t.ID, auth.AccessKey)
 	}

@@ -36,9 +36,8 @@ type IdentityOptions struct {
 	Sessions  *sessions.Store
 	Redis     redis.UniversalClient // login state (state, nonce, PKCE verifier)
 	Customers CustomerFinder
-	// Clients holds each tenant's OIDC registration; tenants without one
-	// are served without sign-in.
-	Clients      map[string]OIDCClient
+	// Each tenant's OIDC registration is its tenants.Tenant.SignIn; a
+	// tenant without one is served without sign-in (development).
 	CookieSecure bool
 	// Authorizer, when set, decides every signed-in console request.
 	Authorizer web.Authorizer
@@ -70,7 +69,7 @@ type Customer struct {
 	IdentityOptions
 	log     *slog.Logger
 	trusted []*net.IPNet
-	rps     map[string]*relyingParty
+	rps     relyingParties
 	cookies web.Cookies
 	flow    flow
 	origin  *web.OriginCheck // Livery's own state-changing console endpoints
@@ -82,12 +81,9 @@ func NewCustomer(o IdentityOptions, log *slog.Logger, trusted []*net.IPNet) *Cus
 	if o.LoginLimiter != nil && o.LoginRate.Rate <= 0 {
 		panic("signin: IdentityOptions.LoginRate is required with a LoginLimiter (sessions.login_rate)")
 	}
-	id := &Customer{IdentityOptions: o, log: log, trusted: trusted, rps: map[string]*relyingParty{}, origin: web.NewOriginCheck(),
+	id := &Customer{IdentityOptions: o, log: log, trusted: trusted, origin: web.NewOriginCheck(),
 		cookies: web.Cookies{Secure: o.CookieSecure}}
 	id.flow = flow{states: loginStates{o.Redis}, cookies: id.cookies, bind: web.CookieLogin, unavailable: storeUnavailable}
-	for tenant, c := range o.Clients {
-		id.rps[tenant] = newRelyingParty(c)
-	}
 	return id
 }
 
@@ -105,7 +101,7 @@ func (id *Customer) Authenticate(c *fiber.Ctx) error {
 		return c.Next()
 	}
 	t := web.TenantOf(c)
-	if _, ok := id.rps[t.ID]; !ok {
+	if t.SignIn == nil {
 		return c.Next() // tenant without sign-in (development)
 	}
 	sess, err := id.session(c)
@@ -184,7 +180,7 @@ func (id *Customer) redirectURL(c *fiber.Ctx) string {
 }
 
 func (id *Customer) rp(c *fiber.Ctx) (*relyingParty, error) {
-	rp, ok := id.rps[web.TenantOf(c).ID]
+	rp, ok := id.rps.of(web.TenantOf(c))
 	if !ok {
 		return nil, web.Errorf(http.StatusNotFound, "not_found", "Sign-in is not configured for this console.")
 	}

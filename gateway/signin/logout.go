@@ -30,7 +30,7 @@ func (id *Customer) Logout(c *fiber.Ctx) error {
 		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
 			Message: "Sign-out could not be completed. Please try again.", Err: err, RetryAfter: 5}
 	}
-	rp, ok := id.rps[web.TenantOf(c).ID]
+	rp, ok := id.rps.of(web.TenantOf(c))
 	if ok {
 		if _, err := rp.get(c.UserContext()); err == nil {
 			if end := rp.endSession(); end != "" {

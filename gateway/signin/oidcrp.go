@@ -10,6 +10,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/livery/livery/tenants"
 )
 
 // OIDCClient is a relying-party registration at one provider.
@@ -40,6 +42,41 @@ type relyingParty struct {
 // discoveryRetry is how long a failed discovery is remembered before the
 // next request tries again.
 const discoveryRetry = 3 * time.Second
+
+// relyingParties are the customer sign-in relying parties, one per tenant,
+// built from the tenant's SignIn the first time it is used and rebuilt when
+// it changes (the tenant table swapped in other settings): a request uses
+// the settings of the *Tenant it resolved, so one in flight finishes on
+// the old settings. Safe for concurrent use.
+type relyingParties struct {
+	mu  sync.Mutex
+	rps map[string]*tenantRP
+}
+
+type tenantRP struct {
+	cfg *tenants.SignIn
+	rp  *relyingParty
+}
+
+// of returns t's relying party; ok is false when t has no sign-in.
+func (r *relyingParties) of(t *tenants.Tenant) (rp *relyingParty, ok bool) {
+	if t.SignIn == nil {
+		return nil, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.rps[t.ID]; e != nil && (e.cfg == t.SignIn || e.cfg.Equal(t.SignIn)) {
+		return e.rp, true
+	}
+	if r.rps == nil {
+		r.rps = map[string]*tenantRP{}
+	}
+	s := t.SignIn
+	rp = newRelyingParty(OIDCClient{Issuer: s.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret,
+		Scopes: s.Scopes, AccountClaim: s.AccountClaim})
+	r.rps[t.ID] = &tenantRP{cfg: s, rp: rp}
+	return rp, true
+}
 
 func newRelyingParty(c OIDCClient) *relyingParty {
 	if len(c.Scopes) == 0 {

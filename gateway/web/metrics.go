@@ -49,6 +49,25 @@ func (m *Metrics) ObserveRequest(listener, tenant string, status int, d time.Dur
 	in.duration.Observe(d.Seconds())
 }
 
+// ForgetTenant drops every series labelled with tenant (a tenant that is no
+// longer in the table), so tenants that come and go leave no unbounded
+// label set behind. A request of that tenant still in flight may add its
+// series again once; the next ForgetTenant drops it.
+func (m *Metrics) ForgetTenant(tenant string) {
+	m.perRequest.Range(func(k, _ any) bool {
+		if k.(requestKey).tenant == tenant {
+			m.perRequest.Delete(k)
+		}
+		return true
+	})
+	l := prometheus.Labels{"tenant": tenant}
+	m.requests.DeletePartialMatch(l)
+	m.duration.DeletePartialMatch(l)
+	m.UpstreamErrors.DeletePartialMatch(l)
+	m.ClientAborts.DeletePartialMatch(l)
+	m.Unbranded.DeletePartialMatch(l)
+}
+
 // NewMetrics creates and registers the gateway metrics, plus the Go runtime
 // and process collectors.
 func NewMetrics() *Metrics {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -194,6 +195,25 @@ func TenantMiddleware(tenants TenantResolver) fiber.Handler {
 		}
 		c.Locals(LocalTenant, t)
 		return c.Next()
+	}
+}
+
+// SuspendedMiddleware (console, after TenantMiddleware and
+// CanonicalPathMiddleware) answers every request of a suspended tenant 403
+// service_suspended — a page in the tenant's chrome for browsers — except
+// the paths starting with one of pass (what that page itself loads).
+func SuspendedMiddleware(pass ...string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if t := TenantOf(c); t == nil || !t.Suspended {
+			return c.Next()
+		}
+		for _, p := range pass {
+			if strings.HasPrefix(c.Path(), p) {
+				return c.Next()
+			}
+		}
+		return Errorf(http.StatusForbidden, "service_suspended",
+			"This console's service is suspended. Please contact your service provider. / 该控制台的服务已暂停，请联系您的服务商。")
 	}
 }
 

@@ -56,7 +56,7 @@ func (a delegationAnnouncer) Announce(ctx context.Context, an delegation.Announc
 // runDelegationReminders sweeps every tenant's grants for "ending soon"
 // reminders every interval until ctx ends (idempotent per grant and
 // threshold, so every instance may run it).
-func runDelegationReminders(ctx context.Context, del *delegation.Service, tenantIDs []string, every time.Duration, log *slog.Logger) {
+func runDelegationReminders(ctx context.Context, del *delegation.Service, tenantIDs func() []string, every time.Duration, log *slog.Logger) {
 	go func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -66,7 +66,7 @@ func runDelegationReminders(ctx context.Context, del *delegation.Service, tenant
 				return
 			case <-t.C:
 			}
-			for _, id := range tenantIDs {
+			for _, id := range tenantIDs() {
 				rctx, cancel := context.WithTimeout(ctx, time.Minute)
 				if _, err := del.Reminders(rctx, id, time.Now()); err != nil {
 					log.Warn("delegation: reminder sweep failed; the next sweep retries", "tenant", id, "err", err)

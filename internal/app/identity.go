@@ -42,19 +42,13 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 	st := sessions.New(svc.rdb, sessions.Options{IdleTimeout: cfg.Sessions.IdleTimeout,
 		MaxLifetime: cfg.Sessions.MaxLifetime, CacheEntries: cfg.Sessions.CacheEntries, Logger: log.With("component", "sessions")})
 	p := &identityParts{sessions: st, authz: az, assertions: asr}
-	clients := map[string]signin.OIDCClient{}
-	for _, t := range cfg.Tenants {
-		if t.OIDC == nil {
-			continue
+	for _, t := range svc.tenants.All() {
+		if t.SignIn == nil {
+			log.Warn("tenant without a sign-in provider: its console is served without sign-in (development only)", "tenant", t.ID)
 		}
-		clients[t.ID] = signin.OIDCClient{Issuer: t.OIDC.Issuer, ClientID: t.OIDC.ClientID,
-			ClientSecret: t.OIDC.ClientSecret, Scopes: t.OIDC.Scopes, AccountClaim: t.OIDC.AccountClaim}
-	}
-	if len(clients) == 0 {
-		log.Warn("no tenant has an oidc block: consoles are served without sign-in (development only)")
 	}
 	p.identity = &signin.IdentityOptions{Sessions: st, Redis: svc.rdb, Customers: svc.customers,
-		Clients: clients, CookieSecure: cfg.Sessions.CookieSecure, Authorizer: az,
+		CookieSecure: cfg.Sessions.CookieSecure, Authorizer: az,
 		LoginLimiter: svc.limiter, LoginRate: riskLimit(cfg.Sessions.LoginRate)}
 	if s := cfg.Staff; s.OIDC.Issuer != "" {
 		p.admin = &gateway.AdminOptions{

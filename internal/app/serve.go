@@ -112,6 +112,7 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.svc = svc
+	go func() { _ = svc.tenants.Run(ctx) }()
 	svc.runIndexRepair(ctx)
 	idp, err := buildIdentity(cfg, svc, log)
 	if err != nil {
@@ -123,14 +124,10 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(cfg.Tenants))
-	for i, t := range cfg.Tenants {
-		ids[i] = t.ID
-	}
-	brand.run(ctx, ids, log)
+	brand.run(ctx, tenantIDs(svc.tenants.All()), log) // tenants created later load on first use
 	svc.branding = brand
 	del, switchOpts := buildDelegation(cfg, svc, idp, brand.notifier, log)
-	runDelegationReminders(ctx, del, ids, time.Hour, log)
+	runDelegationReminders(ctx, del, func() []string { return tenantIDs(svc.tenants.All()) }, time.Hour, log)
 	svc.delegation = del
 	if idp.admin != nil {
 		idp.admin.Delegations = del // the partner's side: admin API and staff UI
@@ -164,10 +161,23 @@ func (a *App) build(ctx context.Context) error {
 		Delegation: switchOpts,
 		MyPartners: del, // the customer's side: My partners on the console
 	})
+	svc.swaps.add(func(before, after *tenants.Registry) {
+		for _, id := range gone(before, after) {
+			a.gw.ForgetTenant(id)
+		}
+	})
 	reg := a.gw.Metrics().Registry
 	brand.registerEventMetrics(reg)
-	obs.register(reg, a.info, svc, idp, brand, ids)
+	obs.register(reg, a.info, svc, idp, brand)
 	return nil
+}
+
+func tenantIDs(ts []*tenants.Tenant) []string {
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	return ids
 }
 
 // opsListener is the operations listener's HTTP limits (not settings: its
@@ -184,7 +194,7 @@ func (a *App) Serve(ctx context.Context) error {
 	cfg := a.cfg
 	a.log.Info("livery serving", "version", a.version, "console", a.lns.Console.Addr().String(),
 		"api", a.lns.API.Addr().String(), "ops", a.lns.Ops.Addr().String(), "redis", a.svc.rdb.Mode,
-		"store", cfg.Store.Driver, "tenants", len(cfg.Tenants))
+		"store", cfg.Store.Driver, "tenants", len(a.svc.tenants.All()))
 	errc := make(chan error, 1)
 	go func() { errc <- a.gw.Serve(a.lns.Console, a.lns.API, a.lns.Ops) }()
 	select {

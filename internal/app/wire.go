@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,10 +20,11 @@ import (
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/codes"
-	"github.com/livery/livery/tenants/httpprovision"
 	"github.com/livery/livery/tenants/keyusage"
+	"github.com/livery/livery/tenants/live"
 	"github.com/livery/livery/tenants/notify"
 	"github.com/livery/livery/tenants/ratelimit"
+	"github.com/livery/livery/tenants/records"
 	"github.com/livery/livery/tenants/redisindex"
 )
 
@@ -34,7 +34,9 @@ type services struct {
 	cfg        *config.Config
 	store      objstore.Store
 	rdb        *redisx.Conn
-	tenants    *tenants.Registry
+	tenants    *live.Table    // this instance's table of tenants
+	records    *records.Store // the tenant records (operators edit them at runtime)
+	swaps      *swapHooks     // run when the tenant table changes
 	creds      *tenants.Credentials
 	customers  *tenants.Customers
 	codes      *codes.Store
@@ -72,9 +74,6 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger, obs
 		s.store = objstore.WithMetrics(s.store, obs.store)
 		redisMetrics = obs.redis
 	}
-	if s.tenants, err = buildTenants(cfg.Tenants); err != nil {
-		return nil, err
-	}
 	key, err := masterKey(cfg, log)
 	if err != nil {
 		return nil, err
@@ -86,6 +85,13 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger, obs
 		Username: cfg.Redis.Username, Password: cfg.Redis.Password, Metrics: redisMetrics}); err != nil {
 		return nil, err
 	}
+	s.swaps = &swapHooks{}
+	tp, err := openTenants(ctx, cfg, s.store, key, s.rdb, s.swaps.swapped, log)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.tenants, s.records = tp.table, tp.records
 	s.codes = codes.New(s.rdb, codes.Options{})
 	s.limiter = ratelimit.New(s.rdb)
 	s.audit = audit.NewLog(s.store, tenants.AuditStream)
@@ -98,16 +104,8 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger, obs
 	} else {
 		s.notifier = notify.NewLog(log)
 	}
-	provs := map[string]tenants.Provisioner{}
-	for _, t := range cfg.Tenants {
-		if t.Provisioner.Kind == "http" {
-			provs[t.ID] = &httpprovision.Provisioner{URL: t.Provisioner.URL, Token: t.Provisioner.Token}
-		} else {
-			provs[t.ID] = tenants.Builtin{}
-		}
-	}
 	s.customers = tenants.NewCustomers(tenants.CustomerOptions{
-		Store: s.store, Provisioner: byTenant(provs), Codes: s.codes, Index: redisindex.Index{RDB: s.rdb},
+		Store: s.store, Provisioner: liveProvisioner{s.tenants}, Codes: s.codes, Index: redisindex.Index{RDB: s.rdb},
 		PhoneLimit: cfg.Partner.PhoneLimit, Logger: log,
 	})
 	s.staff = tenants.NewStaffDirectory(s.store, log.With("component", "staff"))
@@ -135,17 +133,6 @@ func (s *services) partnerOptions() *partnerapi.Options {
 		CheckIdentityRate: p.CheckIdentityRate, SendCodeRate: p.SendCodeRate, CreateRate: p.CreateRate, QueryRate: p.QueryRate,
 		AuthFailureLimit: riskLimit(p.AuthFailureLimit),
 	}
-}
-
-// byTenant dispatches provisioning to each tenant's provisioner.
-type byTenant map[string]tenants.Provisioner
-
-func (b byTenant) CreateAccount(ctx context.Context, r tenants.ProvisionRequest) (tenants.Account, error) {
-	p, ok := b[r.Tenant]
-	if !ok {
-		return tenants.Account{}, fmt.Errorf("%w: no provisioner for tenant %q", tenants.ErrRejected, r.Tenant)
-	}
-	return p.CreateAccount(ctx, r)
 }
 
 // masterKey returns the configured master key or, only with the dir store,
@@ -186,40 +173,6 @@ func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	log.Warn("no security.master_key configured: generated a development master key inside the store directory; configure one for production",
 		"path", path)
 	return k, nil
-}
-
-func buildTenants(specs []config.TenantSpec) (*tenants.Registry, error) {
-	ts := make([]tenants.Tenant, 0, len(specs))
-	for _, s := range specs {
-		up, err := url.Parse(s.Upstream)
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %w", s.ID, err)
-		}
-		t := tenants.Tenant{ID: s.ID, Name: tenants.Names{ZH: s.Name.ZH, EN: s.Name.EN}, Upstream: up,
-			XAccountType: s.XAccountType}
-		if t.XAccountType == "" {
-			t.XAccountType = s.ID
-		}
-		for _, h := range s.Hosts {
-			n, err := config.NormalizeHost(h)
-			if err != nil {
-				return nil, fmt.Errorf("tenant %s: %w", s.ID, err)
-			}
-			t.Hosts = append(t.Hosts, n)
-		}
-		t.Risk.PerDevice = riskQuota(s.Risk.PerDevice)
-		t.Risk.PerAddress = riskQuota(s.Risk.PerAddress)
-		t.Risk.PerPartner = riskQuota(s.Risk.PerPartner)
-		t.Risk.RequireDevice = s.Risk.RequireDevice
-		ts = append(ts, t)
-	}
-	return tenants.NewRegistry(ts)
-}
-
-// riskQuota is riskLimit as a registration quota.
-func riskQuota(spec string) tenants.Quota {
-	l := riskLimit(spec)
-	return tenants.Quota{N: l.Rate, Per: l.Period}
 }
 
 // riskLimit converts a validated "N/duration" ("" = default, "off" =

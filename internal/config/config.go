@@ -36,9 +36,19 @@ type Config struct {
 	Authz    Authz      `yaml:"authz"`
 	Branding Branding   `yaml:"branding"`
 	// Delegation is delegated operations (代客运维).
-	Delegation Delegation   `yaml:"delegation"`
-	Runtime    Runtime      `yaml:"runtime"`
-	Tenants    []TenantSpec `yaml:"tenants"`
+	Delegation Delegation `yaml:"delegation"`
+	Runtime    Runtime    `yaml:"runtime"`
+	// TenantTable tunes each instance's table of tenants (tenants/live).
+	TenantTable TenantTable  `yaml:"tenant_table"`
+	Tenants     []TenantSpec `yaml:"tenants"`
+}
+
+// TenantTable tunes the per-instance tenant table. Changes reach every
+// instance by a Redis notice within milliseconds; Refresh is the safety
+// net for a missed notice (the longest a change can take when Redis
+// pub/sub is down).
+type TenantTable struct {
+	Refresh time.Duration `yaml:"refresh"`
 }
 
 // Ops configures the operations listener: /metrics, /healthz, /readyz and,
@@ -347,6 +357,12 @@ type TenantSpec struct {
 	// OIDC is the partner platform's provider for its customers. Without
 	// it the tenant's console is served without sign-in (development).
 	OIDC *TenantOIDC `yaml:"oidc"`
+	// Managed says who wins when this entry and the tenant's record in the
+	// object store disagree, for a tenant the file creates: "file" (the
+	// default: the record is overwritten from the file at every start) or
+	// "store" (the file only creates it; it is edited at runtime). A record
+	// that exists keeps its own mark (docs/partners.md).
+	Managed string `yaml:"managed"`
 }
 
 // TenantOIDC is a tenant's customer sign-in provider.

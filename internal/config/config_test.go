@@ -106,7 +106,11 @@ func TestBadInputListsEveryProblem(t *testing.T) {
 	}{
 		{name: "malformed yaml", yaml: "console: [\n", want: []string{"yaml: "}},
 		{name: "unknown keys all listed", yaml: "consol: {}\nstore: {drivr: dir}\ntenants: []\n",
-			want: []string{"field consol not found", "field drivr not found", "tenants: at least one tenant"}},
+			want: []string{"field consol not found", "field drivr not found"}},
+		{name: "managed is file or store", yaml: `
+tenants:
+  - {id: a1, name: {zh: 甲, en: A}, hosts: [x.example], upstream: "https://c.example", managed: both}
+`, want: []string{`tenants[0].managed: must be file or store, got "both"`}},
 		{name: "missing upstream and bad url and duplicate host", yaml: `
 tenants:
   - {id: a1, name: {zh: 甲, en: A}, hosts: [x.example]}

@@ -64,11 +64,12 @@ func Default() Config {
 			IdleConnTimeout: 90 * time.Second, MaxConnsPerHost: 4096},
 		Partner: PartnerAPI{CheckIdentityRate: 5, SendCodeRate: 10, CreateRate: 10, QueryRate: 20,
 			PhoneLimit: 5, KeyCacheTTL: 10 * time.Second, Notifier: Notifier{Kind: "log"}, AuthFailureLimit: "20/1m"},
-		Sessions:   Sessions{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, CookieSecure: true, CacheEntries: 100_000, LoginRate: "30/1m"},
-		Identity:   Identity{AssertionTTL: 60 * time.Second},
-		Staff:      Staff{RolesClaim: "roles", TenantClaim: "tenant"},
-		Branding:   Branding{Notify: BrandingNotify{Kind: "log", Timeout: 5 * time.Second, MaxAttempts: 5}},
-		Delegation: Delegation{SessionTTL: time.Hour, RequestTTL: 7 * 24 * time.Hour},
+		Sessions:    Sessions{IdleTimeout: 30 * time.Minute, MaxLifetime: 12 * time.Hour, CookieSecure: true, CacheEntries: 100_000, LoginRate: "30/1m"},
+		Identity:    Identity{AssertionTTL: 60 * time.Second},
+		Staff:       Staff{RolesClaim: "roles", TenantClaim: "tenant"},
+		Branding:    Branding{Notify: BrandingNotify{Kind: "log", Timeout: 5 * time.Second, MaxAttempts: 5}},
+		Delegation:  Delegation{SessionTTL: time.Hour, RequestTTL: 7 * 24 * time.Hour},
+		TenantTable: TenantTable{Refresh: 10 * time.Second},
 	}
 }
 

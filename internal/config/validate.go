@@ -61,6 +61,9 @@ func Validate(c *Config) []Problem {
 	p.identity(c)
 	p.branding(c.Branding)
 	p.brandingNotify(c)
+	if r := c.TenantTable.Refresh; r < time.Second || r > 10*time.Minute {
+		p.add("tenant_table.refresh", "must be between 1s and 10m, got %s", r)
+	}
 	p.tenants(c.Tenants)
 	return p
 }
@@ -285,9 +288,8 @@ func (p *problems) proxy(x Proxy) {
 }
 
 func (p *problems) tenants(ts []TenantSpec) {
-	if len(ts) == 0 {
-		p.add("tenants", "at least one tenant is required")
-	}
+	// No tenant in the file is fine: they may all live in the store,
+	// created at runtime (docs/partners.md).
 	ids := map[string]int{}
 	hosts := map[string]int{}
 	for i, t := range ts {
@@ -298,6 +300,11 @@ func (p *problems) tenants(ts []TenantSpec) {
 			p.add(at+".id", "duplicates tenants[%d].id %q", j, t.ID)
 		} else {
 			ids[t.ID] = i
+		}
+		switch t.Managed {
+		case "", "file", "store":
+		default:
+			p.add(at+".managed", "must be file or store, got %q", t.Managed)
 		}
 		p.name(at+".name.zh", t.Name.ZH)
 		p.name(at+".name.en", t.Name.EN)

@@ -166,3 +166,61 @@ func (s *Store) seedOne(ctx context.Context, in Input, now time.Time) SeedEntry 
 	e.Action, e.Fields = SeedUpdated, Fields(changes)
 	return e
 }
+
+// Plan is Seed without writing: what Seed would do with the store as it
+// is now, for check-config. Errors: the store's (reading the records);
+// a tenant that would fail is in the report (SeedFailed with Err).
+func (s *Store) Plan(ctx context.Context, specs []Input) (SeedReport, error) {
+	var rep SeedReport
+	reg, _, err := s.load(ctx)
+	if err != nil {
+		return rep, err
+	}
+	inFile := map[string]bool{}
+	for _, in := range specs {
+		inFile[in.ID] = true
+		rep.Entries = append(rep.Entries, s.planOne(&reg, in))
+	}
+	for _, r := range sorted(reg) {
+		if !inFile[r.ID] {
+			rep.Entries = append(rep.Entries, SeedEntry{ID: r.ID, Action: SeedStoreOnly})
+		}
+	}
+	return rep, nil
+}
+
+func (s *Store) planOne(reg *registry, in Input) SeedEntry {
+	e := SeedEntry{ID: in.ID}
+	in, err := Validate(in)
+	if err != nil {
+		e.Action, e.Err = SeedFailed, err
+		return e
+	}
+	cur, ok := reg.Tenants[in.ID]
+	if !ok || cur.Managed == ManagedFile {
+		if err := hostConflict(reg, in.ID, in.Hosts); err != nil {
+			e.Action, e.Err = SeedFailed, err
+			return e
+		}
+	}
+	if !ok {
+		e.Action = SeedCreated
+		return e
+	}
+	in.Managed = ""
+	next, err := s.build(&cur, in)
+	if err != nil {
+		e.Action, e.Err = SeedFailed, err
+		return e
+	}
+	e.Fields = Fields(Diff(cur, next))
+	switch {
+	case cur.Managed != ManagedFile:
+		e.Action = SeedKept
+	case len(e.Fields) == 0:
+		e.Action = SeedUnchanged
+	default:
+		e.Action = SeedUpdated
+	}
+	return e
+}

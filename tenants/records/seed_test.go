@@ -26,15 +26,28 @@ var seedTests = []testCase{
 		a, b := input("acme"), input("beta")
 		a.Upstream, b.Upstream = "https://file.cloud.example", "https://file.cloud.example"
 		a.SignIn.ClientSecret = ptr("rotated-in-file")
-		rep, err := e.s.Seed(e.ctx, []records.Input{a, b, input("gamma")}, t0.Add(1e9))
-		if err != nil {
-			t.Fatalf("Seed: %v", err)
-		}
 		want := []records.SeedEntry{
 			{ID: "acme", Action: records.SeedUpdated, Fields: []string{"upstream", "sign_in.client_secret"}},
 			{ID: "beta", Action: records.SeedKept, Fields: []string{"upstream"}},
 			{ID: "gamma", Action: records.SeedCreated},
 			{ID: "delta", Action: records.SeedStoreOnly},
+		}
+		// Plan (check-config) tells the same and writes nothing.
+		plan, err := e.s.Plan(e.ctx, []records.Input{a, b, input("gamma")})
+		if err != nil {
+			t.Fatalf("Plan: %v", err)
+		}
+		for i, w := range want {
+			if g := plan.Entries[i]; len(plan.Entries) != len(want) || g.ID != w.ID || g.Action != w.Action || !slices.Equal(g.Fields, w.Fields) {
+				t.Errorf("plan entry %d = %+v, want %+v", i, g, w)
+			}
+		}
+		if _, err := e.s.Get(e.ctx, "gamma"); !errors.Is(err, records.ErrNotFound) {
+			t.Fatalf("Plan wrote: Get(gamma) = %v", err)
+		}
+		rep, err := e.s.Seed(e.ctx, []records.Input{a, b, input("gamma")}, t0.Add(1e9))
+		if err != nil {
+			t.Fatalf("Seed: %v", err)
 		}
 		if len(rep.Entries) != len(want) {
 			t.Fatalf("report = %+v", rep.Entries)
