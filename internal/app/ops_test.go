@@ -35,7 +35,13 @@ func startApp(t *testing.T, upstream string, env map[string]string) *testApp {
 	yaml := "store: {driver: dir, dir: {path: " + filepath.Join(dir, "data") + "}}\n" +
 		"tenants:\n  - {id: acme, name: {zh: 甲, en: Acme}, hosts: [127.0.0.1], upstream: \"" + upstream + "\"}\n" +
 		"  - {id: down, name: {zh: 乙, en: Down}, hosts: [localhost], upstream: \"http://127.0.0.1:1\"}\n"
-	path := filepath.Join(dir, "livery.yaml")
+	return startAppYAML(t, yaml, env)
+}
+
+// startAppYAML builds and serves an App configured by yaml and env.
+func startAppYAML(t *testing.T, yaml string, env map[string]string) *testApp {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "livery.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
