@@ -33,6 +33,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/livery/livery/internal/app"
 	"github.com/livery/livery/internal/config"
@@ -240,6 +241,19 @@ func checkConfigCmd(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "configuration ok: %d tenant(s), store %s, redis %s\n",
 		len(cfg.Tenants), cfg.Store.Driver, redisMode(cfg.Redis))
+	// The file seeds the tenant records: say what the next start does with
+	// them (the rule: docs/partners.md).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lines, err := app.PlanTenants(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stdout, "tenants: cannot read the store to compare it with the file (%v); at start, the file creates the tenants the store lacks and overwrites those marked managed: file\n", err)
+		return exitOK
+	}
+	fmt.Fprintln(stdout, "tenants at the next start (managed: file — the file wins; managed: store — the store wins):")
+	for _, l := range lines {
+		fmt.Fprintln(stdout, "  "+l)
+	}
 	return exitOK
 }
 

@@ -2,8 +2,12 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -112,4 +116,54 @@ func (p liveProvisioner) CreateAccount(ctx context.Context, r tenants.ProvisionR
 		return (&httpprovision.Provisioner{URL: t.Provisioner.URL, Token: t.Provisioner.Token}).CreateAccount(ctx, r)
 	}
 	return tenants.Builtin{}.CreateAccount(ctx, r)
+}
+
+// PlanTenants tells, without writing anything, what serve would do at start
+// with the configuration file's tenants and the store's records (the rule:
+// docs/partners.md): one line per tenant. Errors: the store cannot be
+// opened or read (check-config then says so and still passes: the file is
+// valid).
+func PlanTenants(ctx context.Context, cfg *config.Config) ([]string, error) {
+	if cfg.Store.Driver == "dir" {
+		if _, err := os.Stat(cfg.Store.Dir.Path); errors.Is(err, os.ErrNotExist) {
+			// No store yet (and check-config creates none): all is new.
+			rep := records.SeedReport{Planned: true}
+			for _, t := range cfg.Tenants {
+				rep.Entries = append(rep.Entries, records.SeedEntry{ID: t.ID, Action: records.SeedCreated})
+			}
+			return rep.Lines(), nil
+		}
+	}
+	store, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("object store: %w", err)
+	}
+	key, err := planKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := records.NewSealer(key)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := records.New(store, sealer, records.Options{Logger: slog.New(slog.DiscardHandler)}).Plan(ctx, SeedInputs(cfg))
+	if err != nil {
+		return nil, err
+	}
+	return rep.Lines(), nil
+}
+
+// planKey is the master key without masterKey's side effect: a development
+// key not created yet is a throwaway one (nothing in the store is sealed
+// under a key that does not exist).
+func planKey(cfg *config.Config) ([]byte, error) {
+	if cfg.Security.MasterKey != "" || cfg.Store.Driver != "dir" {
+		return masterKey(cfg, slog.New(slog.DiscardHandler))
+	}
+	if b, err := os.ReadFile(filepath.Join(cfg.Store.Dir.Path, devKeyFile)); err == nil {
+		return config.MasterKey(string(b))
+	}
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	return k, nil
 }

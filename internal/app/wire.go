@@ -135,6 +135,9 @@ func (s *services) partnerOptions() *partnerapi.Options {
 	}
 }
 
+// devKeyFile is the development master key's file in the store directory.
+const devKeyFile = "dev-master.key"
+
 // masterKey returns the configured master key or, only with the dir store,
 // a development key kept (and created once) inside the store directory.
 func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
@@ -144,7 +147,7 @@ func masterKey(cfg *config.Config, log *slog.Logger) ([]byte, error) {
 	if cfg.Store.Driver != "dir" {
 		return nil, errors.New("security.master_key is required with the s3 store")
 	}
-	path := filepath.Join(cfg.Store.Dir.Path, "dev-master.key")
+	path := filepath.Join(cfg.Store.Dir.Path, devKeyFile)
 	if b, err := os.ReadFile(path); err == nil {
 		return config.MasterKey(string(b))
 	} else if !errors.Is(err, os.ErrNotExist) {

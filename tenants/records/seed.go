@@ -32,7 +32,11 @@ type SeedEntry struct {
 
 // SeedReport is what Seed did, the file's tenants in file order, then the
 // store-only ones by id.
-type SeedReport struct{ Entries []SeedEntry }
+type SeedReport struct {
+	Entries []SeedEntry
+	// Planned: made by Plan, nothing done yet (Lines says "will be").
+	Planned bool
+}
 
 // IDs returns the ids with the given action.
 func (r SeedReport) IDs(action string) []string {
@@ -53,8 +57,14 @@ func (r SeedReport) Lines() []string {
 		switch e.Action {
 		case SeedCreated:
 			l = "created from the file"
+			if r.Planned {
+				l = "will be created from the file"
+			}
 		case SeedUpdated:
 			l = "managed: file — overwritten from the file (" + strings.Join(e.Fields, ", ") + ")"
+			if r.Planned {
+				l = "managed: file — will be overwritten from the file (" + strings.Join(e.Fields, ", ") + ")"
+			}
 		case SeedUnchanged:
 			l = "managed: file — the store agrees with the file"
 		case SeedKept:
@@ -66,6 +76,9 @@ func (r SeedReport) Lines() []string {
 			l = "not in the file — kept as stored"
 		case SeedFailed:
 			l = fmt.Sprintf("failed: %v", e.Err)
+			if r.Planned {
+				l = fmt.Sprintf("will fail: %v", e.Err)
+			}
 		}
 		out = append(out, "tenant "+e.ID+": "+l)
 	}
@@ -171,7 +184,7 @@ func (s *Store) seedOne(ctx context.Context, in Input, now time.Time) SeedEntry 
 // is now, for check-config. Errors: the store's (reading the records);
 // a tenant that would fail is in the report (SeedFailed with Err).
 func (s *Store) Plan(ctx context.Context, specs []Input) (SeedReport, error) {
-	var rep SeedReport
+	rep := SeedReport{Planned: true}
 	reg, _, err := s.load(ctx)
 	if err != nil {
 		return rep, err
