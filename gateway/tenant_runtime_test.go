@@ -18,7 +18,9 @@ import (
 )
 
 // swappable is a tenant table the test swaps, as tenants/live does.
-type swappable struct{ p atomic.Pointer[tenants.Registry] }
+type swappable struct {
+	p atomic.Pointer[tenants.Registry]
+}
 
 func (s *swappable) ByHost(h string) (*tenants.Tenant, bool) { return s.p.Load().ByHost(h) }
 func (s *swappable) ByID(id string) (*tenants.Tenant, bool)  { return s.p.Load().ByID(id) }
