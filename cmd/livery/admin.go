@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/livery/livery/internal/app"
-	"github.com/livery/livery/internal/config"
 )
 
 // keysCmd manages partner access keys:
@@ -56,8 +57,13 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitConfig
 	}
-	if !hasTenant(cfg, *tenant) {
-		fmt.Fprintf(stderr, "livery keys: unknown tenant %q (see tenants[].id in the configuration)\n", *tenant)
+	known, err := app.TenantIDs(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "livery keys: reading the tenants:", err)
+		return exitFail
+	}
+	if !slices.Contains(known, *tenant) {
+		fmt.Fprintf(stderr, "livery keys: unknown tenant %q (tenants: %s)\n", *tenant, strings.Join(known, ", "))
 		return exitConfig
 	}
 	creds, err := app.OpenCredentials(ctx, cfg, slog.New(slog.NewTextHandler(stderr, nil)))
@@ -103,15 +109,6 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func hasTenant(cfg *config.Config, id string) bool {
-	for _, t := range cfg.Tenants {
-		if t.ID == id {
-			return true
-		}
-	}
-	return false
-}
-
 // reindexCmd rebuilds the Redis customer index from the object store; a
 // run longer than a second shows its progress on stderr.
 func reindexCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -125,9 +122,16 @@ func reindexCmd(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if !ok {
 		return exitConfig
 	}
-	if *only != "" && !hasTenant(cfg, *only) {
-		fmt.Fprintf(stderr, "livery reindex: unknown tenant %q (see tenants[].id in the configuration)\n", *only)
-		return exitConfig
+	if *only != "" {
+		known, err := app.TenantIDs(ctx, cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, "livery reindex: reading the tenants:", err)
+			return exitFail
+		}
+		if !slices.Contains(known, *only) {
+			fmt.Fprintf(stderr, "livery reindex: unknown tenant %q (tenants: %s)\n", *only, strings.Join(known, ", "))
+			return exitConfig
+		}
 	}
 	if cfg.Redis.Embedded() {
 		fmt.Fprintln(stdout, "redis is embedded: the index lives inside the serving process and rebuilds itself when missing; nothing to do")

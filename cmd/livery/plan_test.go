@@ -61,4 +61,8 @@ func TestCheckConfigExplainsFileAndStore(t *testing.T) {
 	if _, err := recs.Get(context.Background(), "fresh"); err == nil {
 		t.Error("check-config created a tenant")
 	}
+	// The tools know the tenants created at runtime too.
+	checkRun(t, []string{"keys", "create", "-config", cfgPath, "-tenant", "runtime"}, 0, []string{"tenant:      runtime"})
+	checkRun(t, []string{"keys", "list", "-config", cfgPath, "-tenant", "nobody"}, 2,
+		[]string{`unknown tenant "nobody" (tenants: filed, stored, fresh, runtime)`})
 }

@@ -2,12 +2,16 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"slices"
 
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/records"
 )
 
 // OpenCredentials opens the partner access keys of cfg's object store,
@@ -25,7 +29,7 @@ func OpenCredentials(ctx context.Context, cfg *config.Config, log *slog.Logger) 
 }
 
 // Reindex rebuilds the Redis customer index from the object store for
-// every tenant of cfg, or only the tenant named by only, calling done with
+// every tenant (the file's and those created at runtime), or only the tenant named by only, calling done with
 // each tenant's count (`livery reindex`). It stops at the first error,
 // which names the tenant ("tenant acme: ...") or the dependency. progress,
 // when not nil, is told of each customer record read (see
@@ -37,7 +41,7 @@ func Reindex(ctx context.Context, cfg *config.Config, log *slog.Logger, only str
 		return err
 	}
 	defer svc.Close()
-	for _, t := range cfg.Tenants {
+	for _, t := range svc.tenants.All() {
 		if only != "" && t.ID != only {
 			continue
 		}
@@ -60,4 +64,38 @@ func Reindex(ctx context.Context, cfg *config.Config, log *slog.Logger, only str
 // those of the driver (an unreachable S3, a missing bucket, bad keys).
 func OpenStore(ctx context.Context, c config.Store) (objstore.Store, error) {
 	return openStore(ctx, c)
+}
+
+// TenantIDs are the tenants a tool may name: those of the configuration
+// file and those created at runtime (the store's records), read without
+// writing anything. Errors: the store's.
+func TenantIDs(ctx context.Context, cfg *config.Config) ([]string, error) {
+	ids := tenantIDsOfFile(cfg)
+	if cfg.Store.Driver == "dir" {
+		if _, err := os.Stat(cfg.Store.Dir.Path); errors.Is(err, os.ErrNotExist) {
+			return ids, nil
+		}
+	}
+	store, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := records.New(store, nil, records.Options{Logger: slog.New(slog.DiscardHandler)}).List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rs {
+		if !slices.Contains(ids, r.ID) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids, nil
+}
+
+func tenantIDsOfFile(cfg *config.Config) []string {
+	ids := make([]string, len(cfg.Tenants))
+	for i, t := range cfg.Tenants {
+		ids[i] = t.ID
+	}
+	return ids
 }
