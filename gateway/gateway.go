@@ -17,6 +17,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -196,13 +197,27 @@ func fiberConfig(o ListenerOptions, eh fiber.ErrorHandler, streaming bool) fiber
 // Proxy returns the console reverse proxy, for installing hooks.
 func (g *Gateway) Proxy() *console.Proxy { return g.proxy }
 
-// ForgetTenant drops the metric series of a tenant that is no longer
-// served (the tenant table's swap hook calls it), keeping label sets
-// bounded as tenants come and go.
-func (g *Gateway) ForgetTenant(id string) {
-	g.metrics.ForgetTenant(id)
-	if g.signins != nil {
-		g.signins.forget(id)
+// TenantsChanged is the tenant table's swap hook: the metric series of
+// tenants no longer served are dropped (label sets stay bounded as tenants
+// come and go) and so are the upstream clients no tenant uses any more.
+// before is nil at the first table.
+func (g *Gateway) TenantsChanged(before, after *tenants.Registry) {
+	if before != nil {
+		for _, t := range before.All() {
+			if _, ok := after.ByID(t.ID); !ok {
+				g.metrics.ForgetTenant(t.ID)
+				if g.signins != nil {
+					g.signins.forget(t.ID)
+				}
+			}
+		}
+	}
+	inUse := make([]*url.URL, 0, len(after.All()))
+	for _, t := range after.All() {
+		inUse = append(inUse, t.Upstream)
+	}
+	if n := g.proxy.PruneUpstreams(inUse); n > 0 {
+		g.log.Info("tenants changed: closed the clients of upstreams no tenant uses", "upstreams", n)
 	}
 }
 

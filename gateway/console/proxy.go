@@ -63,6 +63,18 @@ func NewProxy(o ProxyOptions, m *web.Metrics, log *slog.Logger) *Proxy {
 	return &Proxy{upstreams: newUpstreams(o), trusted: o.TrustedProxies, metrics: m, log: log}
 }
 
+// PruneUpstreams drops the keep-alive clients of upstreams no tenant uses
+// any more (after the tenant table changed), closing their idle
+// connections; inUse are the upstreams of the tenants served now. Requests
+// in flight finish on the client they hold. It returns how many it dropped.
+func (p *Proxy) PruneUpstreams(inUse []*url.URL) int {
+	keep := make(map[string]bool, len(inUse))
+	for _, u := range inUse {
+		keep[originKey(u)] = true
+	}
+	return p.upstreams.prune(keep)
+}
+
 // CloseIdleConnections closes the idle upstream connections.
 func (p *Proxy) CloseIdleConnections() { p.upstreams.closeIdle() }
 

@@ -29,7 +29,7 @@ func newUpstreams(o ProxyOptions) *upstreams {
 
 // client returns the keep-alive client of the upstream u.
 func (us *upstreams) client(u *url.URL) *fasthttp.HostClient {
-	key := u.Scheme + "://" + u.Host
+	key := originKey(u)
 	us.mu.Lock()
 	defer us.mu.Unlock()
 	if hc := us.clients[key]; hc != nil {
@@ -88,6 +88,26 @@ func (us *upstreams) dialUpgrade(u *url.URL) (net.Conn, *bufio.Reader, error) {
 }
 
 // closeIdle closes every client's idle connections.
+// prune drops the clients of the origins not in keep (scheme://host) and
+// closes their idle connections; a request still using one finishes on it.
+// It returns how many it dropped.
+func (us *upstreams) prune(keep map[string]bool) int {
+	us.mu.Lock()
+	defer us.mu.Unlock()
+	n := 0
+	for key, hc := range us.clients {
+		if !keep[key] {
+			delete(us.clients, key)
+			hc.CloseIdleConnections()
+			n++
+		}
+	}
+	return n
+}
+
+// originKey is the upstreams map key of u.
+func originKey(u *url.URL) string { return u.Scheme + "://" + u.Host }
+
 func (us *upstreams) closeIdle() {
 	us.mu.Lock()
 	defer us.mu.Unlock()

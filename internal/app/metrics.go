@@ -149,17 +149,3 @@ func (h *swapHooks) swapped(before, after *tenants.Registry) {
 		fn(before, after)
 	}
 }
-
-// gone are the ids of before that after no longer has.
-func gone(before, after *tenants.Registry) []string {
-	if before == nil {
-		return nil
-	}
-	var out []string
-	for _, t := range before.All() {
-		if _, ok := after.ByID(t.ID); !ok {
-			out = append(out, t.ID)
-		}
-	}
-	return out
-}

@@ -161,11 +161,7 @@ func (a *App) build(ctx context.Context) error {
 		Delegation: switchOpts,
 		MyPartners: del, // the customer's side: My partners on the console
 	})
-	svc.swaps.add(func(before, after *tenants.Registry) {
-		for _, id := range gone(before, after) {
-			a.gw.ForgetTenant(id)
-		}
-	})
+	svc.swaps.add(a.gw.TenantsChanged)
 	reg := a.gw.Metrics().Registry
 	brand.registerEventMetrics(reg)
 	obs.register(reg, a.info, svc, idp, brand)
