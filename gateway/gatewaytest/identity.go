@@ -47,6 +47,18 @@ type IdentityEnv struct {
 // instances share it over the network.
 func NewIdentityEnv(t testing.TB, realRedis bool) *IdentityEnv {
 	t.Helper()
+	return newIdentityEnv(t, realRedis, nil)
+}
+
+// NewIdentityEnvOn builds an IdentityEnv whose instances all use rdb (e.g.
+// a Redis Cluster client).
+func NewIdentityEnvOn(t testing.TB, rdb redis.UniversalClient) *IdentityEnv {
+	t.Helper()
+	return newIdentityEnv(t, false, rdb)
+}
+
+func newIdentityEnv(t testing.TB, realRedis bool, rdb redis.UniversalClient) *IdentityEnv {
+	t.Helper()
 	e := &IdentityEnv{}
 	var err error
 	e.IDP, e.IDPServer, err = idp.NewTestServer(idp.Options{Users: []idp.User{
@@ -57,10 +69,13 @@ func NewIdentityEnv(t testing.TB, realRedis bool) *IdentityEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.IDPServer.Close)
-	if realRedis {
+	switch {
+	case rdb != nil:
+		e.rdb = rdb
+	case realRedis:
 		e.rdbAddr = testenv.Redis(t)
 		e.rdb = redis.NewClient(&redis.Options{Addr: e.rdbAddr})
-	} else {
+	default:
 		conn, err := redisx.Open(context.Background(), redisx.Options{})
 		if err != nil {
 			t.Fatal(err)

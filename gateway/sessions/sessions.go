@@ -223,15 +223,21 @@ func (s *Store) Create(ctx context.Context, sess Session) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, dataKey(sess.ID), b, s.ttl(&sess))
+	// The indexes first, then the session: the keys hash to different
+	// slots of a Redis Cluster (no transaction spans them), and in this
+	// order a session never exists without its back-channel index entries.
+	// A failure in between leaves an index entry of a session that does not
+	// exist, which ending it ignores.
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, ik := range s.indexKeys(&sess) {
 			p.SAdd(ctx, ik, sess.ID)
 			p.Expire(ctx, ik, s.o.MaxLifetime+indexTTLSlack)
 		}
 		return nil
-	})
-	if err != nil {
+	}); err != nil {
+		return nil, fmt.Errorf("sessions: create: index: %w", err)
+	}
+	if err := s.rdb.Set(ctx, dataKey(sess.ID), b, s.ttl(&sess)).Err(); err != nil {
 		return nil, fmt.Errorf("sessions: create: %w", err)
 	}
 	s.put(&sess)
@@ -329,7 +335,9 @@ func (s *Store) Delete(ctx context.Context, ids ...string) error {
 		s.drop(id)
 	}
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, keys...)
+		for _, k := range keys { // one DEL a key: on a Cluster they hash to different slots
+			p.Del(ctx, k)
+		}
 		for _, id := range ids {
 			p.Publish(ctx, invalidateCh, id)
 		}

@@ -1,0 +1,8 @@
+// Package clustertest holds no code: its tests run Livery's Redis users
+// against a real three-master Redis Cluster (internal/testenv) and fail on
+// any CROSSSLOT error (testenv.SlotGuard): sessions and their back-channel
+// indexes, verification codes, rate limits and risk control, access-key
+// usage, and the pub/sub notices of the tenant table. The sign-in journey
+// on a cluster is in gateway (TestSignInOnRedisCluster); the customer
+// index's conformance suite runs on a cluster in tenants/redisindex.
+package clustertest
