@@ -263,6 +263,8 @@ func redisMode(r config.Redis) string {
 		return "embedded"
 	case len(r.Addrs) > 0:
 		return "cluster"
+	case len(r.SentinelAddrs) > 0:
+		return "sentinel"
 	default:
 		return "standalone"
 	}

@@ -122,6 +122,9 @@ func CheckReferencedFiles(cfg *config.Config) []string {
 			problems = append(problems, e.Error())
 		}
 	}
+	if _, err := redisOptions(cfg.Redis); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if len(cfg.Identity.AssertionKeys) > 0 {
 		if _, err := loadAssertions(cfg.Identity, quiet); err != nil {
 			problems = append(problems, err.Error())

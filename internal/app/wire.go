@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -81,8 +82,12 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger, obs
 	if s.creds, err = tenants.NewCredentials(s.store, key, cfg.Partner.KeyCacheTTL); err != nil {
 		return nil, err
 	}
-	if s.rdb, err = redisx.Open(ctx, redisx.Options{URL: cfg.Redis.URL, Addrs: cfg.Redis.Addrs,
-		Username: cfg.Redis.Username, Password: cfg.Redis.Password, Metrics: redisMetrics}); err != nil {
+	ro, err := redisOptions(cfg.Redis)
+	if err != nil {
+		return nil, err
+	}
+	ro.Metrics = redisMetrics
+	if s.rdb, err = redisx.Open(ctx, ro); err != nil {
 		return nil, err
 	}
 	s.swaps = &swapHooks{}
@@ -113,6 +118,23 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger, obs
 	s.keys = tenants.NewAccessKeys(tenants.AccessKeysOptions{Credentials: s.creds, Usage: keyusage.Usage{RDB: s.rdb},
 		Audit: s.audit, Logger: log.With("component", "keys")})
 	return s, nil
+}
+
+// redisOptions converts the redis settings; errors name the setting.
+func redisOptions(r config.Redis) (redisx.Options, error) {
+	o := redisx.Options{URL: r.URL, Addrs: r.Addrs, MasterName: r.MasterName, SentinelAddrs: r.SentinelAddrs,
+		TLS: r.TLS, Username: r.Username, Password: r.Password}
+	if r.TLSCAFile != "" {
+		pem, err := os.ReadFile(r.TLSCAFile)
+		if err != nil {
+			return o, fmt.Errorf("redis.tls_ca_file: %w", err)
+		}
+		o.RootCAs = x509.NewCertPool()
+		if !o.RootCAs.AppendCertsFromPEM(pem) {
+			return o, fmt.Errorf("redis.tls_ca_file: %s holds no PEM certificate", r.TLSCAFile)
+		}
+	}
+	return o, nil
 }
 
 // runIndexRepair runs the customer index repairer in the background until

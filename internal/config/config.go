@@ -283,11 +283,20 @@ type Log struct {
 // Redis selects the Redis deployment. With neither URL nor Addrs set, Livery
 // runs an embedded Redis-protocol server on loopback.
 type Redis struct {
-	URL          string   `yaml:"url"`   // redis://[user@]host:port/db or rediss://
-	Addrs        []string `yaml:"addrs"` // Redis Cluster seed addresses
-	Username     string   `yaml:"username"`
-	Password     string   `yaml:"password" secret:"true"`
-	PasswordFile string   `yaml:"password_file"`
+	URL   string   `yaml:"url"`   // redis://[user@]host:port/db or rediss://
+	Addrs []string `yaml:"addrs"` // Redis Cluster seed addresses
+	// MasterName and SentinelAddrs select Redis Sentinel: the client asks
+	// the sentinels for the current master and follows failovers.
+	MasterName    string   `yaml:"master_name"`
+	SentinelAddrs []string `yaml:"sentinel_addrs"`
+	// TLS turns on TLS to the Redis nodes for addrs (Cluster) and
+	// sentinel_addrs (a rediss:// url has it already); TLSCAFile is a PEM
+	// bundle of the CAs to trust instead of the system's (for any mode).
+	TLS          bool   `yaml:"tls"`
+	TLSCAFile    string `yaml:"tls_ca_file"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password" secret:"true"`
+	PasswordFile string `yaml:"password_file"`
 	// AllowEmbeddedWithS3 accepts the embedded Redis with the s3 store.
 	// Refused otherwise: an s3 store suggests several instances, and with
 	// embedded Redis each would keep its own sessions, limits and caches.
@@ -295,7 +304,7 @@ type Redis struct {
 }
 
 // Embedded reports whether the embedded Redis server is to be used.
-func (r Redis) Embedded() bool { return r.URL == "" && len(r.Addrs) == 0 }
+func (r Redis) Embedded() bool { return r.URL == "" && len(r.Addrs) == 0 && len(r.SentinelAddrs) == 0 }
 
 // Store selects the object store, the system of record.
 type Store struct {

@@ -107,6 +107,12 @@ func TestBadInputListsEveryProblem(t *testing.T) {
 		{name: "malformed yaml", yaml: "console: [\n", want: []string{"yaml: "}},
 		{name: "unknown keys all listed", yaml: "consol: {}\nstore: {drivr: dir}\ntenants: []\n",
 			want: []string{"field consol not found", "field drivr not found"}},
+		{name: "redis modes", yaml: `
+redis: {url: "redis://h:6379", sentinel_addrs: [s1, "s2:26379"], tls: true}
+tenants: []
+`, want: []string{"set one of url (standalone), addrs (cluster) or sentinel_addrs (sentinel), not several",
+			"redis.master_name: is required with sentinel_addrs", `redis.sentinel_addrs[0]: must be host:port, got "s1"`,
+			"redis.tls: is for addrs and sentinel_addrs; with url, use the rediss:// scheme"}},
 		{name: "managed is file or store", yaml: `
 tenants:
   - {id: a1, name: {zh: 甲, en: A}, hosts: [x.example], upstream: "https://c.example", managed: both}
@@ -178,7 +184,7 @@ redis: {url: "http://r", addrs: [r1]}
 tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "https://u"}]
 `, want: []string{"console.addr: must be host:port", "console.max_header_bytes", "console.write_buffer_bytes: must be between",
 			"runtime.gc_percent: must be between 50 and 10000, got 10", "runtime.memory_limit_mb: must not be negative", "proxy.connect_timeout: must be positive",
-			"proxy.trusted_proxies[0]: must be a CIDR", "redis: set either url", "redis.url: scheme must be", "redis.addrs[0]: must be host:port"}},
+			"proxy.trusted_proxies[0]: must be a CIDR", "redis: set one of url (standalone), addrs (cluster)", "redis.url: scheme must be", "redis.addrs[0]: must be host:port"}},
 		{name: "log batching out of range", yaml: `
 log: {level: loud, format: xml, buffer_bytes: 100, flush_interval: 1h}
 tenants: [{id: a1, name: {zh: 甲, en: A}, hosts: [a.example], upstream: "https://u"}]

@@ -201,8 +201,28 @@ func (p *problems) listener(name string, l Listener) {
 }
 
 func (p *problems) redis(r Redis) {
-	if r.URL != "" && len(r.Addrs) > 0 {
-		p.add("redis", "set either url (standalone) or addrs (cluster), not both")
+	modes := 0
+	for _, set := range []bool{r.URL != "", len(r.Addrs) > 0, len(r.SentinelAddrs) > 0} {
+		if set {
+			modes++
+		}
+	}
+	if modes > 1 {
+		p.add("redis", "set one of url (standalone), addrs (cluster) or sentinel_addrs (sentinel), not several")
+	}
+	if len(r.SentinelAddrs) > 0 && r.MasterName == "" {
+		p.add("redis.master_name", "is required with sentinel_addrs (the name the sentinels monitor)")
+	}
+	if r.MasterName != "" && len(r.SentinelAddrs) == 0 {
+		p.add("redis.sentinel_addrs", "is required with master_name")
+	}
+	for i, a := range r.SentinelAddrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			p.add(fmt.Sprintf("redis.sentinel_addrs[%d]", i), "must be host:port, got %q", a)
+		}
+	}
+	if r.TLS && r.URL != "" {
+		p.add("redis.tls", "is for addrs and sentinel_addrs; with url, use the rediss:// scheme")
 	}
 	if r.URL != "" {
 		u, err := url.Parse(r.URL)

@@ -8,6 +8,8 @@ package redisx
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"sync"
 	"time"
@@ -19,8 +21,16 @@ import (
 // Options selects the deployment. With neither URL nor Addrs set, Open
 // starts the embedded server.
 type Options struct {
-	URL      string   // redis://[user@]host:port/db, rediss://..., unix://...
-	Addrs    []string // Redis Cluster seed addresses
+	URL   string   // redis://[user@]host:port/db, rediss://..., unix://...
+	Addrs []string // Redis Cluster seed addresses
+	// MasterName and SentinelAddrs select Redis Sentinel (a failover
+	// client that follows the sentinels' current master).
+	MasterName    string
+	SentinelAddrs []string
+	// TLS turns TLS on for Addrs and SentinelAddrs (a rediss:// URL has
+	// it); RootCAs, when set, replaces the system's trusted CAs (any mode).
+	TLS      bool
+	RootCAs  *x509.CertPool
 	Username string
 	Password string
 	// Metrics, when set, times and counts every command (see Metrics).
@@ -32,7 +42,7 @@ type Conn struct {
 	redis.UniversalClient
 	// Embedded is the in-process server, nil when talking to a real Redis.
 	Embedded *miniredis.Miniredis
-	// Mode is "embedded", "standalone" or "cluster", for logs.
+	// Mode is "embedded", "standalone", "cluster" or "sentinel", for logs.
 	Mode string
 
 	stopClock chan struct{}
@@ -75,6 +85,14 @@ func runClock(srv *miniredis.Miniredis, stop <-chan struct{}) {
 	}
 }
 
+// tlsConfig is the TLS of Addrs and SentinelAddrs: nil without TLS.
+func (o Options) tlsConfig() *tls.Config {
+	if !o.TLS {
+		return nil
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs}
+}
+
 // Open connects and pings Redis. An unparsable URL, an unreachable server or
 // a failed embedded start is returned as an error; the password never
 // appears in it.
@@ -92,12 +110,21 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 		if o.Password != "" {
 			opt.Password = o.Password
 		}
+		if opt.TLSConfig != nil && o.RootCAs != nil {
+			opt.TLSConfig.RootCAs = o.RootCAs
+		}
 		c.UniversalClient, c.Mode = redis.NewClient(opt), "standalone"
 	case len(o.Addrs) > 0:
 		c.UniversalClient = redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: o.Addrs, Username: o.Username, Password: o.Password,
+			Addrs: o.Addrs, Username: o.Username, Password: o.Password, TLSConfig: o.tlsConfig(),
 		})
 		c.Mode = "cluster"
+	case len(o.SentinelAddrs) > 0:
+		c.UniversalClient = redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs,
+			Username: o.Username, Password: o.Password, TLSConfig: o.tlsConfig(),
+		})
+		c.Mode = "sentinel"
 	default:
 		srv, err := miniredis.Run() // listens on 127.0.0.1:<free>
 		if err != nil {
