@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/internal/testenv"
 	"github.com/livery/livery/tenants"
@@ -18,6 +20,28 @@ func servers() map[string]func(t *testing.T) redisx.Options {
 	return map[string]func(t *testing.T) redisx.Options{
 		"embedded":     func(*testing.T) redisx.Options { return redisx.Options{} },
 		"redis-server": func(t *testing.T) redisx.Options { return redisx.Options{URL: "redis://" + testenv.Redis(t)} },
+		// A cluster refuses a multi-key command or script across slots
+		// (CROSSSLOT), so this proves one tenant stays in one slot.
+		"cluster": func(t *testing.T) redisx.Options { return redisx.Options{Addrs: []string{startCluster(t).Addr}} },
+	}
+}
+
+// startCluster starts a one-node Redis Cluster holding every slot.
+func startCluster(t *testing.T) *testenv.RedisServer {
+	srv := testenv.StartRedis(t, "--cluster-enabled", "yes")
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	ctx := context.Background()
+	if err := admin.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if info, _ := admin.ClusterInfo(ctx).Result(); strings.Contains(info, "cluster_state:ok") {
+			return srv
+		}
+		if time.Now().After(end) {
+			t.Fatal("cluster state not ok after 10 s")
+		}
 	}
 }
 
