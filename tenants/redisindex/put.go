@@ -2,7 +2,6 @@ package redisindex
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -76,7 +75,7 @@ func (x Index) prepare(k keys, c *tenants.Customer, old string) (putCall, error)
 	if c.DomainName == "" {
 		return putCall{}, errors.New("index: customer without an account name")
 	}
-	b, err := json.Marshal(c)
+	b, err := encode(c)
 	if err != nil {
 		return putCall{}, err
 	}
@@ -84,7 +83,7 @@ func (x Index) prepare(k keys, c *tenants.Customer, old string) (putCall, error)
 	oldID := ""
 	join := tenants.TermsOf(c)
 	if old != "" {
-		prev, err := decode(old)
+		prev, err := decode(c.Tenant, c.DomainName, old)
 		if err != nil {
 			return putCall{}, err
 		}

@@ -7,7 +7,7 @@
 // tenant), prefix P = livery:idx:{T}: —
 //
 //	P ready          "2" once the tenant's index was built (format 2)
-//	P c              hash  account name → "<ordinal>|<customer JSON>"
+//	P c              hash  account name → "<ordinal>|<customer JSON (entry)>"
 //	P o              zset  account name, score −associated_on in µs (list order)
 //	P t:<type>       zset  as P o, customers of one association type
 //	P l:<label>      zset  as P o, customers with one label
@@ -29,11 +29,8 @@ package redisindex
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -56,7 +53,7 @@ var _ tenants.Index = Index{}
 
 // DefaultDenseAt is the posting-list bound: a gram that more names
 // contain is "dense" and answered by walking the list order instead.
-const DefaultDenseAt = 4096
+const DefaultDenseAt = 1024
 
 // Deadlines: one call (most), and a whole-tenant load or batch fill.
 const (
@@ -120,19 +117,6 @@ func grams(lowered string) []string {
 	return out
 }
 
-// decode reads a record value "<ordinal>|<JSON>".
-func decode(v string) (tenants.Customer, error) {
-	var c tenants.Customer
-	_, j, ok := strings.Cut(v, "|")
-	if !ok {
-		return c, errors.New("index entry: no ordinal")
-	}
-	if err := json.Unmarshal([]byte(j), &c); err != nil {
-		return c, fmt.Errorf("index entry: %w", err)
-	}
-	return c, nil
-}
-
 // Load implements tenants.Index (one HGETALL: the whole tenant). Errors
 // are Redis's, or a decode error for a corrupt entry.
 func (x Index) Load(ctx context.Context, tenant string) ([]tenants.Customer, bool, error) {
@@ -147,8 +131,8 @@ func (x Index) Load(ctx context.Context, tenant string) ([]tenants.Customer, boo
 		return nil, false, err
 	}
 	out := make([]tenants.Customer, 0, len(m))
-	for _, v := range m {
-		c, err := decode(v)
+	for name, v := range m {
+		c, err := decode(tenant, name, v)
 		if err != nil {
 			return nil, false, err
 		}

@@ -21,9 +21,10 @@ const walkChunk = 1000
 
 // query is one Select in progress.
 type query struct {
-	x   Index
-	k   keys
-	sel *tenants.Selection
+	x      Index
+	k      keys
+	tenant string
+	sel    *tenants.Selection
 	// min and max bound the score (the association window), as ZCOUNT
 	// arguments.
 	min, max string
@@ -39,7 +40,7 @@ type query struct {
 func (x Index) Select(ctx context.Context, tenant string, sel tenants.Selection) ([]tenants.Customer, int, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	q := &query{x: x, k: keysOf(tenant), sel: &sel, min: "-inf", max: "+inf"}
+	q := &query{x: x, k: keysOf(tenant), tenant: tenant, sel: &sel, min: "-inf", max: "+inf"}
 	if ok, err := x.ready(ctx, q.k); err != nil || !ok {
 		return nil, 0, false, err
 	}
@@ -207,12 +208,12 @@ func (q *query) records(ctx context.Context, names []string) ([]tenants.Customer
 		return nil, err
 	}
 	out := make([]tenants.Customer, 0, len(vs))
-	for _, v := range vs {
+	for i, v := range vs {
 		s, ok := v.(string)
 		if !ok {
 			continue
 		}
-		c, err := decode(s)
+		c, err := decode(q.tenant, names[i], s)
 		if err != nil {
 			return nil, err
 		}
@@ -255,10 +256,13 @@ func (q *query) contains(ctx context.Context, base string) ([]tenants.Customer, 
 	}
 	slices.Sort(gs)
 	gs = slices.Compact(gs)
-	vs, err := q.x.RDB.HMGet(ctx, q.k.gramCounts(), gs...).Result()
-	if err != nil {
+	p := q.x.RDB.Pipeline()
+	hm := p.HMGet(ctx, q.k.gramCounts(), gs...)
+	size := p.ZCard(ctx, q.k.order())
+	if _, err := p.Exec(ctx); err != nil {
 		return nil, 0, err
 	}
+	vs := hm.Val()
 	counts := make(map[string]int, len(gs))
 	var sparse []string
 	for i, v := range vs {
@@ -283,13 +287,15 @@ func (q *query) contains(ctx context.Context, base string) ([]tenants.Customer, 
 		}
 		return true
 	}
-	if len(sparse) == 0 {
-		// Every gram is dense: its count is exact when the query is one
-		// gram over the whole list.
-		exact := -1
-		if len(subs) == 1 && len([]rune(subs[0])) <= 3 && base == q.k.order() && q.min == "-inf" && q.max == "+inf" {
-			exact = counts[subs[0]]
-		}
+	// One gram over the whole list: its count is exact, and walking the
+	// list order finds a page after about (offset+limit)·size/count names,
+	// cheaper than resolving count candidates when the gram is common.
+	exact := -1
+	if len(subs) == 1 && len([]rune(subs[0])) <= 3 && base == q.k.order() && q.min == "-inf" && q.max == "+inf" {
+		exact = counts[subs[0]]
+	}
+	if len(sparse) == 0 || exact > 0 && q.sel.Limit > 0 && q.sel.After == nil &&
+		int64(q.sel.Offset+q.sel.Limit)*size.Val() < 2*int64(exact)*int64(exact) {
 		return q.walk(ctx, base, match, exact)
 	}
 	slices.SortFunc(sparse, func(a, b string) int { return counts[a] - counts[b] })
