@@ -53,7 +53,7 @@ var _ tenants.Index = Index{}
 
 // DefaultDenseAt is the posting-list bound: a gram that more names
 // contain is "dense" and answered by walking the list order instead.
-const DefaultDenseAt = 1024
+const DefaultDenseAt = 8192
 
 // Deadlines: one call (most), and a whole-tenant load or batch fill.
 const (
