@@ -131,6 +131,25 @@ func (s *Customers) Page(ctx context.Context, tenant string, q Search) (Page, er
 		}
 		after = &c
 	}
+	if q.Q == "" {
+		// The index answers it: one window after the cursor, one more
+		// than the page to know whether another page follows.
+		sel := q.selection()
+		sel.Limit = limit + 1
+		if after != nil {
+			sel.After = &Position{AssociatedOn: after.AssociatedOn, DomainName: after.DomainName}
+		}
+		cs, total, err := s.selectCustomers(ctx, tenant, sel)
+		if err != nil {
+			return Page{}, err
+		}
+		p := Page{Total: total, Customers: cs}
+		if len(cs) > limit {
+			p.Customers = cs[:limit]
+			p.NextCursor = cursorOf(&cs[limit-1])
+		}
+		return p, nil
+	}
 	hits, err := s.matching(ctx, tenant, q.matches)
 	if err != nil {
 		return Page{}, err
@@ -170,8 +189,14 @@ func (s *Customers) Export(ctx context.Context, tenant string, q Search) (cs []C
 	if err := q.check(); err != nil {
 		return nil, false, err
 	}
-	hits, err := s.matching(ctx, tenant, q.matches)
-	if err != nil {
+	var hits []Customer
+	if q.Q == "" {
+		sel := q.selection()
+		sel.Limit = MaxExportRows + 1
+		if hits, _, err = s.selectCustomers(ctx, tenant, sel); err != nil {
+			return nil, false, err
+		}
+	} else if hits, err = s.matching(ctx, tenant, q.matches); err != nil {
 		return nil, false, err
 	}
 	if len(hits) > MaxExportRows {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/livery/livery/internal/ids"
@@ -89,6 +90,9 @@ type CustomerOptions struct {
 type Customers struct {
 	o    CustomerOptions
 	kick chan struct{} // wakes RunIndexRepair after a failed index write
+
+	mu      sync.Mutex
+	flights map[string]*flight // index rebuilds in progress, by tenant
 }
 
 // NewCustomers builds the service; Store, Provisioner, Codes and Index are required.
@@ -105,7 +109,7 @@ func NewCustomers(o CustomerOptions) *Customers {
 	if o.Step == nil {
 		o.Step = func(string) error { return nil }
 	}
-	return &Customers{o: o, kick: make(chan struct{}, 1)}
+	return &Customers{o: o, kick: make(chan struct{}, 1), flights: map[string]*flight{}}
 }
 
 // PhoneLimit is the configured per-phone registration limit.

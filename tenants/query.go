@@ -14,56 +14,34 @@ import (
 // tenants/redisindex). It holds nothing the object store does not: when it
 // is lost it is rebuilt (Reindex). Any error of an Index is a failure of its
 // backend; Customers reports it as ErrUnavailable, or queues a repair.
+//
+// An Index answers Select in time that does not grow with the tenant for
+// the single conditions of the partner API (docs/customer-index.md).
 type Index interface {
-	// Put adds or replaces an active customer.
+	// Put adds or replaces an active customer, and every entry that finds
+	// it, atomically.
 	Put(ctx context.Context, c *Customer) error
-	// Load returns the tenant's indexed customers; ok is false when the
-	// index for the tenant has not been built (e.g. after a Redis flush).
+	// Select answers sel: the matching customers of its window, in list
+	// order, and how many match in all (ignoring After, Offset and Limit).
+	// ok is false when the tenant's index has not been built (e.g. after a
+	// Redis flush).
+	Select(ctx context.Context, tenant string, sel Selection) (cs []Customer, total int, ok bool, err error)
+	// Load returns every indexed customer of the tenant, for the searches
+	// Select cannot answer (a staff search's q); ok as for Select.
 	Load(ctx context.Context, tenant string) (cs []Customer, ok bool, err error)
-	// Fill adds customers (removing none) and marks the tenant's index as
-	// built.
-	Fill(ctx context.Context, tenant string, cs []Customer) error
-}
-
-// Reindex rebuilds the tenant's index from the object store (`livery
-// reindex`) and returns the number of active customers indexed. Errors:
-// ErrUnavailable when the store or the index fails.
-func (s *Customers) Reindex(ctx context.Context, tenant string) (int, error) {
-	return s.ReindexProgress(ctx, tenant, nil)
-}
-
-// ReindexProgress is Reindex telling progress, when not nil, after each
-// customer record read: read of total records (total counts records that
-// are not active too; those are not indexed). progress runs on the
-// calling goroutine and must return quickly. Errors: as Reindex.
-func (s *Customers) ReindexProgress(ctx context.Context, tenant string, progress func(read, total int)) (int, error) {
-	objs, err := s.o.Store.List(ctx, customersPrefix(tenant))
-	if err != nil {
-		return 0, unavailable("list customers", err)
-	}
-	var cs []Customer
-	for i, o := range objs {
-		if progress != nil && i > 0 {
-			progress(i, len(objs))
-		}
-		c, _, err := objstore.GetJSON[Customer](ctx, s.o.Store, o.Key)
-		if errors.Is(err, objstore.ErrNotFound) {
-			continue // rolled back meanwhile
-		}
-		if err != nil {
-			return 0, unavailable("read customer", err)
-		}
-		if c.State == StateActive {
-			cs = append(cs, c)
-		}
-	}
-	if progress != nil {
-		progress(len(objs), len(objs))
-	}
-	if err := s.o.Index.Fill(ctx, tenant, cs); err != nil {
-		return 0, unavailable("fill index", err)
-	}
-	return len(cs), nil
+	// Fill adds or replaces customers (removing none) and records
+	// checkpoint, the last record key a rebuild has indexed, with count,
+	// how many it indexed so far. With built, it marks the tenant's index
+	// complete and forgets the checkpoint.
+	Fill(ctx context.Context, tenant string, cs []Customer, checkpoint string, count int, built bool) error
+	// Checkpoint returns what the last Fill of an unfinished rebuild
+	// recorded ("" and 0 when there is none).
+	Checkpoint(ctx context.Context, tenant string) (after string, count int, err error)
+	// Lock takes or extends the tenant's rebuild lock for token, for ttl;
+	// held is false while another token holds it. Unlock releases it if
+	// token holds it.
+	Lock(ctx context.Context, tenant, token string, ttl time.Duration) (held bool, err error)
+	Unlock(ctx context.Context, tenant, token string) error
 }
 
 // Query filters a partner's customer list. Zero values mean "any".
@@ -81,84 +59,74 @@ type Query struct {
 }
 
 // List answers a query from the index, rebuilding it first when it is
-// missing. Results are ordered newest association first, then by name.
-// Errors: ErrUnavailable when Redis or the store fails.
+// missing (once for all concurrent queries and instances: rebuild).
+// Results are ordered newest association first, then by name; count is
+// how many match in all. Errors: ErrUnavailable when Redis or the store
+// fails.
 func (s *Customers) List(ctx context.Context, tenant string, q Query) ([]Customer, int, error) {
-	hits, err := s.matching(ctx, tenant, q.matches)
-	if err != nil {
-		return nil, 0, err
+	return s.selectCustomers(ctx, tenant, q.selection())
+}
+
+// selectCustomers answers sel from the index, building the index first
+// when it is missing. Errors: ErrUnavailable.
+func (s *Customers) selectCustomers(ctx context.Context, tenant string, sel Selection) ([]Customer, int, error) {
+	for attempt := 0; ; attempt++ {
+		ictx, cancel := context.WithTimeout(ctx, indexCallTimeout)
+		cs, total, ok, err := s.o.Index.Select(ictx, tenant, sel)
+		cancel()
+		switch {
+		case err != nil:
+			return nil, 0, unavailable("query index", err)
+		case ok:
+			if cs == nil {
+				cs = []Customer{}
+			}
+			return cs, total, nil
+		case attempt > 0:
+			return nil, 0, unavailable("query index", errors.New("index not built after its rebuild"))
+		}
+		if err := s.rebuild(ctx, tenant); err != nil {
+			return nil, 0, err
+		}
 	}
-	count := len(hits)
-	if q.Offset >= len(hits) {
-		return []Customer{}, count, nil
-	}
-	hits = hits[q.Offset:]
-	if q.Limit > 0 && len(hits) > q.Limit {
-		hits = hits[:q.Limit]
-	}
-	return hits, count, nil
 }
 
 // matching returns the tenant's indexed customers for which match is true,
-// in list order (newest association first, then by name), rebuilding the
-// index first when it is missing. Errors: ErrUnavailable.
+// in list order, loading the whole index (only the staff search's q, which
+// Select cannot answer, comes here). Errors: ErrUnavailable.
 func (s *Customers) matching(ctx context.Context, tenant string, match func(*Customer) bool) ([]Customer, error) {
-	all, ok, err := s.o.Index.Load(ctx, tenant)
-	if err != nil {
-		return nil, unavailable("load index", err)
-	}
-	if !ok {
-		if _, err := s.Reindex(ctx, tenant); err != nil {
-			return nil, err
-		}
-		if all, _, err = s.o.Index.Load(ctx, tenant); err != nil {
+	for attempt := 0; ; attempt++ {
+		lctx, cancel := context.WithTimeout(ctx, loadTimeout)
+		all, ok, err := s.o.Index.Load(lctx, tenant)
+		cancel()
+		switch {
+		case err != nil:
 			return nil, unavailable("load index", err)
+		case !ok && attempt > 0:
+			return nil, unavailable("load index", errors.New("index not built after its rebuild"))
+		case !ok:
+			if err := s.rebuild(ctx, tenant); err != nil {
+				return nil, err
+			}
+			continue
 		}
-	}
-	var hits []Customer
-	for _, c := range all {
-		if c.Tenant == tenant && match(&c) {
-			hits = append(hits, c)
+		var hits []Customer
+		for _, c := range all {
+			if c.Tenant == tenant && match(&c) {
+				hits = append(hits, c)
+			}
 		}
+		sort.Slice(hits, func(i, j int) bool { return listBefore(&hits[i], &hits[j]) })
+		return hits, nil
 	}
-	sort.Slice(hits, func(i, j int) bool { return listBefore(&hits[i], &hits[j]) })
-	return hits, nil
 }
+
+// loadTimeout bounds one whole-index load (Load).
+const loadTimeout = 10 * time.Second
 
 // listBefore is the list order: newest association first, then by account
 // name (unique), so it is a total order and a key for cursors.
-func listBefore(a, b *Customer) bool {
-	if !a.AssociatedOn.Equal(b.AssociatedOn) {
-		return a.AssociatedOn.After(b.AssociatedOn)
-	}
-	return a.DomainName < b.DomainName
-}
-
-func (q *Query) matches(c *Customer) bool {
-	contains := func(s, sub string) bool { return strings.Contains(strings.ToLower(s), strings.ToLower(sub)) }
-	switch {
-	case q.AccountName != "" && !contains(c.DomainName, q.AccountName),
-		q.Customer != "" && !contains(c.DomainName, q.Customer),
-		q.AssociationType != "" && c.AssociationType != q.AssociationType,
-		!q.AssociatedOnBegin.IsZero() && c.AssociatedOn.Before(q.AssociatedOnBegin),
-		!q.AssociatedOnEnd.IsZero() && c.AssociatedOn.After(q.AssociatedOnEnd),
-		q.CustomerID != "" && c.DomainID != q.CustomerID,
-		q.Label != "" && c.Label != q.Label,
-		q.IndirectPartnerID != "" && c.IndirectPartnerID != q.IndirectPartnerID:
-		return false
-	}
-	if len(q.Managers) > 0 {
-		for _, m := range q.Managers {
-			for _, cm := range c.Managers {
-				if m == cm {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	return true
-}
+func listBefore(a, b *Customer) bool { return ListBefore(PositionOf(a), PositionOf(b)) }
 
 // Identity is the answer of CheckIdentity.
 type Identity struct {
