@@ -15,6 +15,7 @@ const (
 	KeyCodes     = "livery:code:"           // tenants/codes: verification codes
 	KeyIndex     = "livery:idx:"            // tenants/redisindex: the customer index (rebuilt by livery reindex)
 	KeyKeyUsage  = "livery:keyuse:"         // tenants/keyusage: when each access key was last used (loss only loses that)
+	KeyAPIStats  = "livery:apistats:"       // tenants/apistats: partner API request counts per tenant and UTC day (kept ~35 days; loss only loses the summary)
 	ChanBranding = "livery:branding:live"   // branding/live: a tenant's live branding changed
 	ChanTenants  = "livery:tenants:changed" // tenants/live: a tenant record changed, to every instance's tenant table
 	KeyDelegate  = "livery:delegate:"       // gateway/switchrole: one-time switch-in tokens (2 minutes each)
