@@ -91,6 +91,17 @@ var adminEndpoints = []endpoint{
 	{path: "/admin/v1/tenants/{t}/branding/audit", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly}},
 	{path: "/admin/v1/tenants/{t}/branding/preview", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly, "POST": adminOnly}},
 	{path: "/admin/v1/tenants/{t}/branding/rollback", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": opOnly}},
+	// Tenant records: onboarding, editing and suspension are the
+	// operator's; a partner admin reads its own record, edits only its
+	// sign-in provider, tests discovery and reads the request summary; a
+	// customer manager does none of it.
+	{path: "/admin/v1/tenants", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": opOnly}},
+	{path: "/admin/v1/tenants/{t}", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly, "PUT": opOnly}},
+	{path: "/admin/v1/tenants/{t}/suspend", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": opOnly}},
+	{path: "/admin/v1/tenants/{t}/resume", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": opOnly}},
+	{path: "/admin/v1/tenants/{t}/sign-in", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "PUT": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/sign-in/test", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/partner-api/summary", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly}},
 	{path: "/admin/v1/reviews", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly}},
 	{path: "/admin/v1/branding", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly}},
 	{path: "/admin/v1/reviews/{t}", platform: true, allow: map[string]string{"GET": opOnly, "HEAD": opOnly}},

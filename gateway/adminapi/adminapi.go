@@ -52,6 +52,12 @@ type Options struct {
 	// Switch, when set, answers POST .../delegations/:grant/switch
 	// (delegated operation's switch-in link; gateway/switchrole Start).
 	Switch fiber.Handler
+	// Records mounts /tenants (list, create) and /tenants/:tenant (read,
+	// replace, suspend, resume, sign-in); ProbeIssuer (with Records) mounts
+	// .../sign-in/test; APIStats mounts .../partner-api/summary.
+	Records     TenantRecords
+	ProbeIssuer ProbeIssuer
+	APIStats    APIStats
 }
 
 // Mount registers the admin API under Prefix: every call is first
@@ -61,6 +67,7 @@ type Options struct {
 func Mount(api fiber.Router, authenticate fiber.Handler, o Options) {
 	v1 := api.Group(Prefix, authenticate)
 	known := knownTenant(o.Tenants)
+	mountTenants(v1, o) // before the group: records not yet in the live table
 	t := v1.Group("/tenants/:tenant", web.Authorize(o.Authorizer), known)
 	c := &adminCustomers{c: o.Customers, m: o.Managers}
 	t.Get("/customers", c.list)
@@ -70,6 +77,7 @@ func Mount(api fiber.Router, authenticate fiber.Handler, o Options) {
 		t.Put("/customers/:customer/managers", c.setManagers)
 	}
 	mountStaffAndKeys(t, o)
+	mountSummary(t, o)
 	mountDelegations(t, o)
 	b := t.Group("/branding")
 	if o.Drafts != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -13,6 +14,7 @@ import (
 	"github.com/livery/livery/branding/workflow"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/records"
 )
 
 // errorCode is one row of the admin API's error table: the error_code a
@@ -256,4 +258,55 @@ func partnerError(err error) (*web.Error, bool) {
 		return errTooManyKeys.wrap(err, fmt.Sprintf("The tenant already has %d active access keys (the maximum): revoke one first.", tenants.MaxActiveKeys)), true
 	}
 	return nil, false
+}
+
+// Tenant records (tenants.go, recordError).
+var (
+	errPreconditionRequired = errorCode{status: http.StatusPreconditionRequired, code: "precondition_required", message: "If-Match is required: send the tenant's ETag (its version, from GET) so that a concurrent change is not overwritten."}
+	errTenantChanged        = errorCode{status: http.StatusPreconditionFailed, code: "tenant_changed", message: "The tenant was changed by someone else: reload it (current_version and the ETag give its version) and apply your change again."}
+	errHostConflict         = errorCode{status: http.StatusConflict, code: "host_conflict", message: "A console host is already used by another tenant."}
+	errTenantExists         = errorCode{status: http.StatusConflict, code: "tenant_exists", message: "A tenant with this id already exists."}
+)
+
+// recordError translates an error of the tenant records:
+//
+//   - records.ValidationError: 400 invalid_request, problems listing every
+//     field (field, message, message_zh);
+//   - records.HostConflictError: 409 host_conflict naming the host and the
+//     tenant that has it (problems: the hosts field);
+//   - records.ErrExists: 409 tenant_exists;
+//   - records.ErrNotFound: 404 not_found;
+//   - records.VersionConflictError: 412 tenant_changed, written here with
+//     current_version in the body and the current version as ETag;
+//   - anything else: 503 unavailable (the cause is logged).
+func recordError(c *fiber.Ctx, err error) error {
+	var ve *records.ValidationError
+	var hc *records.HostConflictError
+	var vc *records.VersionConflictError
+	switch {
+	case errors.As(err, &ve):
+		names := make([]string, len(ve.Fields))
+		for i, f := range ve.Fields {
+			names[i] = f.Field
+		}
+		e := errInvalidRequest.wrap(err, "The tenant is invalid: "+strings.Join(names, ", ")+" (see problems).")
+		e.Problems = ve.Fields
+		return e
+	case errors.As(err, &hc):
+		e := errHostConflict.wrap(err, fmt.Sprintf("hosts: %q is already used by tenant %q. / 主机名 %q 已被租户 %q 使用。", hc.Host, hc.Other, hc.Host, hc.Other))
+		e.Problems = []records.FieldError{{Field: "hosts", Msg: fmt.Sprintf("%q is already used by tenant %q", hc.Host, hc.Other),
+			MsgZH: fmt.Sprintf("%q 已被租户 %q 使用", hc.Host, hc.Other)}}
+		return e
+	case errors.Is(err, records.ErrExists):
+		return errTenantExists.wrap(err, "")
+	case errors.Is(err, records.ErrNotFound):
+		return errNotFound.wrap(err, "No such tenant.")
+	case errors.As(err, &vc):
+		c.Set(fiber.HeaderETag, strconv.Quote(strconv.FormatInt(vc.Current, 10)))
+		return c.Status(errTenantChanged.status).JSON(struct {
+			web.ErrorBody
+			CurrentVersion int64 `json:"current_version"`
+		}{web.ErrorBody{Code: errTenantChanged.code, Message: errTenantChanged.message, RequestID: web.RequestIDOf(c)}, vc.Current})
+	}
+	return errUnavailable.wrap(err, "")
 }

@@ -40,6 +40,10 @@ type ProbeError struct {
 
 func (e *ProbeError) Error() string { return e.EN() }
 
+// ReasonCode is Reason (for callers that know the error only by its
+// methods).
+func (e *ProbeError) ReasonCode() string { return e.Reason }
+
 // EN is the failure in English.
 func (e *ProbeError) EN() string {
 	return fmt.Sprintf("%s: %s", probeTexts[e.Reason][0], e.Detail)
