@@ -112,6 +112,30 @@ type AdminOptions struct {
 	// Upstream is the console's chrome settings: the web UI's branding
 	// previews render with them, as the console does.
 	Upstream render.Upstream
+	// Records, when set, serves the tenant records: the admin API's
+	// /tenants and the web UI's partner and integration pages. Usually the
+	// records.Store.
+	Records TenantRecords
+	// ProbeIssuer tests a tenant's sign-in provider (with Records); nil:
+	// signin.ProbeIssuer.
+	ProbeIssuer func(ctx context.Context, issuer string) error
+	// APIStats, when set, serves the partner API request summary
+	// (apistats.Stats; the partner API's Options.Stats records into it).
+	APIStats APIStats
+}
+
+// TenantRecords is what the admin API and the web UI need of the tenant
+// records (records.Store has it all).
+type TenantRecords interface {
+	adminapi.TenantRecords
+	staffui.TenantRecords
+}
+
+// APIStats is the partner API request summary of the admin API and the
+// web UI (apistats.Stats).
+type APIStats interface {
+	adminapi.APIStats
+	staffui.APIStats
 }
 
 // Delegations is what the admin API and the web UI need of delegated

@@ -133,6 +133,7 @@ func (g *Gateway) routes(o Options) {
 		if sw != nil {
 			ao.Switch = sw.Start
 		}
+		g.tenantRecords(o.Admin, &ao)
 		adminapi.Mount(a, s.Authenticate, ao)
 		if ui, ok := g.staffUI(o, ao); ok {
 			tables = append(tables, staffui.Mount(a, s.Authenticate, ui))
@@ -175,6 +176,12 @@ func (g *Gateway) staffUI(o Options, ao adminapi.Options) (staffui.Options, bool
 		Managers: o.Admin.Managers, Staff: o.Admin.Directory, Keys: o.Admin.Keys, Drafts: w, Submissions: w, Reviews: w, History: w, Upstream: o.Admin.Upstream,
 		LoginPath: signin.StaffLoginPath, LogoutPath: signin.StaffLogoutPath,
 		CookieSecure: o.Admin.Staff.CookieSecure, Log: g.log}
+	if ao.Records != nil {
+		ui.Records, ui.ProbeIssuer = o.Admin.Records, ao.ProbeIssuer
+	}
+	if o.Admin.APIStats != nil {
+		ui.APIStats = o.Admin.APIStats
+	}
 	if o.Admin.Delegations != nil {
 		ui.Delegations = o.Admin.Delegations
 		ui.SwitchPath = func(tenant, grant string) string {
@@ -221,4 +228,19 @@ func (g *Gateway) adminTenants(o *AdminOptions) adminapi.Tenants {
 		panic("gateway: AdminOptions.Tenants is required")
 	}
 	return l
+}
+
+// tenantRecords wires the tenant records, the discovery test (the sign-in
+// door's, unless o overrides it) and the request summary into the admin
+// API's options.
+func (g *Gateway) tenantRecords(o *AdminOptions, ao *adminapi.Options) {
+	if o.Records != nil {
+		ao.Records, ao.ProbeIssuer = o.Records, o.ProbeIssuer
+		if ao.ProbeIssuer == nil {
+			ao.ProbeIssuer = signin.ProbeIssuer
+		}
+	}
+	if o.APIStats != nil {
+		ao.APIStats = o.APIStats
+	}
 }

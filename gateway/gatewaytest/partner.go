@@ -24,6 +24,7 @@ import (
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/internal/testenv"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/apistats"
 	"github.com/livery/livery/tenants/codes"
 	"github.com/livery/livery/tenants/keyusage"
 	"github.com/livery/livery/tenants/notify"
@@ -70,6 +71,8 @@ type PartnerEnv struct {
 	// AccessKeys is told of every authenticated call (last-used times in
 	// the env's Redis).
 	AccessKeys *tenants.AccessKeys
+	// Stats counts every authenticated call per tenant (the env's Redis).
+	Stats *apistats.Stats
 }
 
 // PartnerConfig chooses a PartnerEnv's dependencies and limits.
@@ -137,10 +140,11 @@ func StartPartnerEnv(t testing.TB, pc PartnerConfig) *PartnerEnv {
 	partnerAudit := audit.NewLog(e.Store, tenants.AuditStream)
 	e.AccessKeys = tenants.NewAccessKeys(tenants.AccessKeysOptions{Credentials: e.creds, Usage: keyusage.Usage{RDB: e.RDB},
 		Audit: partnerAudit, Logger: slog.New(slog.DiscardHandler)})
+	e.Stats = apistats.New(e.RDB, apistats.Options{Logger: slog.New(slog.DiscardHandler)})
 	e.Gateway = StartGateway(t, "http://127.0.0.1:1", func(o *gateway.Options) {
 		o.Proxy.TrustedProxies = pc.TrustedProxies
 		o.Partner = &partnerapi.Options{Keys: e.creds, Tenants: reg, Customers: e.Customers, Codes: codeStore,
-			Notifier: e.Outbox, Limiter: ratelimit.New(e.RDB), Audit: partnerAudit, KeyUsage: e.AccessKeys,
+			Notifier: e.Outbox, Limiter: ratelimit.New(e.RDB), Audit: partnerAudit, KeyUsage: e.AccessKeys, Stats: e.Stats,
 			CheckIdentityRate: pc.Rates, SendCodeRate: pc.Rates, CreateRate: pc.Rates, QueryRate: pc.Rates,
 			AuthFailureLimit: cmp.Or(pc.AuthFailures, AuthFailureLimit)}
 	})

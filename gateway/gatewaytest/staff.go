@@ -32,7 +32,9 @@ import (
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/apistats"
 	"github.com/livery/livery/tenants/keyusage"
+	"github.com/livery/livery/tenants/records"
 	"github.com/livery/livery/tenants/redisindex"
 )
 
@@ -59,7 +61,12 @@ type StaffEnv struct {
 	Audit *audit.Log
 	// Delegations is delegated operations on Store (the admin API's and
 	// the web UI's grants).
-	Delegations        *delegation.Service
+	Delegations *delegation.Service
+	// Records are the tenant records on Store (the admin API's /tenants
+	// and the web UI's partner pages; empty at start), Stats the partner
+	// API request counts on RDB (the summary).
+	Records            *records.Store
+	Stats              *apistats.Stats
 	authz              *authz.Casbin
 	Upstream           *Recorder
 	gw                 *gateway.Gateway
@@ -258,6 +265,12 @@ func NewStaffEnv(t testing.TB, extra ...func(e *StaffEnv, o *gateway.Options)) *
 	if err != nil {
 		t.Fatal(err)
 	}
+	sealer, err := records.NewSealer(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Records = records.New(store, sealer, records.Options{Logger: quiet})
+	e.Stats = apistats.New(e.RDB, apistats.Options{Logger: quiet})
 	e.startDelegations(t)
 	e.Upstream = startRecorder(t)
 	e.extra = extra
@@ -322,6 +335,8 @@ func (e *StaffEnv) start(t testing.TB) {
 			Keys:       e.Keys,
 			// delegated operations: the partner's side
 			Delegations: e.Delegations,
+			Records:     e.Records,
+			APIStats:    e.Stats,
 		},
 	}
 	for _, fn := range e.extra {

@@ -36,10 +36,11 @@ func Operation(method, path string) string {
 type observer struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	stats    Stats // nil: not counted per tenant
 }
 
-func newObserver(reg prometheus.Registerer) *observer {
-	o := &observer{
+func newObserver(reg prometheus.Registerer, stats Stats) *observer {
+	o := &observer{stats: stats,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livery_partner_requests_total",
 			Help: "Partner API requests by operation (create, query, check-identity, send-code, other) and error code (the code of the answer, e.g. CBC.0154; none: success).",
@@ -75,5 +76,6 @@ func (o *observer) observe(c *fiber.Ctx) error {
 	}
 	o.requests.WithLabelValues(op, code).Inc()
 	o.duration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	record(o.stats, c, op, code)
 	return err
 }

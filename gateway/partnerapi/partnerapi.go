@@ -89,6 +89,10 @@ type Options struct {
 	// keys' last-used times); it must return quickly and never fails a call
 	// (tenants.AccessKeys.Used writes at most once a minute per key).
 	KeyUsage KeyUsage
+	// Stats, when set, counts every request of an authenticated tenant by
+	// operation and answer code, once it is answered (the error path
+	// too), for the request summary.
+	Stats Stats
 	// Per second, per partner and source address.
 	CheckIdentityRate, SendCodeRate, CreateRate, QueryRate int
 	// AuthFailureLimit is the failed-authentication budget of one source
@@ -122,7 +126,7 @@ func Mount(api fiber.Router, o Options, trusted []*net.IPNet, log *slog.Logger, 
 		o.Now = time.Now
 	}
 	p := &partnerAPI{Options: o, trusted: trusted, log: log, guard: newAuthGuard(o.Limiter, o.AuthFailureLimit, log, reg)}
-	grp := api.Group(Prefix, newObserver(reg).observe, p.authenticate)
+	grp := api.Group(Prefix, newObserver(reg, o.Stats).observe, p.authenticate)
 	grp.Post("/partners/sub-customers", p.limited("create", o.CreateRate), p.createCustomer)
 	grp.Post("/partners/sub-customers/query", p.limited("query", o.QueryRate), p.queryCustomers)
 	grp.Post("/partners/sub-customers/users/check-identity", p.limited("check-identity", o.CheckIdentityRate), p.checkIdentity)

@@ -188,6 +188,9 @@ func (u *UI) nav(c *fiber.Ctx, s authz.Subject, tenant string) []navItem {
 		add(Prefix+"reviews", "nav.reviews")
 		add(Prefix+"tenants", "nav.tenants")
 	}
+	if u.o.Records != nil && u.allowed(c, http.MethodGet, "/tenants", "") {
+		add(Prefix+"partners", "nav.partners")
+	}
 	t := tenant
 	if t == "" {
 		t = s.Tenant
@@ -212,6 +215,9 @@ func (u *UI) nav(c *fiber.Ctx, s authz.Subject, tenant string) []navItem {
 	}
 	if u.o.Keys != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/keys", t) {
 		add(tp+"/keys", "nav.keys")
+	}
+	if u.o.Records != nil && u.allowed(c, http.MethodGet, "/tenants/"+t, t) {
+		add(tp+"/integration", "nav.integration")
 	}
 	return items
 }

@@ -141,6 +141,14 @@ type Options struct {
 	// PreviewPath is the admin API's console-preview link for a tenant
 	// ("" hides "open preview in the console").
 	PreviewPath func(tenant, source string) string
+	// Records mounts the operators' partner pages (/ui/partners: list,
+	// onboarding, settings, suspend, resume) and the partner admins'
+	// integration page (/ui/t/:tenant/integration); nil leaves them out.
+	Records TenantRecords
+	// ProbeIssuer, with Records, adds the integration page's discovery
+	// test (signin.ProbeIssuer); APIStats its partner API request summary.
+	ProbeIssuer func(ctx context.Context, issuer string) error
+	APIStats    APIStats
 	// CookieSecure marks the language cookie Secure.
 	CookieSecure bool
 	Log          *slog.Logger
@@ -187,7 +195,23 @@ func (u *UI) routes(g fiber.Router) {
 	g.Post("/reviews/:tenant/approve", u.approve)
 	g.Post("/reviews/:tenant/reject", u.reject)
 	g.Get("/tenants", u.tenantsPage)
+	if u.o.Records != nil {
+		g.Get("/partners", u.partners)
+		g.Get("/onboarding", u.newPartner)
+		g.Post("/partners", u.createPartner)
+		g.Get("/partners/:tenant", u.partner)
+		g.Post("/partners/:tenant", u.savePartner)
+		g.Post("/partners/:tenant/suspend", u.suspendPartner)
+		g.Post("/partners/:tenant/resume", u.resumePartner)
+	}
 	t := g.Group("/t/:tenant", u.knownTenant)
+	if u.o.Records != nil {
+		t.Get("/integration", u.integration)
+		t.Post("/integration", u.saveSignIn)
+		if u.o.ProbeIssuer != nil {
+			t.Post("/integration/test", u.testSignIn)
+		}
+	}
 	t.Get("/branding", u.editor)
 	t.Post("/branding", u.saveDraft)
 	t.Post("/branding/preview", u.previewFrame)

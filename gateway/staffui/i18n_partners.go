@@ -1,0 +1,107 @@
+package staffui
+
+// The texts of the partner pages (partners.go) and the integration page
+// (integration.go), merged into the catalog.
+var partnerTexts = map[string]msg{
+	"nav.partners":    {"Partner settings", "合作伙伴管理"},
+	"nav.integration": {"Integration", "集成设置"},
+
+	"partners.title":          {"Partner settings", "合作伙伴管理"},
+	"partners.intro":          {"Every partner stored in the gateway: onboard a new one, change its settings, suspend or resume it. Changes apply on every instance within a second, without a restart.", "网关中保存的所有合作伙伴：接入新伙伴、修改设置、暂停或恢复服务。修改会在一秒内应用到所有实例，无需重启。"},
+	"partners.new":            {"New partner", "新增合作伙伴"},
+	"partners.none":           {"No partner is stored yet.", "尚未保存任何合作伙伴。"},
+	"partners.hosts":          {"Console hosts", "控制台主机名"},
+	"partners.version":        {"Version", "版本"},
+	"partners.updated":        {"Last change", "最近修改"},
+	"partners.state":          {"Service", "服务状态"},
+	"partners.managed":        {"Managed by", "管理方式"},
+	"partners.identity":       {"Partner and console", "合作伙伴与控制台"},
+	"partners.provisioning":   {"Cloud account provisioning", "云账号开通"},
+	"partners.risk":           {"Registration limits and associations", "注册限制与关联"},
+	"partners.risk_hint":      {"Each limit is N/duration, such as 3/24h; blank is the default, off is no limit.", "每项限制格式为 次数/时长，例如 3/24h；留空使用默认值，off 表示不限制。"},
+	"partners.signin":         {"Customer sign-in (OpenID Connect)", "客户登录（OpenID Connect）"},
+	"partners.create":         {"Create the partner", "创建合作伙伴"},
+	"partners.has_problems":   {"%d fields need attention: see the messages beside them. Nothing was saved.", "有 %d 个字段需要修改，请查看字段旁的提示。未保存任何内容。"},
+	"partners.host_conflict":  {"%q is already used by partner %q.", "%q 已被合作伙伴 %q 使用。"},
+	"partners.conflict":       {"Changed by someone else", "已被他人修改"},
+	"partners.conflict_text":  {"Someone saved these settings while you were editing (now version %d). Your edits are still in the form below.", "在您编辑期间，其他人保存了这些设置（当前版本 %d）。您的修改仍保留在下方表单中。"},
+	"partners.suspend_reason": {"Reason for the suspension", "暂停原因"},
+	"partner.title":           {"Partner %s", "合作伙伴 %s"},
+	"partner.new":             {"New partner", "新增合作伙伴"},
+
+	"pstatus.active":    {"active", "正常"},
+	"pstatus.suspended": {"suspended", "已暂停"},
+	"managed.store":     {"this console (the store)", "本控制台（存储）"},
+	"managed.file":      {"the configuration file (edits are replaced at the next start)", "配置文件（修改会在下次启动时被覆盖）"},
+	"managed.":          {"—", "—"},
+	"prov.builtin":      {"Built in", "内置"},
+	"prov.http":         {"HTTP provisioning endpoint", "HTTP 开户接口"},
+	"assoc.default":     {"Default (resale)", "默认（代售）"},
+
+	"field.tenant_id":         {"Partner id (lower case letters, digits, -)", "合作伙伴标识（小写字母、数字、-）"},
+	"field.hosts":             {"Console host names", "控制台主机名"},
+	"field.hosts_hint":        {"One per line, for example console.partner.example.", "每行一个，例如 console.partner.example。"},
+	"field.upstream":          {"Upstream console URL", "上游控制台地址"},
+	"field.xaccount_type":     {"Platform id of API requests (blank: the partner id)", "API 请求中的平台标识（留空为合作伙伴标识）"},
+	"field.provisioner_kind":  {"Provisioning", "开通方式"},
+	"field.provisioner_url":   {"Provisioning endpoint URL (HTTP only)", "开户接口地址（仅 HTTP 方式）"},
+	"field.provisioner_token": {"Provisioning bearer token", "开户接口令牌"},
+	"field.per_device":        {"Registrations per device", "每设备注册数"},
+	"field.per_address":       {"Registrations per address", "每地址注册数"},
+	"field.per_partner":       {"Registrations per partner", "每合作伙伴注册数"},
+	"field.require_device":    {"Require a device id on registrations", "注册时必须提供设备标识"},
+	"field.association_type":  {"Association type of new customers", "新客户的关联类型"},
+	"field.signin_on":         {"Customers sign in with the partner's provider", "客户使用合作伙伴的登录服务"},
+	"field.issuer":            {"Issuer URL", "登录服务地址（Issuer）"},
+	"field.client_id":         {"Client id", "客户端标识"},
+	"field.client_secret":     {"Client secret", "客户端密钥"},
+	"field.secret_set":        {"A value is stored (never shown). Leave blank to keep it.", "已保存（不会显示）。留空则保持不变。"},
+	"field.secret_unset":      {"No value stored.", "尚未保存。"},
+	"field.secret_remove":     {"Remove the stored value", "删除已保存的值"},
+	"field.scopes":            {"Scopes (separated by spaces)", "授权范围（以空格分隔）"},
+	"field.account_claim":     {"Claim carrying the platform account id (blank: sub)", "携带平台账号的声明（留空为 sub）"},
+
+	"action.suspend":         {"Suspend", "暂停服务"},
+	"action.resume":          {"Resume service", "恢复服务"},
+	"action.save_settings":   {"Save", "保存"},
+	"confirm.suspend":        {"Suspend partner %s? Its console shows a \"service suspended\" page and its partner API refuses every call until it is resumed.", "确定暂停合作伙伴 %s 吗？其控制台将显示“服务已暂停”，合作伙伴 API 将拒绝所有请求，直至恢复。"},
+	"done.partner_created":   {"Partner created. It is served on every instance within a second.", "合作伙伴已创建，一秒内在所有实例生效。"},
+	"done.partner_saved":     {"Settings saved.", "设置已保存。"},
+	"done.partner_suspended": {"Partner suspended.", "合作伙伴已暂停。"},
+	"done.partner_resumed":   {"Partner resumed.", "合作伙伴已恢复服务。"},
+	"done.signin_saved":      {"Sign-in provider saved.", "登录服务设置已保存。"},
+	"err.tenant_changed":     {"Someone else changed these settings meanwhile: your edits are kept below; reload, or save over their change.", "在此期间其他人修改了这些设置：您的修改保留在下方；可重新加载，或用您的修改覆盖。"},
+	"err.tenant_exists":      {"A partner with this id already exists.", "该合作伙伴标识已存在。"},
+	"err.partner_not_found":  {"No such partner is stored.", "没有保存该合作伙伴。"},
+
+	"integration.title":               {"Integration: %s", "集成设置：%s"},
+	"integration.intro":               {"How your customers sign in to the console and how your platform calls the partner API.", "您的客户如何登录控制台，以及您的平台如何调用合作伙伴 API。"},
+	"integration.signin":              {"Customer sign-in provider", "客户登录服务"},
+	"integration.provider":            {"OpenID Connect provider", "OpenID Connect 登录服务"},
+	"integration.test":                {"Test the provider", "测试登录服务"},
+	"integration.issuer_required":     {"Enter the issuer URL to test.", "请填写要测试的登录服务地址。"},
+	"integration.probe_ok":            {"Discovery works: the document is reachable, names this issuer and gives the authorization, token and key endpoints.", "发现正常：文档可访问，issuer 一致，且提供授权、令牌和密钥端点。"},
+	"integration.probe_passed":        {"Test passed", "测试通过"},
+	"integration.probe_failed":        {"Test failed", "测试失败"},
+	"integration.probe_not_saved":     {"The test saves nothing: save the form to use this provider.", "测试不会保存任何内容：请保存表单以启用该登录服务。"},
+	"integration.no_record":           {"This partner's settings are not stored in the gateway yet: ask the platform operator.", "该合作伙伴的设置尚未保存到网关中，请联系平台运营方。"},
+	"integration.summary":             {"Partner API requests, last 7 days", "合作伙伴 API 请求（最近 7 天）"},
+	"integration.summary_period":      {"From %s to %s (UTC): %d requests.", "%s 至 %s（UTC）：共 %d 次请求。"},
+	"integration.summary_none":        {"No partner API requests in this period.", "此期间没有合作伙伴 API 请求。"},
+	"integration.summary_unavailable": {"The request summary cannot be read right now. Try again later.", "暂时无法读取请求统计，请稍后重试。"},
+	"integration.success":             {"success", "成功"},
+	"integration.keys":                {"Your platform signs its partner API calls with an access key: create, list with last use and revoke them on the access keys page.", "您的平台使用访问密钥对合作伙伴 API 请求签名：可在访问密钥页面创建、查看最近使用时间和吊销。"},
+	"integration.keys_link":           {"Manage access keys", "管理访问密钥"},
+	"col.operation":                   {"Operation", "操作"},
+	"col.code":                        {"Answer code", "返回码"},
+	"col.count":                       {"Requests", "请求数"},
+}
+
+func init() {
+	for k, v := range partnerTexts {
+		if _, dup := catalog[k]; dup {
+			panic("staffui: catalog key defined twice: " + k)
+		}
+		catalog[k] = v
+	}
+}
