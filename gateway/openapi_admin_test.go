@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/livery/livery/gateway/gatewaytest"
@@ -119,6 +120,26 @@ func TestOpenAPIAdminExchanges(t *testing.T) {
 	call("GET", "/admin/v1/branding", op, "", 200)
 	call("GET", "/admin/v1/tenants/nosuch/customers", op, "", 404)
 	call("GET", T+"/customers", "not-a-token", "", 401)
+
+	// Tenant records, the sign-in provider and its test, the summary.
+	rec := `{"id":"initech","name":{"zh":"英泰克","en":"Initech"},"hosts":["console.initech.test"],"upstream":"https://cloud.example/",` +
+		`"provisioner":{"kind":"http","url":"https://prov.example/","token":"t"},"risk":{"per_device":"3/24h"},"association":{"type":"2"},` +
+		`"sign_in":{"issuer":"https://idp.example","client_id":"c","client_secret":"s","scopes":["openid"]}}`
+	call("POST", "/admin/v1/tenants", op, rec, 201)
+	call("POST", "/admin/v1/tenants", op, rec, 409)
+	call("POST", "/admin/v1/tenants", op, `{"id":"x","name":{"zh":"","en":""},"hosts":[],"upstream":"ftp://x"}`, 400)
+	call("GET", "/admin/v1/tenants", op, "", 200)
+	call("GET", "/admin/v1/tenants/initech", op, "", 200)
+	call("PUT", "/admin/v1/tenants/initech", op, rec, 428)
+	call("PUT", "/admin/v1/tenants/initech", op, strings.Replace(rec, "Initech", "Initech Corp", 1), 200, "If-Match", `"1"`)
+	call("PUT", "/admin/v1/tenants/initech", op, rec, 412, "If-Match", `"1"`)
+	call("POST", "/admin/v1/tenants/initech/suspend", op, `{"reason":"contract ended"}`, 200)
+	call("POST", "/admin/v1/tenants/initech/resume", op, "", 200)
+	call("PUT", "/admin/v1/tenants/initech/sign-in", op, `{"issuer":"`+e.IDP.Issuer()+`","client_id":"c"}`, 200, "If-Match", `"4"`)
+	call("POST", "/admin/v1/tenants/initech/sign-in/test", op, `{"issuer":""}`, 200)
+	call("POST", "/admin/v1/tenants/initech/sign-in/test", op, `{"issuer":"http://127.0.0.1:1"}`, 200)
+	call("GET", T+"/partner-api/summary?days=3", pa, "", 200)
+	call("GET", T+"/partner-api/summary?days=40", pa, "", 400)
 
 	if n := cap.validate(t, openapi.Admin()); n < 40 {
 		t.Fatalf("only %d exchanges captured", n)

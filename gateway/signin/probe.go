@@ -33,9 +33,10 @@ const (
 // body: the address may be an internal service), EN and ZH the sentence
 // for people.
 type ProbeError struct {
-	Issuer string
-	Reason string
-	Detail string
+	Issuer   string
+	Reason   string
+	Detail   string
+	DetailZH string // Detail in Chinese ("": the English one)
 }
 
 func (e *ProbeError) Error() string { return e.EN() }
@@ -49,9 +50,13 @@ func (e *ProbeError) EN() string {
 	return fmt.Sprintf("%s: %s", probeTexts[e.Reason][0], e.Detail)
 }
 
-// ZH is the failure in Chinese (the specifics stay in English).
+// ZH is the failure in Chinese.
 func (e *ProbeError) ZH() string {
-	return fmt.Sprintf("%s：%s", probeTexts[e.Reason][1], e.Detail)
+	d := e.DetailZH
+	if d == "" {
+		d = e.Detail
+	}
+	return fmt.Sprintf("%s：%s", probeTexts[e.Reason][1], d)
 }
 
 var probeTexts = map[string][2]string{
@@ -69,7 +74,7 @@ var probeTexts = map[string][2]string{
 // and JWKS endpoints. Errors: a *ProbeError naming the first failure.
 func ProbeIssuer(ctx context.Context, issuer string) error {
 	if err := fieldcheck.HTTPURL(issuer); err != nil {
-		return &ProbeError{Issuer: issuer, Reason: ProbeInvalidURL, Detail: err.Error()}
+		return &ProbeError{Issuer: issuer, Reason: ProbeInvalidURL, Detail: err.Error(), DetailZH: "请填写完整的 http(s) 地址，例如 https://login.partner.example"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, ProbeTimeout)
 	defer cancel()
@@ -95,7 +100,7 @@ func ProbeIssuer(ctx context.Context, issuer string) error {
 		}
 	}
 	if len(missing) > 0 {
-		return &ProbeError{Issuer: issuer, Reason: ProbeMissingEndpoints, Detail: strings.Join(missing, ", ")}
+		return &ProbeError{Issuer: issuer, Reason: ProbeMissingEndpoints, Detail: strings.Join(missing, ", "), DetailZH: "缺少 " + strings.Join(missing, "、")}
 	}
 	return nil
 }
@@ -107,16 +112,31 @@ func probeFailure(issuer string, err error) *ProbeError {
 	msg := err.Error()
 	switch {
 	case errors.As(err, &mm):
-		return &ProbeError{Issuer: issuer, Reason: ProbeIssuerMismatch, Detail: fmt.Sprintf("expected %q, the document says %q", mm.Provided, truncate(mm.Discovered, 200))}
+		return &ProbeError{Issuer: issuer, Reason: ProbeIssuerMismatch, Detail: fmt.Sprintf("expected %q, the document says %q", mm.Provided, truncate(mm.Discovered, 200)),
+			DetailZH: fmt.Sprintf("应为 %q，文档中为 %q", mm.Provided, truncate(mm.Discovered, 200))}
 	case strings.HasPrefix(msg, "oidc: failed to decode provider discovery object"):
-		return &ProbeError{Issuer: issuer, Reason: ProbeNotJSON, Detail: "the answer does not decode as a JSON object"}
+		return &ProbeError{Issuer: issuer, Reason: ProbeNotJSON, Detail: "the answer does not decode as a JSON object", DetailZH: "响应无法解析为 JSON 对象"}
 	case errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "unable to read response body"):
-		return &ProbeError{Issuer: issuer, Reason: ProbeUnreachable, Detail: unreachableDetail(err)}
+		return unreachable(issuer, err)
 	}
 	if status, _, ok := strings.Cut(msg, ": "); ok && len(status) >= 3 && status[0] >= '1' && status[0] <= '5' {
-		return &ProbeError{Issuer: issuer, Reason: ProbeHTTPStatus, Detail: "HTTP " + status}
+		return &ProbeError{Issuer: issuer, Reason: ProbeHTTPStatus, Detail: "HTTP " + status, DetailZH: "HTTP 状态 " + status}
 	}
-	return &ProbeError{Issuer: issuer, Reason: ProbeUnreachable, Detail: unreachableDetail(err)}
+	return unreachable(issuer, err)
+}
+
+func unreachable(issuer string, err error) *ProbeError {
+	en := unreachableDetail(err)
+	return &ProbeError{Issuer: issuer, Reason: ProbeUnreachable, Detail: en, DetailZH: unreachableZH[en]}
+}
+
+var unreachableZH = map[string]string{
+	fmt.Sprintf("no answer within %s", ProbeTimeout):                fmt.Sprintf("%s 内无响应", ProbeTimeout),
+	"the host name does not resolve":                                "主机名无法解析",
+	"the connection was refused or could not be made":               "连接被拒绝或无法建立",
+	"too many redirects":                                            "重定向次数过多",
+	"the TLS handshake failed (certificate not trusted or invalid)": "TLS 握手失败（证书不受信任或无效）",
+	"the request failed":                                            "请求失败",
 }
 
 // unreachableDetail names the kind of connection failure without echoing

@@ -75,7 +75,7 @@ func TestProbeIssuer(t *testing.T) {
 			if !strings.Contains(pe.Detail, tc.detail) || strings.Contains(pe.EN()+pe.ZH(), "secret internal") {
 				t.Fatalf("detail %q (want %q): %s / %s", pe.Detail, tc.detail, pe.EN(), pe.ZH())
 			}
-			if pe.EN() == "" || !strings.ContainsRune(pe.ZH(), '：') {
+			if pe.EN() == "" || !strings.ContainsRune(pe.ZH(), '：') || pe.DetailZH == "" || pe.ReasonCode() != tc.reason {
 				t.Fatalf("texts: %q %q", pe.EN(), pe.ZH())
 			}
 		})
