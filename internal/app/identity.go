@@ -65,6 +65,8 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 			Managers:   svc.managers,
 			Directory:  svc.staff,
 			Keys:       svc.keys,
+			Records:    svc.records,
+			APIStats:   svc.apiStats,
 		}
 	}
 	return p, nil

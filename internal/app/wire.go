@@ -20,6 +20,7 @@ import (
 	"github.com/livery/livery/internal/objstore"
 	"github.com/livery/livery/internal/redisx"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/apistats"
 	"github.com/livery/livery/tenants/codes"
 	"github.com/livery/livery/tenants/keyusage"
 	"github.com/livery/livery/tenants/live"
@@ -47,6 +48,7 @@ type services struct {
 	staff      *tenants.StaffDirectory
 	managers   *tenants.Assignments
 	keys       *tenants.AccessKeys
+	apiStats   *apistats.Stats     // partner API request counts (the request summary)
 	branding   *brandingParts      // set by Build
 	delegation *delegation.Service // set by Build
 	stopRepair func()              // set by runIndexRepair
@@ -117,6 +119,7 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger, obs
 	s.managers = &tenants.Assignments{Customers: s.customers, Staff: s.staff, Audit: s.audit, Logger: log}
 	s.keys = tenants.NewAccessKeys(tenants.AccessKeysOptions{Credentials: s.creds, Usage: keyusage.Usage{RDB: s.rdb},
 		Audit: s.audit, Logger: log.With("component", "keys")})
+	s.apiStats = apistats.New(s.rdb, apistats.Options{Logger: log.With("component", "apistats")})
 	return s, nil
 }
 
@@ -151,7 +154,7 @@ func (s *services) partnerOptions() *partnerapi.Options {
 	p := s.cfg.Partner
 	return &partnerapi.Options{
 		Keys: s.creds, Tenants: s.tenants, Customers: s.customers, Codes: s.codes, Notifier: s.notifier,
-		Limiter: s.limiter, Audit: s.audit, KeyUsage: s.keys,
+		Limiter: s.limiter, Audit: s.audit, KeyUsage: s.keys, Stats: s.apiStats,
 		CheckIdentityRate: p.CheckIdentityRate, SendCodeRate: p.SendCodeRate, CreateRate: p.CreateRate, QueryRate: p.QueryRate,
 		AuthFailureLimit: riskLimit(p.AuthFailureLimit),
 	}
