@@ -56,6 +56,9 @@ type tenantInput struct {
 	Risk         records.Risk        `json:"risk"`
 	Association  records.Association `json:"association"`
 	SignIn       *signInInput        `json:"sign_in"`
+	// Managed is file or store (see records.Seed); empty: store on
+	// creation, unchanged on replacement.
+	Managed string `json:"managed"`
 }
 
 type provisionerInput struct {
@@ -83,7 +86,7 @@ func (s *signInInput) input() *records.SignInInput {
 func (t tenantInput) input() records.Input {
 	return records.Input{ID: t.ID, Name: t.Name, Hosts: t.Hosts, Upstream: t.Upstream, XAccountType: t.XAccountType,
 		Provisioner: records.ProvisionerInput{Kind: t.Provisioner.Kind, URL: t.Provisioner.URL, Token: t.Provisioner.Token},
-		Risk:        t.Risk, Association: t.Association, SignIn: t.SignIn.input()}
+		Risk:        t.Risk, Association: t.Association, SignIn: t.SignIn.input(), Managed: t.Managed}
 }
 
 // inputOf is the input that stores r again unchanged: every secret kept

@@ -125,6 +125,16 @@ func TestTenantRecordsAPI(t *testing.T) {
 		t.Fatalf("remove token: %d %s", r.Status, r.Body)
 	}
 
+	// Handing the tenant to the file, and a bad value.
+	withManaged := strings.TrimSuffix(body, "}") + `,"managed":"sometimes"}`
+	if r := call("PUT", "/admin/v1/tenants/initech", op, withManaged, "If-Match", `"3"`); r.Status != 400 || !strings.Contains(r.Body, `"field":"managed"`) {
+		t.Fatalf("bad managed: %d %s", r.Status, r.Body)
+	}
+	r = call("PUT", "/admin/v1/tenants/initech", op, strings.Replace(withManaged, "sometimes", "file", 1), "If-Match", `"3"`)
+	if r.Status != 200 || r.JSON(t)["managed"] != "file" {
+		t.Fatalf("managed file: %d %s", r.Status, r.Body)
+	}
+
 	// Suspend and resume.
 	r = call("POST", "/admin/v1/tenants/initech/suspend", op, `{"reason":"contract ended"}`)
 	if r.Status != 200 || r.JSON(t)["status"] != "suspended" {
@@ -139,7 +149,7 @@ func TestTenantRecordsAPI(t *testing.T) {
 		t.Fatalf("list: %d %s", r.Status, r.Body)
 	}
 	r = call("GET", "/admin/v1/tenants/initech", op, "")
-	if r.Status != 200 || r.Header.Get("ETag") != `"5"` {
+	if r.Status != 200 || r.Header.Get("ETag") != `"6"` {
 		t.Fatalf("get: %d %v %s", r.Status, r.Header, r.Body)
 	}
 	for _, b := range bodies {

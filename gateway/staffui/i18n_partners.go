@@ -38,6 +38,9 @@ var partnerTexts = map[string]msg{
 	"prov.http":         {"HTTP provisioning endpoint", "HTTP 开户接口"},
 	"assoc.default":     {"Default (resale)", "默认（代售）"},
 
+	"field.managed":           {"Who wins when the configuration file and these settings disagree", "配置文件与此处设置不一致时以谁为准"},
+	"field.managed_hint":      {"The configuration file overwrites a partner it manages at every start; choose this console to keep edits made here.", "由配置文件管理的合作伙伴在每次启动时会被配置文件覆盖；选择“本控制台”可保留在此处的修改。"},
+	"partners.more":           {"This partner's pages:", "该合作伙伴的页面："},
 	"field.tenant_id":         {"Partner id (lower case letters, digits, -)", "合作伙伴标识（小写字母、数字、-）"},
 	"field.hosts":             {"Console host names", "控制台主机名"},
 	"field.hosts_hint":        {"One per line, for example console.partner.example.", "每行一个，例如 console.partner.example。"},

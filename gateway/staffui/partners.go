@@ -80,13 +80,13 @@ func readPartnerForm(c *fiber.Ctx) (partnerForm, records.Input) {
 		PerAddress: v("risk_per_address"), PerPartner: v("risk_per_partner"), RequireDevice: c.FormValue("risk_require_device") != "",
 		AssocType: v("association_type"), SignIn: c.FormValue("signin") != "", Issuer: v("signin_issuer"),
 		ClientID: v("signin_client_id"), Scopes: v("signin_scopes"), AccountClaim: v("signin_account_claim"),
-		RemoveSecret: c.FormValue("signin_client_secret_remove") != ""}
+		RemoveSecret: c.FormValue("signin_client_secret_remove") != "", Managed: v("managed")}
 	f.Version, _ = strconv.ParseInt(c.FormValue("version"), 10, 64)
 	in := records.Input{ID: f.ID, Name: records.Names{ZH: f.NameZH, EN: f.NameEN}, Hosts: lines(f.Hosts),
 		Upstream: f.Upstream, XAccountType: f.XAccountType,
 		Provisioner: records.ProvisionerInput{Kind: f.ProvKind, URL: f.ProvURL, Token: secret(c.FormValue("provisioner_token"), f.RemoveToken)},
 		Risk:        records.Risk{PerDevice: f.PerDevice, PerAddress: f.PerAddress, PerPartner: f.PerPartner, RequireDevice: f.RequireDevice},
-		Association: records.Association{Type: f.AssocType}}
+		Association: records.Association{Type: f.AssocType}, Managed: f.Managed}
 	if f.SignIn {
 		in.SignIn = signInOf(f, secret(c.FormValue("signin_client_secret"), f.RemoveSecret))
 	}
@@ -273,7 +273,10 @@ func (u *UI) savePartner(c *fiber.Ctx) error {
 	}
 	f, in := readPartnerForm(c)
 	f.ID, in.ID = id, id
-	f.Status, f.Managed, f.ProvTokenSet = cur.Status, cur.Managed, len(cur.Provisioner.TokenSealed) > 0
+	f.Status, f.ProvTokenSet = cur.Status, len(cur.Provisioner.TokenSealed) > 0
+	if f.Managed == "" {
+		f.Managed = cur.Managed
+	}
 	f.SecretSet = cur.SignIn != nil && len(cur.SignIn.ClientSecretSealed) > 0
 	version := f.Version
 	if c.FormValue("overwrite") != "" {

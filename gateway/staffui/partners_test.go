@@ -125,6 +125,18 @@ func TestPartnerOnboarding(t *testing.T) {
 	if rec, _ := e.Records.Get(ctx, "initech"); rec.Name.EN != "My Edit" || rec.Version != 3 {
 		t.Fatalf("overwrite stored %+v", rec)
 	}
+	if r := e.get(t, op, "/ui/partners/initech"); !strings.Contains(r.Body, `<option value="store" selected>`) || !strings.Contains(r.Body, `href="/ui/t/initech/integration"`) {
+		t.Fatalf("managed select or links: %s", r.Body)
+	}
+	edit.Del("overwrite")
+	edit.Set("version", "3")
+	edit.Set("managed", "file")
+	if r := e.post(t, op, "/ui/partners/initech", edit); r.Status != http.StatusSeeOther {
+		t.Fatalf("managed file: %d %.400s", r.Status, r.Body)
+	}
+	if rec, _ := e.Records.Get(ctx, "initech"); rec.Managed != records.ManagedFile || rec.Version != 4 {
+		t.Fatalf("managed: %+v", rec)
+	}
 
 	// Suspend: reason required, a confirmation, then done; resume.
 	sus := url.Values{"_csrf": {tok}}
