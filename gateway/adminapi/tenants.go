@@ -333,9 +333,9 @@ type probeBody struct {
 	Issuer string `json:"issuer"`
 }
 
-// ProbeReport is the answer of a discovery test: OK, or the reason with a
+// probeReport is the answer of a discovery test: OK, or the reason with a
 // message in both languages.
-type ProbeReport struct {
+type probeReport struct {
 	OK        bool   `json:"ok"`
 	Issuer    string `json:"issuer"`
 	Reason    string `json:"reason,omitempty"`
@@ -343,9 +343,9 @@ type ProbeReport struct {
 	MessageZH string `json:"message_zh,omitempty"`
 }
 
-// ExplainProbe is the report of a probe's outcome err (nil: success).
-func ExplainProbe(issuer string, err error) ProbeReport {
-	out := ProbeReport{OK: err == nil, Issuer: issuer}
+// explainProbe is the report of a probe's outcome err (nil: success).
+func explainProbe(issuer string, err error) probeReport {
+	out := probeReport{OK: err == nil, Issuer: issuer}
 	if err == nil {
 		return out
 	}
@@ -386,7 +386,7 @@ func (a *adminTenants) testSignIn(c *fiber.Ctx) error {
 		return errInvalidRequest.withf("issuer is required (the tenant has no sign-in provider yet). / 请填写登录服务地址。")
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.JSON(ExplainProbe(issuer, a.probe(c.UserContext(), issuer)))
+	return c.JSON(explainProbe(issuer, a.probe(c.UserContext(), issuer)))
 }
 
 type adminSummary struct{ s APIStats }
