@@ -38,23 +38,23 @@ type APIStats interface {
 // maxSuspendReason bounds a suspension's reason (runes), as the admin API.
 const maxSuspendReason = 500
 
-func partnersPath() string        { return Prefix + "partners" }
+func partnersPath() string         { return Prefix + "partners" }
 func partnerPath(id string) string { return Prefix + "partners/" + url.PathEscape(id) }
 
 // partnerForm is a tenant record as the form shows it; secrets are never
 // shown (blank keeps them).
 type partnerForm struct {
-	ID, NameZH, NameEN, Hosts, Upstream, XAccountType                string
-	ProvKind, ProvURL                                                string
-	ProvTokenSet, RemoveToken                                        bool
-	PerDevice, PerAddress, PerPartner                                string
-	RequireDevice                                                    bool
-	AssocType                                                        string
-	SignIn                                                           bool
-	Issuer, ClientID, Scopes, AccountClaim                           string
-	SecretSet, RemoveSecret                                          bool
-	Version                                                          int64
-	Status, Managed, UpdatedBy                                       string
+	ID, NameZH, NameEN, Hosts, Upstream, XAccountType string
+	ProvKind, ProvURL                                 string
+	ProvTokenSet, RemoveToken                         bool
+	PerDevice, PerAddress, PerPartner                 string
+	RequireDevice                                     bool
+	AssocType                                         string
+	SignIn                                            bool
+	Issuer, ClientID, Scopes, AccountClaim            string
+	SecretSet, RemoveSecret                           bool
+	Version                                           int64
+	Status, Managed, UpdatedBy                        string
 }
 
 func formOf(r records.Record) partnerForm {
