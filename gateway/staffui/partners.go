@@ -38,7 +38,6 @@ type APIStats interface {
 // maxSuspendReason bounds a suspension's reason (runes), as the admin API.
 const maxSuspendReason = 500
 
-func partnersPath() string         { return Prefix + "partners" }
 func partnerPath(id string) string { return Prefix + "partners/" + url.PathEscape(id) }
 
 // partnerForm is a tenant record as the form shows it; secrets are never
