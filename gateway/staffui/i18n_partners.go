@@ -87,6 +87,7 @@ var partnerTexts = map[string]msg{
 	"integration.probe_passed":        {"Test passed", "测试通过"},
 	"integration.probe_failed":        {"Test failed", "测试失败"},
 	"integration.probe_not_saved":     {"The test saves nothing: save the form to use this provider.", "测试不会保存任何内容：请保存表单以启用该登录服务。"},
+	"integration.managed_file":        {"These settings come from the configuration file: a change made here is replaced at the next start unless the operator hands the partner to this console.", "这些设置来自配置文件：除非运营方将该合作伙伴改为由本控制台管理，否则此处的修改会在下次启动时被覆盖。"},
 	"integration.no_record":           {"This partner's settings are not stored in the gateway yet: ask the platform operator.", "该合作伙伴的设置尚未保存到网关中，请联系平台运营方。"},
 	"integration.summary":             {"Partner API requests, last 7 days", "合作伙伴 API 请求（最近 7 天）"},
 	"integration.summary_period":      {"From %s to %s (UTC): %d requests.", "%s 至 %s（UTC）：共 %d 次请求。"},
