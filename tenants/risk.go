@@ -1,6 +1,10 @@
 package tenants
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // RiskPolicy bounds a partner's customer registrations (registration risk
 // control). It is partner configuration, a plain value: the rate limiter
@@ -21,6 +25,18 @@ type RiskPolicy struct {
 type Quota struct {
 	N   int
 	Per time.Duration
+}
+
+// String is the quota as the settings write it, "N/duration" ("3/1h").
+func (q Quota) String() string {
+	d := q.Per.String() // 1h0m0s, 1h30m0s, 5m0s, 1m30s, 10s
+	if strings.HasSuffix(d, "m0s") {
+		d = d[:len(d)-2]
+	}
+	if strings.HasSuffix(d, "h0m") {
+		d = d[:len(d)-2]
+	}
+	return strconv.Itoa(q.N) + "/" + d
 }
 
 // PerHour returns n per hour.

@@ -46,11 +46,15 @@ type Tenant struct {
 	AssociationType string
 }
 
+// DefaultScopes are the scopes a sign-in requests when its settings name
+// none.
+var DefaultScopes = []string{"openid", "profile", "email"}
+
 // SignIn is a tenant's OpenID Connect relying-party registration, secret
 // opened.
 type SignIn struct {
 	Issuer, ClientID, ClientSecret string
-	// Scopes requested; empty: openid profile email.
+	// Scopes requested; empty: DefaultScopes.
 	Scopes []string
 	// AccountClaim carries the partner-platform account id (default sub).
 	AccountClaim string

@@ -219,7 +219,11 @@ func (a *adminTenants) create(c *fiber.Ctx) error {
 	if err := decodeJSONBody(c, &body); err != nil {
 		return err
 	}
-	r, err := a.r.Create(c.UserContext(), body.input(), principal(c))
+	in := body.input()
+	if err := a.checkIssuer(c, nil, in); err != nil {
+		return err
+	}
+	r, err := a.r.Create(c.UserContext(), in, principal(c))
 	if err != nil && r.ID == "" {
 		return recordError(c, err)
 	}
@@ -269,6 +273,13 @@ func (a *adminTenants) put(c *fiber.Ctx) error {
 }
 
 func (a *adminTenants) update(c *fiber.Ctx, in records.Input, version int64) error {
+	cur, err := a.r.Get(c.UserContext(), in.ID)
+	if err != nil {
+		return recordError(c, err)
+	}
+	if err := a.checkIssuer(c, &cur, in); err != nil {
+		return err
+	}
 	r, err := a.r.Update(c.UserContext(), in, version, principal(c))
 	if err != nil && r.ID == "" {
 		return recordError(c, err)
@@ -297,6 +308,35 @@ func (a *adminTenants) putSignIn(c *fiber.Ctx) error {
 	in := inputOf(cur)
 	in.SignIn = body.input()
 	return a.update(c, in, version)
+}
+
+// SkipDiscoveryParam, set to "true", saves a sign-in issuer without
+// running its discovery first (a provider not reachable from the gateway
+// yet).
+const SkipDiscoveryParam = "skip_discovery"
+
+// checkIssuer runs discovery on the sign-in issuer of in when it is new
+// (cur is nil or names another issuer): a provider whose discovery fails is
+// refused as 400 invalid_request naming sign_in.issuer with the reason in
+// both languages, unless ?skip_discovery=true. Without a probe it passes.
+func (a *adminTenants) checkIssuer(c *fiber.Ctx, cur *records.Record, in records.Input) error {
+	if a.probe == nil || in.SignIn == nil || c.Query(SkipDiscoveryParam) == "true" {
+		return nil
+	}
+	issuer := strings.TrimSpace(in.SignIn.Issuer)
+	if issuer == "" || (cur != nil && cur.SignIn != nil && cur.SignIn.Issuer == issuer) {
+		return nil // unchanged, or left to the validator
+	}
+	if _, err := records.Validate(in); err != nil {
+		return nil // the validator's problems come first, all at once
+	}
+	rep := explainProbe(issuer, a.probe(c.UserContext(), issuer))
+	if rep.OK {
+		return nil
+	}
+	return recordError(c, &records.ValidationError{Tenant: in.ID, Fields: []records.FieldError{{Field: "sign_in.issuer",
+		Msg:   "has no working OpenID Connect discovery: " + rep.Message + " (save with ?" + SkipDiscoveryParam + "=true to store it anyway)",
+		MsgZH: "无法完成 OpenID Connect 发现：" + rep.MessageZH + "（如仍要保存，请加参数 ?" + SkipDiscoveryParam + "=true）"}}})
 }
 
 type reasonBody struct {

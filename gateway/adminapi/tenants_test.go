@@ -46,7 +46,7 @@ func TestTenantRecordsAPI(t *testing.T) {
 		bodies = append(bodies, r.Body)
 		return r
 	}
-	r := call("POST", "/admin/v1/tenants", op, tenantBody("initech", "console.initech.test"))
+	r := call("POST", "/admin/v1/tenants?skip_discovery=true", op, tenantBody("initech", "console.initech.test"))
 	if r.Status != 201 || r.Header.Get("ETag") != `"1"` || r.Header.Get("Location") != "/admin/v1/tenants/initech" {
 		t.Fatalf("create: %d %v %s", r.Status, r.Header, r.Body)
 	}
@@ -62,11 +62,12 @@ func TestTenantRecordsAPI(t *testing.T) {
 		status                   int
 		code, contains           string
 	}{
-		{"duplicate id", "POST", "/admin/v1/tenants", tenantBody("initech", "other.initech.test"), nil, 409, "tenant_exists", ""},
-		{"host of another tenant", "POST", "/admin/v1/tenants", tenantBody("hooli", "CONSOLE.initech.test"), nil, 409, "host_conflict", `\"initech\"`},
-		{"invalid fields", "POST", "/admin/v1/tenants", strings.Replace(strings.Replace(tenantBody("x", "a b"), "https://cloud.example/", "ftp://x", 1), `"3/24h"`, `"often"`, 1), nil, 400, "invalid_request", `"field":"hosts[0]"`},
-		{"unknown field", "POST", "/admin/v1/tenants", strings.Replace(tenantBody("y", "y.test"), `"hosts"`, `"hostz":[],"hosts"`, 1), nil, 400, "bad_json", "hostz"},
-		{"unknown nested field", "POST", "/admin/v1/tenants", strings.Replace(tenantBody("y", "y.test"), `"client_id"`, `"client":"x","client_id"`, 1), nil, 400, "bad_json", "sign_in.client"},
+		{"issuer without discovery", "POST", "/admin/v1/tenants", tenantBody("umbrella", "umbrella.test"), nil, 400, "invalid_request", `"field":"sign_in.issuer"`},
+		{"duplicate id", "POST", "/admin/v1/tenants?skip_discovery=true", tenantBody("initech", "other.initech.test"), nil, 409, "tenant_exists", ""},
+		{"host of another tenant", "POST", "/admin/v1/tenants?skip_discovery=true", tenantBody("hooli", "CONSOLE.initech.test"), nil, 409, "host_conflict", `\"initech\"`},
+		{"invalid fields", "POST", "/admin/v1/tenants?skip_discovery=true", strings.Replace(strings.Replace(tenantBody("x", "a b"), "https://cloud.example/", "ftp://x", 1), `"3/24h"`, `"often"`, 1), nil, 400, "invalid_request", `"field":"hosts[0]"`},
+		{"unknown field", "POST", "/admin/v1/tenants?skip_discovery=true", strings.Replace(tenantBody("y", "y.test"), `"hosts"`, `"hostz":[],"hosts"`, 1), nil, 400, "bad_json", "hostz"},
+		{"unknown nested field", "POST", "/admin/v1/tenants?skip_discovery=true", strings.Replace(tenantBody("y", "y.test"), `"client_id"`, `"client":"x","client_id"`, 1), nil, 400, "bad_json", "sign_in.client"},
 		{"no If-Match", "PUT", "/admin/v1/tenants/initech", tenantBody("initech", "console.initech.test"), nil, 428, "precondition_required", ""},
 		{"bad If-Match", "PUT", "/admin/v1/tenants/initech", tenantBody("initech", "console.initech.test"), []string{"If-Match", "abc"}, 400, "invalid_request", "If-Match"},
 		{"id change", "PUT", "/admin/v1/tenants/initech", tenantBody("hooli", "console.initech.test"), []string{"If-Match", `"1"`}, 400, "invalid_request", "id cannot be changed"},
@@ -84,7 +85,7 @@ func TestTenantRecordsAPI(t *testing.T) {
 		})
 	}
 	// The validation answer lists every field in both languages.
-	r = call("POST", "/admin/v1/tenants", op, strings.Replace(tenantBody("x", "a b"), "https://cloud.example/", "ftp://x", 1))
+	r = call("POST", "/admin/v1/tenants?skip_discovery=true", op, strings.Replace(tenantBody("x", "a b"), "https://cloud.example/", "ftp://x", 1))
 	var ve struct {
 		Problems []struct{ Field, Message, MessageZH string } `json:"problems"`
 	}
@@ -97,7 +98,7 @@ func TestTenantRecordsAPI(t *testing.T) {
 		t.Fatalf("problems: %s", r.Body)
 	}
 	// Content type.
-	if r := e.API(t, "POST", "/admin/v1/tenants", op, tenantBody("z", "z.test"), "Content-Type", "text/plain"); r.Status != 415 {
+	if r := e.API(t, "POST", "/admin/v1/tenants?skip_discovery=true", op, tenantBody("z", "z.test"), "Content-Type", "text/plain"); r.Status != 415 {
 		t.Fatalf("text/plain: %d", r.Status)
 	}
 
@@ -167,7 +168,7 @@ func TestTenantRecordsPartnerAdmin(t *testing.T) {
 	e := gatewaytest.NewStaffEnv(t)
 	op, pa, cm := e.Token(t, "op-1"), e.Token(t, "pa-acme"), e.Token(t, "cm-acme")
 	for _, id := range []string{"acme", "globex"} {
-		if r := e.API(t, "POST", "/admin/v1/tenants", op, tenantBody(id, "console."+id+".test"), "Content-Type", jsonCT); r.Status != 201 {
+		if r := e.API(t, "POST", "/admin/v1/tenants?skip_discovery=true", op, tenantBody(id, "console."+id+".test"), "Content-Type", jsonCT); r.Status != 201 {
 			t.Fatalf("create %s: %d %s", id, r.Status, r.Body)
 		}
 	}
@@ -180,7 +181,7 @@ func TestTenantRecordsPartnerAdmin(t *testing.T) {
 		{"pa-acme", "GET", "/admin/v1/tenants/acme", "", nil, 200},
 		{"pa-acme", "GET", "/admin/v1/tenants/globex", "", nil, 403},
 		{"pa-acme", "GET", "/admin/v1/tenants", "", nil, 403},
-		{"pa-acme", "POST", "/admin/v1/tenants", tenantBody("hooli", "hooli.test"), nil, 403},
+		{"pa-acme", "POST", "/admin/v1/tenants?skip_discovery=true", tenantBody("hooli", "hooli.test"), nil, 403},
 		{"pa-acme", "PUT", "/admin/v1/tenants/acme", tenantBody("acme", "console.acme.test"), []string{"If-Match", `"1"`}, 403},
 		{"pa-acme", "POST", "/admin/v1/tenants/acme/suspend", `{"reason":"x"}`, nil, 403},
 		{"pa-acme", "POST", "/admin/v1/tenants/acme/resume", "", nil, 403},
@@ -240,5 +241,34 @@ func TestTenantRecordsPartnerAdmin(t *testing.T) {
 	}
 	if r := e.API(t, "GET", "/admin/v1/tenants/globex/partner-api/summary?days=31", op, ""); r.Status != 200 || r.JSON(t)["total"] != 1.0 {
 		t.Fatalf("operator summary: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestTenantIssuerDiscoveryOnSave: a new or changed sign-in issuer is
+// saved only when its discovery works (else 400 naming sign_in.issuer,
+// both languages), unless ?skip_discovery=true; an unchanged one is not
+// probed again.
+func TestTenantIssuerDiscoveryOnSave(t *testing.T) {
+	e := gatewaytest.NewStaffEnv(t)
+	op := e.Token(t, "op-1")
+	body := strings.Replace(tenantBody("wayne", "console.wayne.test"), "https://idp.example", e.IDP.Issuer(), 1)
+	if r := e.API(t, "POST", "/admin/v1/tenants", op, body, "Content-Type", jsonCT); r.Status != 201 {
+		t.Fatalf("create with a working issuer: %d %s", r.Status, r.Body)
+	}
+	down := strings.Replace(body, e.IDP.Issuer(), "http://127.0.0.1:1", 1)
+	r := e.API(t, "PUT", "/admin/v1/tenants/wayne", op, down, "Content-Type", jsonCT, "If-Match", `"1"`)
+	if r.Status != 400 || !strings.Contains(r.Body, `"field":"sign_in.issuer"`) || !strings.Contains(r.Body, "message_zh") {
+		t.Fatalf("changed to an issuer without discovery: %d %s", r.Status, r.Body)
+	}
+	if g := e.API(t, "GET", "/admin/v1/tenants/wayne", op, ""); !strings.Contains(g.Body, e.IDP.Issuer()) || g.Header.Get("ETag") != `"1"` {
+		t.Fatalf("the refused change was stored: %s", g.Body)
+	}
+	if r := e.API(t, "PUT", "/admin/v1/tenants/wayne?skip_discovery=true", op, down, "Content-Type", jsonCT, "If-Match", `"1"`); r.Status != 200 {
+		t.Fatalf("skip_discovery: %d %s", r.Status, r.Body)
+	}
+	// Unchanged (still down): saved without probing.
+	si := `{"issuer":"http://127.0.0.1:1","client_id":"console2","scopes":["openid"]}`
+	if r := e.API(t, "PUT", "/admin/v1/tenants/wayne/sign-in", op, si, "Content-Type", jsonCT, "If-Match", `"2"`); r.Status != 200 {
+		t.Fatalf("sign-in edit with the issuer unchanged: %d %s", r.Status, r.Body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -80,7 +81,7 @@ func (r *relyingParties) of(t *tenants.Tenant) (rp *relyingParty, ok bool) {
 
 func newRelyingParty(c OIDCClient) *relyingParty {
 	if len(c.Scopes) == 0 {
-		c.Scopes = []string{oidc.ScopeOpenID, "profile", "email"}
+		c.Scopes = slices.Clone(tenants.DefaultScopes)
 	}
 	if c.AccountClaim == "" {
 		c.AccountClaim = "sub"

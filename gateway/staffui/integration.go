@@ -39,6 +39,8 @@ type integrationData struct {
 	Summary    *apistats.Summary
 	SummaryErr bool
 	CanKeys    bool
+	// SkipDiscovery offers "save without checking the provider".
+	SkipDiscovery bool
 }
 
 // integration is the partner admin's integration page: the customer
@@ -117,6 +119,11 @@ func (u *UI) saveSignIn(c *fiber.Ctx) error {
 	}
 	in := recordInput(cur)
 	in.SignIn = signInOf(f, secret(c.FormValue("signin_client_secret"), f.RemoveSecret))
+	if msg := u.issuerProblem(c, &cur, in); msg != "" {
+		d.Problems = map[string]string{"signin_issuer": msg}
+		d.SkipDiscovery = true
+		return u.showIntegration(c, d, http.StatusUnprocessableEntity)
+	}
 	_, err = u.o.Records.Update(c.UserContext(), in, version, actor(c))
 	var vc *records.VersionConflictError
 	switch {
@@ -164,6 +171,28 @@ func (u *UI) testSignIn(c *fiber.Ctx) error {
 	}
 	d.Probe = explainProbe(lang(c), f.Issuer, u.o.ProbeIssuer(c.UserContext(), f.Issuer))
 	return u.showIntegration(c, d, http.StatusOK)
+}
+
+// issuerProblem runs discovery on the sign-in issuer of in when it is new
+// (cur nil, or naming another issuer) and returns the message to show
+// beside the issuer field when it fails; "" when it works, is unchanged,
+// or the form says to save without checking (signin_skip_discovery).
+func (u *UI) issuerProblem(c *fiber.Ctx, cur *records.Record, in records.Input) string {
+	if u.o.ProbeIssuer == nil || in.SignIn == nil || c.FormValue("signin_skip_discovery") != "" {
+		return ""
+	}
+	issuer := strings.TrimSpace(in.SignIn.Issuer)
+	if issuer == "" || (cur != nil && cur.SignIn != nil && cur.SignIn.Issuer == issuer) {
+		return ""
+	}
+	if _, err := records.Validate(in); err != nil {
+		return "" // the validator's problems come first, all at once
+	}
+	p := explainProbe(lang(c), issuer, u.o.ProbeIssuer(c.UserContext(), issuer))
+	if p.OK {
+		return ""
+	}
+	return tr(lang(c), "integration.no_discovery", p.Message)
 }
 
 // explainProbe is a discovery outcome in language l: the probe's own

@@ -15,6 +15,7 @@ import (
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway/web"
+	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/apistats"
 	"github.com/livery/livery/tenants/records"
 )
@@ -173,6 +174,16 @@ type partnerData struct {
 	Current   int64
 	CanEdit   bool
 	CanStatus bool
+	// SkipDiscovery offers "save without checking the provider" (its
+	// discovery just failed).
+	SkipDiscovery bool
+}
+
+// RiskDefaults are the limits a blank field means (tenants.DefaultRiskPolicy),
+// shown as the fields' placeholders.
+func (partnerData) RiskDefaults() map[string]string {
+	d := tenants.DefaultRiskPolicy()
+	return map[string]string{"device": d.PerDevice.String(), "address": d.PerAddress.String(), "partner": d.PerPartner.String()}
 }
 
 type partnersData struct {
@@ -229,6 +240,10 @@ func (u *UI) createPartner(c *fiber.Ctx) error {
 		return err
 	}
 	f, in := readPartnerForm(c)
+	if msg := u.issuerProblem(c, nil, in); msg != "" {
+		return u.showPartner(c, partnerData{New: true, CanEdit: true, Form: f, Problems: map[string]string{"signin_issuer": msg},
+			SkipDiscovery: true}, http.StatusUnprocessableEntity)
+	}
 	r, err := u.o.Records.Create(c.UserContext(), in, actor(c))
 	if err != nil && r.ID == "" {
 		if probs, ok := fieldProblems(lang(c), err); ok {
@@ -280,6 +295,11 @@ func (u *UI) savePartner(c *fiber.Ctx) error {
 	version := f.Version
 	if c.FormValue("overwrite") != "" {
 		version, _ = strconv.ParseInt(c.FormValue("current_version"), 10, 64)
+	}
+	if msg := u.issuerProblem(c, &cur, in); msg != "" {
+		d := u.partnerData(c, f)
+		d.Problems, d.SkipDiscovery = map[string]string{"signin_issuer": msg}, true
+		return u.showPartner(c, d, http.StatusUnprocessableEntity)
 	}
 	_, err = u.o.Records.Update(c.UserContext(), in, version, actor(c))
 	var vc *records.VersionConflictError

@@ -22,7 +22,7 @@ func partnerForm(tok, id, host string) url.Values {
 	return url.Values{"_csrf": {tok}, "id": {id}, "name_zh": {id + "中文"}, "name_en": {id + " Inc"}, "hosts": {host},
 		"upstream": {"https://cloud.example/"}, "provisioner_kind": {"builtin"}, "risk_per_device": {"3/24h"},
 		"association_type": {"2"}, "signin": {"1"}, "signin_issuer": {"https://idp.example"}, "signin_client_id": {"console"},
-		"signin_client_secret": {uiSecret}, "signin_scopes": {"openid profile"}}
+		"signin_client_secret": {uiSecret}, "signin_scopes": {"openid profile"}, "signin_skip_discovery": {"1"}}
 }
 
 func hiddenValue(t *testing.T, body, name string) string {
@@ -216,7 +216,7 @@ func TestIntegrationPage(t *testing.T) {
 	r := e.get(t, pa, "/ui/t/acme/integration")
 	checkPage(t, "/ui/t/acme/integration", r)
 	for _, want := range []string{`name="signin_issuer"`, "A value is stored", `type="password"`, "Test the provider", `href="/ui/t/acme/keys"`,
-		"<code>CBC.0154</code>", "2 requests", `href="/ui/t/acme/integration" aria-current="page"`} {
+		"<code>CBC.0154</code>", "requests: 2", `href="/ui/t/acme/integration" aria-current="page"`} {
 		if r.Status != 200 || !strings.Contains(r.Body, want) {
 			t.Fatalf("integration page lacks %q: %d %s", want, r.Status, r.Body)
 		}
@@ -295,5 +295,40 @@ func TestIntegrationPage(t *testing.T) {
 	row := regexp.MustCompile(`(?s)<tr><td><code>` + k.AccessKey + `</code></td>.*?</tr>`).FindString(r.Body)
 	if row == "" || strings.Contains(row, "never") || strings.Count(row, " UTC") < 2 {
 		t.Fatalf("key row without last use: %q", row)
+	}
+}
+
+// TestOnboardingRefusesIssuerWithoutDiscovery: a new partner whose sign-in
+// issuer has no working discovery is refused beside the issuer field (in
+// the visitor's language), with the box to save it anyway; ticked, the
+// partner is saved; a working issuer is saved at once.
+func TestOnboardingRefusesIssuerWithoutDiscovery(t *testing.T) {
+	e := newUIEnv(t)
+	op := e.as(t, "op-1")
+	tok := e.csrf(t, op, "/ui/onboarding")
+	f := partnerForm(tok, "stark", "console.stark.test")
+	f.Del("signin_skip_discovery")
+	f.Set("signin_issuer", "http://127.0.0.1:1")
+	r := e.post(t, op, "/ui/partners", f)
+	for _, want := range []string{`id="signin_issuer-err"`, "discovery does not work", `name="signin_skip_discovery"`, `value="http://127.0.0.1:1"`} {
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, want) {
+			t.Fatalf("issuer without discovery: %d, want %q in %.3000s", r.Status, want, r.Body)
+		}
+	}
+	if _, err := e.Records.Get(context.Background(), "stark"); err == nil {
+		t.Fatal("the refused partner was stored")
+	}
+	f.Set("signin_skip_discovery", "1")
+	if r := e.post(t, op, "/ui/partners", f); r.Status != http.StatusSeeOther {
+		t.Fatalf("saved anyway: %d %.400s", r.Status, r.Body)
+	}
+	if _, err := e.Records.Get(context.Background(), "stark"); err != nil {
+		t.Fatalf("saved anyway, but not stored: %v", err)
+	}
+	g := partnerForm(tok, "wayne", "console.wayne.test")
+	g.Del("signin_skip_discovery")
+	g.Set("signin_issuer", e.IDP.Issuer())
+	if r := e.post(t, op, "/ui/partners", g); r.Status != http.StatusSeeOther {
+		t.Fatalf("a working issuer: %d %.400s", r.Status, r.Body)
 	}
 }

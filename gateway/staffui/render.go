@@ -129,6 +129,10 @@ type pageData struct {
 // T translates a catalog key into the page's language (see i18n.go).
 func (p pageData) T(key string, args ...any) string { return tr(p.Lang, key, args...) }
 
+// DefaultScopes are the sign-in scopes a blank field means, for its
+// placeholder.
+func (pageData) DefaultScopes() string { return strings.Join(tenants.DefaultScopes, " ") }
+
 // LangURL is the current page in the other language.
 func (p pageData) LangURL() string {
 	u, err := url.Parse(p.Path)

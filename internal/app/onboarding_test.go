@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -67,12 +68,17 @@ func (p formPage) csrf(t *testing.T) string {
 	return m[1]
 }
 
-// TestOnboardingThroughTheUI: on one running gateway, nothing restarted
-// and no file touched, the operator onboards a partner in the staff web
-// UI; the partner admin sets its sign-in provider and creates an access
-// key there; the partner platform registers a customer with that key
-// (the official SDK); the customer signs in on the new console host.
-func TestOnboardingThroughTheUI(t *testing.T) {
+// onboardingEnv is one running gateway with staff sign-in and no tenant,
+// an IdP with an operator (olga), a partner admin of the future tenant
+// nova (pat) and a customer (user-1), and nova's future upstream.
+type onboardingEnv struct {
+	provider           *idp.Provider
+	up                 *httptest.Server
+	consoleURL, apiURL string
+}
+
+func startOnboarding(t *testing.T) onboardingEnv {
+	t.Helper()
 	provider, idpSrv, err := idp.NewTestServer(idp.Options{Users: []idp.User{
 		{Subject: "olga", Name: "Olga", Password: "pw", Claims: map[string]any{"groups": []string{"ops"}}},
 		{Subject: "pat", Name: "Pat", Password: "pw", Claims: map[string]any{"groups": []string{"nova-admins"}, "partner": "nova"}},
@@ -129,6 +135,17 @@ tenants: []
 			t.Fatal(err)
 		}
 	}
+	return onboardingEnv{provider: provider, up: up, consoleURL: consoleURL, apiURL: apiURL}
+}
+
+// TestOnboardingThroughTheUI: on one running gateway, nothing restarted
+// and no file touched, the operator onboards a partner in the staff web
+// UI; the partner admin sets its sign-in provider and creates an access
+// key there; the partner platform registers a customer with that key
+// (the official SDK); the customer signs in on the new console host.
+func TestOnboardingThroughTheUI(t *testing.T) {
+	e := startOnboarding(t)
+	provider, up, consoleURL, apiURL := e.provider, e.up, e.consoleURL, e.apiURL
 	browser := func(user string) *http.Client {
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
