@@ -78,7 +78,9 @@ func eval[T any](p *person, expr string) T {
 }
 
 // text is the page's visible text.
-func (p *person) text() string { return eval[string](p, `document.body ? document.body.innerText : ""`) }
+func (p *person) text() string {
+	return eval[string](p, `document.body ? document.body.innerText : ""`)
+}
 
 // shot saves a screenshot to $LIVERY_JOURNEY_SHOTS, when set.
 func (p *person) shot(name string) {
