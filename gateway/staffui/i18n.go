@@ -40,7 +40,7 @@ var catalog = map[string]msg{
 	"nav.label":     {"Main", "主导航"},
 	"nav.home":      {"Home", "首页"},
 	"nav.reviews":   {"Reviews", "审核"},
-	"nav.tenants":   {"Partners", "合作伙伴"},
+	"nav.tenants":   {"Partner branding", "伙伴品牌"},
 	"nav.customers": {"Customers", "客户"},
 	"nav.branding":  {"Branding", "品牌定制"},
 	"nav.history":   {"History", "历史"},

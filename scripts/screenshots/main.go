@@ -49,8 +49,8 @@ func main() {
 		pages      []string
 	}
 	roles := []role{
-		{"partner-admin", *adPass, []string{"/ui/", "/ui/t/demo/branding", "/ui/t/demo/branding/history", "/ui/t/demo/customers", "/ui/t/demo/keys", "/ui/t/demo/audit"}},
-		{"operator", *opPass, []string{"/ui/", "/ui/reviews", "/ui/tenants", "/ui/reviews/demo"}},
+		{"partner-admin", *adPass, []string{"/ui/", "/ui/t/demo/branding", "/ui/t/demo/branding/history", "/ui/t/demo/customers", "/ui/t/demo/keys", "/ui/t/demo/audit", "/ui/t/demo/integration"}},
+		{"operator", *opPass, []string{"/ui/", "/ui/reviews", "/ui/tenants", "/ui/reviews/demo", "/ui/partners", "/ui/onboarding", "/ui/partners/demo"}},
 	}
 	for i, r := range roles {
 		if *only != "" && *only != r.user {
