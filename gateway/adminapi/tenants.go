@@ -89,19 +89,6 @@ func (t tenantInput) input() records.Input {
 		Risk:        t.Risk, Association: t.Association, SignIn: t.SignIn.input(), Managed: t.Managed}
 }
 
-// inputOf is the input that stores r again unchanged: every secret kept
-// (nil), Managed kept.
-func inputOf(r records.Record) records.Input {
-	in := records.Input{ID: r.ID, Name: r.Name, Hosts: append([]string(nil), r.Hosts...), Upstream: r.Upstream,
-		XAccountType: r.XAccountType, Provisioner: records.ProvisionerInput{Kind: r.Provisioner.Kind, URL: r.Provisioner.URL},
-		Risk: r.Risk, Association: r.Association}
-	if s := r.SignIn; s != nil {
-		in.SignIn = &records.SignInInput{Issuer: s.Issuer, ClientID: s.ClientID, Scopes: append([]string(nil), s.Scopes...),
-			AccountClaim: s.AccountClaim}
-	}
-	return in
-}
-
 // tenantView is a record as the API shows it: secrets only as "set".
 type tenantView struct {
 	ID           string              `json:"id"`
@@ -305,7 +292,7 @@ func (a *adminTenants) putSignIn(c *fiber.Ctx) error {
 	if cur.Version != version {
 		return recordError(c, &records.VersionConflictError{Tenant: cur.ID, Want: version, Current: cur.Version})
 	}
-	in := inputOf(cur)
+	in := cur.Input()
 	in.SignIn = body.input()
 	return a.update(c, in, version)
 }
@@ -320,15 +307,9 @@ const SkipDiscoveryParam = "skip_discovery"
 // refused as 400 invalid_request naming sign_in.issuer with the reason in
 // both languages, unless ?skip_discovery=true. Without a probe it passes.
 func (a *adminTenants) checkIssuer(c *fiber.Ctx, cur *records.Record, in records.Input) error {
-	if a.probe == nil || in.SignIn == nil || c.Query(SkipDiscoveryParam) == "true" {
+	issuer := records.NewIssuer(cur, in)
+	if a.probe == nil || issuer == "" || c.Query(SkipDiscoveryParam) == "true" {
 		return nil
-	}
-	issuer := strings.TrimSpace(in.SignIn.Issuer)
-	if issuer == "" || (cur != nil && cur.SignIn != nil && cur.SignIn.Issuer == issuer) {
-		return nil // unchanged, or left to the validator
-	}
-	if _, err := records.Validate(in); err != nil {
-		return nil // the validator's problems come first, all at once
 	}
 	rep := explainProbe(issuer, a.probe(c.UserContext(), issuer))
 	if rep.OK {

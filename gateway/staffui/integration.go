@@ -117,7 +117,7 @@ func (u *UI) saveSignIn(c *fiber.Ctx) error {
 		d.Conflict, d.Current = true, cur.Version
 		return u.showIntegration(c, d, http.StatusConflict)
 	}
-	in := recordInput(cur)
+	in := cur.Input()
 	in.SignIn = signInOf(f, secret(c.FormValue("signin_client_secret"), f.RemoveSecret))
 	if msg := u.issuerProblem(c, &cur, in); msg != "" {
 		d.Problems = map[string]string{"signin_issuer": msg}
@@ -178,15 +178,9 @@ func (u *UI) testSignIn(c *fiber.Ctx) error {
 // beside the issuer field when it fails; "" when it works, is unchanged,
 // or the form says to save without checking (signin_skip_discovery).
 func (u *UI) issuerProblem(c *fiber.Ctx, cur *records.Record, in records.Input) string {
-	if u.o.ProbeIssuer == nil || in.SignIn == nil || c.FormValue("signin_skip_discovery") != "" {
+	issuer := records.NewIssuer(cur, in)
+	if u.o.ProbeIssuer == nil || issuer == "" || c.FormValue("signin_skip_discovery") != "" {
 		return ""
-	}
-	issuer := strings.TrimSpace(in.SignIn.Issuer)
-	if issuer == "" || (cur != nil && cur.SignIn != nil && cur.SignIn.Issuer == issuer) {
-		return ""
-	}
-	if _, err := records.Validate(in); err != nil {
-		return "" // the validator's problems come first, all at once
 	}
 	p := explainProbe(lang(c), issuer, u.o.ProbeIssuer(c.UserContext(), issuer))
 	if p.OK {
@@ -213,17 +207,4 @@ func explainProbe(l, issuer string, err error) *probeResult {
 		}
 	}
 	return &probeResult{Issuer: issuer, Message: msg}
-}
-
-// recordInput is the input that stores r again unchanged (every secret
-// kept).
-func recordInput(r records.Record) records.Input {
-	in := records.Input{ID: r.ID, Name: r.Name, Hosts: append([]string(nil), r.Hosts...), Upstream: r.Upstream,
-		XAccountType: r.XAccountType, Provisioner: records.ProvisionerInput{Kind: r.Provisioner.Kind, URL: r.Provisioner.URL},
-		Risk: r.Risk, Association: r.Association}
-	if s := r.SignIn; s != nil {
-		in.SignIn = &records.SignInInput{Issuer: s.Issuer, ClientID: s.ClientID, Scopes: append([]string(nil), s.Scopes...),
-			AccountClaim: s.AccountClaim}
-	}
-	return in
 }

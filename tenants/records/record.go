@@ -3,6 +3,7 @@ package records
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/livery/livery/internal/fieldcheck"
@@ -128,6 +129,37 @@ type SignInInput struct {
 	ClientSecret *string
 	Scopes       []string
 	AccountClaim string
+}
+
+// Input is the input that stores r again unchanged: every secret kept
+// (nil), Managed kept (empty). Callers change the fields they edit, e.g.
+// only SignIn for the partner admin's sign-in settings.
+func (r Record) Input() Input {
+	in := Input{ID: r.ID, Name: r.Name, Hosts: slices.Clone(r.Hosts), Upstream: r.Upstream,
+		XAccountType: r.XAccountType, Provisioner: ProvisionerInput{Kind: r.Provisioner.Kind, URL: r.Provisioner.URL},
+		Risk: r.Risk, Association: r.Association}
+	if s := r.SignIn; s != nil {
+		in.SignIn = &SignInInput{Issuer: s.Issuer, ClientID: s.ClientID, Scopes: slices.Clone(s.Scopes), AccountClaim: s.AccountClaim}
+	}
+	return in
+}
+
+// NewIssuer is the sign-in issuer of in to check (by OpenID Connect
+// discovery) before storing it over cur (nil: a creation): "" when in has
+// no sign-in, keeps cur's issuer, or is invalid anyway (Validate's
+// problems come first, all at once).
+func NewIssuer(cur *Record, in Input) string {
+	if in.SignIn == nil {
+		return ""
+	}
+	issuer := strings.TrimSpace(in.SignIn.Issuer)
+	if issuer == "" || (cur != nil && cur.SignIn != nil && cur.SignIn.Issuer == issuer) {
+		return ""
+	}
+	if _, err := Validate(in); err != nil {
+		return ""
+	}
+	return issuer
 }
 
 // Clone returns a deep copy of r.
