@@ -48,6 +48,15 @@ type ListenerOptions struct {
 	BodyLimit        int
 }
 
+// OpsOptions configures the operations listener: /healthz, /readyz,
+// /metrics and, with Pprof, Go's profiler under /debug/pprof/. Nothing on
+// it is authenticated: it belongs on the operator's network only (ops.addr,
+// loopback by default).
+type OpsOptions struct {
+	ListenerOptions
+	Pprof bool
+}
+
 // Check is a named readiness probe of a dependency (Redis, object store).
 type Check struct {
 	Name  string
@@ -167,7 +176,9 @@ type Gateway struct {
 	consolePage func(c *fiber.Ctx, e *web.Error, requestID string) error
 	// closers stop what routes started (pub/sub listeners), at Shutdown.
 	closers []func()
-	signins *signinObserver
+	// forgetters drop a tenant's series from what routes registered
+	// (TenantsChanged calls them for tenants that left the table).
+	forgetters []func(tenant string)
 }
 
 // New builds a gateway. Routes are registered; nothing listens until Serve.
@@ -200,6 +211,19 @@ func (g *Gateway) renderConsoleError(c *fiber.Ctx, e *web.Error, requestID strin
 
 var errNoConsolePage = errors.New("gateway: no branded console page")
 
+// Drain starts a graceful shutdown: from now on /readyz answers 503
+// ("status":"draining") without probing anything, while every listener
+// keeps serving, so that load balancers take this instance out before
+// Shutdown closes the listeners. It cannot be undone.
+func (g *Gateway) Drain() { g.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (g *Gateway) Draining() bool { return g.draining.Load() }
+
+func newOpsApp(o OpsOptions, eh fiber.ErrorHandler) *fiber.App {
+	return fiber.New(fiberConfig(o.ListenerOptions, eh, false))
+}
+
 func fiberConfig(o ListenerOptions, eh fiber.ErrorHandler, streaming bool) fiber.Config {
 	return fiber.Config{
 		ErrorHandler:          eh,
@@ -230,8 +254,8 @@ func (g *Gateway) TenantsChanged(before, after *tenants.Registry) {
 		for _, t := range before.All() {
 			if _, ok := after.ByID(t.ID); !ok {
 				g.metrics.ForgetTenant(t.ID)
-				if g.signins != nil {
-					g.signins.forget(t.ID)
+				for _, f := range g.forgetters {
+					f(t.ID)
 				}
 			}
 		}

@@ -12,30 +12,8 @@ import (
 	"github.com/livery/livery/gateway/web"
 )
 
-// OpsOptions configures the operations listener: /healthz, /readyz,
-// /metrics and, with Pprof, Go's profiler under /debug/pprof/. Nothing on
-// it is authenticated: it belongs on the operator's network only (ops.addr,
-// loopback by default).
-type OpsOptions struct {
-	ListenerOptions
-	Pprof bool
-}
-
-// Drain starts a graceful shutdown: from now on /readyz answers 503
-// ("status":"draining") without probing anything, while every listener
-// keeps serving, so that load balancers take this instance out before
-// Shutdown closes the listeners. It cannot be undone.
-func (g *Gateway) Drain() { g.draining.Store(true) }
-
-// Draining reports whether Drain was called.
-func (g *Gateway) Draining() bool { return g.draining.Load() }
-
 // OpsApp returns the operations listener's app (tests use app.Test).
 func (g *Gateway) OpsApp() *fiber.App { return g.ops }
-
-func newOpsApp(o OpsOptions, eh fiber.ErrorHandler) *fiber.App {
-	return fiber.New(fiberConfig(o.ListenerOptions, eh, false))
-}
 
 // opsChain is the operations listener's middleware: recover → request id.
 // Its requests are neither logged nor counted (probes and scrapes every

@@ -44,7 +44,7 @@ import (
 //	recover → request id → /healthz, /readyz, /metrics, /debug/pprof/ (ops.pprof)
 func (g *Gateway) routes(o Options) {
 	signins := newSigninObserver(g.metrics.Registry)
-	g.signins = signins
+	g.forgetters = append(g.forgetters, signins.forget)
 	g.opsRoutes(o.Ops)
 	c := g.console
 	g.chain(c, "console", true)
