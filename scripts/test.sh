@@ -104,4 +104,10 @@ if [ "${1:-}" = bench ]; then
   [ $# -eq 0 ] && set -- ./...
   exec go test -run '^$' -bench "$pattern" "$@"
 fi
+# ./scripts/test.sh faults runs the fault suite (build tag faults; about a
+# minute), writing its table to $LIVERY_FAULTS_OUT when set (bench/faults.sh).
+if [ "${1:-}" = faults ]; then
+  shift
+  exec go test -tags faults -run '^TestFaults$' -count=1 -v -timeout 10m "$@" ./cmd/livery/
+fi
 exec go test -race "$@" ./...

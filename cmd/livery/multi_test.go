@@ -169,17 +169,28 @@ func register(sdk *bss.BssClient, account string) error {
 	return err
 }
 
-// TestThreeInstances: three `livery serve` processes on one Redis and one
-// MinIO bucket share everything a customer, a partner platform and staff
-// see. A session made on A is used on B and C; signing out on A ends it on
-// B and C, and so does back-channel logout; the registrations-per-address
-// limit counts across instances (the 11th is refused whichever instance
-// gets it); a branding approval on A is live on B and C within 1 s; an
-// access key revoked on A stops working on B within key_cache_ttl.
-func TestThreeInstances(t *testing.T) {
-	ctx := context.Background()
+// world is three `livery serve` processes (A, B, C) on one redis-server
+// and one MinIO bucket, with the test IdP (customer user-1, operator olga,
+// partner admin pat of tenant acme) and an HTML upstream.
+type world struct {
+	minio     testenv.MinIO
+	bucket    string
+	redis     *testenv.RedisServer
+	provider  *idp.Provider
+	a, b, c   *instance
+	all       []*instance
+	pat, olga string // staff bearer tokens
+}
+
+// startWorld builds the world; extra is appended to tenant acme's YAML
+// (indented four spaces, e.g. "    risk: {per_address: off}\n").
+func startWorld(t *testing.T, extra string) *world {
+	t.Helper()
+
 	m := testenv.StartMinIO(t)
-	rdb := testenv.Redis(t)
+	bucket := m.NewBucket(t)
+	rs := testenv.StartRedis(t)
+	rdb := rs.Addr
 	provider, idpSrv, err := idp.NewTestServer(idp.Options{Users: []idp.User{
 		{Subject: "user-1", Name: "Alice", Password: "pw"},
 		{Subject: "olga", Name: "Olga", Password: "pw", Claims: map[string]any{"groups": []string{"ops"}}},
@@ -212,7 +223,7 @@ tenants:
     hosts: [127.0.0.1]
     upstream: %q
     oidc: {issuer: %q, client_id: acme-console}
-`, m.Endpoint, m.NewBucket(t), m.AccessKey, rdb, provider.Issuer(), upstream.URL, provider.Issuer())
+%s`, m.Endpoint, bucket, m.AccessKey, rdb, provider.Issuer(), upstream.URL, provider.Issuer(), extra)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -241,6 +252,20 @@ tenants:
 	}
 	olga, _ := provider.MintIDToken("livery-staff", "olga", "", idp.DefectNone)
 
+	return &world{minio: m, bucket: bucket, redis: rs, provider: provider, a: a, b: b, c: c, all: all, pat: pat, olga: olga}
+}
+
+// TestThreeInstances: three `livery serve` processes on one Redis and one
+// MinIO bucket share everything a customer, a partner platform and staff
+// see. A session made on A is used on B and C; signing out on A ends it on
+// B and C, and so does back-channel logout; the registrations-per-address
+// limit counts across instances (the 11th is refused whichever instance
+// gets it); a branding approval on A is live on B and C within 1 s; an
+// access key revoked on A stops working on B within key_cache_ttl.
+func TestThreeInstances(t *testing.T) {
+	ctx := context.Background()
+	w := startWorld(t, "")
+	a, b, c, all, provider, pat, olga := w.a, w.b, w.c, w.all, w.provider, w.pat, w.olga
 	// A key (created on A), the customer registered through B.
 	st, _, body := call(t, "POST", a.api+"/admin/v1/tenants/acme/keys", pat, "")
 	if st != http.StatusCreated && st != http.StatusOK {

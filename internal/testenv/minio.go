@@ -55,7 +55,14 @@ type MinIO struct {
 	Endpoint  string
 	AccessKey string
 	SecretKey string
+	s         *minioServer
+}
+
+// minioServer is the running process and how to start it again.
+type minioServer struct {
 	proc      *process
+	bin, data string
+	console   string
 }
 
 // StartMinIO starts a single-drive MinIO server with random root
@@ -73,11 +80,19 @@ func StartMinIO(t testing.TB) MinIO {
 		Endpoint:  loopback(FreePort(t)),
 		AccessKey: "livery" + randomHex(6),
 		SecretKey: randomHex(20),
+		s:         &minioServer{bin: bin, data: t.TempDir(), console: loopback(FreePort(t))},
 	}
-	console := loopback(FreePort(t))
-	cmd := exec.Command(bin, "server", t.TempDir(),
+	m.start(t)
+	return m
+}
+
+// start runs the server on m's address and data directory and waits until
+// it serves S3 calls.
+func (m MinIO) start(t testing.TB) {
+	t.Helper()
+	cmd := exec.Command(m.s.bin, "server", m.s.data,
 		"--address", m.Endpoint,
-		"--console-address", console,
+		"--console-address", m.s.console,
 		"--quiet",
 	)
 	cmd.Env = append(os.Environ(),
@@ -88,7 +103,7 @@ func StartMinIO(t testing.TB) MinIO {
 		"MINIO_CI_CD=1",
 	)
 	p := startProcess(t, "minio", cmd)
-	m.proc = p
+	m.s.proc = p
 	client := &http.Client{Timeout: 2 * time.Second}
 	url := "http://" + m.Endpoint + "/minio/health/live"
 	mc := m.Client(t)
@@ -108,7 +123,14 @@ func StartMinIO(t testing.TB) MinIO {
 		_, err = mc.ListBuckets(ctx)
 		return err
 	})
-	return m
+}
+
+// Restart starts a stopped server again on the same address with the same
+// data (what it stored is still there). Failure is fatal.
+func (m MinIO) Restart(t testing.TB) {
+	t.Helper()
+	m.s.proc.stop()
+	m.start(t)
 }
 
 // Client returns a minio-go client for the server. Failure is fatal.
@@ -145,15 +167,15 @@ func (m MinIO) NewBucket(t testing.TB) string {
 // Failure is fatal.
 func (m MinIO) Freeze(t testing.TB) {
 	t.Helper()
-	if err := m.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+	if err := m.s.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatalf("testenv: freezing minio %s: %v", m.Endpoint, err)
 	}
-	t.Cleanup(func() { _ = m.proc.cmd.Process.Signal(syscall.SIGCONT) })
+	t.Cleanup(func() { _ = m.s.proc.cmd.Process.Signal(syscall.SIGCONT) })
 	// The signal is delivered asynchronously: a thread running on another
 	// core goes on until its next trip into the kernel, long enough to
 	// answer a request. Wait until every thread is stopped.
 	deadline := time.Now().Add(5 * time.Second)
-	for !allThreadsStopped(m.proc.cmd.Process.Pid) {
+	for !allThreadsStopped(m.s.proc.cmd.Process.Pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("testenv: minio %s did not stop within 5s of SIGSTOP", m.Endpoint)
 		}
@@ -185,11 +207,11 @@ func allThreadsStopped(pid int) bool {
 // Thaw resumes a frozen server (SIGCONT). Failure is fatal.
 func (m MinIO) Thaw(t testing.TB) {
 	t.Helper()
-	if err := m.proc.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+	if err := m.s.proc.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatalf("testenv: thawing minio %s: %v", m.Endpoint, err)
 	}
 }
 
 // Stop kills the server and waits for it to exit: afterwards connections
 // to Endpoint are refused.
-func (m MinIO) Stop() { m.proc.stop() }
+func (m MinIO) Stop() { m.s.proc.stop() }
