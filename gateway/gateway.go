@@ -90,8 +90,9 @@ type Options struct {
 	MyPartners mypartners.Grants
 	// AssociationPages, when set, serves the people-facing pages of
 	// customer association: the console's invitation links, the answer to
-	// a change request and Agreements (with MyPartners). Usually the
-	// association.Service.
+	// a change request and Agreements (with MyPartners); the web UI's
+	// invitations and the customer page's association section (with
+	// Admin and the branding workflow). Usually the association.Service.
 	AssociationPages AssociationPages
 	// Delegation, when set (with Identity), enables delegated operation's
 	// switch role: Start on the admin API (with Admin), Enter, Leave and
@@ -163,6 +164,7 @@ type Delegations interface {
 // need of customer association (association.Service has it all).
 type AssociationPages interface {
 	mypartners.Associations
+	staffui.Associations
 }
 
 // Gateway owns the three listeners' Fiber apps, the proxy and the metrics.

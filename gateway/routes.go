@@ -192,6 +192,9 @@ func (g *Gateway) staffUI(o Options, ao adminapi.Options) (staffui.Options, bool
 			return adminapi.Prefix + "/tenants/" + url.PathEscape(tenant) + "/delegations/" + url.PathEscape(grant) + "/switch"
 		}
 	}
+	if o.AssociationPages != nil {
+		ui.Associations = o.AssociationPages
+	}
 	if b.Preview != nil {
 		ui.ConsoleURL = b.Preview.ConsoleURL
 	} else if o.Delegation != nil {
