@@ -88,6 +88,12 @@ type Options struct {
 	// "My partners" pages (gateway/mypartners) on the console listener:
 	// delegation.Service.
 	MyPartners mypartners.Grants
+	// AssociationPages, when set, serves the people-facing pages of
+	// customer association: the console's invitation links, the answer to
+	// a change request and Agreements (with MyPartners); the web UI's
+	// invitations and the customer page's association section (with
+	// Admin and the branding workflow). Usually the association.Service.
+	AssociationPages AssociationPages
 	// Delegation, when set (with Identity), enables delegated operation's
 	// switch role: Start on the admin API (with Admin), Enter, Leave and
 	// the delegated session check on the console (gateway/switchrole).
@@ -152,6 +158,13 @@ type APIStats interface {
 type Delegations interface {
 	adminapi.Delegations
 	staffui.Delegations
+}
+
+// AssociationPages is what the console's "My partners" and the web UI
+// need of customer association (association.Service has it all).
+type AssociationPages interface {
+	mypartners.Associations
+	staffui.Associations
 }
 
 // Gateway owns the three listeners' Fiber apps, the proxy and the metrics.

@@ -96,8 +96,12 @@ func (g *Gateway) routes(o Options) {
 		c.Get(signin.LoggedOutPath, id.LoggedOut)
 		c.Post(signin.BackchannelLogoutPath, id.BackchannelLogout)
 		if o.MyPartners != nil {
-			mypartners.Mount(c, mypartners.Options{Grants: o.MyPartners, Session: id.Session,
-				Document: document, LoginPath: signin.LoginPath, Log: g.log})
+			mo := mypartners.Options{Grants: o.MyPartners, Session: id.Session,
+				Document: document, LoginPath: signin.LoginPath, Log: g.log}
+			if o.AssociationPages != nil {
+				mo.Associations = o.AssociationPages
+			}
+			mypartners.Mount(c, mo)
 		}
 	}
 	if o.Assertions != nil {
@@ -187,6 +191,9 @@ func (g *Gateway) staffUI(o Options, ao adminapi.Options) (staffui.Options, bool
 		ui.SwitchPath = func(tenant, grant string) string {
 			return adminapi.Prefix + "/tenants/" + url.PathEscape(tenant) + "/delegations/" + url.PathEscape(grant) + "/switch"
 		}
+	}
+	if o.AssociationPages != nil {
+		ui.Associations = o.AssociationPages
 	}
 	if b.Preview != nil {
 		ui.ConsoleURL = b.Preview.ConsoleURL

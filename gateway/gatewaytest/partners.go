@@ -29,8 +29,9 @@ type PartnersEnv struct {
 // staff: the subject that requests grants in the tests.
 var PartnerAdmin = authz.Subject{User: "pa-acme", Roles: []string{authz.RolePartnerAdmin}, Tenant: "acme"}
 
-// NewPartnersEnv starts a PartnersEnv.
-func NewPartnersEnv(t testing.TB) *PartnersEnv {
+// NewPartnersEnv starts a PartnersEnv; each extra adjusts the gateway
+// options after the env's own.
+func NewPartnersEnv(t testing.TB, extra ...func(e *StaffEnv, o *gateway.Options)) *PartnersEnv {
 	t.Helper()
 	e := &PartnersEnv{}
 	e.BrandEnv = NewBrandEnvOn(t, nil, render.DefaultUpstream(), func(se *StaffEnv, o *gateway.Options) {
@@ -43,6 +44,9 @@ func NewPartnersEnv(t testing.TB) *PartnersEnv {
 		})
 		e.Delegation = delegation.New(se.Store, dir, delegation.Options{Logger: slog.New(slog.DiscardHandler)})
 		o.MyPartners = e.Delegation
+		for _, fn := range extra {
+			fn(se, o)
+		}
 	})
 	if _, err := e.Delegation.AcceptAgreement(context.Background(), "acme", delegation.AgreementVersion, PartnerAdmin); err != nil {
 		t.Fatal(err)

@@ -68,8 +68,13 @@ type Options struct {
 	Document web.DocumentFunc
 	// LoginPath is where a signed-out browser is sent (with ?rd=).
 	LoginPath string
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Associations, when set, adds the customer association pages:
+	// invitation links (InvitationsPrefix), the association section of
+	// the overview with the answer to a change request, and Agreements.
+	// Usually the association.Service.
+	Associations Associations
+	Now          func() time.Time
+	Log          *slog.Logger
 }
 
 // KindCustomer is the session kind of a customer's own sign-in.
@@ -106,6 +111,9 @@ func Mount(r fiber.Router, o Options) {
 	r.Post(grantsPath+":grant/reject", d.guard, d.reject)
 	r.Get(grantsPath+":grant/revoke", d.guard, d.confirmRevoke)
 	r.Post(grantsPath+":grant/revoke", d.guard, d.revoke)
+	if o.Associations != nil {
+		d.mountAssociations(r)
+	}
 }
 
 // customer is the signed-in customer of a request (set by guard).

@@ -64,6 +64,11 @@ func (d *door) grantView(v view, g delegation.Grant, now time.Time) grantView {
 // render writes template name with data as a Document in the tenant's
 // chrome (or the plain one).
 func (d *door) render(c *fiber.Ctx, lang, title, name string, data any) error {
+	return d.renderStatus(c, http.StatusOK, lang, title, name, data)
+}
+
+// renderStatus is render with the response's status.
+func (d *door) renderStatus(c *fiber.Ctx, status int, lang, title, name string, data any) error {
 	var b bytes.Buffer
 	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
 		return err
@@ -72,7 +77,7 @@ func (d *door) render(c *fiber.Ctx, lang, title, name string, data any) error {
 	if lang == render.LocaleZH {
 		tag = "zh-CN"
 	}
-	doc := web.Document{Lang: tag, Title: title, CSS: pageCSS, Body: template.HTML(b.String())} // escaped by html/template
+	doc := web.Document{Status: status, Lang: tag, Title: title, CSS: pageCSS + assocCSS, Body: template.HTML(b.String())} // escaped by html/template
 	if d.o.Document != nil {
 		if err := d.o.Document(c, doc); err == nil {
 			return nil
@@ -96,12 +101,21 @@ func (d *door) overview(c *fiber.Ctx) error {
 	if err != nil {
 		return grantError(err)
 	}
+	assoc, err := d.associationOf(c, cu, v)
+	if err != nil {
+		return err
+	}
 	data := struct {
 		view
 		Partner, Flash        string
 		Pending, Active, Past []grantView
 		Events                []eventView
-	}{view: v, Partner: partnerName(c, v.Lang)}
+		Association           *associationView
+		AgreementsPath        string
+	}{view: v, Partner: partnerName(c, v.Lang), Association: assoc}
+	if d.o.Associations != nil {
+		data.AgreementsPath = AgreementsPath
+	}
 	// The grant events (request, approval, switch in and out, revocation,
 	// expiry), newest first: the customer's side of the audit trail.
 	for i := len(evs) - 1; i >= 0 && len(data.Events) < maxEvents; i-- {

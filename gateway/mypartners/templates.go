@@ -31,6 +31,7 @@ var templates = template.Must(template.New("").Funcs(funcs).Parse(`
 {{if .Flash}}<p class="lp-flash" role="status" id="lp-flash">{{.Flash}}</p>{{end}}
 <p class="lp-muted">{{.T "intro"}}</p>
 <p id="lp-partner"><strong>{{.T "partner"}}:</strong> {{.Partner}}</p>
+{{template "assocSection" .}}
 
 <section id="lp-pending"><h2>{{.T "pending"}}</h2>
 {{range .Pending}}<div class="lp-card" id="lp-grant-{{.G.ID}}">
@@ -65,6 +66,7 @@ var templates = template.Must(template.New("").Funcs(funcs).Parse(`
 </section>
 
 <p><a id="lp-activity-link" href="{{.ActivityPath}}">{{.T "activity.link"}}</a></p>
+{{if .AgreementsPath}}<p><a id="lp-agreements-link" href="{{.AgreementsPath}}">{{.T "agreements.link"}}</a></p>{{end}}
 {{end}}
 
 {{define "revoke"}}<h1>{{.V.T "revoke.title"}}</h1>

@@ -97,7 +97,11 @@ func (u *UI) customer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page.Data = map[string]any{"Tenant": t, "C": cust, "CanEdit": canEdit, "Staff": staff, "Assigned": cust.Managers, "Deleg": deleg}
+	assoc, err := u.associationSection(c, t, cust.DomainID)
+	if err != nil {
+		return err
+	}
+	page.Data = map[string]any{"Tenant": t, "C": cust, "CanEdit": canEdit, "Staff": staff, "Assigned": cust.Managers, "Deleg": deleg, "Assoc": assoc}
 	return u.page(c, "customer", page)
 }
 

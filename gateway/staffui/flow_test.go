@@ -86,7 +86,7 @@ func TestReviewFlow(t *testing.T) {
 // both languages, with the same format verbs.
 func TestCatalog(t *testing.T) {
 	keys := map[string]bool{}
-	lit := regexp.MustCompile(`\bT "([a-z0-9_.]+)"|"((?:nav|done|err|confirm|action|dashboard|editor|queue|review|history|tenants|customers|customer|audit|error|signed_out|pager|hint|keys|img|state|col|field|deleg|gstate|grants|operate|partners|partner|integration|pstatus|prov)\.[a-z0-9_]+)"`)
+	lit := regexp.MustCompile(`\bT "([a-z0-9_.]+)"|"((?:nav|done|err|confirm|action|dashboard|editor|queue|review|history|tenants|customers|customer|audit|error|signed_out|pager|hint|keys|img|state|col|field|deleg|gstate|grants|operate|partners|partner|integration|pstatus|prov|inv|achg)\.[a-z0-9_]+)"`)
 	err := fs.WalkDir(os.DirFS("."), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".html") || (strings.HasSuffix(p, ".go") && !strings.HasSuffix(p, "_test.go"))) || p == "i18n.go" {
 			return err

@@ -217,6 +217,9 @@ func (u *UI) nav(c *fiber.Ctx, s authz.Subject, tenant string) []navItem {
 	if u.allowed(c, http.MethodGet, "/tenants/"+t+"/branding/audit", t) {
 		add(tp+"/audit", "nav.audit")
 	}
+	if u.o.Associations != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/invitations", t) {
+		add(tp+"/invitations", "nav.invitations")
+	}
 	if u.o.Keys != nil && u.allowed(c, http.MethodGet, "/tenants/"+t+"/keys", t) {
 		add(tp+"/keys", "nav.keys")
 	}

@@ -126,6 +126,10 @@ type Options struct {
 	// the grants page and their forms); nil leaves them out (also without
 	// Customers).
 	Delegations Delegations
+	// Associations is customer association (the invitations page, the
+	// customer page's association section and change request); nil
+	// leaves them out. Usually the association.Service.
+	Associations Associations
 	// SwitchPath is the admin API's switch-role route of a grant, which
 	// the "Operate this console" confirmation posts to; nil hides it.
 	SwitchPath func(tenant, grant string) string
@@ -229,6 +233,7 @@ func (u *UI) routes(g fiber.Router) {
 		}
 		u.mountDelegations(t)
 	}
+	u.mountAssociations(t)
 	if u.o.Keys != nil {
 		t.Get("/keys", u.keys)
 		t.Post("/keys", u.createKey)
