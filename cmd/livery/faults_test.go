@@ -21,6 +21,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/livery/livery/internal/testenv"
 	"github.com/livery/livery/tenants"
 )
 
@@ -135,9 +136,16 @@ type row struct {
 	failures                      string
 }
 
-func TestFaults(t *testing.T) {
-	w := startWorld(t, "    risk: {per_device: \"off\", per_address: \"off\", per_partner: \"off\"}\n")
-	ctx := context.Background()
+// prepared is a world ready for load: a key, the customer registered, a
+// branding version approved, the customer's browser.
+type prepared struct {
+	*world
+	ak, sk  string
+	browser *http.Client
+}
+
+func prepare(t *testing.T, w *world) prepared {
+	t.Helper()
 	st, _, body := call(t, "POST", w.a.api+"/admin/v1/tenants/acme/keys", w.pat, "")
 	if st != http.StatusCreated && st != http.StatusOK {
 		t.Fatalf("key: %d %s", st, body)
@@ -149,10 +157,17 @@ func TestFaults(t *testing.T) {
 	approveBranding(t, w)
 	w.provider.SetAutoLogin("user-1")
 	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	return prepared{world: w, ak: ak, sk: sk, browser: &http.Client{Jar: jar, Timeout: 5 * time.Second}}
+}
+
+const noRisk = "    risk: {per_device: \"off\", per_address: \"off\", per_partner: \"off\"}\n"
+
+func TestFaults(t *testing.T) {
+	ctx := context.Background()
+	p := prepare(t, startWorld(t, noRisk, nil))
+	w := p.world
 	rdb := redis.NewClient(&redis.Options{Addr: w.redis.Addr})
 	defer rdb.Close()
-
 	phases := []phase{
 		{name: "1. FLUSHALL Redis", inject: func(t *testing.T, w *world) { rdb.FlushAll(ctx) }},
 		{name: "2. Redis killed, restarted after 5 s", inject: func(t *testing.T, w *world) { w.redis.Stop() },
@@ -166,11 +181,32 @@ func TestFaults(t *testing.T) {
 		}},
 	}
 	var seq atomic.Int64
+	rows := runPhases(t, p, phases, &seq)
+
+	// 6. A Redis Cluster master dies; its replica takes over.
+	cl := testenv.StartRedisCluster(t, 3)
+	cl.AddReplicas(t)
+	pc := prepare(t, startWorld(t, noRisk, cl))
+	rows = append(rows, runPhases(t, pc, []phase{{name: "6. Redis Cluster: a master killed (its replica takes over)",
+		inject: func(t *testing.T, w *world) { cl.Nodes[0].Stop() }, hold: 6 * time.Second}}, &seq)...)
+
+	table := renderTable(rows)
+	t.Log("\n" + table)
+	if out := os.Getenv("LIVERY_FAULTS_OUT"); out != "" {
+		if err := os.WriteFile(out, []byte(table), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// runPhases runs each phase under load and returns its row.
+func runPhases(t *testing.T, pr prepared, phases []phase, seq *atomic.Int64) []row {
+	w, ak, sk, browser := pr.world, pr.ak, pr.sk, pr.browser
 	var rows []row
 	for _, p := range phases {
 		o := &outcome{}
 		stop := make(chan struct{})
-		wg := load(t, w, ak, sk, browser, o, stop, &seq)
+		wg := load(t, w, ak, sk, browser, o, stop, seq)
 		time.Sleep(2 * time.Second) // steady state first
 		faultAt := time.Now()
 		readyz := make(chan time.Duration, 1)
@@ -230,13 +266,7 @@ func TestFaults(t *testing.T) {
 			t.Errorf("%s: %d acknowledged registrations are not in the store", p.name, r.lost)
 		}
 	}
-	table := renderTable(rows)
-	t.Log("\n" + table)
-	if out := os.Getenv("LIVERY_FAULTS_OUT"); out != "" {
-		if err := os.WriteFile(out, []byte(table), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return rows
 }
 
 // checkStored looks every acknowledged registration up in the bucket.

@@ -183,14 +183,21 @@ type world struct {
 }
 
 // startWorld builds the world; extra is appended to tenant acme's YAML
-// (indented four spaces, e.g. "    risk: {per_address: off}\n").
-func startWorld(t *testing.T, extra string) *world {
+// (indented four spaces, e.g. "    risk: {per_address: off}\n"). With
+// cluster set, the instances use that Redis Cluster instead of a
+// redis-server of their own (world.redis is then nil).
+func startWorld(t *testing.T, extra string, cluster *testenv.RedisCluster) *world {
 	t.Helper()
-
 	m := testenv.StartMinIO(t)
 	bucket := m.NewBucket(t)
-	rs := testenv.StartRedis(t)
-	rdb := rs.Addr
+	var rs *testenv.RedisServer
+	redisYAML := ""
+	if cluster != nil {
+		redisYAML = fmt.Sprintf("redis: {addrs: [%s]}", strings.Join(cluster.Addrs, ", "))
+	} else {
+		rs = testenv.StartRedis(t)
+		redisYAML = fmt.Sprintf("redis: {url: \"redis://%s\"}", rs.Addr)
+	}
 	provider, idpSrv, err := idp.NewTestServer(idp.Options{Users: []idp.User{
 		{Subject: "user-1", Name: "Alice", Password: "pw"},
 		{Subject: "olga", Name: "Olga", Password: "pw", Claims: map[string]any{"groups": []string{"ops"}}},
@@ -208,7 +215,7 @@ func startWorld(t *testing.T, extra string) *world {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "livery.yaml")
 	yaml := fmt.Sprintf(`store: {driver: s3, s3: {endpoint: %q, bucket: %q, access_key: %q}}
-redis: {url: "redis://%s"}
+%s
 sessions: {cookie_secure: false}
 partner_api: {key_cache_ttl: 2s, create_rate: 100}
 staff:
@@ -223,7 +230,7 @@ tenants:
     hosts: [127.0.0.1]
     upstream: %q
     oidc: {issuer: %q, client_id: acme-console}
-%s`, m.Endpoint, bucket, m.AccessKey, rdb, provider.Issuer(), upstream.URL, provider.Issuer(), extra)
+%s`, m.Endpoint, bucket, m.AccessKey, redisYAML, provider.Issuer(), upstream.URL, provider.Issuer(), extra)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +271,7 @@ tenants:
 // access key revoked on A stops working on B within key_cache_ttl.
 func TestThreeInstances(t *testing.T) {
 	ctx := context.Background()
-	w := startWorld(t, "")
+	w := startWorld(t, "", nil)
 	a, b, c, all, provider, pat, olga := w.a, w.b, w.c, w.all, w.provider, w.pat, w.olga
 	// A key (created on A), the customer registered through B.
 	st, _, body := call(t, "POST", a.api+"/admin/v1/tenants/acme/keys", pat, "")

@@ -92,6 +92,57 @@ func clusterReady(ctx context.Context, admins []*redis.Client, masters int) erro
 	return nil
 }
 
+// AddReplicas starts one replica for each master (cluster mode, joined
+// with CLUSTER MEET, attached with CLUSTER REPLICATE) and waits until every
+// master reports a connected replica, so that killing a master fails over
+// to its replica after the node timeout (2 s). Any failure is fatal.
+func (c *RedisCluster) AddReplicas(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	seed := redis.NewClient(&redis.Options{Addr: c.Addrs[0]})
+	defer seed.Close()
+	masters := append([]string(nil), c.Addrs...)
+	for _, maddr := range masters {
+		m := redis.NewClient(&redis.Options{Addr: maddr})
+		id, err := m.Do(ctx, "CLUSTER", "MYID").Text()
+		if err != nil {
+			m.Close()
+			t.Fatalf("testenv: cluster: MYID of %s: %v", maddr, err)
+		}
+		srv := StartRedis(t, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+		r := redis.NewClient(&redis.Options{Addr: srv.Addr})
+		host, port, _ := strings.Cut(maddr, ":")
+		if err := r.ClusterMeet(ctx, host, port).Err(); err != nil {
+			t.Fatalf("testenv: cluster: MEET from %s: %v", srv.Addr, err)
+		}
+		for { // the replica must know the master before it can follow it
+			err := r.Do(ctx, "CLUSTER", "REPLICATE", id).Err()
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("testenv: cluster: REPLICATE on %s: %v", srv.Addr, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for {
+			info, _ := m.Info(ctx, "replication").Result()
+			if strings.Contains(info, "connected_slaves:1") && strings.Contains(info, "state=online") {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("testenv: cluster: the replica of %s did not sync: %s", maddr, info)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		r.Close()
+		m.Close()
+		c.Nodes = append(c.Nodes, srv)
+		c.Addrs = append(c.Addrs, srv.Addr)
+	}
+}
+
 // Client returns a cluster client on c; hooks, when given, are added to it
 // (e.g. a CROSSSLOT detector). It is closed on cleanup.
 func (c *RedisCluster) Client(t testing.TB, hooks ...redis.Hook) *redis.ClusterClient {
