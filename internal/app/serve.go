@@ -129,6 +129,7 @@ func (a *App) build(ctx context.Context) error {
 	del, switchOpts := buildDelegation(cfg, svc, idp, brand.notifier, log)
 	runDelegationReminders(ctx, del, func() []string { return tenantIDs(svc.tenants.All()) }, time.Hour, log)
 	svc.delegation = del
+	svc.assoc = buildAssociation(svc, del, brand.notifier, log)
 	if idp.admin != nil {
 		idp.admin.Delegations = del // the partner's side: admin API and staff UI
 	}
