@@ -82,6 +82,14 @@ var adminEndpoints = []endpoint{
 	{path: "/admin/v1/tenants/{t}/delegations/g1/withdraw", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": staffRead}},
 	{path: "/admin/v1/tenants/{t}/delegations/g1/revoke", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": staffRead}},
 	{path: "/admin/v1/tenants/{t}/delegation-agreement", allow: map[string]string{"GET": staffRead, "HEAD": staffRead, "POST": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/invitations", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly, "POST": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/invitations/qr", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly, "POST": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/invitations/i1", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/invitations/i1/resend", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/invitations/i1/revoke", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/customers/c1/association", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/customers/c1/association/changes", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": adminOnly}},
+	{path: "/admin/v1/tenants/{t}/customers/c1/managers/history", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly}},
 	{path: "/admin/v1/tenants/{t}/branding/draft", allow: map[string]string{"GET": adminOnly, "HEAD": adminOnly, "PUT": adminOnly}},
 	{path: "/admin/v1/tenants/{t}/branding/images", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": adminOnly}},
 	{path: "/admin/v1/tenants/{t}/branding/submit", allow: map[string]string{"GET": opOnly, "HEAD": opOnly, "POST": adminOnly}},
@@ -260,7 +268,7 @@ func TestAdminCatalogueComplete(t *testing.T) {
 		if r.ptype != "p" || !strings.HasPrefix(r.vals[2], "/admin/v1") {
 			continue
 		}
-		p := strings.NewReplacer(":tenant", "{t}", ":reviewed_tenant", "{t}", ":customer", "c1", ":grant", "g1", ":key", "AK1").Replace(r.vals[2])
+		p := strings.NewReplacer(":tenant", "{t}", ":reviewed_tenant", "{t}", ":customer", "c1", ":grant", "g1", ":key", "AK1", ":invitation", "i1").Replace(r.vals[2])
 		if !covered[p] {
 			t.Errorf("policy object %s (as %s) is not in the test catalogue", r.vals[2], p)
 		}

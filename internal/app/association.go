@@ -9,6 +9,8 @@ import (
 	"github.com/livery/livery/association"
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/delegation"
+	"github.com/livery/livery/gateway/adminapi"
+	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/live"
 	"github.com/livery/livery/tenants/notify"
@@ -135,4 +137,17 @@ func (a assocAnnouncer) Announce(ctx context.Context, an association.Announcemen
 	}
 	a.n.Notify(ctx, notify.Event{ID: subject + "-" + an.Kind, Tenant: an.Tenant, Kind: an.Kind, Customer: an.Customer,
 		Invitation: an.Invitation, Change: an.Change, Audience: an.Audience, Actor: an.Actor.User, At: an.At})
+}
+
+// invitationLink is an invitation's link on the tenant's console (as the
+// preview's links: consoleURL); the path alone for a tenant not in the
+// table.
+func invitationLink(cfg *config.Config, table *live.Table) func(tenant, token string) string {
+	base := consoleURL(cfg)
+	return func(tenant, token string) string {
+		if t, ok := table.ByID(tenant); ok && len(t.Hosts) > 0 {
+			return base(t) + adminapi.InvitationPath + token
+		}
+		return adminapi.InvitationPath + token
+	}
 }

@@ -132,6 +132,7 @@ func (a *App) build(ctx context.Context) error {
 	svc.assoc = buildAssociation(svc, del, brand.notifier, log)
 	if idp.admin != nil {
 		idp.admin.Delegations = del // the partner's side: admin API and staff UI
+		idp.admin.Associations, idp.admin.InvitationLink = svc.assoc, invitationLink(cfg, svc.tenants)
 	}
 	trusted, err := parseCIDRs(cfg.Proxy.TrustedProxies)
 	if err != nil {
