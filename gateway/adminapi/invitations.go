@@ -99,7 +99,6 @@ func (a *adminAssociations) withToken(c *fiber.Ctx, status int, i association.In
 		"link": a.link(web.Param(c, "tenant"), token)})
 }
 
-
 // list answers the tenant's invitations, newest first.
 func (a *adminAssociations) list(c *fiber.Ctx) error {
 	is, err := a.a.List(c.UserContext(), web.Param(c, "tenant"))

@@ -40,7 +40,9 @@ func TestAdminInvitations(t *testing.T) {
 		as = association.New(e.Store, association.Options{Accounts: noAccounts{}, Registry: mirror{e.Customers},
 			Logger: slog.New(slog.DiscardHandler)})
 		return as
-	}, func(tenant, token string) string { return "https://" + tenant + ".example/_livery/invitations/" + token }))
+	}, func(tenant, token string) string {
+		return "https://" + tenant + ".example/_livery/invitations/" + token
+	}))
 	ctx := context.Background()
 	pa, cm, other := e.Token(t, "pa-acme"), e.Token(t, "cm-acme"), e.Token(t, "cm-globex")
 	js := []string{"Content-Type", "application/json"}
