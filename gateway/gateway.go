@@ -120,6 +120,12 @@ type AdminOptions struct {
 	// admin API's .../delegations and .../delegation-agreement and the web
 	// UI's pages); nil leaves them out. Usually the delegation.Service.
 	Delegations Delegations
+	// Associations wires the partner's side of the customer association
+	// lifecycle in the admin API (invitations, association changes,
+	// manager periods); nil leaves it out. Usually the association.Service.
+	// InvitationLink is an invitation's link on a tenant's console.
+	Associations   adminapi.Associations
+	InvitationLink func(tenant, token string) string
 	// Tenants tells configured tenants from unknown ones; nil: the
 	// gateway's tenant resolver, which must then implement it. The web UI
 	// (mounted with the branding workflow) also lists them: it needs All.

@@ -127,6 +127,7 @@ func (g *Gateway) routes(o Options) {
 		if o.Admin.Delegations != nil {
 			ao.Delegations = o.Admin.Delegations
 		}
+		ao.Associations, ao.InvitationLink = o.Admin.Associations, o.Admin.InvitationLink
 		if b := o.Branding; b != nil && b.Workflow != nil {
 			w := b.Workflow
 			ao.Drafts, ao.Submissions, ao.Reviews, ao.History = w, w, w, w

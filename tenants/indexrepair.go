@@ -86,8 +86,9 @@ func (s *Customers) unmark(ctx context.Context, customerKey string) {
 }
 
 // RepairIndex makes one pass over the repair markers: each active customer
-// is indexed and its marker removed; markers of customers that no longer
-// exist are removed; customers still pending keep theirs (their
+// is indexed and its marker removed; each unbound one (StateUnbound) is
+// removed from the index with its marker; markers of customers that no
+// longer exist are removed; customers still pending keep theirs (their
 // registration indexes them when it completes). It returns how many
 // markers remain and the first error met (ErrUnavailable-wrapped).
 func (s *Customers) RepairIndex(ctx context.Context) (remaining int, err error) {
@@ -128,6 +129,13 @@ func (s *Customers) repairOne(ctx context.Context, markerKey string) (done bool,
 	case errors.Is(err, objstore.ErrNotFound):
 	case err != nil:
 		return false, unavailable("read customer", err)
+	case c.State == StateUnbound:
+		ictx, icancel := context.WithTimeout(ctx, indexCallTimeout)
+		err := s.o.Index.Remove(ictx, c.Tenant, c.DomainName)
+		icancel()
+		if err != nil {
+			return false, unavailable("unindex customer", err)
+		}
 	case c.State != StateActive:
 		return false, nil
 	default:

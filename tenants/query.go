@@ -21,6 +21,9 @@ type Index interface {
 	// Put adds or replaces an active customer, and every entry that finds
 	// it, atomically.
 	Put(ctx context.Context, c *Customer) error
+	// Remove drops the tenant's customer of account name, and every entry
+	// that finds it, atomically; a name it does not hold is no error.
+	Remove(ctx context.Context, tenant, name string) error
 	// Select answers sel: the matching customers of its window, in list
 	// order, and how many match in all (ignoring After, Offset and Limit).
 	// ok is false when the tenant's index has not been built (e.g. after a

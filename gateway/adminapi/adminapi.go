@@ -45,6 +45,12 @@ type Options struct {
 	// Delegations mounts .../delegations and .../delegation-agreement (with
 	// Customers, for customer managers' scoping).
 	Delegations Delegations
+	// Associations mounts .../invitations, .../customers/:customer/association
+	// and .../customers/:customer/managers/history (invitations.go);
+	// InvitationLink is an invitation's link on the tenant's console
+	// (default: the path alone, InvitationPath + token).
+	Associations   Associations
+	InvitationLink func(tenant, token string) string
 	// Preview, when set, answers .../branding/preview (GET: a redirect to
 	// the console, POST: the link as JSON); its errors go through the
 	// admin error table.
@@ -79,6 +85,7 @@ func Mount(api fiber.Router, authenticate fiber.Handler, o Options) {
 	mountStaffAndKeys(t, o)
 	mountSummary(t, o)
 	mountDelegations(t, o)
+	mountAssociations(t, o)
 	b := t.Group("/branding")
 	if o.Drafts != nil {
 		d := &adminDrafts{d: o.Drafts}

@@ -65,6 +65,12 @@ var (
 	errDelegationPending = errorCode{status: http.StatusConflict, code: "delegation_pending", message: "The customer already has a pending request: withdraw it or wait for the answer."}
 	errDelegationActive  = errorCode{status: http.StatusConflict, code: "delegation_active", message: "The customer already has an active grant: a new request must name it in replaces."}
 	errGrantState        = errorCode{status: http.StatusConflict, code: "grant_state", message: "The grant's state does not allow this."}
+	// Customer association (invitations.go, associationError); the
+	// messages are the association reasons' (en / zh).
+	errInvitationState = errorCode{status: http.StatusConflict, code: "association_state", message: "Not allowed in the current state."}
+	errChangePending   = errorCode{status: http.StatusConflict, code: "change_pending", message: "A change is already awaiting the customer's confirmation."}
+	errSameType        = errorCode{status: http.StatusConflict, code: "same_type", message: "The customer already has this association type."}
+	errTooSoon         = errorCode{status: http.StatusConflict, code: "too_soon", message: "At most one change per customer every three months."}
 )
 
 // new is the error with the default message.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/livery/livery/association"
 	"github.com/livery/livery/gateway"
+	"github.com/livery/livery/gateway/adminapi"
 )
 
 // AccountBook is a settable association.Accounts: every account is
@@ -52,4 +53,13 @@ func NewAssociationEnv(t testing.TB) *AssociationEnv {
 		o.AssociationPages = a.Associations
 	})
 	return a
+}
+
+// WithAssociations is a NewStaffEnv option: the admin API's customer
+// association routes served by what build returns for the env (usually an
+// association.Service on e.Store), invitation links made by link.
+func WithAssociations(build func(e *StaffEnv) adminapi.Associations, link func(tenant, token string) string) func(e *StaffEnv, o *gateway.Options) {
+	return func(e *StaffEnv, o *gateway.Options) {
+		o.Admin.Associations, o.Admin.InvitationLink = build(e), link
+	}
 }

@@ -18,7 +18,7 @@ import (
 const (
 	// InvitationsPrefix + <token> is an invitation link: sign in, read and
 	// sign the notice, accept or decline.
-	InvitationsPrefix = web.LiveryPrefix + "invitations/"
+	InvitationsPrefix = web.InvitationPath
 	// AgreementsPath lists the notices the customer signed.
 	AgreementsPath = Prefix + "/agreements"
 	changesPath    = Prefix + "/changes/" // + <id>/confirm|refuse

@@ -1,18 +1,15 @@
 package staffui
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"html/template"
-	"image/png"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"rsc.io/qr"
+	"github.com/livery/livery/internal/qrpng"
 
 	"github.com/livery/livery/association"
 	"github.com/livery/livery/authz"
@@ -33,9 +30,9 @@ type Associations interface {
 	History(ctx context.Context, tenant, customer string) ([]association.Period, error)
 }
 
-// InvitationLinkPath is the console path of an invitation link's token
+// InvitationLinkPath (web.InvitationPath) is the console path of an invitation link's token
 // (gateway/mypartners serves it; doors do not import each other).
-const InvitationLinkPath = "/_livery/invitations/"
+const InvitationLinkPath = web.InvitationPath
 
 func invitationsPath(t string) string { return Prefix + "t/" + url.PathEscape(t) + "/invitations" }
 
@@ -116,18 +113,10 @@ func (u *UI) invitationLink(t, token string) string {
 	return strings.TrimSuffix(base, "/") + InvitationLinkPath + url.PathEscape(token)
 }
 
-// qrDataURI is link as a QR code PNG in a data: URI.
+// qrDataURI is link as a QR code PNG in a data: URI (internal/qrpng).
 func qrDataURI(link string) (template.URL, error) {
-	code, err := qr.Encode(link, qr.M)
-	if err != nil {
-		return "", err
-	}
-	code.Scale = 6
-	var b bytes.Buffer
-	if err := png.Encode(&b, code.Image()); err != nil {
-		return "", err
-	}
-	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b.Bytes())), nil
+	uri, err := qrpng.DataURI(link)
+	return template.URL(uri), err
 }
 
 func (u *UI) showLink(c *fiber.Ctx, t string, inv association.Invitation, token string, resent bool) error {
@@ -216,7 +205,7 @@ func (u *UI) associationSection(c *fiber.Ctx, t, customer string) (*associationS
 		if b.Type == association.TypeReferral {
 			s.OtherType = association.TypeResale
 		}
-		s.CanRequest = s.Bound && b.Pending == nil && u.allowed(c, http.MethodPost, tenantPath(t, "/customers/"+customer+"/association-changes"), t)
+		s.CanRequest = s.Bound && b.Pending == nil && u.allowed(c, http.MethodPost, tenantPath(t, "/customers/"+customer+"/association/changes"), t)
 	}
 	if s.History, err = u.o.Associations.History(c.UserContext(), t, customer); err != nil {
 		return nil, associationError(err)
@@ -228,7 +217,7 @@ func (u *UI) associationSection(c *fiber.Ctx, t, customer string) (*associationS
 // type or its unbinding.
 func (u *UI) requestChange(c *fiber.Ctx) error {
 	t, id := web.Param(c, "tenant"), web.Param(c, "customer")
-	if err := u.authorizeAs(c, http.MethodPost, tenantPath(t, "/customers/"+id+"/association-changes")); err != nil {
+	if err := u.authorizeAs(c, http.MethodPost, tenantPath(t, "/customers/"+id+"/association/changes")); err != nil {
 		return err
 	}
 	if _, err := u.visibleCustomer(c, t, id); err != nil {

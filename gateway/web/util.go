@@ -15,6 +15,11 @@ import (
 // listener (sign-in, preview, assets); an exact route table holds them.
 const LiveryPrefix = "/_livery/"
 
+// InvitationPath + <token> is a customer invitation link on a tenant's
+// console (served by the mypartners door; the admin API and the web UI
+// hand such links out).
+const InvitationPath = LiveryPrefix + "invitations/"
+
 // AssetsPath is where branding images are served, by content address
 // (<sha256>.<ext>), on the console listener.
 const AssetsPath = LiveryPrefix + "assets/"

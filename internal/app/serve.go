@@ -129,8 +129,10 @@ func (a *App) build(ctx context.Context) error {
 	del, switchOpts := buildDelegation(cfg, svc, idp, brand.notifier, log)
 	runDelegationReminders(ctx, del, func() []string { return tenantIDs(svc.tenants.All()) }, time.Hour, log)
 	svc.delegation = del
+	svc.assoc = buildAssociation(svc, del, brand.notifier, log)
 	if idp.admin != nil {
 		idp.admin.Delegations = del // the partner's side: admin API and staff UI
+		idp.admin.Associations, idp.admin.InvitationLink = svc.assoc, invitationLink(cfg, svc.tenants)
 	}
 	trusted, err := parseCIDRs(cfg.Proxy.TrustedProxies)
 	if err != nil {
@@ -160,6 +162,9 @@ func (a *App) build(ctx context.Context) error {
 		Branding:   brand.options,
 		Delegation: switchOpts,
 		MyPartners: del, // the customer's side: My partners on the console
+		// Customer association's pages: invitations and changes in the web
+		// UI, the invitation link, the notice and the agreements on the console.
+		AssociationPages: svc.assoc,
 	})
 	svc.swaps.add(a.gw.TenantsChanged)
 	reg := a.gw.Metrics().Registry

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/livery/livery/association"
 	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway/partnerapi"
 	"github.com/livery/livery/internal/audit"
@@ -48,10 +49,11 @@ type services struct {
 	staff      *tenants.StaffDirectory
 	managers   *tenants.Assignments
 	keys       *tenants.AccessKeys
-	apiStats   *apistats.Stats     // partner API request counts (the request summary)
-	branding   *brandingParts      // set by Build
-	delegation *delegation.Service // set by Build
-	stopRepair func()              // set by runIndexRepair
+	apiStats   *apistats.Stats      // partner API request counts (the request summary)
+	branding   *brandingParts       // set by Build
+	delegation *delegation.Service  // set by Build
+	assoc      *association.Service // set by Build
+	stopRepair func()               // set by runIndexRepair
 }
 
 func (s *services) Close() {

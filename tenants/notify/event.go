@@ -38,10 +38,14 @@ type Event struct {
 	// Customer, Grant and Audience describe a delegation event (package
 	// delegation): the customer's domain id, the grant id and who it is
 	// for ("customer", "partner" or "both").
-	Customer string    `json:"customer,omitempty"`
-	Grant    string    `json:"grant,omitempty"`
-	Audience string    `json:"audience,omitempty"`
-	At       time.Time `json:"at"`
+	Customer string `json:"customer,omitempty"`
+	Grant    string `json:"grant,omitempty"`
+	Audience string `json:"audience,omitempty"`
+	// Invitation and Change name the invitation or the association change
+	// of an association event (package association).
+	Invitation string    `json:"invitation,omitempty"`
+	Change     string    `json:"change,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // EventNotifier tells partners about events. Notify never blocks for long

@@ -219,6 +219,37 @@ func TestSelectConformance(t *testing.T) {
 						break
 					}
 				}
+
+				// Removals: a removed customer is found by no filter, no
+				// id and no substring; removed twice is no error; indexed
+				// again it is found again.
+				var removed []tenants.Customer
+				for i := 0; i < len(cs); i += 7 {
+					c := all[cs[i].DomainName]
+					if err := x.Remove(ctx, "ta", c.DomainName); err != nil {
+						t.Fatal(err)
+					}
+					if err := x.Remove(ctx, "ta", c.DomainName); err != nil {
+						t.Fatalf("second removal: %v", err)
+					}
+					delete(all, c.DomainName)
+					removed = append(removed, c)
+				}
+				check(t, ctx, x, all, sels)
+				for _, c := range removed[:5] {
+					check(t, ctx, x, all, map[string]tenants.Selection{
+						"removed id":   {CustomerID: c.DomainID},
+						"removed name": {Contains: []string{c.DomainName}},
+					})
+				}
+				back := removed[0]
+				if err := x.Put(ctx, &back); err != nil {
+					t.Fatal(err)
+				}
+				all[back.DomainName] = back
+				check(t, ctx, x, all, map[string]tenants.Selection{"indexed again": {Contains: []string{back.DomainName}},
+					"indexed again by id": {CustomerID: back.DomainID}})
+				check(t, ctx, x, all, sels)
 			})
 		}
 	}

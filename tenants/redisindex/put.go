@@ -18,14 +18,15 @@ import (
 // caller read (ARGV[2], "" for none); it returns 0 when it is not, and
 // the caller reads again.
 //
-// KEYS: c, o, id, n, seq, gc, then the term sets to leave (ARGV[7] of
-// them), the term sets to be in (ARGV[8]), the gram postings (ARGV[9]).
+// KEYS: c, o, id, n, seq, gc, gd, then the term sets to leave (ARGV[7]
+// of them), the term sets to be in (ARGV[8]), the gram postings (ARGV[9]).
 // ARGV: name, expected record, JSON, score, domain id, old domain id,
 // #leave, #join, #grams, DenseAt, then the grams.
 //
 // The record is written first: a refused write (ACL, OOM) leaves nothing
 // but a spent ordinal. Grams are posted only for a new name (a name
-// never changes, so neither do its grams).
+// never changes, so neither do its grams), and never to a gram marked
+// dense (gd: its posting list was deleted; see remove.go).
 var putScript = redis.NewScript(`
 local name = ARGV[1]
 local cur = redis.call('HGET', KEYS[1], name)
@@ -43,7 +44,7 @@ if ARGV[6] ~= '' and ARGV[6] ~= ARGV[5] and redis.call('HGET', KEYS[3], ARGV[6])
 end
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], ARGV[5], name) end
 redis.call('ZADD', KEYS[2], ARGV[4], name)
-local k = 7
+local k = 8
 for i = 1, tonumber(ARGV[7]) do redis.call('ZREM', KEYS[k], name); k = k + 1 end
 for i = 1, tonumber(ARGV[8]) do redis.call('ZADD', KEYS[k], ARGV[4], name); k = k + 1 end
 if not cur then
@@ -52,7 +53,9 @@ if not cur then
   local packed = string.char(o % 256, math.floor(o / 256) % 256, math.floor(o / 65536) % 256, math.floor(o / 16777216) % 256)
   for i = 1, tonumber(ARGV[9]) do
     local n = redis.call('HINCRBY', KEYS[6], ARGV[10 + i], 1)
-    if n <= cap then
+    if redis.call('HEXISTS', KEYS[7], ARGV[10 + i]) == 1 then
+      -- dense for good: no posting list
+    elseif n <= cap then
       redis.call('APPEND', KEYS[k], packed)
     elseif n == cap + 1 then
       redis.call('DEL', KEYS[k])
@@ -98,8 +101,8 @@ func (x Index) prepare(k keys, c *tenants.Customer, old string) (putCall, error)
 	if old == "" {
 		gs = grams(strings.ToLower(c.DomainName))
 	}
-	call := putCall{keys: make([]string, 0, 6+len(leave)+len(join)+len(gs))}
-	call.keys = append(call.keys, k.records(), k.order(), k.ids(), k.names(), k.seq(), k.gramCounts())
+	call := putCall{keys: make([]string, 0, 7+len(leave)+len(join)+len(gs))}
+	call.keys = append(call.keys, k.records(), k.order(), k.ids(), k.names(), k.seq(), k.gramCounts(), k.denseGrams())
 	for _, t := range leave {
 		call.keys = append(call.keys, k.term(t))
 	}

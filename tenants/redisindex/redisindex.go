@@ -16,7 +16,10 @@
 //	P id             hash  customer id (domain id) → account name
 //	P n              hash  ordinal → account name
 //	P seq            the last ordinal given
-//	P gc             hash  n-gram → how many names contain it
+//	P gc             hash  n-gram → how many indexed names contain it
+//	P gd             hash  n-gram → "1" once a removal met it dense: its
+//	                 posting list stays deleted even when fewer names
+//	                 contain it again
 //	P g:<gram>       string: the ordinals (uint32 little-endian, ascending)
 //	                 of the names containing the gram, while at most
 //	                 DenseAt names do; deleted when more do
@@ -84,6 +87,7 @@ func (k keys) ids() string              { return k.p + "id" }
 func (k keys) names() string            { return k.p + "n" }
 func (k keys) seq() string              { return k.p + "seq" }
 func (k keys) gramCounts() string       { return k.p + "gc" }
+func (k keys) denseGrams() string       { return k.p + "gd" }
 func (k keys) gram(g string) string     { return k.p + "g:" + g }
 func (k keys) checkpoint() string       { return k.p + "ckpt" }
 func (k keys) lock() string             { return k.p + "lock" }

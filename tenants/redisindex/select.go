@@ -258,6 +258,7 @@ func (q *query) contains(ctx context.Context, base string) ([]tenants.Customer, 
 	gs = slices.Compact(gs)
 	p := q.x.RDB.Pipeline()
 	hm := p.HMGet(ctx, q.k.gramCounts(), gs...)
+	dense := p.HMGet(ctx, q.k.denseGrams(), gs...)
 	size := p.ZCard(ctx, q.k.order())
 	if _, err := p.Exec(ctx); err != nil {
 		return nil, 0, err
@@ -274,7 +275,7 @@ func (q *query) contains(ctx context.Context, base string) ([]tenants.Customer, 
 			return nil, 0, nil // some gram is in no name
 		}
 		counts[gs[i]] = n
-		if n <= q.x.denseAt() {
+		if _, marked := dense.Val()[i].(string); n <= q.x.denseAt() && !marked {
 			sparse = append(sparse, gs[i])
 		}
 	}
