@@ -115,10 +115,11 @@ func Open(ctx context.Context, o Options) (*Conn, error) {
 		}
 		c.UniversalClient, c.Mode = redis.NewClient(opt), "standalone"
 	case len(o.Addrs) > 0:
-		c.UniversalClient = redis.NewClusterClient(&redis.ClusterOptions{
+		cc := redis.NewClusterClient(&redis.ClusterOptions{
 			Addrs: o.Addrs, Username: o.Username, Password: o.Password, TLSConfig: o.tlsConfig(),
 		})
-		c.Mode = "cluster"
+		cc.AddHook(&clusterReload{cc: cc}) // follow a failover (see clusterReload)
+		c.UniversalClient, c.Mode = cc, "cluster"
 	case len(o.SentinelAddrs) > 0:
 		c.UniversalClient = redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs,
