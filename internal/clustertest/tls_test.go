@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -60,5 +61,29 @@ func TestRedisTLSAndACLUser(t *testing.T) {
 			t.Errorf("%s: the error shows the password: %v", name, err)
 		}
 		t.Logf("%s: %v", name, err)
+	}
+}
+
+// TLS to a Redis Cluster (redis.tls with redis.addrs): the client trusts
+// the private CA, follows the nodes' TLS addresses from CLUSTER SLOTS and
+// writes across every master.
+func TestRedisClusterTLS(t *testing.T) {
+	cl, files := testenv.StartRedisClusterTLS(t, 3)
+	ctx := context.Background()
+	pem, _ := os.ReadFile(files.CA)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	conn, err := redisx.Open(ctx, redisx.Options{Addrs: cl.TLSAddrs, TLS: true, RootCAs: pool})
+	if err != nil {
+		t.Fatalf("cluster over TLS: %v", err)
+	}
+	defer conn.Close()
+	for i := range 30 { // keys spread over the three masters' slots
+		if err := conn.Set(ctx, redisx.KeySessions+"tls-"+strconv.Itoa(i), "1", 0).Err(); err != nil {
+			t.Fatalf("write %d over TLS: %v", i, err)
+		}
+	}
+	if _, err := redisx.Open(ctx, redisx.Options{Addrs: cl.TLSAddrs, TLS: true}); err == nil {
+		t.Error("connected to the cluster without trusting its CA")
 	}
 }

@@ -17,6 +17,8 @@ import (
 type RedisCluster struct {
 	// Addrs are the masters' addresses (seed addresses for a cluster client).
 	Addrs []string
+	// TLSAddrs are their TLS addresses (StartRedisClusterTLS only).
+	TLSAddrs []string
 	Nodes []*RedisServer
 }
 
@@ -27,14 +29,40 @@ type RedisCluster struct {
 // failure is fatal for the test; the servers are killed on cleanup.
 func StartRedisCluster(t testing.TB, masters int) *RedisCluster {
 	t.Helper()
+	return startRedisCluster(t, masters, nil)
+}
+
+// StartRedisClusterTLS is StartRedisCluster with TLS between clients and
+// nodes and on the cluster bus (tls-cluster): TLSAddrs are the nodes'
+// TLS addresses, signed by the CA of the returned files. The plain ports
+// stay open for the harness's own set-up and probes.
+func StartRedisClusterTLS(t testing.TB, masters int) (*RedisCluster, TLSFiles) {
+	t.Helper()
+	files := NewTLSFiles(t)
+	return startRedisCluster(t, masters, &files), files
+}
+
+func startRedisCluster(t testing.TB, masters int, tlsFiles *TLSFiles) *RedisCluster {
+	t.Helper()
 	if masters < 1 {
 		t.Fatalf("testenv: a cluster needs at least one master, got %d", masters)
 	}
 	c := &RedisCluster{}
 	for range masters {
-		srv := StartRedis(t, "--cluster-enabled", "yes", "--cluster-node-timeout", "2000")
+		args := []string{"--cluster-enabled", "yes", "--cluster-node-timeout", "2000"}
+		var tlsAddr string
+		if tlsFiles != nil {
+			port := FreePort(t)
+			tlsAddr = loopback(port)
+			args = append(args, "--tls-port", strconv.Itoa(port), "--tls-cert-file", tlsFiles.Cert, "--tls-key-file", tlsFiles.Key,
+				"--tls-ca-cert-file", tlsFiles.CA, "--tls-auth-clients", "no", "--tls-cluster", "yes")
+		}
+		srv := StartRedis(t, args...)
 		c.Nodes = append(c.Nodes, srv)
 		c.Addrs = append(c.Addrs, srv.Addr)
+		if tlsAddr != "" {
+			c.TLSAddrs = append(c.TLSAddrs, tlsAddr)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -53,7 +81,11 @@ func StartRedisCluster(t testing.TB, masters int) *RedisCluster {
 			t.Fatalf("testenv: cluster: ADDSLOTSRANGE on %s: %v", c.Addrs[i], err)
 		}
 	}
-	for _, addr := range c.Addrs[1:] {
+	meet := c.Addrs // with tls-cluster the bus is the TLS port's + 10000
+	if len(c.TLSAddrs) > 0 {
+		meet = c.TLSAddrs
+	}
+	for _, addr := range meet[1:] {
 		host, port, _ := strings.Cut(addr, ":")
 		p, _ := strconv.Atoi(port)
 		if err := admins[0].ClusterMeet(ctx, host, strconv.Itoa(p)).Err(); err != nil {
