@@ -93,23 +93,6 @@ func startInstance(t *testing.T, name, cfg string, env []string) *instance {
 	}
 }
 
-// within polls fn every few milliseconds for up to d and returns how long
-// it took; the last error is reported otherwise.
-func within(t *testing.T, d time.Duration, what string, fn func() error) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		err := fn()
-		if err == nil {
-			return time.Since(start)
-		}
-		if time.Since(start) > d {
-			t.Fatalf("%s: not within %s: %v", what, d, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // get is a GET with headers, the status and body read.
 func get(c *http.Client, url string, headers ...string) (int, string, error) {
 	req, err := http.NewRequest("GET", url, nil)
@@ -303,7 +286,7 @@ func TestThreeInstances(t *testing.T) {
 		t.Fatalf("logout on A: %d %v", st, err)
 	}
 	for _, in := range []*instance{b, c} {
-		took := within(t, time.Second, "logout on A ends the session on "+in.name, func() error {
+		took := testenv.Within(t, time.Second, "logout on A ends the session on "+in.name, func() error {
 			if st, _, err := get(browser, in.console+"/home", "Accept", "application/json"); err != nil || st != http.StatusUnauthorized {
 				return fmt.Errorf("%d %v", st, err)
 			}
@@ -322,7 +305,7 @@ func TestThreeInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, in := range all {
-		took := within(t, time.Second, "back-channel logout on "+in.name, func() error {
+		took := testenv.Within(t, time.Second, "back-channel logout on "+in.name, func() error {
 			if st, _, err := get(browser, in.console+"/home", "Accept", "application/json"); err != nil || st != http.StatusUnauthorized {
 				return fmt.Errorf("%d %v", st, err)
 			}
@@ -364,7 +347,7 @@ func TestThreeInstances(t *testing.T) {
 	}
 	provider.SetAutoLogin("user-1")
 	for _, in := range []*instance{b, c} {
-		took := within(t, time.Second, "the approved branding on "+in.name, func() error {
+		took := testenv.Within(t, time.Second, "the approved branding on "+in.name, func() error {
 			st, body, err := get(browser, in.console+"/home", "Accept", "text/html")
 			if err != nil || st != 200 || !strings.Contains(body, "/_livery/branding/acme/1-") {
 				return fmt.Errorf("%d %v (no version 1 stylesheet)", st, err)
@@ -382,7 +365,7 @@ func TestThreeInstances(t *testing.T) {
 	if st, _, body := call(t, "POST", a.api+"/admin/v1/tenants/acme/keys/"+ak+"/revoke", pat, ""); st != 200 {
 		t.Fatalf("revoke on A: %d %s", st, body)
 	}
-	took := within(t, 3*time.Second, "the revoked key refused on B", func() error {
+	took := testenv.Within(t, 3*time.Second, "the revoked key refused on B", func() error {
 		_, err := sdkB.CheckUserIdentity(&model.CheckUserIdentityRequest{Body: &model.CheckSubcustomerUserReq{SearchType: "name", SearchValue: "nobody_here"}})
 		var se *sdkerr.ServiceResponseError
 		if errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized {

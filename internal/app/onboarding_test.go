@@ -169,7 +169,7 @@ func TestOnboardingThroughTheUI(t *testing.T) {
 	// within a second), the sign-in provider (tested, then saved), a key.
 	pa := browser("pat")
 	var ip formPage
-	within(t, time.Second, "the partner admin's integration page", func() error {
+	testenv.Within(t, time.Second, "the partner admin's integration page", func() error {
 		ip = fetch(t, pa, "GET", apiURL+"/ui/t/nova/integration", nil, "")
 		if ip.status != 200 {
 			return fmt.Errorf("%d", ip.status)
@@ -201,7 +201,7 @@ func TestOnboardingThroughTheUI(t *testing.T) {
 	provider.SetAutoLogin("user-1")
 	jar, _ := cookiejar.New(nil)
 	customer := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	within(t, time.Second, "the customer signs in on the new console", func() error {
+	testenv.Within(t, time.Second, "the customer signs in on the new console", func() error {
 		return page(customer, consoleURL+"/home", "upstream nova: /home")
 	})
 	// The integration page now counts the registration.

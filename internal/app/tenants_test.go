@@ -34,23 +34,6 @@ func upstreamSaying(t *testing.T, name string) *httptest.Server {
 	return srv
 }
 
-// within polls fn every few milliseconds for up to d and returns how long
-// it took to succeed; the last failure is reported otherwise.
-func within(t *testing.T, d time.Duration, what string, fn func() error) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for {
-		err := fn()
-		if err == nil {
-			return time.Since(start)
-		}
-		if time.Since(start) > d {
-			t.Fatalf("%s: not within %s: %v", what, d, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // Two instances on one Redis and one MinIO bucket, nothing restarted: a
 // tenant created on A signs a customer in on B within 1 s; its upstream
 // changed on B is proxied to by A within 1 s; suspended on A, B refuses its
@@ -95,7 +78,7 @@ tenants: []
 	}
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 5 * time.Second}
-	took := within(t, time.Second, "customer signs in on B", func() error {
+	took := testenv.Within(t, time.Second, "customer signs in on B", func() error {
 		return page(browser, b.console+"/home", "upstream one: /home")
 	})
 	t.Logf("create on A → signed in on B after %s (onboarding included: %s)", took, time.Since(start).Round(time.Millisecond))
@@ -107,7 +90,7 @@ tenants: []
 	if _, err := b.app.svc.records.Update(ctx, in, 1, operator); err != nil {
 		t.Fatal(err)
 	}
-	took = within(t, time.Second, "A proxies to the new upstream", func() error {
+	took = testenv.Within(t, time.Second, "A proxies to the new upstream", func() error {
 		return page(browser, a.console+"/home", "upstream two: /home")
 	})
 	t.Logf("upstream changed on B → A proxies to it after %s", took)
@@ -124,7 +107,7 @@ tenants: []
 	if _, err := a.app.svc.records.Suspend(ctx, "nova", "contract ended", operator); err != nil {
 		t.Fatal(err)
 	}
-	took = within(t, time.Second, "B refuses the suspended console", func() error {
+	took = testenv.Within(t, time.Second, "B refuses the suspended console", func() error {
 		return status(browser, b.console+"/home", http.StatusForbidden, "service is suspended")
 	})
 	t.Logf("suspended on A → B refuses the console after %s", took)
@@ -135,7 +118,7 @@ tenants: []
 	if _, err := b.app.svc.records.Resume(ctx, "nova", operator); err != nil {
 		t.Fatal(err)
 	}
-	within(t, time.Second, "A serves the resumed console", func() error {
+	testenv.Within(t, time.Second, "A serves the resumed console", func() error {
 		return page(browser, a.console+"/home", "upstream two: /home")
 	})
 }

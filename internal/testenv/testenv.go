@@ -134,3 +134,21 @@ func (p *process) waitReady(t testing.TB, name string, timeout time.Duration, re
 }
 
 func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// Within polls fn every 10 ms for up to d and returns how long it took to
+// succeed; otherwise the test fails with what and fn's last error. For
+// "live on another instance within 1 s" checks.
+func Within(t testing.TB, d time.Duration, what string, fn func() error) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		err := fn()
+		if err == nil {
+			return time.Since(start)
+		}
+		if time.Since(start) > d {
+			t.Fatalf("%s: not within %s: %v", what, d, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
