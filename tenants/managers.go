@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/livery/livery/authz"
 	"github.com/livery/livery/internal/audit"
 	"github.com/livery/livery/internal/objstore"
 )
@@ -23,6 +24,17 @@ type Assignments struct {
 	Staff     *StaffDirectory
 	Audit     audit.Sink
 	Logger    *slog.Logger
+	// Periods, when set, is told every assignment so that who managed a
+	// customer when is kept (the association service's manager periods).
+	Periods ManagerPeriods
+}
+
+// ManagerPeriods records the managers a customer has from now on: a
+// period opens for each new one and closes for each one removed. It must
+// be idempotent: Assign calls it again when a retry finds the assignment
+// already stored.
+type ManagerPeriods interface {
+	Record(ctx context.Context, tenant, customer string, managers []string, actor authz.Subject) error
 }
 
 // Assign replaces the managers of the tenant's customer domainID with
@@ -102,6 +114,13 @@ func (a *Assignments) Assign(ctx context.Context, actor Actor, tenant, domainID 
 		a.logger().Error("managers assigned but audit record failed", "tenant", tenant, "customer", domainID,
 			"user", actor.Subject.User, "err", err)
 		return nil, unavailable("managers assigned but not audited", err)
+	}
+	if a.Periods != nil {
+		if err := a.Periods.Record(ctx, tenant, after.DomainID, nonNil(after.Managers), actor.Subject); err != nil {
+			a.logger().Error("managers assigned but their periods not recorded; the same assignment again records them",
+				"tenant", tenant, "customer", domainID, "err", err)
+			return nil, unavailable("managers assigned but their periods not recorded", err)
+		}
 	}
 	return after, nil
 }

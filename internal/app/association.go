@@ -151,3 +151,12 @@ func invitationLink(cfg *config.Config, table *live.Table) func(tenant, token st
 		return adminapi.InvitationPath + token
 	}
 }
+
+// assocPeriods keeps the manager periods of every assignment
+// (tenants.Assignments.Periods → association.Service.SetManagers).
+type assocPeriods struct{ s *association.Service }
+
+func (p assocPeriods) Record(ctx context.Context, tenant, customer string, managers []string, actor authz.Subject) error {
+	_, err := p.s.SetManagers(ctx, tenant, customer, managers, actor)
+	return err
+}
