@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sort"
@@ -12,8 +13,10 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/livery/livery/association"
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/delegation"
+	"github.com/livery/livery/gateway/adminapi"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/openapi"
@@ -90,7 +93,10 @@ func TestOpenAPIRoutes(t *testing.T) {
 	// and preview), delegation with the switch role.
 	var del *delegation.Service
 	var signer *assertion.Signer
-	be := gatewaytest.NewBrandEnvOn(t, nil, render.DefaultUpstream(), withSwitch(t, &del, &signer))
+	be := gatewaytest.NewBrandEnvOn(t, nil, render.DefaultUpstream(), withSwitch(t, &del, &signer),
+		gatewaytest.WithAssociations(func(e *gatewaytest.StaffEnv) adminapi.Associations {
+			return association.New(e.Store, association.Options{Accounts: &gatewaytest.AccountBook{}, Logger: slog.New(slog.DiscardHandler)})
+		}, nil))
 	for _, tc := range []struct {
 		prefix string
 		app    *fiber.App
