@@ -36,7 +36,7 @@ type testCase struct {
 	fn   func(t *testing.T, e *env)
 }
 
-var suite = concat(invitationTests, failureTests, changeTests, recoveryTests, managerTests)
+var suite = concat(invitationTests, failureTests, changeTests, recoveryTests, managerTests, sweepTests)
 
 func concat(lists ...[]testCase) []testCase {
 	var out []testCase

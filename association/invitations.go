@@ -54,7 +54,11 @@ type Invitation struct {
 	// Failure is the last failed attempt to accept (the partner's list
 	// shows its reason); the invitation stays usable.
 	Failure *Failure `json:"failure,omitempty"`
-	Seq     int      `json:"seq"`
+	// ExpiryAnnounced is the ExpiresAt whose passing was announced
+	// (SweepExpired), so each expiry is announced once; a resend moves
+	// ExpiresAt and so re-arms it.
+	ExpiryAnnounced time.Time `json:"expiry_announced,omitzero"`
+	Seq             int       `json:"seq"`
 	ETag    string   `json:"-"`
 }
 

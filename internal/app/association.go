@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"time"
 
 	"github.com/livery/livery/association"
 	"github.com/livery/livery/authz"
@@ -135,6 +137,9 @@ func (a assocAnnouncer) Announce(ctx context.Context, an association.Announcemen
 	if subject == "" {
 		subject = an.Change
 	}
+	if an.Kind == association.KindExpired { // a resent invitation can expire again
+		subject += "-" + strconv.FormatInt(an.At.Unix(), 10)
+	}
 	a.n.Notify(ctx, notify.Event{ID: subject + "-" + an.Kind, Tenant: an.Tenant, Kind: an.Kind, Customer: an.Customer,
 		Invitation: an.Invitation, Change: an.Change, Audience: an.Audience, Actor: an.Actor.User, At: an.At})
 }
@@ -159,4 +164,27 @@ type assocPeriods struct{ s *association.Service }
 func (p assocPeriods) Record(ctx context.Context, tenant, customer string, managers []string, actor authz.Subject) error {
 	_, err := p.s.SetManagers(ctx, tenant, customer, managers, actor)
 	return err
+}
+
+// runInvitationSweep announces expired online invitations (the expiry is
+// lazy: association.Service.SweepExpired) every interval until ctx ends.
+func runInvitationSweep(ctx context.Context, as *association.Service, tenantIDs func() []string, every time.Duration, log *slog.Logger) {
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			for _, id := range tenantIDs() {
+				sctx, cancel := context.WithTimeout(ctx, time.Minute)
+				if _, err := as.SweepExpired(sctx, id, time.Now()); err != nil {
+					log.Warn("association: invitation expiry sweep failed; the next sweep retries", "tenant", id, "err", err)
+				}
+				cancel()
+			}
+		}
+	}()
 }

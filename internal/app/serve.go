@@ -131,6 +131,7 @@ func (a *App) build(ctx context.Context) error {
 	svc.delegation = del
 	svc.assoc = buildAssociation(svc, del, brand.notifier, log)
 	svc.managers.Periods = assocPeriods{svc.assoc} // who managed a customer when
+	runInvitationSweep(ctx, svc.assoc, func() []string { return tenantIDs(svc.tenants.All()) }, 10*time.Minute, log)
 	if idp.admin != nil {
 		idp.admin.Delegations = del // the partner's side: admin API and staff UI
 		idp.admin.Associations, idp.admin.InvitationLink = svc.assoc, invitationLink(cfg, svc.tenants)
