@@ -169,22 +169,6 @@ func (p assocPeriods) Record(ctx context.Context, tenant, customer string, manag
 // runInvitationSweep announces expired online invitations (the expiry is
 // lazy: association.Service.SweepExpired) every interval until ctx ends.
 func runInvitationSweep(ctx context.Context, as *association.Service, tenantIDs func() []string, every time.Duration, log *slog.Logger) {
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			for _, id := range tenantIDs() {
-				sctx, cancel := context.WithTimeout(ctx, time.Minute)
-				if _, err := as.SweepExpired(sctx, id, time.Now()); err != nil {
-					log.Warn("association: invitation expiry sweep failed; the next sweep retries", "tenant", id, "err", err)
-				}
-				cancel()
-			}
-		}
-	}()
+	everyTenant(ctx, every, tenantIDs, "association: invitation expiry sweep failed; the next sweep retries", log,
+		func(ctx context.Context, id string) error { _, err := as.SweepExpired(ctx, id, time.Now()); return err })
 }

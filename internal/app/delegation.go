@@ -57,6 +57,15 @@ func (a delegationAnnouncer) Announce(ctx context.Context, an delegation.Announc
 // reminders every interval until ctx ends (idempotent per grant and
 // threshold, so every instance may run it).
 func runDelegationReminders(ctx context.Context, del *delegation.Service, tenantIDs func() []string, every time.Duration, log *slog.Logger) {
+	everyTenant(ctx, every, tenantIDs, "delegation: reminder sweep failed; the next sweep retries", log,
+		func(ctx context.Context, id string) error { _, err := del.Reminders(ctx, id, time.Now()); return err })
+}
+
+// everyTenant runs sweep for each tenant of the table every interval
+// until ctx ends, each call bounded by a minute; a failure is logged as
+// failed (with the tenant) and retried at the next interval.
+func everyTenant(ctx context.Context, every time.Duration, tenantIDs func() []string, failed string, log *slog.Logger,
+	sweep func(ctx context.Context, tenant string) error) {
 	go func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -67,9 +76,9 @@ func runDelegationReminders(ctx context.Context, del *delegation.Service, tenant
 			case <-t.C:
 			}
 			for _, id := range tenantIDs() {
-				rctx, cancel := context.WithTimeout(ctx, time.Minute)
-				if _, err := del.Reminders(rctx, id, time.Now()); err != nil {
-					log.Warn("delegation: reminder sweep failed; the next sweep retries", "tenant", id, "err", err)
+				sctx, cancel := context.WithTimeout(ctx, time.Minute)
+				if err := sweep(sctx, id); err != nil {
+					log.Warn(failed, "tenant", id, "err", err)
 				}
 				cancel()
 			}
