@@ -23,12 +23,12 @@ import (
 // page with axe-core and for Content-Security-Policy violations.
 
 // newUIEnv is a UIEnv in front of the real demo console.
-func newUIEnv(t *testing.T) *gatewaytest.UIEnv {
+func newUIEnv(t *testing.T, extra ...func(e *gatewaytest.StaffEnv, o *gatewaytest.Options)) *gatewaytest.UIEnv {
 	t.Helper()
 	srv := httptest.NewServer(democonsole.New(democonsole.Options{Name: "Demo Cloud", Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(srv.Close)
 	upstream, _ := url.Parse(srv.URL)
-	return gatewaytest.NewUIEnv(t, upstream, browserUpstream(t))
+	return gatewaytest.NewUIEnv(t, upstream, browserUpstream(t), extra...)
 }
 
 // axeSource is axe-core's axe.min.js ($LIVERY_AXE, which scripts/test.sh

@@ -8,6 +8,7 @@ import (
 
 	"github.com/livery/livery/branding/render"
 	"github.com/livery/livery/cmd/demopartner/idp"
+	"github.com/livery/livery/gateway"
 )
 
 // UIEnv is the environment of the staff web UI's journeys: a BrandEnv
@@ -28,10 +29,11 @@ type UIEnv struct{ *BrandEnv }
 // UIPassword is every IdP account's password in a UIEnv.
 const UIPassword = "pw"
 
-// NewUIEnv starts a UIEnv.
-func NewUIEnv(t testing.TB, upstream *url.URL, up render.Upstream) *UIEnv {
+// NewUIEnv starts a UIEnv; each extra adjusts the gateway options after
+// the env's own.
+func NewUIEnv(t testing.TB, upstream *url.URL, up render.Upstream, extra ...func(e *StaffEnv, o *gateway.Options)) *UIEnv {
 	t.Helper()
-	e := &UIEnv{NewBrandEnvOn(t, upstream, up)}
+	e := &UIEnv{NewBrandEnvOn(t, upstream, up, extra...)}
 	if err := e.IDP.AddUser(idp.User{Subject: "pa-globex", Name: "Greta Admin", Password: UIPassword,
 		Claims: map[string]any{"groups": []string{"acme-admins"}, "partner": "globex"}}); err != nil {
 		t.Fatal(err)
