@@ -59,7 +59,7 @@ type Invitation struct {
 	// ExpiresAt and so re-arms it.
 	ExpiryAnnounced time.Time `json:"expiry_announced,omitzero"`
 	Seq             int       `json:"seq"`
-	ETag    string   `json:"-"`
+	ETag            string    `json:"-"`
 }
 
 // Failure is why an attempt to accept failed.

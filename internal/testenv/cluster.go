@@ -19,7 +19,7 @@ type RedisCluster struct {
 	Addrs []string
 	// TLSAddrs are their TLS addresses (StartRedisClusterTLS only).
 	TLSAddrs []string
-	Nodes []*RedisServer
+	Nodes    []*RedisServer
 }
 
 // StartRedisCluster starts masters redis-server processes in cluster mode,
