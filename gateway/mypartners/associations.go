@@ -38,10 +38,10 @@ type Associations interface {
 }
 
 func (d *door) mountAssociations(r fiber.Router) {
-	r.Get(InvitationsPrefix+":token", d.noReferrer, d.guard, d.invitation)
+	r.Get(InvitationsPrefix+":token", d.noReferrer, d.guard, d.invitationPage("inv.title", "invitation"))
 	r.Post(InvitationsPrefix+":token/sign", d.noReferrer, d.guard, d.signNotice)
 	r.Post(InvitationsPrefix+":token/accept", d.noReferrer, d.guard, d.acceptInvitation)
-	r.Get(InvitationsPrefix+":token/decline", d.noReferrer, d.guard, d.confirmDecline)
+	r.Get(InvitationsPrefix+":token/decline", d.noReferrer, d.guard, d.invitationPage("inv.decline.title", "declineInvitation"))
 	r.Post(InvitationsPrefix+":token/decline", d.noReferrer, d.guard, d.declineInvitation)
 	r.Get(AgreementsPath, d.guard, d.agreements)
 	r.Post(changesPath+":change/confirm", d.guard, d.decideChange(true))
@@ -154,21 +154,25 @@ func (d *door) redeem(c *fiber.Ctx, cu customer) (association.Invitation, string
 	return inv, token, err
 }
 
-// invitation is the page of an invitation link: the partner, the
-// association type, the notice (in the page's language, the other one
-// beside it) with its sign form, then accept or decline.
-func (d *door) invitation(c *fiber.Ctx) error {
-	cu := customerOf(c)
-	v := d.view(c, cu)
-	inv, token, err := d.redeem(c, cu)
-	if err != nil {
-		return d.problem(c, v, err)
+// invitationPage renders a page of an invitation link with template tmpl
+// and title key: "invitation" is the link itself (the partner, the
+// association type, the notice in the page's language with the other one
+// beside it, its sign form, then accept or decline); "declineInvitation"
+// is the confirmation of a decline.
+func (d *door) invitationPage(titleKey, tmpl string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		cu := customerOf(c)
+		v := d.view(c, cu)
+		inv, token, err := d.redeem(c, cu)
+		if err != nil {
+			return d.problem(c, v, err)
+		}
+		iv, err := d.invitationData(c, cu, v, token, inv)
+		if err != nil {
+			return err
+		}
+		return d.render(c, v.Lang, v.T(titleKey), tmpl, iv)
 	}
-	iv, err := d.invitationData(c, cu, v, token, inv)
-	if err != nil {
-		return err
-	}
-	return d.render(c, v.Lang, v.T("inv.title"), "invitation", iv)
 }
 
 func (d *door) signNotice(c *fiber.Ctx) error {
@@ -201,20 +205,6 @@ func (d *door) acceptInvitation(c *fiber.Ctx) error {
 	d.o.Log.Info("invitation accepted", "tenant", inv.Tenant, "customer", cu.subject.Customer, "invitation", inv.ID,
 		"request_id", web.RequestIDOf(c))
 	return done(c, "associated")
-}
-
-func (d *door) confirmDecline(c *fiber.Ctx) error {
-	cu := customerOf(c)
-	v := d.view(c, cu)
-	inv, token, err := d.redeem(c, cu)
-	if err != nil {
-		return d.problem(c, v, err)
-	}
-	iv, err := d.invitationData(c, cu, v, token, inv)
-	if err != nil {
-		return err
-	}
-	return d.render(c, v.Lang, v.T("inv.decline.title"), "declineInvitation", iv)
 }
 
 func (d *door) declineInvitation(c *fiber.Ctx) error {
