@@ -95,11 +95,19 @@ func (g *Gateway) routes(o Options) {
 		c.Post(signin.LogoutPath, id.Logout)
 		c.Get(signin.LoggedOutPath, id.LoggedOut)
 		c.Post(signin.BackchannelLogoutPath, id.BackchannelLogout)
+		if id.CloudEnabled() {
+			c.Get(signin.CloudLoginPath, id.CloudLogin)
+			c.Get(signin.CloudCallbackPath, signins.wrap("cloud", id.CloudCallback))
+		}
 		if o.MyPartners != nil {
 			mo := mypartners.Options{Grants: o.MyPartners, Session: id.Session,
 				Document: document, LoginPath: signin.LoginPath, Log: g.log}
 			if o.AssociationPages != nil {
 				mo.Associations = o.AssociationPages
+				mo.Associated = id.Associated
+				if id.CloudEnabled() {
+					mo.CloudLoginPath = signin.CloudLoginPath
+				}
 			}
 			mypartners.Mount(c, mo)
 		}

@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	apiAddr := fs.String("api", "127.0.0.1:8081", "API listener address")
 	opsAddr := fs.String("ops", "127.0.0.1:8082", "operations listener address (health, readiness, metrics)")
 	partnerAddr := fs.String("partner", "127.0.0.1:9091", "demo partner platform address")
+	cloudAddr := fs.String("cloud", "127.0.0.1:9092", "Demo Cloud account sign-in address (invited customers sign in there)")
 	dataDir := fs.String("data", "./data", "object store directory")
 	upstream := fs.String("upstream", "", "URL of a running democonsole to front (default: one in this process);\n"+
 		"its account token comes from LIVERY_DEMO_ACCOUNT_TOKEN")
@@ -87,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Log.Format = "text"
 	log, closeLog := app.NewLogger(cfg.Log, stderr)
 	defer closeLog()
-	if err := runDemo(ctx, cfg, *partnerAddr, ext, log, stdout); err != nil {
+	if err := runDemo(ctx, cfg, *partnerAddr, *cloudAddr, ext, log, stdout); err != nil {
 		fmt.Fprintln(stderr, "demo:", err)
 		return exitFail
 	}
@@ -116,7 +117,7 @@ func externalUpstream(rawURL, token string) (*demoUpstream, error) {
 	return &demoUpstream{url: "http://" + u.Host, token: token}, nil
 }
 
-func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *demoUpstream, log *slog.Logger, stdout io.Writer) error {
+func runDemo(ctx context.Context, cfg *config.Config, partnerAddr, cloudAddr string, ext *demoUpstream, log *slog.Logger, stdout io.Writer) error {
 	// Bind everything first: every URL is known before sign-in is configured.
 	lns, err := app.Listen(cfg)
 	if err != nil {
@@ -129,7 +130,25 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *d
 		lns.Ops.Close()
 		return fmt.Errorf("demo partner listener: %w", err)
 	}
+	cloudLn, err := net.Listen("tcp", cloudAddr)
+	if err != nil {
+		partnerLn.Close()
+		lns.Console.Close()
+		lns.API.Close()
+		lns.Ops.Close()
+		return fmt.Errorf("demo cloud sign-in listener: %w", err)
+	}
 	d := newDemoPartner(lns, partnerLn)
+	cloud := newDemoCloud(cloudLn)
+	if err := cloud.start(cloudLn, d.consoleHosts, log.With("component", "democloud")); err != nil {
+		cloudLn.Close()
+		partnerLn.Close()
+		lns.Console.Close()
+		lns.API.Close()
+		lns.Ops.Close()
+		return err
+	}
+	defer cloud.close()
 	upstreamURL, accountToken := "", ""
 	if ext != nil {
 		upstreamURL, accountToken = ext.url, ext.token
@@ -162,6 +181,7 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *d
 	// Accounts are created through the demo console's account API.
 	t.Provisioner = config.ProvisionerSpec{Kind: "http", URL: upstreamURL + "/_cloud/accounts", Token: accountToken}
 	d.configure(cfg)
+	cloud.configure(cfg)
 	cfg.Branding.CloudLogo = config.CloudLogo{URLZH: console.LogoPath, URLEN: console.LogoPath, AltZH: "演示云", AltEN: "Demo Cloud"}
 
 	a, err := app.Build(ctx, cfg, log, app.Options{Listeners: lns, Version: app.Version("")})
@@ -173,6 +193,7 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr string, ext *d
 		log.Error("demo partner platform", "err", err)
 	} else {
 		d.print(stdout, cfg, upstreamURL)
+		cloud.print(stdout, d.apiURL, cfg.Tenants[0].ID)
 	}
 	return a.Serve(ctx)
 }

@@ -38,12 +38,12 @@ type Associations interface {
 }
 
 func (d *door) mountAssociations(r fiber.Router) {
-	r.Get(InvitationsPrefix+":token", d.noReferrer, d.guard, d.invitationPage("inv.title", "invitation"))
-	r.Post(InvitationsPrefix+":token/sign", d.noReferrer, d.guard, d.signNotice)
-	r.Post(InvitationsPrefix+":token/accept", d.noReferrer, d.guard, d.acceptInvitation)
-	r.Get(InvitationsPrefix+":token/decline", d.noReferrer, d.guard, d.invitationPage("inv.decline.title", "declineInvitation"))
-	r.Post(InvitationsPrefix+":token/decline", d.noReferrer, d.guard, d.declineInvitation)
-	r.Get(AgreementsPath, d.guard, d.agreements)
+	r.Get(InvitationsPrefix+":token", d.noReferrer, d.guardInvitee, d.invitationPage("inv.title", "invitation"))
+	r.Post(InvitationsPrefix+":token/sign", d.noReferrer, d.guardInvitee, d.signNotice)
+	r.Post(InvitationsPrefix+":token/accept", d.noReferrer, d.guardInvitee, d.acceptInvitation)
+	r.Get(InvitationsPrefix+":token/decline", d.noReferrer, d.guardInvitee, d.invitationPage("inv.decline.title", "declineInvitation"))
+	r.Post(InvitationsPrefix+":token/decline", d.noReferrer, d.guardInvitee, d.declineInvitation)
+	r.Get(AgreementsPath, d.guardInvitee, d.agreements)
 	r.Post(changesPath+":change/confirm", d.guard, d.decideChange(true))
 	r.Post(changesPath+":change/refuse", d.guard, d.decideChange(false))
 }
@@ -204,6 +204,13 @@ func (d *door) acceptInvitation(c *fiber.Ctx) error {
 	}
 	d.o.Log.Info("invitation accepted", "tenant", inv.Tenant, "customer", cu.subject.Customer, "invitation", inv.ID,
 		"request_id", web.RequestIDOf(c))
+	if d.o.Associated != nil {
+		if err := d.o.Associated(c); err != nil {
+			// The association stands; signing in again opens the console.
+			d.o.Log.Warn("invitation accepted: session not upgraded", "tenant", inv.Tenant, "err", err,
+				"request_id", web.RequestIDOf(c))
+		}
+	}
 	return done(c, "associated")
 }
 
@@ -297,6 +304,20 @@ func (d *door) associationOf(c *fiber.Ctx, cu customer, v view) (*associationVie
 		av.Past = append(av.Past, changeOf(v, b.Changes[i]))
 	}
 	return av, nil
+}
+
+// chooseSignIn is a signed-out invitation link's page: sign in with the
+// cloud account (the invitee's usual way) or at the partner, returning to
+// the link.
+func (d *door) chooseSignIn(c *fiber.Ctx) error {
+	v := d.view(c, customer{})
+	rd := url.QueryEscape(string(c.Request().URI().RequestURI()))
+	data := struct {
+		view
+		Partner, Cloud, Partner2 string
+	}{view: v, Partner: partnerName(c, v.Lang), Cloud: d.o.CloudLoginPath + "?rd=" + rd, Partner2: d.o.LoginPath + "?rd=" + rd}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return d.render(c, v.Lang, v.T("inv.signin.title"), "invitationSignIn", data)
 }
 
 // agreementRow is one signed notice.

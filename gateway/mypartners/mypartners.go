@@ -68,6 +68,16 @@ type Options struct {
 	Document web.DocumentFunc
 	// LoginPath is where a signed-out browser is sent (with ?rd=).
 	LoginPath string
+	// CloudLoginPath, when set, is the cloud-account sign-in (invited
+	// customers sign in there): a signed-out invitation link offers it
+	// first, beside LoginPath. Sessions it makes for accounts not
+	// associated with the partner (sessions.KindInvitee) reach the
+	// invitation pages and Agreements only.
+	CloudLoginPath string
+	// Associated, when set, is called after the customer accepted an
+	// invitation, so an invitee session becomes a customer one (sign-in's
+	// Customer.Associated). An error is logged; the acceptance stands.
+	Associated func(c *fiber.Ctx) error
 	// Associations, when set, adds the customer association pages:
 	// invitation links (InvitationsPrefix), the association section of
 	// the overview with the answer to a change request, and Agreements.
@@ -78,7 +88,7 @@ type Options struct {
 }
 
 // KindCustomer is the session kind of a customer's own sign-in.
-const KindCustomer = "customer"
+const KindCustomer = sessions.KindCustomer
 
 // MaxFormBytes bounds a form body; a larger one is refused (413) before it
 // is read.
@@ -134,19 +144,30 @@ func customerOf(c *fiber.Ctx) customer {
 // (GET from a browser) or 401; a session of any other kind (delegated,
 // staff) or without role customer → 403. A state-changing request must
 // also pass the Origin check and carry the session's form token.
-func (d *door) guard(c *fiber.Ctx) error {
+func (d *door) guard(c *fiber.Ctx) error { return d.admit(c, false) }
+
+// guardInvitee is guard that also admits an invitee session (a cloud
+// account signed in but not associated with the partner): the invitation
+// pages and Agreements. Signed out on an invitation link, with cloud
+// sign-in, it shows the choice of sign-in.
+func (d *door) guardInvitee(c *fiber.Ctx) error { return d.admit(c, true) }
+
+func (d *door) admit(c *fiber.Ctx, invitee bool) error {
 	sess, err := d.o.Session(c)
 	if err != nil {
 		return err
 	}
 	t := web.TenantOf(c)
+	if sess == nil && t != nil && invitee && d.o.CloudLoginPath != "" && c.Method() == http.MethodGet && web.WantsHTML(c) {
+		return d.chooseSignIn(c)
+	}
 	if sess == nil || t == nil {
 		if c.Method() == http.MethodGet && web.WantsHTML(c) && d.o.LoginPath != "" {
 			return c.Redirect(d.o.LoginPath+"?rd="+url.QueryEscape(string(c.Request().RequestURI())), http.StatusFound)
 		}
 		return web.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to see your partners. / 请先登录以查看合作伙伴。")
 	}
-	if !ownSession(sess) || sess.Tenant != t.ID {
+	if !(ownSession(sess) || invitee && inviteeSession(sess)) || sess.Tenant != t.ID {
 		return web.Errorf(http.StatusForbidden, "customer_only",
 			"Only the customer itself can open My partners; a delegated session cannot. / 仅客户本人可以打开“我的合作伙伴”，代客运维会话不能访问。")
 	}
@@ -167,6 +188,12 @@ func (d *door) guard(c *fiber.Ctx) error {
 		}
 	}
 	return c.Next()
+}
+
+// inviteeSession: a cloud account signed in on a console it is not
+// associated with (it has no roles).
+func inviteeSession(s *sessions.Session) bool {
+	return s.Kind == sessions.KindInvitee && s.AccountID != "" && len(s.Roles) == 0
 }
 
 // ownSession: the customer's own sign-in, never a delegated one.

@@ -28,8 +28,12 @@ type view struct {
 func (v view) T(key string, args ...any) string { return tr(v.Lang, key, args...) }
 
 func (d *door) view(c *fiber.Ctx, cu customer) view {
-	return view{Lang: render.Locale(c.Get(fiber.HeaderAcceptLanguage), c.Cookies(render.LocaleCookie)),
-		CSRF: csrfToken(cu.sess), Prefix: Prefix, ActivityPath: ActivityPath}
+	v := view{Lang: render.Locale(c.Get(fiber.HeaderAcceptLanguage), c.Cookies(render.LocaleCookie)),
+		Prefix: Prefix, ActivityPath: ActivityPath}
+	if cu.sess != nil { // signed out: a page without forms
+		v.CSRF = csrfToken(cu.sess)
+	}
+	return v
 }
 
 // grantView is one grant as the pages show it.

@@ -36,7 +36,7 @@ func init() {
 <dt>{{.T "assoc.type"}}</dt><dd id="lp-inv-type">{{.Type}}</dd></dl>
 <p class="lp-muted">{{.TypeHelp}}</p>
 {{if .Online}}<p class="lp-muted">{{.T "inv.expires" .Expires}}</p>{{end}}
-{{if .Accepted}}<p class="lp-flash" role="status" id="lp-inv-accepted">{{.T "inv.accepted" .Partner}}</p><p><a href="{{.Prefix}}">{{.T "back"}}</a></p>
+{{if .Accepted}}<p class="lp-flash" role="status" id="lp-inv-accepted">{{.T "inv.accepted" .Partner}}</p><p><a class="lp-button" id="lp-open-console" href="/">{{.T "inv.open_console"}}</a> <a href="{{.Prefix}}">{{.T "back"}}</a></p>
 {{else}}{{template "noticeBlock" .}}
 {{if .Signed}}<p class="lp-flash" role="status" id="lp-signed">{{.T "inv.signed" .SignedAt}}</p>
 <section id="lp-accept"><h2>{{.T "inv.decide"}}</h2>
@@ -46,6 +46,12 @@ func init() {
 <p><label><input type="checkbox" name="agree" value="yes" required> {{.T "inv.agree"}}</label></p>
 <button type="submit" id="lp-inv-sign">{{.T "inv.sign"}}</button>
 <a class="lp-button lp-secondary" href="{{.Base}}/decline">{{.T "inv.decline"}}</a></form>{{end}}{{end}}
+{{end}}
+
+{{define "invitationSignIn"}}<h1>{{.T "inv.signin.title"}}</h1>
+<p>{{.T "inv.signin.intro" .Partner}}</p>
+<p><a class="lp-button" id="lp-inv-cloud-signin" href="{{.Cloud}}">{{.T "inv.signin.cloud"}}</a></p>
+<p class="lp-muted">{{.T "inv.signin.partner.help" .Partner}} <a id="lp-inv-partner-signin" href="{{.Partner2}}">{{.T "inv.signin.partner" .Partner}}</a></p>
 {{end}}
 
 {{define "declineInvitation"}}<h1>{{.T "inv.decline.title"}}</h1>

@@ -60,6 +60,15 @@ type Session struct {
 	Extra map[string]string `json:"extra,omitempty"`
 }
 
+// KindCustomer is a customer's own sign-in to its partner's console.
+const KindCustomer = "customer"
+
+// KindInvitee is a cloud account signed in on a partner's console it is
+// not associated with (yet): it may answer the partner's invitation and
+// read its signed notices, never use the console. After it accepts, the
+// session is rotated into a KindCustomer one.
+const KindInvitee = "invitee"
+
 // KindDelegated is the kind of a delegated session: partner staff
 // operating a customer's console under a delegation grant
 // (gateway/switchrole). It carries the customer's identity; Extra names
@@ -249,6 +258,9 @@ func (s *Store) indexKeys(sess *Session) []string {
 	if sess.SID != "" {
 		keys = append(keys, indexKey("sid", sess.Issuer, sess.SID))
 	}
+	if sess.Tenant != "" && sess.AccountID != "" {
+		keys = append(keys, indexKey("acct", sess.Tenant, sess.AccountID))
+	}
 	return keys
 }
 
@@ -380,6 +392,13 @@ func (s *Store) EndBySID(ctx context.Context, iss, sid string) (int, error) {
 // EndBySubject ends every session of the issuer's subject.
 func (s *Store) EndBySubject(ctx context.Context, iss, sub string) (int, error) {
 	return s.endIndex(ctx, indexKey("sub", iss, sub))
+}
+
+// EndByAccount ends every session on tenant's console that acts as the
+// cloud account: the customer's own (through any provider), an invitee's
+// and delegated ones (when the customer is unbound from the partner).
+func (s *Store) EndByAccount(ctx context.Context, tenant, account string) (int, error) {
+	return s.endIndex(ctx, indexKey("acct", tenant, account))
 }
 
 func (s *Store) endIndex(ctx context.Context, key string) (int, error) {

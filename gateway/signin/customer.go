@@ -53,6 +53,11 @@ type IdentityOptions struct {
 	// refused (403), so they are never let through unchecked. Like a
 	// middleware, it calls c.Next() when it lets the request through.
 	Delegated func(c *fiber.Ctx, sess *sessions.Session, path string) error
+	// Cloud, when set, is the cloud's own account sign-in
+	// (identity.cloud_sign_in; see cloud.go): its AccountClaim carries the
+	// cloud account id. Accounts is required with it.
+	Cloud    *OIDCClient
+	Accounts AccountFinder
 	// Page, when set, renders Livery's own pages (signed out) on the
 	// console host, e.g. in the tenant's chrome; nil or failing: the plain
 	// page (web.PlainPage).
@@ -70,6 +75,7 @@ type Customer struct {
 	log     *slog.Logger
 	trusted []*net.IPNet
 	rps     relyingParties
+	cloud   *relyingParty // nil: no cloud-account sign-in
 	cookies web.Cookies
 	flow    flow
 	origin  *web.OriginCheck // Livery's own state-changing console endpoints
@@ -81,8 +87,14 @@ func NewCustomer(o IdentityOptions, log *slog.Logger, trusted []*net.IPNet) *Cus
 	if o.LoginLimiter != nil && o.LoginRate.Rate <= 0 {
 		panic("signin: IdentityOptions.LoginRate is required with a LoginLimiter (sessions.login_rate)")
 	}
+	if o.Cloud != nil && o.Accounts == nil {
+		panic("signin: IdentityOptions.Accounts is required with Cloud")
+	}
 	id := &Customer{IdentityOptions: o, log: log, trusted: trusted, origin: web.NewOriginCheck(),
 		cookies: web.Cookies{Secure: o.CookieSecure}}
+	if o.Cloud != nil {
+		id.cloud = newRelyingParty(*o.Cloud)
+	}
 	id.flow = flow{states: loginStates{o.Redis}, cookies: id.cookies, bind: web.CookieLogin, unavailable: storeUnavailable}
 	return id
 }
@@ -127,6 +139,9 @@ func (id *Customer) Authenticate(c *fiber.Ctx) error {
 		return web.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to use the console.")
 	}
 	c.Locals(web.LocalSession, sess)
+	if sess.Kind == sessions.KindInvitee {
+		return notAssociated(t) // the invitation pages are Livery's own paths, passed above
+	}
 	if sess.Kind == sessions.KindDelegated {
 		if id.Delegated == nil {
 			return web.Errorf(http.StatusForbidden, "delegation_unavailable", "Delegated operation is not available on this console. / 此控制台不支持代客运维。")
@@ -249,7 +264,7 @@ func (id *Customer) Callback(c *fiber.Ctx) error {
 	if old := c.Cookies(id.cookies.Name(web.CookieSession)); old != "" {
 		_ = id.Sessions.Delete(c.UserContext(), old)
 	}
-	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: "customer", Issuer: idt.Issuer,
+	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: sessions.KindCustomer, Issuer: idt.Issuer,
 		Subject: idt.Subject, SID: sid, User: cmp.Or(name, email, account), Email: email, AccountID: cust.DomainID,
 		Account: cust.DomainName, Roles: []string{authz.RoleCustomer}, IDToken: rawID})
 	if err != nil {

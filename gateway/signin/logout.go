@@ -31,6 +31,9 @@ func (id *Customer) Logout(c *fiber.Ctx) error {
 			Message: "Sign-out could not be completed. Please try again.", Err: err, RetryAfter: 5}
 	}
 	rp, ok := id.rps.of(web.TenantOf(c))
+	if sess.Extra[viaExtra] == viaCloud {
+		rp, ok = id.cloud, id.cloud != nil
+	}
 	if ok {
 		if _, err := rp.get(c.UserContext()); err == nil {
 			if end := rp.endSession(); end != "" {

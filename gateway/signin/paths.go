@@ -11,6 +11,9 @@ const (
 	LogoutPath            = web.LiveryPrefix + "logout"
 	LoggedOutPath         = web.LiveryPrefix + "logged-out"
 	BackchannelLogoutPath = web.LiveryPrefix + "backchannel-logout"
+	// Cloud-account sign-in (identity.cloud_sign_in), for invited customers.
+	CloudLoginPath    = web.LiveryPrefix + "cloud/login"
+	CloudCallbackPath = web.LiveryPrefix + "cloud/callback"
 
 	StaffLoginPath    = "/admin/login"
 	StaffCallbackPath = "/admin/callback"

@@ -12,6 +12,7 @@ import (
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway/adminapi"
+	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/live"
@@ -26,16 +27,14 @@ import (
 // unbinding ends the customer's delegation grants (assocUnbind), and its
 // announcements go to the partner event notifier. The same store as
 // every other domain service; audit stream "association".
-func buildAssociation(svc *services, del *delegation.Service, events notify.EventNotifier, log *slog.Logger) *association.Service {
+func buildAssociation(svc *services, del *delegation.Service, sess *sessions.Store, events notify.EventNotifier, log *slog.Logger) *association.Service {
 	alog := log.With("component", "association")
 	o := association.Options{
 		Accounts: assocAccounts{customers: svc.customers, tenants: svc.tenants},
 		Registry: assocRegistry{customers: svc.customers},
 		Logger:   alog,
 	}
-	if del != nil {
-		o.Unbound = assocUnbind{grants: del, log: alog}
-	}
+	o.Unbound = assocUnbind{grants: del, sessions: sess, log: alog}
 	if events != nil {
 		o.Announcer = assocAnnouncer{n: events}
 	}
@@ -89,8 +88,9 @@ func unbindActor(tenant string) authz.Subject {
 // already ended (ErrState, a concurrent end) counts as done when the
 // customer has no active or pending grant left.
 type assocUnbind struct {
-	grants *delegation.Service
-	log    *slog.Logger
+	grants   *delegation.Service // nil: no delegation
+	sessions *sessions.Store
+	log      *slog.Logger
 }
 
 // unbindReason is the revocation reason recorded on the grants an
@@ -98,6 +98,20 @@ type assocUnbind struct {
 const unbindReason = "客户已解除关联 / the customer's association with the partner ended"
 
 func (u assocUnbind) CustomerUnbound(ctx context.Context, tenant, customer string) error {
+	if u.sessions != nil {
+		// The customer's console sessions on the partner's console end at
+		// once (its own and delegated ones): the console is no longer its.
+		n, err := u.sessions.EndByAccount(ctx, tenant, customer)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			u.log.Info("association: unbound customer's console sessions ended", "tenant", tenant, "customer", customer, "sessions", n)
+		}
+	}
+	if u.grants == nil {
+		return nil
+	}
 	by := unbindActor(tenant)
 	for attempt := 0; attempt < 3; attempt++ {
 		g, active, err := u.grants.ActiveGrant(ctx, tenant, customer)

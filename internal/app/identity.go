@@ -50,6 +50,11 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 	p.identity = &signin.IdentityOptions{Sessions: st, Redis: svc.rdb, Customers: svc.customers,
 		CookieSecure: cfg.Sessions.CookieSecure, Authorizer: az,
 		LoginLimiter: svc.limiter, LoginRate: riskLimit(cfg.Sessions.LoginRate)}
+	if o := cfg.Identity.CloudSignIn; o != nil {
+		p.identity.Cloud = &signin.OIDCClient{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			Scopes: o.Scopes, AccountClaim: o.AccountClaim}
+		p.identity.Accounts = svc.customers
+	}
 	if s := cfg.Staff; s.OIDC.Issuer != "" {
 		p.admin = &gateway.AdminOptions{
 			Staff: signin.StaffOptions{

@@ -89,7 +89,24 @@ func startOnboarding(t *testing.T) onboardingEnv {
 	}
 	t.Cleanup(idpSrv.Close)
 	up := upstreamSaying(t, "nova")
+	w := startStaffWorld(t, provider, "tenants: []\n", nil)
+	return onboardingEnv{provider: provider, up: up, consoleURL: w.consoleURL, apiURL: w.apiURL}
+}
+
+// staffWorld is one running gateway (Redis, dir store) with staff sign-in
+// at provider (client livery-staff; groups ops → operator, nova-admins →
+// partner_admin of the claim partner).
+type staffWorld struct {
+	app                *App
+	consoleURL, apiURL string
+}
+
+// startStaffWorld serves a gateway configured by the staff sign-in plus
+// extra (YAML; {console} and {api} stand for the listeners' URLs) and env.
+func startStaffWorld(t *testing.T, provider *idp.Provider, extra string, env map[string]string) staffWorld {
+	t.Helper()
 	var lns [3]net.Listener
+	var err error
 	for i := range lns {
 		if lns[i], err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			t.Fatal(err)
@@ -98,6 +115,7 @@ func startOnboarding(t *testing.T) onboardingEnv {
 	consoleURL, apiURL := "http://"+lns[0].Addr().String(), "http://"+lns[1].Addr().String()
 	yaml := fmt.Sprintf(`store: {driver: dir, dir: {path: %q}}
 redis: {url: "redis://%s"}
+console: {addr: %q}
 sessions: {cookie_secure: false}
 tenant_table: {refresh: 10m}
 staff:
@@ -106,15 +124,17 @@ staff:
   roles_claim: groups
   tenant_claim: partner
   role_map: {ops: operator, nova-admins: partner_admin}
-tenants: []
-`, filepath.Join(t.TempDir(), "data"), testenv.Redis(t), provider.Issuer(), apiURL)
+`, filepath.Join(t.TempDir(), "data"), testenv.Redis(t), lns[0].Addr().String(), provider.Issuer(), apiURL) + strings.NewReplacer("{console}", consoleURL, "{api}", apiURL).Replace(extra)
 	path := filepath.Join(t.TempDir(), "livery.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"LIVERY_STAFF_OIDC_CLIENT_SECRET": "staff-secret",
+	all := map[string]string{"LIVERY_STAFF_OIDC_CLIENT_SECRET": "staff-secret",
 		"LIVERY_SECURITY_MASTER_KEY": base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k", 32)))}
-	cfg, err := config.Load(path, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	for k, v := range env {
+		all[k] = v
+	}
+	cfg, err := config.Load(path, func(k string) (string, bool) { v, ok := all[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +155,7 @@ tenants: []
 			t.Fatal(err)
 		}
 	}
-	return onboardingEnv{provider: provider, up: up, consoleURL: consoleURL, apiURL: apiURL}
+	return staffWorld{app: a, consoleURL: consoleURL, apiURL: apiURL}
 }
 
 // TestOnboardingThroughTheUI: on one running gateway, nothing restarted

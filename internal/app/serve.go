@@ -129,7 +129,7 @@ func (a *App) build(ctx context.Context) error {
 	del, switchOpts := buildDelegation(cfg, svc, idp, brand.notifier, log)
 	runDelegationReminders(ctx, del, func() []string { return tenantIDs(svc.tenants.All()) }, time.Hour, log)
 	svc.delegation = del
-	svc.assoc = buildAssociation(svc, del, brand.notifier, log)
+	svc.assoc = buildAssociation(svc, del, idp.sessions, brand.notifier, log)
 	svc.managers.Periods = assocPeriods{svc.assoc} // who managed a customer when
 	runInvitationSweep(ctx, svc.assoc, func() []string { return tenantIDs(svc.tenants.All()) }, 10*time.Minute, log)
 	if idp.admin != nil {

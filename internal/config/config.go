@@ -193,6 +193,14 @@ type Identity struct {
 	// key is generated at start (development only).
 	AssertionKeys []string      `yaml:"assertion_keys"`
 	AssertionTTL  time.Duration `yaml:"assertion_ttl"`
+	// CloudSignIn is the cloud's own account sign-in (an OpenID Connect
+	// provider whose AccountClaim, default sub, is the cloud account id),
+	// offered on every partner console for customers a partner invites:
+	// they prove their existing cloud account there (docs/association.md).
+	// Register <console host>/_livery/cloud/callback as its redirect URI
+	// and <console host>/_livery/logged-out as its post-logout URI. Unset:
+	// invited customers cannot sign in.
+	CloudSignIn *TenantOIDC `yaml:"cloud_sign_in"`
 }
 
 // OIDC is a relying-party registration at an OpenID Connect provider.

@@ -166,6 +166,9 @@ func readSecretFiles(cfg *Config) []Problem {
 	load("security.master_key_file", cfg.Security.MasterKeyFile, &cfg.Security.MasterKey)
 	load("partner_api.notifier.token_file", cfg.Partner.Notifier.TokenFile, &cfg.Partner.Notifier.Token)
 	load("staff.oidc.client_secret_file", cfg.Staff.OIDC.ClientSecretFile, &cfg.Staff.OIDC.ClientSecret)
+	if o := cfg.Identity.CloudSignIn; o != nil {
+		load("identity.cloud_sign_in.client_secret_file", o.ClientSecretFile, &o.ClientSecret)
+	}
 	load("branding.notify.secret_file", cfg.Branding.Notify.SecretFile, &cfg.Branding.Notify.Secret)
 	for i := range cfg.Branding.Notify.Tenants {
 		w := &cfg.Branding.Notify.Tenants[i]

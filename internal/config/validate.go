@@ -112,6 +112,9 @@ func (p *problems) identity(c *Config) {
 	if c.Identity.AssertionTTL < 5*time.Second || c.Identity.AssertionTTL > 10*time.Minute {
 		p.add("identity.assertion_ttl", "must be between 5s and 10m")
 	}
+	if o := c.Identity.CloudSignIn; o != nil {
+		p.oidc("identity.cloud_sign_in", o.OIDC)
+	}
 	if c.Staff.OIDC.Issuer != "" {
 		p.oidc("staff.oidc", c.Staff.OIDC)
 		if err := checkHTTPURL(c.Staff.PublicURL); err != nil {
