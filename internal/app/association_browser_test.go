@@ -56,7 +56,7 @@ tenants:
     oidc: {issuer: "` + partner.Issuer() + `", client_id: nova-console}
 `
 	w := startStaffWorld(t, partner, extra, map[string]string{
-		"LIVERY_TENANTS_0_OIDC_CLIENT_SECRET":          "nova-secret",
+		"LIVERY_TENANTS_0_OIDC_CLIENT_SECRET":         "nova-secret",
 		"LIVERY_IDENTITY_CLOUD_SIGN_IN_CLIENT_SECRET": "cloud-secret"})
 	if err := cloud.AddClient(idp.Client{ID: "livery-cloud", Secret: "cloud-secret",
 		RedirectURIs: []string{w.consoleURL + "/_livery/cloud/callback"}}); err != nil {
