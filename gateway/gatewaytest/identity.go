@@ -225,3 +225,7 @@ func WithSignIn(t testing.TB, reg *tenants.Registry, s *tenants.SignIn, ids ...s
 	}
 	return out
 }
+
+// Customers is the env's customer registry (the accounts every instance
+// maps sign-ins to).
+func (e *IdentityEnv) Customers() *tenants.Customers { return e.customers }

@@ -167,6 +167,10 @@ func (d *door) admit(c *fiber.Ctx, invitee bool) error {
 		}
 		return web.Errorf(http.StatusUnauthorized, "unauthenticated", "Sign in to see your partners. / 请先登录以查看合作伙伴。")
 	}
+	if !invitee && inviteeSession(sess) && sess.Tenant == t.ID {
+		return web.Errorf(http.StatusForbidden, "not_associated",
+			"This cloud account is not associated with this partner yet: open the invitation link it sent you. / 此云账号尚未关联该合作伙伴：请打开其发给您的邀请链接。")
+	}
 	if !(ownSession(sess) || invitee && inviteeSession(sess)) || sess.Tenant != t.ID {
 		return web.Errorf(http.StatusForbidden, "customer_only",
 			"Only the customer itself can open My partners; a delegated session cannot. / 仅客户本人可以打开“我的合作伙伴”，代客运维会话不能访问。")

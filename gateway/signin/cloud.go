@@ -159,7 +159,7 @@ func (id *Customer) Associated(c *fiber.Ctx) error {
 
 // notAssociated refuses the console to an invitee session.
 func notAssociated(t *tenants.Tenant) error {
-	return web.Errorf(http.StatusForbidden, "not_associated", fmt.Sprintf(
+	return web.Errorf(http.StatusForbidden, "not_associated",
 		"This cloud account is not associated with %s yet: open the invitation link %s sent you. / 此云账号尚未关联%s：请打开%s发给您的邀请链接。",
-		t.Name.EN, t.Name.EN, t.Name.ZH, t.Name.ZH))
+		t.Name.EN, t.Name.EN, t.Name.ZH, t.Name.ZH)
 }

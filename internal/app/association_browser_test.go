@@ -138,6 +138,10 @@ func TestAssociationJourneyInChromium(t *testing.T) {
 	if txt := cu.text(); strings.Contains(txt, "upstream nova") || !strings.Contains(txt, "not associated") && !strings.Contains(txt, "尚未关联") {
 		t.Fatalf("an invitee reached the console, or no clear refusal:\n%.600s", txt)
 	}
+	cu.do("try My partners first", chromedp.Navigate(w.consoleURL+"/_livery/partners"), chromedp.WaitReady(chromedp.CSS(`body`)))
+	if txt := cu.text(); strings.Contains(txt, "Active authorizations") || !strings.Contains(txt, "not associated with this partner yet") {
+		t.Fatalf("an invitee opened My partners (its grants), or no clear refusal:\n%.600s", txt)
+	}
 	cu.do("back to the link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`#lp-inv-sign`)))
 	cu.axe("the invitation and its notice")
 	cu.shot("association-3-customer-notice")

@@ -11,6 +11,7 @@ import (
 	"github.com/livery/livery/association"
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/delegation"
+	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/tenants"
 )
 
@@ -139,6 +140,16 @@ func TestAssociationWiring(t *testing.T) {
 	if _, ok, _ := del.ActiveGrant(ctx, "acme", "acct-res"); !ok {
 		t.Fatal("no active grant: the test does not test anything")
 	}
+	// And so do its console sessions there (not another tenant's).
+	st := a.app.idp.sessions
+	own, err := st.Create(ctx, sessions.Session{Tenant: "acme", Kind: sessions.KindCustomer, Issuer: "https://cloud", Subject: "acct-res", AccountID: "acct-res"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := st.Create(ctx, sessions.Session{Tenant: "down", Kind: sessions.KindCustomer, Issuer: "https://cloud", Subject: "acct-res", AccountID: "acct-res"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ch, err = as.RequestChange(ctx, "acme", "acct-res", association.KindUnbind, "", "contract ended", admin)
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +162,12 @@ func TestAssociationWiring(t *testing.T) {
 	}
 	if _, ok, err := del.ActiveGrant(ctx, "acme", "acct-res"); ok || err != nil {
 		t.Fatalf("grant still active after the unbinding (%v)", err)
+	}
+	if _, err := st.Get(ctx, own.ID); !errors.Is(err, sessions.ErrNotFound) {
+		t.Fatalf("the unbound customer's console session on the partner's console: %v; want ended", err)
+	}
+	if _, err := st.Get(ctx, other.ID); err != nil {
+		t.Fatalf("its session on another console ended too: %v", err)
 	}
 	ended, err := del.Get(ctx, "acme", g.ID)
 	if err != nil || ended.State != delegation.StateRevoked {
