@@ -44,6 +44,21 @@ func (b tab) shot(name string) {
 	fmt.Println("wrote", name)
 }
 
+// browser starts Chromium for a journey of at most 3 minutes; newTab opens
+// one person's profile (its own cookies).
+func browser(chrome, out string) (newTab func() tab, done func()) {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancel2 := chromedp.NewContext(actx)
+	bctx, cancel3 := context.WithTimeout(bctx, 3*time.Minute)
+	must(chromedp.Do(bctx))
+	return func() tab {
+		ctx, _ := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+		must(chromedp.Do(ctx))
+		return tab{ctx: ctx, out: out}
+	}, func() { cancel3(); cancel2(); cancel() }
+}
+
 // delegationJourney signs a new customer up, has the partner admin
 // request a grant, the customer approve it, and the partner admin operate
 // the console, with screenshots of each step.
@@ -51,19 +66,8 @@ func delegationJourney(chrome, api, partner, out, adminPass string) {
 	if adminPass == "" {
 		fail(fmt.Errorf("-delegation needs -admin-password"))
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	bctx, cancel2 := chromedp.NewContext(actx)
-	defer cancel2()
-	bctx, cancel3 := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancel3()
-	must(chromedp.Do(bctx))
-	newTab := func() tab {
-		ctx, _ := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
-		must(chromedp.Do(ctx))
-		return tab{ctx: ctx, out: out}
-	}
+	newTab, done := browser(chrome, out)
+	defer done()
 
 	// The customer signs up and goes to the console.
 	cust := newTab()

@@ -31,6 +31,9 @@ func main() {
 	adPass := flag.String("admin-password", "", "the demo partner admin's password")
 	only := flag.String("only", "", "only this role (operator or partner-admin)")
 	deleg := flag.Bool("delegation", false, "the delegated-operations journey instead (needs -admin-password)")
+	assoc := flag.Bool("association", false, "the customer-association journey instead (needs -admin-password and -cloud-password)")
+	cloudUser := flag.String("cloud-user", "lilei", "the Demo Cloud account invited (with -association)")
+	cloudPass := flag.String("cloud-password", "", "its password (the demo prints it)")
 	partner := flag.String("partner", "http://127.0.0.1:9091", "the demo partner platform (with -delegation)")
 	flag.Parse()
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -39,6 +42,10 @@ func main() {
 	chrome := os.Getenv("LIVERY_CHROMIUM")
 	if chrome == "" {
 		chrome = "chromium"
+	}
+	if *assoc {
+		associationJourney(chrome, *api, *out, *adPass, *cloudUser, *cloudPass)
+		return
 	}
 	if *deleg {
 		delegationJourney(chrome, *api, *partner, *out, *adPass)
