@@ -145,6 +145,18 @@ func TestAssociationJourneyInChromium(t *testing.T) {
 	cu.do("back to the link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`#lp-inv-sign`)))
 	cu.axe("the invitation and its notice")
 	cu.shot("association-3-customer-notice")
+	// The same page in Chinese at phone width: axe-clean, nothing wider than the screen.
+	eval[string](cu, `document.cookie = "livery_lang=zh; path=/"`)
+	cu.do("phone width, Chinese", chromedp.EmulateViewport(390, 844), chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`#lp-inv-sign`)))
+	if !strings.Contains(cu.text(), "客户关联合作伙伴须知") {
+		t.Fatalf("the notice page in Chinese:\n%.600s", cu.text())
+	}
+	if wide := eval[bool](cu, `document.documentElement.scrollWidth > window.innerWidth + 1`); wide {
+		t.Errorf("the notice page is wider than a 390 px screen (%d px)", eval[int](cu, `document.documentElement.scrollWidth`))
+	}
+	cu.axe("the notice in Chinese at phone width")
+	eval[string](cu, `document.cookie = "livery_lang=en; path=/"`)
+	cu.do("desktop width", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`#lp-inv-sign`)))
 	cu.do("sign the notice", chromedp.Click(chromedp.CSS(`input[name=agree]`)), chromedp.Click(chromedp.CSS(`#lp-inv-sign`)),
 		chromedp.WaitVisible(chromedp.CSS(`#lp-inv-accept`)))
 	cu.do("accept", chromedp.Click(chromedp.CSS(`#lp-inv-accept`)), chromedp.WaitVisible(chromedp.CSS(`#lp-association`)))
