@@ -226,6 +226,11 @@ func WithSignIn(t testing.TB, reg *tenants.Registry, s *tenants.SignIn, ids ...s
 	return out
 }
 
-// Customers is the env's customer registry (the accounts every instance
-// maps sign-ins to).
-func (e *IdentityEnv) Customers() *tenants.Customers { return e.customers }
+// WithCloudSignIn turns on the cloud-account sign-in (identity.cloud_sign_in)
+// of an IdentityEnv gateway, mapping cloud accounts with the env's registry.
+func (e *IdentityEnv) WithCloudSignIn(c signin.OIDCClient) Option {
+	return func(o *gateway.Options) {
+		o.Identity.Cloud = &c
+		o.Identity.Accounts = e.customers
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/livery/livery/cmd/demopartner/idp"
-	"github.com/livery/livery/gateway"
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/sessions"
@@ -36,10 +35,8 @@ func startCloudEnv(t *testing.T, accountClaim string) cloudEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	g := e.Start(t, nil, func(o *gateway.Options) {
-		o.Identity.Cloud = &signin.OIDCClient{Issuer: cloud.Issuer(), ClientID: "livery-cloud", ClientSecret: "cloud-s3cret", AccountClaim: accountClaim}
-		o.Identity.Accounts = e.Customers()
-	})
+	g := e.Start(t, nil, e.WithCloudSignIn(signin.OIDCClient{Issuer: cloud.Issuer(), ClientID: "livery-cloud",
+		ClientSecret: "cloud-s3cret", AccountClaim: accountClaim}))
 	if err := cloud.AddClient(idp.Client{ID: "livery-cloud", Secret: "cloud-s3cret",
 		RedirectURIs:           []string{g.ConsoleURL + signin.CloudCallbackPath},
 		PostLogoutRedirectURIs: []string{g.ConsoleURL + signin.LoggedOutPath}}); err != nil {
