@@ -74,7 +74,7 @@ func (s *Service) claimInvitation(ctx context.Context, inv Invitation, account a
 
 // refusal is the account's reason not to be associated with tenant, or nil.
 func (s *Service) refusal(ctx context.Context, customer, tenant string) (*Reason, error) {
-	info, err := s.accounts.Account(ctx, customer)
+	info, err := s.accounts.Account(ctx, tenant, customer)
 	if err != nil {
 		return nil, fmt.Errorf("association: account %s: %w", customer, err)
 	}

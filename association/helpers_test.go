@@ -153,7 +153,7 @@ type accounts struct {
 	info map[string]association.AccountInfo
 }
 
-func (a *accounts) Account(_ context.Context, c string) (association.AccountInfo, error) {
+func (a *accounts) Account(_ context.Context, _, c string) (association.AccountInfo, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.info[c], nil

@@ -58,8 +58,11 @@ type AccountInfo struct {
 }
 
 // Accounts tells the service about cloud accounts; the caller implements it.
+// tenant is the partner the account is about to be associated with (the
+// cloud's account API may be reached per partner). An error fails the
+// acceptance as unavailable (nothing is written).
 type Accounts interface {
-	Account(ctx context.Context, customer string) (AccountInfo, error)
+	Account(ctx context.Context, tenant, customer string) (AccountInfo, error)
 }
 
 // Registry mirrors a binding into the customer registry (tenants) so the

@@ -39,6 +39,12 @@ type Provisioner interface {
 	CreateAccount(ctx context.Context, r ProvisionRequest) (Account, error)
 }
 
+// AccountStatus is what the cloud says about one of its accounts.
+type AccountStatus struct {
+	Frozen  bool `json:"frozen"`  // the account is frozen (冻结)
+	Partner bool `json:"partner"` // the account is itself a partner's
+}
+
 // Builtin is the embedded provisioner: it derives the account id from the
 // idempotency key, so it is idempotent without storing anything.
 type Builtin struct{}

@@ -165,7 +165,7 @@ func runDemo(ctx context.Context, cfg *config.Config, partnerAddr, cloudAddr str
 		upstreamURL = "http://" + upstreamLn.Addr().String()
 		upstream := &http.Server{
 			Handler: console.New(console.Options{Name: "Demo Cloud", Logger: log.With("component", "democonsole"),
-				AccountToken: accountToken, AssertionJWKSURL: d.apiURL + "/.well-known/jwks.json", AssertionAudience: upstreamURL}),
+				AccountToken: accountToken, Existing: cloud.existing(), AssertionJWKSURL: d.apiURL + "/.well-known/jwks.json", AssertionAudience: upstreamURL}),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		go serveDemo(upstream, upstreamLn, log, "demo console")

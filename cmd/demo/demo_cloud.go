@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/livery/livery/cmd/democonsole/console"
 	"github.com/livery/livery/cmd/demopartner/idp"
 	"github.com/livery/livery/internal/config"
 )
@@ -24,19 +25,36 @@ type demoCloud struct {
 }
 
 // demoCloudUser is an existing account of the Demo Cloud.
-type demoCloudUser struct{ login, account, password string }
+type demoCloudUser struct {
+	login, account, password string
+	frozen                   bool
+}
 
 // The Demo Cloud's existing accounts (no partner yet): the demo prints
-// their passwords.
-var demoCloudAccounts = []struct{ login, account string }{
-	{"lilei", "c10ad0000000000000000000000a0001"},
-	{"hanmeimei", "c10ad0000000000000000000000a0002"},
+// their passwords. The frozen one shows an invitation refused.
+var demoCloudAccounts = []struct {
+	login, account string
+	frozen         bool
+}{
+	{"lilei", "c10ad0000000000000000000000a0001", false},
+	{"hanmeimei", "c10ad0000000000000000000000a0002", false},
+	{"zhangwei", "c10ad0000000000000000000000a0003", true},
+}
+
+// existing is the accounts for the demo console's account API (their
+// status answers the invitation checks).
+func (c *demoCloud) existing() []console.Account {
+	var out []console.Account
+	for _, u := range c.users {
+		out = append(out, console.Account{DomainID: u.account, DomainName: u.login, Frozen: u.frozen})
+	}
+	return out
 }
 
 func newDemoCloud(ln net.Listener) *demoCloud {
 	c := &demoCloud{url: "http://" + loopback(ln.Addr()) + "/idp", secret: newToken()}
 	for _, a := range demoCloudAccounts {
-		c.users = append(c.users, demoCloudUser{login: a.login, account: a.account, password: newToken()[:12]})
+		c.users = append(c.users, demoCloudUser{login: a.login, account: a.account, password: newToken()[:12], frozen: a.frozen})
 	}
 	return c
 }
@@ -73,7 +91,11 @@ func (c *demoCloud) start(ln net.Listener, consoleHosts []string, log *slog.Logg
 func (c *demoCloud) print(w io.Writer, apiURL, tenant string) {
 	fmt.Fprintf(w, "  Demo Cloud accounts (existing cloud customers, no partner yet), sign-in at %s:\n", c.url)
 	for _, u := range c.users {
-		fmt.Fprintf(w, "    user %-16s password %s   (cloud account %s)\n", u.login, u.password, u.account)
+		note := ""
+		if u.frozen {
+			note = ", frozen: its invitation is refused"
+		}
+		fmt.Fprintf(w, "    user %-16s password %s   (cloud account %s%s)\n", u.login, u.password, u.account, note)
 	}
 	fmt.Fprintf(w, `    invite one (客户关联): sign in to %s/ui/ as partner-admin → Invitations → New invitation,
      open the link in another browser, "Sign in with your cloud account", sign the notice

@@ -17,7 +17,7 @@ import (
 
 type noAccounts struct{}
 
-func (noAccounts) Account(context.Context, string) (association.AccountInfo, error) {
+func (noAccounts) Account(context.Context, string, string) (association.AccountInfo, error) {
 	return association.AccountInfo{}, nil
 }
 

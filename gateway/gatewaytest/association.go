@@ -29,7 +29,7 @@ func (b *AccountBook) Set(customer string, info association.AccountInfo) {
 }
 
 // Account implements association.Accounts.
-func (b *AccountBook) Account(_ context.Context, customer string) (association.AccountInfo, error) {
+func (b *AccountBook) Account(_ context.Context, _, customer string) (association.AccountInfo, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.m[customer], nil

@@ -15,8 +15,10 @@ import (
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/internal/config"
 	"github.com/livery/livery/tenants"
+	"github.com/livery/livery/tenants/httpprovision"
 	"github.com/livery/livery/tenants/live"
 	"github.com/livery/livery/tenants/notify"
+	"github.com/livery/livery/tenants/records"
 )
 
 // buildAssociation wires the customer association lifecycle
@@ -45,25 +47,35 @@ func buildAssociation(svc *services, del *delegation.Service, sess *sessions.Sto
 // AssociatedWith is the tenant whose partner API registered the account
 // (one index look-up per tenant of the table; mirrors of invited
 // associations are not counted: their binding is the association's own
-// record). The gateway has no source for "frozen" or "is itself a
-// partner" yet (no cloud account directory): both are false until one
-// exists.
+// record). Frozen and "is itself a partner" come from the cloud's account
+// API as the inviting tenant's provisioner reaches it (kind http: GET
+// <url>/<domain id>); with the builtin provisioner, or an account the API
+// does not know (404), the gateway knows neither and both are false.
 type assocAccounts struct {
 	customers *tenants.Customers
 	tenants   *live.Table
 }
 
-func (a assocAccounts) Account(ctx context.Context, customer string) (association.AccountInfo, error) {
+func (a assocAccounts) Account(ctx context.Context, tenant, customer string) (association.AccountInfo, error) {
+	var info association.AccountInfo
+	if t, ok := a.tenants.ByID(tenant); ok && t.Provisioner.Kind == records.ProvisionerHTTP {
+		st, _, err := (&httpprovision.Provisioner{URL: t.Provisioner.URL, Token: t.Provisioner.Token}).Status(ctx, customer)
+		if err != nil {
+			return info, fmt.Errorf("the cloud's account API about %s: %w", customer, err)
+		}
+		info.Frozen, info.IsPartner = st.Frozen, st.Partner
+	}
 	for _, t := range a.tenants.All() {
 		c, err := a.customers.ByDomainID(ctx, t.ID, customer)
 		if err != nil {
-			return association.AccountInfo{}, fmt.Errorf("look up account %s at %s: %w", customer, t.ID, err)
+			return info, fmt.Errorf("look up account %s at %s: %w", customer, t.ID, err)
 		}
 		if c != nil && !c.Invited() {
-			return association.AccountInfo{AssociatedWith: t.ID}, nil
+			info.AssociatedWith = t.ID
+			break
 		}
 	}
-	return association.AccountInfo{}, nil
+	return info, nil
 }
 
 // assocRegistry mirrors a binding into the tenant's customer registry

@@ -3,12 +3,17 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 
 	"github.com/livery/livery/association"
+	"github.com/livery/livery/cmd/democonsole/console"
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway/sessions"
@@ -176,5 +181,74 @@ func TestAssociationWiring(t *testing.T) {
 	if _, err := del.Request(ctx, "acme", delegation.RequestInput{Customer: "acct-res", Scopes: []delegation.Scope{delegation.ScopeResources},
 		Duration: 24 * time.Hour, Reason: "again"}, admin); !errors.Is(err, delegation.ErrUnknownCustomer) {
 		t.Fatalf("delegation request for an unbound customer: %v; want ErrUnknownCustomer", err)
+	}
+}
+
+// TestInvitationAccountStatus: frozen and partner accounts, as the cloud's
+// account API (the tenant's http provisioner) reports them, cannot accept:
+// the refusal names the reason and the partner's list keeps it; while the
+// API fails, an acceptance fails as unavailable and writes nothing; an
+// account the API does not know is accepted.
+func TestInvitationAccountStatus(t *testing.T) {
+	ctx := context.Background()
+	var broken atomic.Bool
+	cloud := console.New(console.Options{AccountToken: "acct-token", Existing: []console.Account{
+		{DomainID: "acct-frozen", DomainName: "frozen_co", Frozen: true},
+		{DomainID: "acct-partner", DomainName: "partner_co", Partner: true},
+	}})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if broken.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		cloud.ServeHTTP(w, r)
+	}))
+	t.Cleanup(api.Close)
+	yaml := "store: {driver: dir, dir: {path: " + filepath.Join(t.TempDir(), "data") + "}}\n" +
+		"tenants:\n  - {id: acme, name: {zh: 甲, en: Acme}, hosts: [127.0.0.1], upstream: \"" + upstreamSaying(t, "acme").URL + "\",\n" +
+		"     provisioner: {kind: http, url: \"" + api.URL + "/_cloud/accounts\"}}\n"
+	a := startAppYAML(t, yaml, map[string]string{"LIVERY_TENANTS_0_PROVISIONER_TOKEN": "acct-token"})
+	as := a.app.svc.assoc
+	admin := authz.Subject{User: "pat", Roles: []string{authz.RolePartnerAdmin}, Tenant: "acme"}
+	try := func(id string) (association.Invitation, error) {
+		t.Helper()
+		inv, tok, err := as.Create(ctx, "acme", association.CreateInput{Kind: association.Online, AssociationType: association.TypeReferral}, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		who := authz.Subject{User: id, Roles: []string{authz.RoleCustomer}, Tenant: "acme", Customer: id}
+		if _, err := as.Sign(ctx, tok, association.NoticeVersion, who); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = as.Accept(ctx, tok, who)
+		got, gerr := as.Get(ctx, "acme", inv.ID)
+		if gerr != nil {
+			t.Fatal(gerr)
+		}
+		return got, err
+	}
+	for _, c := range []struct {
+		id   string
+		want error
+	}{{"acct-frozen", association.ErrFrozen}, {"acct-partner", association.ErrIsPartner}} {
+		inv, err := try(c.id)
+		if !errors.Is(err, c.want) {
+			t.Fatalf("%s accepts: %v; want %v", c.id, err, c.want)
+		}
+		if inv.State != association.StatePending || inv.Failure == nil || inv.Failure.Code != association.ReasonOf(c.want).Code || inv.Failure.ZH == "" {
+			t.Fatalf("%s: the partner's invitation = %s %+v", c.id, inv.State, inv.Failure)
+		}
+		if _, found, _ := as.Binding(ctx, c.id); found {
+			t.Fatalf("%s: a binding was written", c.id)
+		}
+	}
+	broken.Store(true)
+	inv, err := try("acct-fresh")
+	if err == nil || association.ReasonOf(err) != nil || inv.State != association.StatePending {
+		t.Fatalf("accept while the account API fails: %v, %s; want an unavailable error, still pending", err, inv.State)
+	}
+	broken.Store(false)
+	if inv, err := try("acct-fresh"); err != nil || inv.State != association.StateAccepted {
+		t.Fatalf("an account the API does not know: %s %v", inv.State, err)
 	}
 }

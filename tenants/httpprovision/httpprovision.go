@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/livery/livery/tenants"
@@ -27,6 +29,43 @@ type Provisioner struct {
 
 var _ tenants.Provisioner = (*Provisioner)(nil)
 
+// Status asks the account API about an account: GET URL/<domain id>,
+// answered 200 with {"frozen": bool, "partner": bool} or 404 (found
+// false). Errors: any other answer, a malformed one, the network.
+func (p *Provisioner) Status(ctx context.Context, domainID string) (st tenants.AccountStatus, found bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(p.URL, "/")+"/"+url.PathEscape(domainID), nil)
+	if err != nil {
+		return st, false, fmt.Errorf("account status: %w", err)
+	}
+	if p.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.Token)
+	}
+	resp, err := p.client().Do(req)
+	if err != nil {
+		return st, false, fmt.Errorf("account status: %w", err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if err := json.Unmarshal(msg, &st); err != nil {
+			return st, false, fmt.Errorf("account status: malformed answer (%d bytes)", len(msg))
+		}
+		return st, true, nil
+	case http.StatusNotFound:
+		return st, false, nil
+	default:
+		return st, false, fmt.Errorf("account status: status %d", resp.StatusCode)
+	}
+}
+
+func (p *Provisioner) client() *http.Client {
+	if p.Client != nil {
+		return p.Client
+	}
+	return &http.Client{Timeout: 10 * time.Second}
+}
+
 // CreateAccount calls the account API once (retries are the caller's, with
 // the same idempotency key). Errors: a wrapped tenants.ErrNameTaken on 409,
 // a wrapped tenants.ErrRejected on any other 4xx but 429; anything else
@@ -42,11 +81,7 @@ func (p *Provisioner) CreateAccount(ctx context.Context, r tenants.ProvisionRequ
 	if p.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+p.Token)
 	}
-	client := p.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := client.Do(req)
+	resp, err := p.client().Do(req)
 	if err != nil {
 		return tenants.Account{}, fmt.Errorf("provision: %w", err)
 	}

@@ -40,3 +40,44 @@ func TestProvisionerAgainstDemoConsole(t *testing.T) {
 		t.Fatalf("5xx must be transient: %v", err)
 	}
 }
+
+// TestAccountStatus: the account API's answer about an account: an
+// existing frozen one, one it created, an unknown one (404: not found, no
+// error), and refusals of a wrong token or a broken API as errors.
+func TestAccountStatus(t *testing.T) {
+	srv := httptest.NewServer(console.New(console.Options{AccountToken: "tok", Existing: []console.Account{
+		{DomainID: "c-frozen", DomainName: "frozen_co", Frozen: true},
+		{DomainID: "c-partner", DomainName: "partner_co", Partner: true},
+	}}))
+	defer srv.Close()
+	p := &Provisioner{URL: srv.URL + "/_cloud/accounts", Token: "tok"}
+	ctx := context.Background()
+	created, err := p.CreateAccount(ctx, tenants.ProvisionRequest{IdempotencyKey: "k1", DomainName: "fresh_co"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id    string
+		want  tenants.AccountStatus
+		found bool
+	}{
+		{"c-frozen", tenants.AccountStatus{Frozen: true}, true},
+		{"c-partner", tenants.AccountStatus{Partner: true}, true},
+		{created.DomainID, tenants.AccountStatus{}, true},
+		{"c-unknown", tenants.AccountStatus{}, false},
+		{"../x?y", tenants.AccountStatus{}, false}, // escaped: one path segment
+	} {
+		st, found, err := p.Status(ctx, c.id)
+		if err != nil || found != c.found || st != c.want {
+			t.Errorf("Status(%q) = %+v, %v, %v; want %+v, %v", c.id, st, found, err, c.want, c.found)
+		}
+	}
+	if _, _, err := (&Provisioner{URL: p.URL, Token: "wrong"}).Status(ctx, "c-frozen"); err == nil {
+		t.Error("a wrong token must be an error, not an answer")
+	}
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer down.Close()
+	if _, _, err := (&Provisioner{URL: down.URL}).Status(ctx, "c-frozen"); err == nil {
+		t.Error("503 must be an error")
+	}
+}

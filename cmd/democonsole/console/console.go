@@ -73,9 +73,13 @@ type Options struct {
 	// gateway's X-Livery-Assertion: the pages then show who is signed in.
 	AssertionJWKSURL  string
 	AssertionAudience string
-	// AccountToken enables the account API (POST /_cloud/accounts) for
-	// callers presenting it as a bearer token; empty disables the API.
+	// AccountToken enables the account API (POST /_cloud/accounts, GET
+	// /_cloud/accounts/{domain_id}) for callers presenting it as a bearer
+	// token; empty disables the API.
 	AccountToken string
+	// Existing are accounts the cloud has before any registration (for
+	// invitations), with their status.
+	Existing []Account
 }
 
 type server struct {
@@ -126,7 +130,9 @@ func New(opts Options) http.Handler {
 	mux.HandleFunc("GET /gzip", s.handleGzip)
 	mux.HandleFunc("GET /whoami", s.handleWhoami)
 	mux.HandleFunc("GET "+LogoPath, handleLogo)
-	mux.HandleFunc("POST /_cloud/accounts", newAccounts(opts.AccountToken).handleCreate)
+	accts := newAccounts(opts.AccountToken, opts.Existing)
+	mux.HandleFunc("POST /_cloud/accounts", accts.handleCreate)
+	mux.HandleFunc("GET /_cloud/accounts/{id}", accts.handleGet)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
