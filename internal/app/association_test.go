@@ -13,8 +13,8 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/bss/v2/model"
 
 	"github.com/livery/livery/association"
-	"github.com/livery/livery/cmd/democonsole/console"
 	"github.com/livery/livery/authz"
+	"github.com/livery/livery/cmd/democonsole/console"
 	"github.com/livery/livery/delegation"
 	"github.com/livery/livery/gateway/sessions"
 	"github.com/livery/livery/tenants"
