@@ -13,6 +13,7 @@ import (
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway/web"
 	"github.com/livery/livery/internal/qrpng"
+	"github.com/livery/livery/tenants"
 )
 
 // Associations is what the admin API needs of the customer association
@@ -27,6 +28,7 @@ type Associations interface {
 	Binding(ctx context.Context, customer string) (association.Binding, bool, error)
 	RequestChange(ctx context.Context, tenant, customer, kind, to, why string, actor authz.Subject) (association.Change, error)
 	History(ctx context.Context, tenant, customer string) ([]association.Period, error)
+	CustomersOn(ctx context.Context, tenant, manager string, d time.Time) ([]string, error)
 }
 
 // InvitationPath is the console path of an invitation link (the customer's
@@ -36,15 +38,16 @@ const InvitationPath = web.InvitationPath
 // adminAssociations serves .../invitations, .../customers/:customer/association
 // and .../customers/:customer/managers/history.
 type adminAssociations struct {
-	a    Associations
-	link func(tenant, token string) string
+	a         Associations
+	customers Customers // nil: manager scoping cannot be applied (managers get 404)
+	link      func(tenant, token string) string
 }
 
 func mountAssociations(t fiber.Router, o Options) {
 	if o.Associations == nil {
 		return
 	}
-	a := &adminAssociations{a: o.Associations, link: o.InvitationLink}
+	a := &adminAssociations{a: o.Associations, customers: o.Customers, link: o.InvitationLink}
 	if a.link == nil {
 		a.link = func(_, token string) string { return InvitationPath + token }
 	}
@@ -57,6 +60,7 @@ func mountAssociations(t fiber.Router, o Options) {
 	t.Get("/customers/:customer/association", a.binding)
 	t.Post("/customers/:customer/association/changes", a.change)
 	t.Get("/customers/:customer/managers/history", a.history)
+	t.Get("/managers/:manager/customers", a.managedOn)
 }
 
 func ts(t time.Time) string {
@@ -252,8 +256,25 @@ type periodView struct {
 	To      string `json:"to,omitempty"`
 }
 
-// history answers the customer's manager periods, oldest first.
+// history answers the customer's manager periods, oldest first. A
+// customer manager sees those of the customers it manages now (others:
+// 404, like a missing customer); partner admins those of every customer,
+// unbound ones included.
 func (a *adminAssociations) history(c *fiber.Ctx) error {
+	p, _ := web.PrincipalOf(c)
+	tenant := web.Param(c, "tenant")
+	if !authz.CanSeeCustomer(p, tenant, nil) {
+		var cust *tenants.Customer
+		var err error
+		if a.customers != nil {
+			if cust, err = a.customers.ByDomainID(c.UserContext(), tenant, web.Param(c, "customer")); err != nil {
+				return customerError(err)
+			}
+		}
+		if cust == nil || !authz.CanSeeCustomer(p, tenant, cust.Managers) {
+			return errNotFound.withf("No such customer.")
+		}
+	}
 	ps, err := a.a.History(c.UserContext(), web.Param(c, "tenant"), web.Param(c, "customer"))
 	if err != nil {
 		return associationError(err)
@@ -263,6 +284,37 @@ func (a *adminAssociations) history(c *fiber.Ctx) error {
 		out = append(out, periodView{Manager: p.Manager, From: ts(p.From), To: ts(p.To)})
 	}
 	return c.JSON(fiber.Map{"periods": out})
+}
+
+// managedOn answers the customers the manager managed at any time on the
+// day ?on= (YYYY-MM-DD in UTC, or an RFC 3339 time: its day in its
+// offset; default today in UTC), from the manager periods: customers it
+// no longer manages are included. A customer manager may ask about itself
+// only (403). Errors: 400 for a malformed date.
+func (a *adminAssociations) managedOn(c *fiber.Ctx) error {
+	p, _ := web.PrincipalOf(c)
+	tenant, manager := web.Param(c, "tenant"), web.Param(c, "manager")
+	if !authz.CanSeeCustomer(p, tenant, nil) && manager != p.User {
+		return errForbidden.withf("A customer manager may only list its own customers. / 客户经理只能查询自己的客户。")
+	}
+	day := time.Now().UTC()
+	if v := c.Query("on"); v != "" {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			if d, err = time.Parse(time.RFC3339, v); err != nil {
+				return errInvalidRequest.withf("on must be a date (2006-01-02) or an RFC 3339 time")
+			}
+		}
+		day = d
+	}
+	ids, err := a.a.CustomersOn(c.UserContext(), tenant, manager, day)
+	if err != nil {
+		return associationError(err)
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return c.JSON(fiber.Map{"manager": manager, "on": day.Format(time.DateOnly), "customers": ids})
 }
 
 // associationError maps the association service's errors; the message

@@ -3,10 +3,13 @@ package adminapi_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livery/livery/association"
 	"github.com/livery/livery/authz"
@@ -140,5 +143,45 @@ func TestAdminInvitations(t *testing.T) {
 	r = call("GET", "/customers/acct-9/managers/history", pa, "", 200, "")
 	if p, ok := r.JSON(t)["periods"].([]any); !ok || len(p) != 0 {
 		t.Fatalf("history: %s", r.Body)
+	}
+
+	// Manager periods: a customer manager sees the history of the
+	// customers it manages only, and asks which it managed on a day.
+	call("GET", "/customers/acct-9/managers/history", cm, "", 404, "not_found")
+	admin := authz.Subject{User: "pa-acme", Roles: []string{authz.RolePartnerAdmin}, Tenant: "acme"}
+	if _, err := e.Customers.SetManagers(ctx, "acme", "acct-9", []string{"cm-acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.SetManagers(ctx, "acme", "acct-9", []string{"cm-acme"}, admin); err != nil {
+		t.Fatal(err)
+	}
+	r = call("GET", "/customers/acct-9/managers/history", cm, "", 200, "")
+	if p, ok := r.JSON(t)["periods"].([]any); !ok || len(p) != 1 || p[0].(map[string]any)["manager"] != "cm-acme" {
+		t.Fatalf("the manager's history: %s", r.Body)
+	}
+	today, yesterday := time.Now().UTC().Format(time.DateOnly), time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	for _, c := range []struct {
+		tok, path string
+		status    int
+		code      string
+		want      []any
+	}{
+		{pa, "/managers/cm-acme/customers?on=" + today, 200, "", []any{"acct-9"}},
+		{cm, "/managers/cm-acme/customers", 200, "", []any{"acct-9"}},
+		{pa, "/managers/cm-acme/customers?on=" + yesterday, 200, "", []any{}},
+		{pa, "/managers/cm-acme/customers?on=" + url.QueryEscape(time.Now().Format(time.RFC3339)), 200, "", []any{"acct-9"}},
+		{pa, "/managers/nobody/customers", 200, "", []any{}},
+		{cm, "/managers/pa-acme/customers", 403, "forbidden", nil},
+		{pa, "/managers/cm-acme/customers?on=31.12.2026", 400, "invalid_request", nil},
+	} {
+		r := call("GET", c.path, c.tok, "", c.status, c.code)
+		if c.status == 200 {
+			if got := r.JSON(t)["customers"]; fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("%s: customers %v, want %v", c.path, got, c.want)
+			}
+		}
+	}
+	if r := e.API(t, "GET", "/admin/v1/tenants/acme/managers/cm-acme/customers", other, ""); r.Status != 403 {
+		t.Fatalf("another partner's staff: %d", r.Status)
 	}
 }
