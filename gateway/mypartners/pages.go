@@ -22,6 +22,9 @@ type view struct {
 	CSRF         string
 	Prefix       string
 	ActivityPath string
+	// Invitee: a cloud account not associated with the partner (yet); My
+	// partners is not open to it, so its pages link no way back there.
+	Invitee bool
 }
 
 // T translates a catalog key into the page's language.
@@ -31,7 +34,7 @@ func (d *door) view(c *fiber.Ctx, cu customer) view {
 	v := view{Lang: render.Locale(c.Get(fiber.HeaderAcceptLanguage), c.Cookies(render.LocaleCookie)),
 		Prefix: Prefix, ActivityPath: ActivityPath}
 	if cu.sess != nil { // signed out: a page without forms
-		v.CSRF = csrfToken(cu.sess)
+		v.CSRF, v.Invitee = csrfToken(cu.sess), inviteeSession(cu.sess)
 	}
 	return v
 }

@@ -63,7 +63,7 @@ func init() {
 
 {{define "invitationProblem"}}<h1>{{.T "inv.problem.title"}}</h1>
 <p class="lp-problem" role="alert" id="lp-problem" data-code="{{.Code}}">{{.Message}}</p>
-<p><a href="{{.Prefix}}">{{.T "back"}}</a></p>
+{{if not .Invitee}}<p><a href="{{.Prefix}}">{{.T "back"}}</a></p>{{end}}
 {{end}}
 
 {{define "agreements"}}<h1>{{.T "agreements.title"}}</h1>
@@ -72,7 +72,7 @@ func init() {
 {{range .Rows}}<tr><td>{{.Notice}}</td><td>{{.Version}}</td><td>{{.Partner}}</td><td>{{.At}}</td><td><code>{{.Invitation}}</code></td></tr>
 {{end}}</tbody></table></div>{{else}}<p class="lp-muted" id="lp-agreements-none">{{.T "agreements.none"}}</p>{{end}}
 <details><summary>{{.T "agreements.current" .Version}}</summary><div class="lp-notice">{{.Notice}}</div></details>
-<p><a href="{{.Prefix}}">{{.T "back"}}</a></p>
+{{if not .Invitee}}<p><a href="{{.Prefix}}">{{.T "back"}}</a></p>{{end}}
 {{end}}
 `))
 }
