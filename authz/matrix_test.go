@@ -269,7 +269,7 @@ func TestAdminCatalogueComplete(t *testing.T) {
 		if r.ptype != "p" || !strings.HasPrefix(r.vals[2], "/admin/v1") {
 			continue
 		}
-		p := strings.NewReplacer(":tenant", "{t}", ":reviewed_tenant", "{t}", ":customer", "c1", ":grant", "g1", ":key", "AK1", ":invitation", "i1").Replace(r.vals[2])
+		p := strings.NewReplacer(":tenant", "{t}", ":reviewed_tenant", "{t}", ":customer", "c1", ":grant", "g1", ":key", "AK1", ":invitation", "i1", ":manager", "m1").Replace(r.vals[2])
 		if !covered[p] {
 			t.Errorf("policy object %s (as %s) is not in the test catalogue", r.vals[2], p)
 		}
