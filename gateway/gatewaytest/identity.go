@@ -234,3 +234,9 @@ func (e *IdentityEnv) WithCloudSignIn(c signin.OIDCClient) Option {
 		o.Identity.Accounts = e.customers
 	}
 }
+
+// WithIdentity adjusts the customer sign-in options of an IdentityEnv
+// gateway (for tests of the door that may not name the gateway root).
+func WithIdentity(fn func(*signin.IdentityOptions)) Option {
+	return func(o *gateway.Options) { fn(o.Identity) }
+}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -58,6 +59,10 @@ type IdentityOptions struct {
 	// cloud account id. Accounts is required with it.
 	Cloud    *OIDCClient
 	Accounts AccountFinder
+	// PublicPaths are console paths served without a session (GET and
+	// HEAD, exact canonical path, no query): the cloud's logo in the
+	// chrome (branding.cloud_logo), which signed-out pages show too.
+	PublicPaths []string
 	// Page, when set, renders Livery's own pages (signed out) on the
 	// console host, e.g. in the tenant's chrome; nil or failing: the plain
 	// page (web.PlainPage).
@@ -120,6 +125,9 @@ func (id *Customer) Authenticate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if sess == nil && id.public(c, path) {
+		return c.Next() // no identity is sent upstream without a session
+	}
 	if sess == nil {
 		if pv := preview.Of(c); pv != nil && id.Authorizer != nil {
 			// Staff previewing branding: read-only, as the policy allows.
@@ -157,6 +165,15 @@ func (id *Customer) Authenticate(c *fiber.Ctx) error {
 		}
 	}
 	return c.Next()
+}
+
+// public reports whether a signed-out request may fetch path: GET or HEAD
+// of one of PublicPaths exactly, without a query.
+func (id *Customer) public(c *fiber.Ctx, path string) bool {
+	if m := c.Method(); m != http.MethodGet && m != http.MethodHead || len(c.Request().URI().QueryString()) > 0 {
+		return false
+	}
+	return slices.Contains(id.PublicPaths, path)
 }
 
 // Session returns the request's live console session for this tenant,

@@ -16,6 +16,7 @@ import (
 	"github.com/livery/livery/gateway/assertion"
 	"github.com/livery/livery/gateway/gatewaytest"
 	"github.com/livery/livery/gateway/sessions"
+	"github.com/livery/livery/gateway/signin"
 )
 
 func TestCustomerSignInEndToEnd(t *testing.T) {
@@ -189,4 +190,35 @@ func TestSignInRefusals(t *testing.T) {
 
 func sessionFor(tenant string) sessions.Session {
 	return sessions.Session{Tenant: tenant, Kind: "customer", Issuer: "https://idp.other", Subject: "u", Roles: []string{"customer"}}
+}
+
+// TestPublicPathsSignedOut: the cloud's logo path is fetched without a
+// session (GET and HEAD of that exact canonical path, no query, no
+// identity sent); everything else still needs one.
+func TestPublicPathsSignedOut(t *testing.T) {
+	e := gatewaytest.NewIdentityEnv(t, false)
+	g := e.Start(t, nil, gatewaytest.WithIdentity(func(o *signin.IdentityOptions) { o.PublicPaths = []string{"/headers"} }))
+	anon := gatewaytest.StepBrowser(nil)
+	for _, c := range []struct {
+		method, path string
+		status       int
+	}{
+		{"GET", "/headers", 200},
+		{"HEAD", "/headers", 200},
+		{"GET", "/x/../headers", 200}, // the same canonical path
+		{"GET", "/headers?format=json", 302},
+		{"POST", "/headers", 401},
+		{"GET", "/headers/../whoami", 302},
+		{"GET", "/headers/", 302},
+		{"GET", "/HEADERS", 302},
+	} {
+		req := gatewaytest.NewRequest(t, c.method, g.ConsoleURL+c.path, nil, "Accept", "text/html")
+		r := gatewaytest.Send(t, anon, req)
+		if r.Status != c.status {
+			t.Errorf("%s %s signed out: %d, want %d", c.method, c.path, r.Status, c.status)
+		}
+		if c.status == 200 && c.method == "GET" && strings.Contains(r.Body, assertion.HeaderAccountID) {
+			t.Errorf("%s: identity sent upstream without a session: %.300s", c.path, r.Body)
+		}
+	}
 }

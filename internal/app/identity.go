@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/livery/livery/authz"
 	"github.com/livery/livery/gateway"
@@ -49,7 +51,7 @@ func buildIdentity(cfg *config.Config, svc *services, log *slog.Logger) (*identi
 	}
 	p.identity = &signin.IdentityOptions{Sessions: st, Redis: svc.rdb, Customers: svc.customers,
 		CookieSecure: cfg.Sessions.CookieSecure, Authorizer: az,
-		LoginLimiter: svc.limiter, LoginRate: riskLimit(cfg.Sessions.LoginRate)}
+		LoginLimiter: svc.limiter, LoginRate: riskLimit(cfg.Sessions.LoginRate), PublicPaths: publicPaths(cfg.Branding.CloudLogo)}
 	if o := cfg.Identity.CloudSignIn; o != nil {
 		p.identity.Cloud = &signin.OIDCClient{Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
 			Scopes: o.Scopes, AccountClaim: o.AccountClaim}
@@ -138,4 +140,16 @@ func CheckReferencedFiles(cfg *config.Config) []string {
 		}
 	}
 	return problems
+}
+
+// publicPaths are the console paths of the cloud's logo (relative URLs of
+// branding.cloud_logo): the chrome of signed-out pages shows it too.
+func publicPaths(l config.CloudLogo) []string {
+	var out []string
+	for _, u := range []string{l.URLZH, l.URLEN} {
+		if strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//") && !strings.ContainsAny(u, "?#\\") && !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
