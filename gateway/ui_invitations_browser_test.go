@@ -39,6 +39,8 @@ func TestBrowserInvitationPages(t *testing.T) {
 		for _, l := range []string{"zh", "en"} {
 			pa.openChecked("/ui/t/acme/invitations", l)
 			pa.openChecked("/ui/t/acme/customers/"+cust.DomainID, l)
+			pa.openChecked("/ui/t/acme/customers?manager=cm-acme&on="+time.Now().UTC().Format(time.DateOnly), l)
+			pa.openChecked("/ui/t/acme/customers?on=bad", l) // the field's error
 		}
 	}
 	pa.viewport(1280, 844)

@@ -22,12 +22,18 @@ type customersData struct {
 	Q       string
 	Type    string
 	Manager string
-	Rows    []tenants.Customer
-	Count   int
-	Mine    bool
-	Pager   pagerData
-	CSV     string
-	Staff   []tenants.StaffMember
+	// On (YYYY-MM-DD), with a manager: the customers that manager managed
+	// at any time that day (the manager periods), earlier ones included.
+	On        string
+	OnProblem string // the "on" field's error, in the page's language
+	OnGone    int    // customers of that day no longer in the list (unbound)
+	CanOn     bool   // the filter is offered (association service wired)
+	Rows      []tenants.Customer
+	Count     int
+	Mine      bool
+	Pager     pagerData
+	CSV       string
+	Staff     []tenants.StaffMember
 }
 
 func customersPath(t string) string { return Prefix + "t/" + url.PathEscape(t) + "/customers" }
@@ -49,12 +55,23 @@ func (u *UI) customers(c *fiber.Ctx) error {
 	if !canSeeAll(p, t) {
 		q.Scope, d.Mine = []string{p.User}, true
 	}
+	page := u.base(c, "customers.title", t)
+	d.CanOn = u.o.Associations != nil
+	if on := strings.TrimSpace(c.Query("on")); on != "" && d.CanOn {
+		d.On = on
+		if done, err := u.managedOn(c, &page, t, p.User, &d); done || err != nil {
+			if err == nil {
+				page.Data = d
+				return u.page(c, "customers", page)
+			}
+			return err
+		}
+	}
 	res, err := u.o.Customers.Page(c.UserContext(), t, q)
 	if err != nil {
 		return customerError(err)
 	}
 	d.Rows, d.Count = res.Customers, res.Total
-	page := u.base(c, "customers.title", t)
 	d.Pager = cursorPager(c, page, "c", res.NextCursor, len(res.Customers))
 	d.Pager.Info = page.T("customers.count", res.Total)
 	csv := url.Values{"format": {"csv"}}
@@ -103,6 +120,46 @@ func (u *UI) customer(c *fiber.Ctx) error {
 	}
 	page.Data = map[string]any{"Tenant": t, "C": cust, "CanEdit": canEdit, "Staff": staff, "Assigned": cust.Managers, "Deleg": deleg, "Assoc": assoc}
 	return u.page(c, "customer", page)
+}
+
+// managedOn fills d with the customers d's manager (a customer manager:
+// itself) managed on the day d.On, from the manager periods; done is
+// false when the filter cannot apply (a malformed date or no manager:
+// d.OnProblem says why, and the ordinary list is shown).
+func (u *UI) managedOn(c *fiber.Ctx, page *pageData, t, self string, d *customersData) (done bool, err error) {
+	day, perr := time.Parse(time.DateOnly, d.On)
+	manager := d.Manager
+	if d.Mine {
+		manager = self
+	}
+	switch {
+	case perr != nil:
+		d.OnProblem = page.T("customers.on_bad")
+		return false, nil
+	case manager == "":
+		d.OnProblem = page.T("customers.on_needs_manager")
+		return false, nil
+	}
+	ids, err := u.o.Associations.CustomersOn(c.UserContext(), t, manager, day)
+	if err != nil {
+		return false, associationError(err)
+	}
+	for _, id := range ids {
+		cust, err := u.o.Customers.ByDomainID(c.UserContext(), t, id)
+		if err != nil {
+			return false, customerError(err)
+		}
+		if cust == nil || d.Mine && !slices.Contains(cust.Managers, self) {
+			// Unbound since, or (a customer manager) no longer its own:
+			// counted, not shown.
+			d.OnGone++
+			continue
+		}
+		d.Rows = append(d.Rows, *cust)
+	}
+	d.Count = len(d.Rows)
+	d.Pager.Info = page.T("customers.on_count", len(d.Rows), manager, d.On)
+	return true, nil
 }
 
 func (u *UI) visibleCustomer(c *fiber.Ctx, t, id string) (*tenants.Customer, error) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/livery/livery/internal/qrpng"
@@ -28,6 +29,7 @@ type Associations interface {
 	Binding(ctx context.Context, customer string) (association.Binding, bool, error)
 	RequestChange(ctx context.Context, tenant, customer, kind, to, why string, actor authz.Subject) (association.Change, error)
 	History(ctx context.Context, tenant, customer string) ([]association.Period, error)
+	CustomersOn(ctx context.Context, tenant, manager string, d time.Time) ([]string, error)
 }
 
 // InvitationLinkPath (web.InvitationPath) is the console path of an invitation link's token

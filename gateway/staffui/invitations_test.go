@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/livery/livery/association"
 	"github.com/livery/livery/authz"
@@ -217,6 +218,37 @@ func TestCustomerAssociationSection(t *testing.T) {
 	}
 	if r := e.post(t, cm, page+"/association-changes", url.Values{"_csrf": {e.csrf(t, cm, page)}, "kind": {"unbind"}}); r.Status != http.StatusForbidden {
 		t.Errorf("cm requests a change: %d", r.Status)
+	}
+
+	// "Managed on": whom a manager managed on a day, from the periods.
+	today, yesterday := time.Now().UTC().Format(time.DateOnly), time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	for _, c := range []struct {
+		who, query string
+		want       []string
+		not        []string
+	}{
+		{"pa-acme", "manager=cm-acme&on=" + today, []string{`id="managed-on"`, "1 customers managed by cm-acme on " + today, x}, nil},
+		{"pa-acme", "manager=cm-acme&on=" + yesterday, []string{"0 customers managed by cm-acme on " + yesterday}, []string{x}},
+		{"pa-acme", "on=" + today, []string{"Choose a manager", `aria-invalid="true"`}, []string{`id="managed-on"`}},
+		{"pa-acme", "manager=cm-acme&on=30.11.2026", []string{"Enter a date such as", `aria-invalid="true"`}, []string{`id="managed-on"`}},
+		{"cm-acme", "on=" + today, []string{"1 customers managed by cm-acme on " + today, x}, nil},
+	} {
+		b := pa
+		if c.who == "cm-acme" {
+			b = cm
+		}
+		r := e.get(t, b, "/ui/t/acme/customers?"+c.query)
+		checkPage(t, "customers?"+c.query, r)
+		for _, w := range c.want {
+			if !strings.Contains(r.Body, w) {
+				t.Errorf("%s ?%s: %q missing", c.who, c.query, w)
+			}
+		}
+		for _, w := range c.not {
+			if strings.Contains(r.Body, w) {
+				t.Errorf("%s ?%s: %q present", c.who, c.query, w)
+			}
+		}
 	}
 }
 
