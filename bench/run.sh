@@ -4,7 +4,7 @@
 # in one run on this machine.
 #
 # USAGE
-#   bash bench/run.sh [--go-bench] [--profile] [--keep]
+#   bash bench/run.sh [--go-bench] [--profile] [--keep] [--conns]
 #
 #   Environment (defaults in brackets):
 #     BENCH_THREADS        wrk threads                               [2]
@@ -64,6 +64,14 @@
 #               summary of where its CPU time goes (needs perf; with
 #               BENCH_UPSTREAM=embedded that process also hosts the upstream).
 #   --keep      keeps the temporary directory (logs, captured pages, nginx.conf).
+#   --conns     instead of the wrk rows, the connection figures of
+#               docs/performance.md section 5: BENCH_IDLE_CONNS idle
+#               keep-alive connections on Livery's console listener (each
+#               fetched the signed-in page once) [10000], then
+#               BENCH_WEBSOCKETS WebSockets proxied through Livery to the
+#               demo console's /ws echo [2000]; it prints Livery's RSS
+#               (VmRSS of the demo process) before and after and the growth
+#               per connection (bench/setup idleconns, websockets).
 #
 #   Needs: go, wrk (required: the script stops with an error without it),
 #   nginx with the sub_filter module (optional: without it the nginx row is
@@ -156,6 +164,9 @@ GO_BENCH=${BENCH_GO:-0}
 PROFILE=${BENCH_PROFILE:-0}
 KEEP=${BENCH_KEEP:-0}
 FLOOR=${BENCH_FLOOR:-1}
+CONNS_MODE=0
+IDLE_CONNS=${BENCH_IDLE_CONNS:-10000}
+WEBSOCKETS=${BENCH_WEBSOCKETS:-2000}
 STATIC_BYTES=${BENCH_STATIC_BYTES:-32768}
 O2P=${BENCH_OAUTH2_PROXY:-1}
 OAUTH2_PROXY_VERSION=v7.15.6
@@ -166,6 +177,7 @@ for arg in "$@"; do
     --go-bench) GO_BENCH=1 ;;
     --keep) KEEP=1 ;;
     --profile) PROFILE=1 ;;
+    --conns) CONNS_MODE=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -430,6 +442,26 @@ if [[ "$FLOOR" == 1 ]]; then
   echo "  (d) floor:  $v, contains the injected chrome" >&2
 fi
 echo "  chrome: head $CHROME_HEAD_BYTES bytes + body $CHROME_BODY_BYTES bytes; upstream page $UPSTREAM_PAGE_BYTES bytes, Livery page $LIVERY_PAGE_BYTES bytes" >&2
+
+# --- connection figures (--conns) --------------------------------------------------
+if [[ "$CONNS_MODE" == 1 ]]; then
+  need=$((IDLE_CONNS + 2 * WEBSOCKETS + 1000))
+  (( $(ulimit -n) >= need )) || ulimit -n "$need" 2>/dev/null ||
+    die "--conns needs $need open files (ulimit -n is $(ulimit -n))"
+  echo
+  echo "Connection figures — Livery (the demo process, pid $LIVERY_PID), $(nproc) CPUs shared with other work"
+  say "$IDLE_CONNS idle keep-alive connections on the console listener"
+  "$SETUP" idleconns -url "$LIVERY_URL" -H "$COOKIE" -pid "$LIVERY_PID" -n "$IDLE_CONNS" ||
+    die "idle connections failed (see demo.log)"
+  if [[ "$UPSTREAM_MODE" == static ]]; then
+    echo "NOTE: the static upstream does not proxy WebSockets: no WebSocket figure (use the default upstream)."
+  else
+    say "$WEBSOCKETS WebSockets through Livery to the demo console's /ws"
+    "$SETUP" websockets -url "ws://${CONSOLE_URL#http://}/ws" -H "$COOKIE" -pid "$LIVERY_PID" -n "$WEBSOCKETS" ||
+      die "WebSockets failed (see demo.log)"
+  fi
+  exit 0
+fi
 
 # --- measuring -------------------------------------------------------------------
 # to_bytes "12.34MB" -> bytes (wrk uses 1024-based units)

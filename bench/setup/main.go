@@ -8,6 +8,8 @@
 //	setup staticpage -out FILE [-size 32768]
 //	setup idp -listen ADDR -client-secret S -redirect URL
 //	setup oauth2-login -start URL -base URL
+//	setup idleconns -url URL -pid PID -n N [-H 'Name: value']...
+//	setup websockets -url ws://... -pid PID -n N [-H 'Name: value']...
 //
 // prepare reads the URLs and staff passwords that the demo (cmd/demo)
 // printed and then, over HTTP only (as a browser and the admin UI would):
@@ -37,7 +39,8 @@
 // freeport prints a free TCP port on 127.0.0.1.
 // floor serves the benchmark's floor row (see floor.go). staticpage writes
 // the static upstream's page; idp and oauth2-login serve the provider of
-// the oauth2-proxy row and sign in through it (see oauth2.go).
+// the oauth2-proxy row and sign in through it (see oauth2.go); idleconns
+// and websockets measure Livery's memory per held connection (conns.go).
 package main
 
 import (
@@ -78,6 +81,10 @@ func main() {
 		err = idpCmd(os.Args[2:])
 	case "oauth2-login":
 		err = oauth2LoginCmd(os.Args[2:])
+	case "idleconns":
+		err = idleConnsCmd(os.Args[2:])
+	case "websockets":
+		err = webSocketsCmd(os.Args[2:])
 	default:
 		usage()
 	}
@@ -95,7 +102,9 @@ func usage() {
        setup floor -listen ADDR -upstream HOST:PORT -capture DIR
        setup staticpage -out FILE [-size 32768]
        setup idp -listen ADDR -client-secret S -redirect URL
-       setup oauth2-login -start URL -base URL`)
+       setup oauth2-login -start URL -base URL
+       setup idleconns -url URL -pid PID -n N [-H 'Name: value']...
+       setup websockets -url ws://... -pid PID -n N [-H 'Name: value']...`)
 	os.Exit(2)
 }
 
