@@ -450,9 +450,11 @@ if [[ "$CONNS_MODE" == 1 ]]; then
     die "--conns needs $need open files (ulimit -n is $(ulimit -n))"
   echo
   echo "Connection figures — Livery (the demo process, pid $LIVERY_PID), $(nproc) CPUs shared with other work"
-  say "$IDLE_CONNS idle keep-alive connections on the console listener"
-  "$SETUP" idleconns -url "$LIVERY_URL" -H "$COOKIE" -pid "$LIVERY_PID" -n "$IDLE_CONNS" ||
-    die "idle connections failed (see demo.log)"
+  idle() {
+    say "$IDLE_CONNS idle keep-alive connections on the console listener"
+    "$SETUP" idleconns -url "$LIVERY_URL" -H "$COOKIE" -pid "$LIVERY_PID" -n "$IDLE_CONNS" ||
+      die "idle connections failed (see demo.log)"
+  }
   if [[ "$UPSTREAM_MODE" == static ]]; then
     echo "NOTE: the static upstream does not proxy WebSockets: no WebSocket figure (use the default upstream)."
   else
@@ -460,6 +462,7 @@ if [[ "$CONNS_MODE" == 1 ]]; then
     "$SETUP" websockets -url "ws://${CONSOLE_URL#http://}/ws" -H "$COOKIE" -pid "$LIVERY_PID" -n "$WEBSOCKETS" ||
       die "WebSockets failed (see demo.log)"
   fi
+  idle # after the WebSockets: their figure is the process's whole RSS, from a fresh start
   exit 0
 fi
 
