@@ -625,6 +625,18 @@ else
   own() { awk -v a="${cpu[$1]}" -v b="${cpu[direct]}" 'BEGIN { printf "%.1f", a - b }'; }
   how="row minus (a)"
 fi
+if [[ "$UPSTREAM_MODE" != embedded ]]; then
+  # Each round's own CPU per request: how much the figure moves with the
+  # machine's other load between back-to-back 10-second windows.
+  for t in "${targets[@]}"; do
+    [[ $t == direct ]] && continue
+    echo "  own CPU per request of $t by round (us): $(for ((r = 1; r <= ROUNDS; r++)); do parse "$t" "$r" | awk '{ printf "%s ", $10 }'; done)"
+  done
+  if [[ "$FLOOR" == 1 ]]; then
+    echo "  livery - floor by round (us): $(for ((r = 1; r <= ROUNDS; r++)); do
+      paste -d' ' <(parse livery "$r") <(parse floor "$r") | awk '{ printf "%.1f ", $10 - $20 }'; done)"
+  fi
+fi
 echo "Proxy's own CPU per request ($how): livery $(own livery) us$(
   [[ "$HAVE_NGINX" == 1 ]] && echo ", nginx+sub_filter $(own nginx) us")$(
   [[ "$FLOOR" == 1 ]] && echo ", floor $(own floor) us")$(
