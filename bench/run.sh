@@ -80,7 +80,8 @@
 #
 # WHAT IS MEASURED
 #   One HTML page of the demo console (BENCH_PATH, default the overview
-#   page "/"), fetched by wrk over keep-alive HTTP/1.1 on loopback:
+#   page "/"), or with BENCH_UPSTREAM=static the static page, fetched by
+#   wrk over keep-alive HTTP/1.1 on loopback:
 #
 #   (a) direct  — the demo console (the upstream) itself.
 #   (b) livery  — through Livery's console listener, Host 127.0.0.1 (a host
@@ -92,9 +93,10 @@
 #                 access log.
 #   (d) floor   — `bench/setup floor`: the same Go HTTP stack as Livery
 #                 (fasthttp server + keep-alive client) sending the same
-#                 bytes (captured chrome + nonce via inject.Transform on
-#                 the buffered page) with none of Livery's features: what
-#                 Go costs here before Livery's own work.
+#                 bytes (captured chrome + nonce inserted as Livery does
+#                 for a document of known length: pooled page buffer,
+#                 headers and body in one writev) with none of Livery's
+#                 features: what Go costs here before Livery's own work.
 #   (c) nginx   — nginx proxy_pass to the same upstream with
 #                 Accept-Encoding "" and sub_filter (once, text/html)
 #                 inserting the exact chrome bytes Livery injects (captured

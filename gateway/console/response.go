@@ -18,7 +18,9 @@ import (
 )
 
 // copyResponse copies status and end-to-end headers and hands the body to
-// the server as a stream: it is never held in memory.
+// the server as a stream, never held in memory, except a body a response
+// hook already holds whole (heldBody: a branded document of known small
+// length), which is copied into the server's response buffer.
 func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *exchange.Response) {
 	h := &c.Response().Header
 	h.SetNoDefaultContentType(true)
