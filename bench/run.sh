@@ -223,6 +223,13 @@ if [[ "$O2P" == 1 ]]; then
   fi
 fi
 
+if [[ "$CONNS_MODE" == 1 ]]; then
+  # Raised before anything starts: Livery (the demo) inherits the limit.
+  need=$((IDLE_CONNS + 2 * WEBSOCKETS + 1000))
+  (( $(ulimit -n) >= need )) || ulimit -n "$need" 2>/dev/null ||
+    die "--conns needs $need open files (ulimit -n is $(ulimit -n); raise the hard limit or lower BENCH_IDLE_CONNS)"
+fi
+
 # --- temp dir and cleanup ----------------------------------------------------
 TMP=$(mktemp -d -t livery-bench.XXXXXX)
 LIVERY_PID=""
@@ -447,9 +454,6 @@ echo "  chrome: head $CHROME_HEAD_BYTES bytes + body $CHROME_BODY_BYTES bytes; u
 
 # --- connection figures (--conns) --------------------------------------------------
 if [[ "$CONNS_MODE" == 1 ]]; then
-  need=$((IDLE_CONNS + 2 * WEBSOCKETS + 1000))
-  (( $(ulimit -n) >= need )) || ulimit -n "$need" 2>/dev/null ||
-    die "--conns needs $need open files (ulimit -n is $(ulimit -n))"
   echo
   echo "Connection figures — Livery (the demo process, pid $LIVERY_PID), $(nproc) CPUs shared with other work"
   idle() {
