@@ -136,6 +136,12 @@ tenants:
 
 	// Approvals of other tenants (version 2), timed until live on A, B and C.
 	var took []time.Duration
+	type sample struct {
+		d              time.Duration
+		k              int
+		tenant, onName string
+	}
+	var all []sample
 	for k := range samples {
 		tenant := scaleTenant((k*7919 + 1) % n)
 		approveScale(b, a.api, tenant, olga, oscar, "#2"+fmt.Sprintf("%05d", k))
@@ -150,8 +156,10 @@ tenants:
 				for {
 					st, body, err := getHost(in.console+"/", tenant+".scale.test")
 					if err == nil && st == 200 && strings.Contains(body, "/_livery/branding/"+tenant+"/2-") {
+						d := time.Since(done)
 						mu.Lock()
-						took = append(took, time.Since(done))
+						took = append(took, d)
+						all = append(all, sample{d, k, tenant, in.name})
 						mu.Unlock()
 						return
 					}
@@ -171,6 +179,10 @@ tenants:
 		}
 	}
 	slices.Sort(took)
+	slices.SortFunc(all, func(x, y sample) int { return int(y.d - x.d) })
+	for _, sl := range all[:min(3, len(all))] {
+		b.Logf("slowest: approval %d (%s) live on %s after %s", sl.k, sl.tenant, sl.onName, sl.d)
+	}
 	pct := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
 	b.Logf("%d approvals x 3 instances: p50 %s, p99 %s, max %s", samples, pct(0.5), pct(0.99), took[len(took)-1])
 	b.ReportMetric(startup.Seconds(), "startup_s")
