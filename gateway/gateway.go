@@ -255,7 +255,13 @@ func fiberConfig(o ListenerOptions, eh fiber.ErrorHandler, streaming bool) fiber
 		BodyLimit:             o.BodyLimit,
 		// The console listener streams bodies larger than BodyLimit to the
 		// upstream instead of refusing them, and never parses forms itself.
-		StreamRequestBody:            streaming,
+		StreamRequestBody: streaming,
+		// An idle keep-alive connection holds no buffers: the read and
+		// write buffers (max_header_bytes, write_buffer_bytes) and the
+		// request context go back to their pools between requests, so a
+		// connection waiting for its next request costs its goroutine and
+		// socket only (docs/performance.md section 5).
+		ReduceMemoryUsage:            true,
 		DisablePreParseMultipartForm: true,
 		DisableDefaultContentType:    true,
 	}

@@ -5,6 +5,11 @@
 //	setup get -url URL [-H 'Name: value']... [-status 200] [-contains S]... [-contains-file F]... [-absent S]... [-wait 10s]
 //	setup freeport
 //	setup floor -listen ADDR -upstream HOST:PORT -capture DIR
+//	setup staticpage -out FILE [-size 32768]
+//	setup idp -listen ADDR -client-secret S -redirect URL
+//	setup oauth2-login -start URL -base URL
+//	setup idleconns -url URL -pid PID -n N [-H 'Name: value']...
+//	setup websockets -url ws://... -pid PID -n N [-H 'Name: value']...
 //
 // prepare reads the URLs and staff passwords that the demo (cmd/demo)
 // printed and then, over HTTP only (as a browser and the admin UI would):
@@ -32,7 +37,10 @@
 // checks its status and body, retrying until -wait has passed; it prints
 // "HTTP <status> <bytes> bytes" and exits non-zero when a check fails.
 // freeport prints a free TCP port on 127.0.0.1.
-// floor serves the benchmark's floor row (see floor.go).
+// floor serves the benchmark's floor row (see floor.go). staticpage writes
+// the static upstream's page; idp and oauth2-login serve the provider of
+// the oauth2-proxy row and sign in through it (see oauth2.go); idleconns
+// and websockets measure Livery's memory per held connection (conns.go).
 package main
 
 import (
@@ -67,6 +75,16 @@ func main() {
 		err = freeport()
 	case "floor":
 		err = floorCmd(os.Args[2:])
+	case "staticpage":
+		err = staticPageCmd(os.Args[2:])
+	case "idp":
+		err = idpCmd(os.Args[2:])
+	case "oauth2-login":
+		err = oauth2LoginCmd(os.Args[2:])
+	case "idleconns":
+		err = idleConnsCmd(os.Args[2:])
+	case "websockets":
+		err = webSocketsCmd(os.Args[2:])
 	default:
 		usage()
 	}
@@ -81,7 +99,12 @@ func usage() {
        setup assertion -console URL -session ID
        setup get -url URL [-H 'Name: value']... [-status N] [-contains S]... [-contains-file F]... [-absent S]... [-wait D]
        setup freeport
-       setup floor -listen ADDR -upstream HOST:PORT -capture DIR`)
+       setup floor -listen ADDR -upstream HOST:PORT -capture DIR
+       setup staticpage -out FILE [-size 32768]
+       setup idp -listen ADDR -client-secret S -redirect URL
+       setup oauth2-login -start URL -base URL
+       setup idleconns -url URL -pid PID -n N [-H 'Name: value']...
+       setup websockets -url ws://... -pid PID -n N [-H 'Name: value']...`)
 	os.Exit(2)
 }
 

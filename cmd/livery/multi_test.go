@@ -50,7 +50,7 @@ type instance struct {
 
 // startInstance runs `livery serve -config cfg` as a child process on
 // free loopback ports and waits until /readyz answers 200.
-func startInstance(t *testing.T, name, cfg string, env []string) *instance {
+func startInstance(t testing.TB, name, cfg string, env []string) *instance {
 	t.Helper()
 	port := func() string { return "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t)) }
 	in := &instance{name: name, log: &strings.Builder{}}
@@ -112,7 +112,7 @@ func get(c *http.Client, url string, headers ...string) (int, string, error) {
 }
 
 // call is an admin API request with a bearer token.
-func call(t *testing.T, method, url, token, body string, headers ...string) (int, http.Header, string) {
+func call(t testing.TB, method, url, token, body string, headers ...string) (int, http.Header, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {

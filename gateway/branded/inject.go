@@ -164,6 +164,10 @@ func (w *wholeBody) Read(p []byte) (int, error) {
 	return w.parts.Read(p)
 }
 
+// Pieces returns the document's parts in order (for the proxy to send
+// them without reading); it must be called before any Read.
+func (w *wholeBody) Pieces() [][]byte { return w.parts }
+
 func (w *wholeBody) Close() error {
 	if w.pb == nil {
 		return nil

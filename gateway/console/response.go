@@ -18,7 +18,9 @@ import (
 )
 
 // copyResponse copies status and end-to-end headers and hands the body to
-// the server as a stream: it is never held in memory.
+// the server as a stream, never held in memory, except a body a response
+// hook already holds whole (heldBody: a branded document of known small
+// length), which is copied into the server's response buffer.
 func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *exchange.Response) {
 	h := &c.Response().Header
 	h.SetNoDefaultContentType(true)
@@ -34,8 +36,30 @@ func (p *Proxy) copyResponse(c *fiber.Ctx, t *tenants.Tenant, resp *exchange.Res
 		c.Response().SkipBody = true
 		return
 	}
+	if hb, ok := resp.Body.(heldBody); ok && resp.ContentLength >= 0 {
+		// A document held whole (a branded page of known length): its
+		// pieces go into the server's pooled response buffer, so headers and
+		// body leave in one write (writev), and the upstream connection and
+		// the page buffer are released before the client is written to.
+		r := c.Response()
+		for _, piece := range hb.Pieces() {
+			r.AppendBody(piece)
+		}
+		if err := resp.Body.Close(); err != nil {
+			p.log.Debug("closing a held upstream body", "request_id", resp.Out.RequestID, "err", err)
+		}
+		return
+	}
 	body := &upstreamBody{rc: resp.Body, p: p, tenant: t.ID, requestID: resp.Out.RequestID}
 	c.Context().SetBodyStream(body, int(resp.ContentLength)) // -1: chunked
+}
+
+// heldBody is a response body already held whole in memory, as its pieces
+// in order (branded.wholeBody). Pieces is called before any Read; the
+// pieces stay valid until Close.
+type heldBody interface {
+	io.ReadCloser
+	Pieces() [][]byte
 }
 
 // copyResponseHeaders copies the upstream's end-to-end headers: not
@@ -80,6 +104,34 @@ func (b *upstreamBody) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// WriteTo copies the body to w through a pooled buffer. The server uses it
+// instead of handing the body to the connection's ReadFrom, which
+// allocates a copy buffer per response.
+func (b *upstreamBody) WriteTo(w io.Writer) (int64, error) {
+	pb := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(pb)
+	var n int64
+	for {
+		m, err := b.Read(*pb)
+		if m > 0 {
+			k, werr := w.Write((*pb)[:m])
+			n += int64(k)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// copyBufs are the buffers streamed bodies are copied through.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
 func (b *upstreamBody) Close() error {
 	b.once.Do(func() {
