@@ -111,14 +111,45 @@ func (s *Store) Seed(ctx context.Context, specs []Input, now time.Time) (SeedRep
 			errs = append(errs, err)
 		}
 	}
-	inFile := map[string]bool{}
-	for _, in := range specs {
-		inFile[in.ID] = true
-		e := s.seedOne(ctx, in, now)
-		if e.Err != nil {
-			errs = append(errs, e.Err)
+	// One pass: every file tenant is applied to the registry in memory and
+	// the registry is written once (compare-and-swap; a conflict re-runs
+	// the pass on the new registry), so start-up costs one read and at
+	// most one write however many tenants the file has.
+	entries := make([]SeedEntry, len(specs))
+	valid := make([]Input, len(specs))
+	invalid := make([]bool, len(specs))
+	for i, in := range specs {
+		entries[i] = SeedEntry{ID: in.ID}
+		if valid[i], err = Validate(in); err != nil {
+			entries[i].Action, entries[i].Err, invalid[i] = SeedFailed, err, true
 		}
-		rep.Entries = append(rep.Entries, e)
+	}
+	after, _, err := s.swap(ctx, func(reg *registry) ([]string, error) {
+		var ids []string
+		for i := range specs {
+			if invalid[i] {
+				continue // failed before the pass
+			}
+			entries[i] = s.seedInto(reg, valid[i], now)
+			if entries[i].Action == SeedCreated || entries[i].Action == SeedUpdated {
+				ids = append(ids, valid[i].ID)
+			}
+		}
+		return ids, nil
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if after.Tenants != nil {
+		reg = after
+	}
+	inFile := map[string]bool{}
+	for i, in := range specs {
+		inFile[in.ID] = true
+		if entries[i].Err != nil {
+			errs = append(errs, entries[i].Err)
+		}
+		rep.Entries = append(rep.Entries, entries[i])
 	}
 	for _, r := range sorted(reg) {
 		if !inFile[r.ID] {
@@ -128,28 +159,23 @@ func (s *Store) Seed(ctx context.Context, specs []Input, now time.Time) (SeedRep
 	return rep, errors.Join(errs...)
 }
 
-func (s *Store) seedOne(ctx context.Context, in Input, now time.Time) SeedEntry {
+// seedInto applies one file tenant (validated) to reg in memory: created
+// when missing, overwritten when ManagedFile, reported as kept when
+// ManagedStore. A failure (ErrHostConflict, build's) leaves reg as it was
+// for that tenant and is the entry's Err.
+func (s *Store) seedInto(reg *registry, in Input, now time.Time) SeedEntry {
 	e := SeedEntry{ID: in.ID}
 	fail := func(err error) SeedEntry { e.Action, e.Err = SeedFailed, err; return e }
-	in, err := Validate(in)
-	if err != nil {
-		return fail(err)
-	}
-	cur, err := s.Get(ctx, in.ID)
-	switch {
-	case errors.Is(err, ErrNotFound):
+	cur, ok := reg.Tenants[in.ID]
+	if !ok {
 		if in.Managed == "" {
 			in.Managed = ManagedFile
 		}
-		if _, err := s.create(ctx, in, authz.Subject{}, EventSeedCreated, now); err != nil && !errors.Is(err, ErrExists) {
+		if err := s.createIn(reg, in, authz.Subject{}, EventSeedCreated, now); err != nil {
 			return fail(err)
-		} else if errors.Is(err, ErrExists) { // another instance seeded it meanwhile
-			return s.seedOne(ctx, in, now)
 		}
 		e.Action = SeedCreated
 		return e
-	case err != nil:
-		return fail(err)
 	}
 	in.Managed = "" // the store's mark decides, and stays
 	if cur.Managed != ManagedFile {
@@ -161,22 +187,19 @@ func (s *Store) seedOne(ctx context.Context, in Input, now time.Time) SeedEntry 
 		return e
 	}
 	var changes []Change
-	got, err := s.modify(ctx, in.ID, 0, authz.Subject{}, EventSeedUpdated, "", now, func(c Record) (Record, error) {
-		if c.Managed != ManagedFile {
-			return c, nil // turned store-managed meanwhile: keep
-		}
+	_, changed, err := s.modifyIn(reg, in.ID, 0, authz.Subject{}, EventSeedUpdated, "", now, func(c Record) (Record, error) {
 		next, err := s.build(&c, in)
 		changes = Diff(c, next)
 		return next, err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return fail(err)
-	}
-	if got.Version == cur.Version || len(changes) == 0 {
+	case !changed:
 		e.Action = SeedUnchanged
-		return e
+	default:
+		e.Action, e.Fields = SeedUpdated, Fields(changes)
 	}
-	e.Action, e.Fields = SeedUpdated, Fields(changes)
 	return e
 }
 

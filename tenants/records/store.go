@@ -225,30 +225,39 @@ func (s *Store) create(ctx context.Context, in Input, by authz.Subject, event st
 		in.Managed = ManagedStore
 	}
 	reg, stored, err := s.swap(ctx, func(reg *registry) ([]string, error) {
-		if _, dup := reg.Tenants[in.ID]; dup {
-			return nil, fmt.Errorf("%w: %q", ErrExists, in.ID)
-		}
-		if err := hostConflict(reg, in.ID, in.Hosts); err != nil {
+		if err := s.createIn(reg, in, by, event, at); err != nil {
 			return nil, err
 		}
-		now := s.clock(at)
-		r, err := s.build(nil, in)
-		if err != nil {
-			return nil, err
-		}
-		r.Status, r.Version, r.UpdatedBy, r.UpdatedAt = StatusActive, 1, actorName(by, event), now
-		detail := FormatDiff(Diff(Record{}, r))
-		if event == EventSeedCreated {
-			detail = "seeded from file: " + detail
-		}
-		r.PendingAudit = &PendingAudit{Event: event, Time: now, Actor: by, Detail: detail}
-		reg.Tenants[in.ID] = r
 		return []string{in.ID}, nil
 	})
 	if !stored {
 		return Record{}, err
 	}
 	return reg.Tenants[in.ID], err
+}
+
+// createIn adds the record of in (validated) to reg, with its pending
+// audit record. Errors: ErrExists, ErrHostConflict, build's.
+func (s *Store) createIn(reg *registry, in Input, by authz.Subject, event string, at time.Time) error {
+	if _, dup := reg.Tenants[in.ID]; dup {
+		return fmt.Errorf("%w: %q", ErrExists, in.ID)
+	}
+	if err := hostConflict(reg, in.ID, in.Hosts); err != nil {
+		return err
+	}
+	now := s.clock(at)
+	r, err := s.build(nil, in)
+	if err != nil {
+		return err
+	}
+	r.Status, r.Version, r.UpdatedBy, r.UpdatedAt = StatusActive, 1, actorName(by, event), now
+	detail := FormatDiff(Diff(Record{}, r))
+	if event == EventSeedCreated {
+		detail = "seeded from file: " + detail
+	}
+	r.PendingAudit = &PendingAudit{Event: event, Time: now, Actor: by, Detail: detail}
+	reg.Tenants[in.ID] = r
+	return nil
 }
 
 func (s *Store) clock(at time.Time) time.Time {
@@ -320,33 +329,12 @@ func (s *Store) modify(ctx context.Context, id string, version int64, by authz.S
 	change func(cur Record) (Record, error)) (Record, error) {
 	var cur Record
 	reg, stored, err := s.swap(ctx, func(reg *registry) ([]string, error) {
-		var ok bool
-		cur, ok = reg.Tenants[id]
-		if !ok {
-			return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
-		}
-		if version != 0 && cur.Version != version {
-			return nil, &VersionConflictError{Tenant: id, Want: version, Current: cur.Version}
-		}
-		next, err := change(cur.Clone())
-		if err != nil {
+		var changed bool
+		var err error
+		cur, changed, err = s.modifyIn(reg, id, version, by, event, reason, at, change)
+		if err != nil || !changed {
 			return nil, err
 		}
-		if err := hostConflict(reg, id, next.Hosts); err != nil {
-			return nil, err
-		}
-		changes := Diff(cur, next)
-		if len(changes) == 0 {
-			return nil, nil
-		}
-		now := s.clock(at)
-		next.Version, next.UpdatedBy, next.UpdatedAt = cur.Version+1, actorName(by, event), now
-		detail := FormatDiff(changes)
-		if event == EventSeedUpdated {
-			detail = "seeded from file: " + detail
-		}
-		next.PendingAudit = &PendingAudit{Event: event, Time: now, Actor: by, Reason: reason, Detail: detail}
-		reg.Tenants[id] = next
 		return []string{id}, nil
 	})
 	switch {
@@ -356,6 +344,41 @@ func (s *Store) modify(ctx context.Context, id string, version int64, by authz.S
 		return Record{}, err
 	}
 	return cur, nil // nothing to change
+}
+
+// modifyIn applies change to reg's record id (at version, 0: any) with
+// its pending audit record; changed is false when change changed nothing.
+// cur is the record before. Errors: ErrNotFound, *VersionConflictError,
+// ErrHostConflict, change's.
+func (s *Store) modifyIn(reg *registry, id string, version int64, by authz.Subject, event, reason string, at time.Time,
+	change func(cur Record) (Record, error)) (cur Record, changed bool, err error) {
+	cur, ok := reg.Tenants[id]
+	if !ok {
+		return cur, false, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	if version != 0 && cur.Version != version {
+		return cur, false, &VersionConflictError{Tenant: id, Want: version, Current: cur.Version}
+	}
+	next, err := change(cur.Clone())
+	if err != nil {
+		return cur, false, err
+	}
+	if err := hostConflict(reg, id, next.Hosts); err != nil {
+		return cur, false, err
+	}
+	changes := Diff(cur, next)
+	if len(changes) == 0 {
+		return cur, false, nil
+	}
+	now := s.clock(at)
+	next.Version, next.UpdatedBy, next.UpdatedAt = cur.Version+1, actorName(by, event), now
+	detail := FormatDiff(changes)
+	if event == EventSeedUpdated {
+		detail = "seeded from file: " + detail
+	}
+	next.PendingAudit = &PendingAudit{Event: event, Time: now, Actor: by, Reason: reason, Detail: detail}
+	reg.Tenants[id] = next
+	return cur, true, nil
 }
 
 // build makes the record for in (validated), keeping cur's status and
