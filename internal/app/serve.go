@@ -146,6 +146,10 @@ func (a *App) build(ctx context.Context) error {
 		Checks: []gateway.Check{
 			{Name: "redis", Check: func(ctx context.Context) error { return svc.rdb.Ping(ctx).Err() }},
 			{Name: "store", Check: svc.store.Ping},
+			// Not ready before the change notices arrive: an instance that
+			// took traffic earlier could miss a change made meanwhile
+			// until its next periodic refresh.
+			{Name: "notices", Check: subscribed(svc.tenants.Subscribed(), brand.live.Subscribed())},
 		},
 		Console: listenerOptions(cfg.Console),
 		API:     listenerOptions(cfg.API),
@@ -313,4 +317,19 @@ func listenerOptions(l config.Listener) gateway.ListenerOptions {
 	return gateway.ListenerOptions{ReadTimeout: l.ReadTimeout, WriteTimeout: l.WriteTimeout,
 		IdleTimeout: l.IdleTimeout, MaxHeaderBytes: l.MaxHeaderBytes, BodyLimit: l.BodyLimit,
 		WriteBufferBytes: l.WriteBufferBytes}
+}
+
+// subscribed is a readiness check: ok once every channel is closed (each
+// subscriber has subscribed to its change notices once).
+func subscribed(chans ...<-chan struct{}) func(context.Context) error {
+	return func(context.Context) error {
+		for _, ch := range chans {
+			select {
+			case <-ch:
+			default:
+				return errors.New("not yet subscribed to change notices")
+			}
+		}
+		return nil
+	}
 }
