@@ -160,14 +160,18 @@ func (s *Customers) reserve(ctx context.Context, key, tenant string, reg Registr
 	// The claims go beside the admission's write only well inside the
 	// stale window: a reservation released as stale (admissionStale after
 	// CreatedAt) must not get claims from its late request afterwards.
+	// The claims' own deadline keeps them inside that window too, whatever
+	// the store's call deadline is.
 	var pre *claimed
 	var wg sync.WaitGroup
-	if s.o.Now().Sub(cur.CreatedAt) < admissionStale/4 {
+	if age := s.o.Now().Sub(cur.CreatedAt); age < admissionStale/4 {
 		pre = &claimed{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pre.err, pre.domain = s.claimAll(ctx, key, &cur)
+			cctx, cancel := context.WithTimeout(ctx, admissionStale/2-age)
+			defer cancel()
+			pre.err, pre.domain = s.claimAll(cctx, key, &cur)
 		}()
 	}
 	obj, err = objstore.PutJSON(ctx, s.o.Store, key, cur, objstore.PutOptions{IfMatch: obj.ETag})
