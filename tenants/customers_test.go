@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,7 +180,7 @@ func TestCrashBetweenSteps(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b := open(t)
 			ctx := context.Background()
-			for i, step := range []string{"reserved", "admitted", "name", "phone", "provisioned"} {
+			for i, step := range []string{"reserved", "admitted", "name", "phone", "provisioned", "indexed"} {
 				t.Run(step, func(t *testing.T) {
 					prov := &countingProvisioner{}
 					crashed := false
@@ -322,5 +323,51 @@ func assertNoOrphans(t *testing.T, st objstore.Store) {
 		if cust.State != tenants.StateActive {
 			t.Errorf("claim %s held by unfinished customer %s", o.Key, c.CustomerKey)
 		}
+	}
+}
+
+// failingCAS fails the first compare-and-swap write of a customer record
+// (the admission's write), as a crash or an outage there would.
+type failingCAS struct {
+	objstore.Store
+	failed atomic.Bool
+}
+
+func (f *failingCAS) Put(ctx context.Context, key string, r io.Reader, size int64, o objstore.PutOptions) (objstore.Object, error) {
+	if o.IfMatch != "" && strings.Contains(key, "/customers/") && f.failed.CompareAndSwap(false, true) {
+		return objstore.Object{}, fmt.Errorf("injected: %w", objstore.ErrUnavailable)
+	}
+	return f.Store.Put(ctx, key, r, size, o)
+}
+
+// TestStaleAdmissionReleasesClaims: the claims are written beside the
+// admission's write; when that write fails, the reservation stays
+// admitting with claims, and its release once stale releases them too (a
+// generated name is not kept by the next attempt, which draws another).
+func TestStaleAdmissionReleasesClaims(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			b := open(t)
+			ctx := context.Background()
+			fs := &failingCAS{Store: b.store}
+			s := newService(backend{fs, b.rdb}, tenants.Builtin{}, nil)
+			r := reg("stale-1", "", "0086-13600000001")
+			if _, err := s.Create(ctx, "ta", r, tenants.Meta{}); !errors.Is(err, tenants.ErrUnavailable) {
+				t.Fatalf("first attempt: %v", err)
+			}
+			if _, err := s.Create(ctx, "ta", r, tenants.Meta{}); !errors.Is(err, tenants.ErrInProgress) {
+				t.Fatalf("retry while the admission is fresh: %v", err)
+			}
+			tenants.SetNow(s, func() time.Time { return time.Now().Add(tenants.AdmissionStale + time.Second) })
+			c, err := s.Create(ctx, "ta", r, tenants.Meta{})
+			if err != nil || c.State != tenants.StateActive {
+				t.Fatalf("retry once stale: %+v %v", c, err)
+			}
+			objs, err := b.store.List(ctx, "names/")
+			if err != nil || len(objs) != 1 {
+				t.Fatalf("name claims: %d %v, want 1 (the first attempt's released)", len(objs), err)
+			}
+			assertNoOrphans(t, b.store)
+		})
 	}
 }

@@ -8,14 +8,17 @@ import (
 	"github.com/livery/livery/internal/objstore"
 )
 
-// Index repair. The query index (Redis) is written after the customer
-// record (the object store), so a Redis failure at that moment would leave
-// an acknowledged customer that query cannot find. To close that gap, a
-// durable to-do — a repair marker in the object store — is written before
-// the customer record is activated and removed once the index holds the
-// customer. When the index write fails the marker stays, and a repairer
-// (RunIndexRepair, on every instance) indexes the customer as soon as Redis
-// accepts the write again.
+// Index repair. The query index (Redis) and the customer records (the
+// object store) are written separately, so a Redis failure would leave an
+// acknowledged customer that query cannot find. A registration therefore
+// indexes the customer before it activates the record; only when that
+// index write fails does it write a durable to-do — a repair marker in the
+// object store — still before the activation (a registration that dies in
+// between leaves a pending record, which its retry completes and indexes).
+// Other index writes (a retry of a finished registration, a manager
+// change) write the marker after a failed index write. A repairer
+// (RunIndexRepair, on every instance) indexes each marked customer as soon
+// as Redis accepts the write again, and removes the marker.
 
 // repairPrefix holds the repair markers of every tenant, so that one list
 // finds them all.
@@ -51,6 +54,32 @@ func (s *Customers) markForIndex(ctx context.Context, c *Customer) error {
 	return err
 }
 
+// indexBeforeActivation indexes c (a registration about to be activated);
+// when the index refuses, it writes c's durable to-do instead (marked).
+// Errors: ErrUnavailable when neither could be written, and the
+// registration then stays reserved for a retry.
+func (s *Customers) indexBeforeActivation(ctx context.Context, c *Customer) (marked bool, err error) {
+	ictx, cancel := context.WithTimeout(ctx, indexCallTimeout)
+	err = s.o.Index.Put(ictx, c)
+	cancel()
+	if err == nil {
+		return false, nil
+	}
+	s.o.Logger.Warn("customer index update failed; queued for repair", "tenant", c.Tenant, "err", err)
+	if err := s.markForIndex(ctx, c); err != nil {
+		return false, unavailable("mark for index", err)
+	}
+	return true, nil
+}
+
+// kickRepair wakes this instance's repairer (RunIndexRepair).
+func (s *Customers) kickRepair() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
 // index updates the query index. On success the customer's repair marker
 // (if marked) is removed; on failure a marker is ensured and the local
 // repairer woken, so the index is repaired without a retry of the request.
@@ -71,10 +100,7 @@ func (s *Customers) index(ctx context.Context, c *Customer, marked bool) {
 			s.o.Logger.Error("customer index repair marker not written: run livery reindex", "tenant", c.Tenant, "err", merr)
 		}
 	}
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
+	s.kickRepair()
 }
 
 func (s *Customers) unmark(ctx context.Context, customerKey string) {

@@ -149,6 +149,10 @@ func (s *Customers) replaceManagers(ctx context.Context, tenant string, found *C
 		if err != nil {
 			return nil, nil, unavailable("read customer", err)
 		}
+		if cur.State != StateActive {
+			// Indexed just before its activation, and not active yet.
+			return nil, nil, invalid("customer", "no such customer")
+		}
 		before := cur.Managers
 		next, err := decide(before)
 		if err != nil {

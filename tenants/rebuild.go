@@ -24,7 +24,8 @@ import (
 // Rebuild pace and bounds.
 const (
 	reindexBatch   = 500              // records per Fill
-	reindexReaders = 16               // concurrent record reads
+	reindexReaders = 16               // concurrent record reads of one batch
+	reindexAhead   = 3                // batches read at once, ahead of the fill
 	fillTimeout    = 30 * time.Second // one Fill
 	lockTTL        = 15 * time.Second // the rebuild lock, extended every lockTTL/3
 	lockPoll       = 50 * time.Millisecond
@@ -65,21 +66,48 @@ func (s *Customers) ReindexProgress(ctx context.Context, tenant string, progress
 	} else {
 		count = 0
 	}
-	for i := start; i < len(objs); i += reindexBatch {
-		batch := objs[i:min(i+reindexBatch, len(objs))]
-		cs, err := s.readActive(ctx, batch)
-		if err != nil {
-			return 0, err
+	// Batches are read ahead (reindexAhead at a time) while the previous
+	// ones fill the index, in key order, so a checkpoint never passes a
+	// batch the index does not hold.
+	rctx, stopReads := context.WithCancel(ctx)
+	defer stopReads()
+	type batchRead struct {
+		cs   []Customer
+		err  error
+		last string
+		end  int
+	}
+	reads := make(chan chan batchRead, reindexAhead)
+	go func() {
+		defer close(reads)
+		for i := start; i < len(objs); i += reindexBatch {
+			batch := objs[i:min(i+reindexBatch, len(objs))]
+			f := make(chan batchRead, 1)
+			select {
+			case reads <- f:
+			case <-rctx.Done():
+				return
+			}
+			go func() {
+				cs, err := s.readActive(rctx, batch)
+				f <- batchRead{cs: cs, err: err, last: batch[len(batch)-1].Key, end: i + len(batch)}
+			}()
 		}
-		count += len(cs)
+	}()
+	for f := range reads {
+		r := <-f
+		if r.err != nil {
+			return 0, r.err
+		}
+		count += len(r.cs)
 		fctx, cancel := context.WithTimeout(ctx, fillTimeout)
-		err = s.o.Index.Fill(fctx, tenant, cs, batch[len(batch)-1].Key, count, false)
+		err := s.o.Index.Fill(fctx, tenant, r.cs, r.last, count, false)
 		cancel()
 		if err != nil {
 			return 0, unavailable("fill index", err)
 		}
-		if progress != nil && i+len(batch) < len(objs) {
-			progress(i+len(batch), len(objs))
+		if progress != nil && r.end < len(objs) {
+			progress(r.end, len(objs))
 		}
 	}
 	fctx, cancel := context.WithTimeout(ctx, fillTimeout)

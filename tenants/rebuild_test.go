@@ -18,11 +18,12 @@ import (
 )
 
 // recordStore counts the listings of customer records and the record
-// reads, and fails reads once failAfter reads were made (when set).
+// reads, and fails the reads of records whose key sorts at or after
+// failFrom (when set).
 type recordStore struct {
 	objstore.Store
 	lists, reads atomic.Int32
-	failAfter    atomic.Int32
+	failFrom     atomic.Value // string
 }
 
 var errInjected = errors.New("injected store failure")
@@ -36,8 +37,8 @@ func (s *recordStore) List(ctx context.Context, prefix string) ([]objstore.Objec
 
 func (s *recordStore) Get(ctx context.Context, key string) (io.ReadCloser, objstore.Object, error) {
 	if strings.Contains(key, "/customers/") {
-		n := s.reads.Add(1)
-		if f := s.failAfter.Load(); f > 0 && n > f {
+		s.reads.Add(1)
+		if f, _ := s.failFrom.Load().(string); f != "" && key >= f {
 			return nil, objstore.Object{}, errInjected
 		}
 	}
@@ -131,12 +132,16 @@ func TestReindexResumes(t *testing.T) {
 	if err := rdb.FlushAll(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
+	objs, err := dir.List(ctx, "tenants/acme/customers/")
+	if err != nil || len(objs) != n {
+		t.Fatalf("records: %d %v", len(objs), err)
+	}
 	store.reads.Store(0)
-	store.failAfter.Store(1100) // fails in the third batch of 500
+	store.failFrom.Store(objs[1100].Key) // fails in the third batch of 500 (batches are read ahead)
 	if _, err := svc.Reindex(ctx, "acme"); !errors.Is(err, tenants.ErrUnavailable) || !errors.Is(err, errInjected) {
 		t.Fatalf("reindex with a failing store: %v", err)
 	}
-	store.failAfter.Store(0)
+	store.failFrom.Store("")
 	store.reads.Store(0)
 	var reports [][2]int
 	got, err := svc.ReindexProgress(ctx, "acme", func(read, total int) { reports = append(reports, [2]int{read, total}) })
