@@ -73,6 +73,9 @@ func s3Credentials(cfg S3Config) (*credentials.Credentials, error) {
 	return nil, fmt.Errorf("objstore: s3: credentials must be %q or %q, got %q", CredentialsStatic, CredentialsChain, cfg.Credentials)
 }
 
+// maxIdleConnsPerHost is the S3 client's keep-alive pool per endpoint.
+const maxIdleConnsPerHost = 128
+
 // NewS3 connects to the bucket. It fails if the bucket does not exist and
 // cfg.CreateBucket is false, or if the server cannot be reached.
 func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
@@ -83,10 +86,19 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if err != nil {
 		return nil, err
 	}
+	// minio-go keeps 16 idle connections per host by default: with more
+	// concurrent calls than that (registrations at 64 concurrent partner
+	// calls) most calls opened a new TCP connection.
+	tr, err := minio.DefaultTransport(cfg.UseSSL)
+	if err != nil {
+		return nil, fmt.Errorf("objstore: s3 transport: %w", err)
+	}
+	tr.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	c, err := minio.New(cfg.Endpoint, &minio.Options{
-		Creds:  creds,
-		Secure: cfg.UseSSL,
-		Region: cfg.Region,
+		Creds:     creds,
+		Secure:    cfg.UseSSL,
+		Region:    cfg.Region,
+		Transport: tr,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("objstore: s3 %s: %w", cfg.Endpoint, err)
