@@ -111,6 +111,30 @@ func openAll(n, parallel int, open func(i int) error) error {
 
 // report prints the figures as shell assignments (PREFIX_*) and a line on
 // stderr.
+// measure opens and drops up to warm connections (a warm-up), reads the
+// settled RSS, opens all f.n, waits hold and reads it again. drop closes
+// connection i of the warm-up.
+func (f *connsFlags) measure(what string, warm int, hold time.Duration, open func(i int) error, drop func(i int)) (before, after int, start time.Time, err error) {
+	warm = min(f.n, warm)
+	if err := openAll(warm, f.parallel, open); err != nil {
+		return 0, 0, start, fmt.Errorf("%s warm-up: %w", what, err)
+	}
+	for i := range warm {
+		drop(i)
+	}
+	time.Sleep(time.Second)
+	if before, err = settledRSS(f.pid); err != nil {
+		return 0, 0, start, err
+	}
+	start = time.Now()
+	if err := openAll(f.n, f.parallel, open); err != nil {
+		return 0, 0, start, fmt.Errorf("%s: %w", what, err)
+	}
+	time.Sleep(hold)
+	after, err = settledRSS(f.pid)
+	return before, after, start, err
+}
+
 func report(prefix, what string, n, before, after int, start time.Time) {
 	per := float64(after-before) / float64(n)
 	logf("%s: %d held open in %s; Livery RSS %d KB -> %d KB: +%d KB, %.1f KB per connection",
@@ -176,25 +200,7 @@ func idleConnsCmd(args []string) error {
 	}
 	// Warm-up: the pools and the upstream connections a busy server has
 	// anyway, on connections closed before the first reading.
-	warm := min(f.n, 256)
-	if err := openAll(warm, f.parallel, open); err != nil {
-		return fmt.Errorf("idleconns warm-up: %w", err)
-	}
-	for i := range warm {
-		conns[i].Close()
-		conns[i] = nil
-	}
-	time.Sleep(time.Second)
-	before, err := settledRSS(f.pid)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	if err := openAll(f.n, f.parallel, open); err != nil {
-		return fmt.Errorf("idleconns: %w", err)
-	}
-	time.Sleep(*hold)
-	after, err := settledRSS(f.pid)
+	before, after, start, err := f.measure("idleconns", 256, *hold, open, func(i int) { conns[i].Close(); conns[i] = nil })
 	if err != nil {
 		return err
 	}
@@ -277,25 +283,7 @@ func webSocketsCmd(args []string) error {
 		}
 		return nil
 	}
-	warm := min(f.n, 64)
-	if err := openAll(warm, f.parallel, open); err != nil {
-		return fmt.Errorf("websockets warm-up: %w", err)
-	}
-	for i := range warm {
-		socks[i].Close()
-		socks[i] = nil
-	}
-	time.Sleep(time.Second)
-	before, err := settledRSS(f.pid)
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	if err := openAll(f.n, f.parallel, open); err != nil {
-		return fmt.Errorf("websockets: %w", err)
-	}
-	time.Sleep(*hold)
-	after, err := settledRSS(f.pid)
+	before, after, start, err := f.measure("websockets", 64, *hold, open, func(i int) { socks[i].Close(); socks[i] = nil })
 	if err != nil {
 		return err
 	}
