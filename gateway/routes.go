@@ -98,6 +98,7 @@ func (g *Gateway) routes(o Options) {
 		if id.CloudEnabled() {
 			c.Get(signin.CloudLoginPath, id.CloudLogin)
 			c.Get(signin.CloudCallbackPath, signins.wrap("cloud", id.CloudCallback))
+			c.Post(signin.CloudBackchannelLogoutPath, id.CloudBackchannelLogout)
 		}
 		if o.MyPartners != nil {
 			mo := mypartners.Options{Grants: o.MyPartners, Session: id.Session,

@@ -3,6 +3,7 @@ package signin_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -191,5 +192,42 @@ func TestEndByAccount(t *testing.T) {
 		if _, err := st.Get(ctx, s.ID); err != nil {
 			t.Fatalf("session of %s at %s ended too: %v", s.AccountID, s.Tenant, err)
 		}
+	}
+}
+
+// TestCloudBackchannelLogout: the cloud provider's logout token, posted to
+// the cloud back-channel path, ends the cloud session on the console; a
+// token of the partner's provider is refused there and ends nothing.
+func TestCloudBackchannelLogout(t *testing.T) {
+	ce := startCloudEnv(t, "")
+	c := gatewaytest.Browser(t)
+	ce.cloudSignIn(t, c, "c10ad-invitee", "/")
+	s := ce.session(t, c)
+	post := func(token string) int {
+		t.Helper()
+		req := gatewaytest.NewRequest(t, "POST", ce.g.ConsoleURL+signin.CloudBackchannelLogoutPath,
+			strings.NewReader(url.Values{"logout_token": {token}}.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+		r, _ := gatewaytest.Do(t, req)
+		return r.StatusCode
+	}
+	partnerTok, err := ce.IDP.LogoutToken("livery", "c10ad-invitee", s.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := post(partnerTok); st != http.StatusBadRequest {
+		t.Fatalf("the partner provider's token at the cloud path: %d, want 400", st)
+	}
+	if _, err := ce.g.Sessions.Get(context.Background(), s.ID); err != nil {
+		t.Fatalf("a refused token ended the session: %v", err)
+	}
+	tok, err := ce.cloud.LogoutToken("livery-cloud", "c10ad-invitee", s.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := post(tok); st != http.StatusOK {
+		t.Fatalf("the cloud provider's token: %d, want 200", st)
+	}
+	if _, err := ce.g.Sessions.Get(context.Background(), s.ID); !errors.Is(err, sessions.ErrNotFound) {
+		t.Fatalf("the cloud session after back-channel logout: %v", err)
 	}
 }

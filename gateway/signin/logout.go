@@ -82,14 +82,33 @@ func (id *Customer) LoggedOut(c *fiber.Ctx) error {
 // POSTs a signed logout token; every session of its sid (or, without sid,
 // of its subject) ends on every instance.
 func (id *Customer) BackchannelLogout(c *fiber.Ctx) error {
+	rp, err := id.rp(c)
+	if err != nil {
+		return err
+	}
+	return id.backchannel(c, rp, func(err error) error { return idpUnavailable(web.TenantOf(c), err) })
+}
+
+// CloudBackchannelLogout is BackchannelLogout for sessions signed in at
+// the cloud's provider (identity.cloud_sign_in): its logout tokens end the
+// sessions of its sid or subject. 404 without cloud sign-in.
+func (id *Customer) CloudBackchannelLogout(c *fiber.Ctx) error {
+	rp, err := id.cloudRP()
+	if err != nil {
+		return err
+	}
+	return id.backchannel(c, rp, cloudUnavailable)
+}
+
+// backchannel verifies a logout token of rp's provider (signature, issuer,
+// audience, iat, events, no nonce, sid or sub) and ends those sessions.
+// Errors: 400 invalid_request for a bad token, idpDown's when the
+// provider's keys cannot be had, 503 when the session store fails.
+func (id *Customer) backchannel(c *fiber.Ctx, rp *relyingParty, idpDown func(error) error) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	bad := func(err error) error {
 		id.log.Warn("back-channel logout refused", "request_id", web.RequestIDOf(c), "err", err)
 		return c.Status(http.StatusBadRequest).JSON(fiber.Map{"error": "invalid_request"})
-	}
-	rp, err := id.rp(c)
-	if err != nil {
-		return err
 	}
 	raw := c.FormValue("logout_token")
 	if raw == "" || len(raw) > 16<<10 {
@@ -97,7 +116,7 @@ func (id *Customer) BackchannelLogout(c *fiber.Ctx) error {
 	}
 	p, err := rp.get(c.UserContext())
 	if err != nil {
-		return idpUnavailable(web.TenantOf(c), err)
+		return idpDown(err)
 	}
 	v := p.Verifier(&oidc.Config{ClientID: rp.cfg.ClientID, SkipExpiryCheck: true,
 		SupportedSigningAlgs: []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.PS256}})

@@ -12,8 +12,9 @@ const (
 	LoggedOutPath         = web.LiveryPrefix + "logged-out"
 	BackchannelLogoutPath = web.LiveryPrefix + "backchannel-logout"
 	// Cloud-account sign-in (identity.cloud_sign_in), for invited customers.
-	CloudLoginPath    = web.LiveryPrefix + "cloud/login"
-	CloudCallbackPath = web.LiveryPrefix + "cloud/callback"
+	CloudLoginPath             = web.LiveryPrefix + "cloud/login"
+	CloudCallbackPath          = web.LiveryPrefix + "cloud/callback"
+	CloudBackchannelLogoutPath = web.LiveryPrefix + "cloud/backchannel-logout"
 
 	StaffLoginPath    = "/admin/login"
 	StaffCallbackPath = "/admin/callback"
