@@ -76,7 +76,8 @@ func (c *demoCloud) start(ln net.Listener, consoleHosts []string, log *slog.Logg
 		users = append(users, idp.User{Subject: u.account, Name: u.login, Password: u.password})
 	}
 	p, err := idp.New(idp.Options{Issuer: c.url, Logger: log, Users: users,
-		Clients: []idp.Client{{ID: "livery-cloud", Secret: c.secret, RedirectURIs: redirects, PostLogoutRedirectURIs: logouts}}})
+		Clients: []idp.Client{{ID: "livery-cloud", Secret: c.secret, RedirectURIs: redirects, PostLogoutRedirectURIs: logouts,
+			BackchannelLogoutURI: consoleHosts[len(consoleHosts)-1] + "/_livery/cloud/backchannel-logout"}}})
 	if err != nil {
 		return fmt.Errorf("demo cloud sign-in: %w", err)
 	}
