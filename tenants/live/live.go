@@ -200,14 +200,22 @@ type message struct {
 	Tenant string `json:"tenant"`
 }
 
-// TenantChanged refreshes this instance's table at once (so that the
-// writer's next request sees the change) and tells every other instance.
-// Failures are logged and counted, never returned: the periodic refresh
-// catches up. It implements records.Notifier.
-func (t *Table) TenantChanged(ctx context.Context, id string) {
+// TenantChanged is TenantsChanged of one tenant.
+func (t *Table) TenantChanged(ctx context.Context, id string) { t.TenantsChanged(ctx, []string{id}) }
+
+// TenantsChanged refreshes this instance's table at once (so that the
+// writer's next request sees the change) and tells every other instance,
+// once for all of ids (a refresh reads every tenant anyway; the notice
+// names the first). Failures are logged and counted, never returned: the
+// periodic refresh catches up. It implements records.Notifier.
+func (t *Table) TenantsChanged(ctx context.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	id := ids[0]
 	ctx = context.WithoutCancel(ctx)
 	if err := t.Refresh(ctx); err != nil {
-		t.o.Logger.Warn("tenants: refresh after a change failed; the periodic refresh retries", "tenant", id, "err", err)
+		t.o.Logger.Warn("tenants: refresh after a change failed; the periodic refresh retries", "tenant", id, "tenants", len(ids), "err", err)
 	}
 	if t.rdb == nil {
 		return

@@ -67,14 +67,16 @@ func (c *clock) Now() time.Time {
 }
 
 type notifier struct {
-	mu  sync.Mutex
-	ids []string
+	mu    sync.Mutex
+	ids   []string
+	calls int
 }
 
-func (n *notifier) TenantChanged(_ context.Context, id string) {
+func (n *notifier) TenantsChanged(_ context.Context, ids []string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.ids = append(n.ids, id)
+	n.ids = append(n.ids, ids...)
+	n.calls++
 }
 
 func (n *notifier) count(id string) int {

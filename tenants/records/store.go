@@ -32,10 +32,12 @@ const (
 // SeedActor is UpdatedBy of records written by Seed.
 const SeedActor = "config-file"
 
-// Notifier is told after every stored change of a tenant (the gateway
-// rebuilds its Snapshot and tells the other instances).
+// Notifier is told after every stored change, once per write of the
+// registry with every tenant it changed (one for an operation, all the
+// seeded ones for Seed): the gateway rebuilds its Snapshot once and tells
+// the other instances.
 type Notifier interface {
-	TenantChanged(ctx context.Context, id string)
+	TenantsChanged(ctx context.Context, ids []string)
 }
 
 // Options configure a Store. Zero values select the defaults.
@@ -142,9 +144,9 @@ func (s *Store) swap(ctx context.Context, change func(reg *registry) ([]string, 
 		var auditErr error
 		for _, id := range ids {
 			auditErr = errors.Join(auditErr, s.flush(ctx, reg.Tenants[id]))
-			if s.notifier != nil {
-				s.notifier.TenantChanged(ctx, id)
-			}
+		}
+		if s.notifier != nil {
+			s.notifier.TenantsChanged(ctx, ids)
 		}
 		return reg, true, auditErr
 	}
