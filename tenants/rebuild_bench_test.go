@@ -16,6 +16,7 @@ import (
 	"github.com/livery/livery/internal/testenv"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/redisindex"
+	"github.com/redis/go-redis/v9"
 )
 
 // BenchmarkReindex measures `livery reindex` (Customers.ReindexProgress)
@@ -35,17 +36,7 @@ func BenchmarkReindex(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	m := testenv.StartMinIO(b)
-	st, err := objstore.NewS3(ctx, objstore.S3Config{Endpoint: m.Endpoint, Bucket: m.NewBucket(b),
-		AccessKey: m.AccessKey, SecretKey: m.SecretKey, Region: "us-east-1"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rdb, err := redisx.Open(ctx, redisx.Options{URL: "redis://" + testenv.Redis(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { rdb.Close() })
+	st, rdb := benchBackends(b)
 	t0 := time.Now()
 	seedRecords(b, st, "acme", n)
 	b.Logf("seeded %d records in %s", n, time.Since(t0).Round(time.Second))
@@ -105,4 +96,22 @@ func seedRecords(b *testing.B, st objstore.Store, tenant string, n int) {
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// benchBackends starts a real MinIO (a fresh bucket) and redis-server for a
+// benchmark and opens them as the gateway does.
+func benchBackends(b *testing.B) (objstore.Store, redis.UniversalClient) {
+	b.Helper()
+	m := testenv.StartMinIO(b)
+	st, err := objstore.NewS3(context.Background(), objstore.S3Config{Endpoint: m.Endpoint, Bucket: m.NewBucket(b),
+		AccessKey: m.AccessKey, SecretKey: m.SecretKey, Region: "us-east-1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rdb, err := redisx.Open(context.Background(), redisx.Options{URL: "redis://" + testenv.Redis(b)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rdb.Close() })
+	return st, rdb
 }

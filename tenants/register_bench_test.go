@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/livery/livery/internal/objstore"
-	"github.com/livery/livery/internal/redisx"
-	"github.com/livery/livery/internal/testenv"
 	"github.com/livery/livery/tenants"
 	"github.com/livery/livery/tenants/redisindex"
 )
@@ -56,17 +54,7 @@ func (c *opCounter) Stat(ctx context.Context, key string) (objstore.Object, erro
 //	go test -run '^$' -bench Register -benchtime 2000x ./tenants/
 func BenchmarkRegister(b *testing.B) {
 	ctx := context.Background()
-	m := testenv.StartMinIO(b)
-	st, err := objstore.NewS3(ctx, objstore.S3Config{Endpoint: m.Endpoint, Bucket: m.NewBucket(b),
-		AccessKey: m.AccessKey, SecretKey: m.SecretKey, Region: "us-east-1"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rdb, err := redisx.Open(ctx, redisx.Options{URL: "redis://" + testenv.Redis(b)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { rdb.Close() })
+	st, rdb := benchBackends(b)
 	cs := &opCounter{Store: st}
 	s := tenants.NewCustomers(tenants.CustomerOptions{Store: cs, Provisioner: tenants.Builtin{}, Codes: &fakeCodes{},
 		Index: redisindex.Index{RDB: rdb}, PhoneLimit: 2})
