@@ -212,10 +212,17 @@ func (s *Store) Plan(ctx context.Context, specs []Input) (SeedReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	// Seed's own pass, on this copy of the registry, never written.
 	inFile := map[string]bool{}
 	for _, in := range specs {
 		inFile[in.ID] = true
-		rep.Entries = append(rep.Entries, s.planOne(&reg, in))
+		e := SeedEntry{ID: in.ID}
+		if valid, err := Validate(in); err != nil {
+			e.Action, e.Err = SeedFailed, err
+		} else {
+			e = s.seedInto(&reg, valid, s.now())
+		}
+		rep.Entries = append(rep.Entries, e)
 	}
 	for _, r := range sorted(reg) {
 		if !inFile[r.ID] {
@@ -225,38 +232,3 @@ func (s *Store) Plan(ctx context.Context, specs []Input) (SeedReport, error) {
 	return rep, nil
 }
 
-func (s *Store) planOne(reg *registry, in Input) SeedEntry {
-	e := SeedEntry{ID: in.ID}
-	in, err := Validate(in)
-	if err != nil {
-		e.Action, e.Err = SeedFailed, err
-		return e
-	}
-	cur, ok := reg.Tenants[in.ID]
-	if !ok || cur.Managed == ManagedFile {
-		if err := hostConflict(reg, in.ID, in.Hosts); err != nil {
-			e.Action, e.Err = SeedFailed, err
-			return e
-		}
-	}
-	if !ok {
-		e.Action = SeedCreated
-		return e
-	}
-	in.Managed = ""
-	next, err := s.build(&cur, in)
-	if err != nil {
-		e.Action, e.Err = SeedFailed, err
-		return e
-	}
-	e.Fields = Fields(Diff(cur, next))
-	switch {
-	case cur.Managed != ManagedFile:
-		e.Action = SeedKept
-	case len(e.Fields) == 0:
-		e.Action = SeedUnchanged
-	default:
-		e.Action = SeedUpdated
-	}
-	return e
-}
