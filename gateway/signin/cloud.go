@@ -110,22 +110,13 @@ func (id *Customer) CloudCallback(c *fiber.Ctx) error {
 	name, _ := done.claims["name"].(string)
 	email, _ := done.claims["email"].(string)
 	sid, _ := done.claims["sid"].(string)
-	if old := c.Cookies(id.cookies.Name(web.CookieSession)); old != "" {
-		_ = id.Sessions.Delete(c.UserContext(), old)
-	}
 	accountName := account
 	if cust != nil && cust.DomainName != "" {
 		accountName = cust.DomainName
 	}
-	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: kind, Issuer: done.idt.Issuer,
+	return id.signedIn(c, sessions.Session{Tenant: t.ID, Kind: kind, Issuer: done.idt.Issuer,
 		Subject: done.idt.Subject, SID: sid, User: cmp.Or(name, email, account), Email: email, AccountID: account,
-		Account: accountName, Roles: roles, IDToken: done.rawID, Extra: map[string]string{viaExtra: viaCloud}})
-	if err != nil {
-		return storeUnavailable(err)
-	}
-	id.cookies.Set(c, web.CookieSession, sess.ID, 0)
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Redirect(done.ret, http.StatusFound)
+		Account: accountName, Roles: roles, IDToken: done.rawID, Extra: map[string]string{viaExtra: viaCloud}}, done.ret)
 }
 
 // Associated rotates the request's invitee session into a customer session

@@ -194,8 +194,7 @@ func (id *Customer) session(c *fiber.Ctx) (*sessions.Session, error) {
 	case errors.Is(err, sessions.ErrNotFound):
 		return nil, nil
 	case err != nil:
-		return nil, &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
-			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
+		return nil, storeUnavailable(err)
 	}
 	if sess.Tenant != web.TenantOf(c).ID {
 		return nil, web.Errorf(http.StatusForbidden, "foreign_session", "This session belongs to another console. Sign in here instead.")
@@ -277,20 +276,25 @@ func (id *Customer) Callback(c *fiber.Ctx) error {
 	name, _ := claims["name"].(string)
 	email, _ := claims["email"].(string)
 	sid, _ := claims["sid"].(string)
-	// A fresh id at sign-in; a previous session in this browser ends.
+	return id.signedIn(c, sessions.Session{Tenant: t.ID, Kind: sessions.KindCustomer, Issuer: idt.Issuer,
+		Subject: idt.Subject, SID: sid, User: cmp.Or(name, email, account), Email: email, AccountID: cust.DomainID,
+		Account: cust.DomainName, Roles: []string{authz.RoleCustomer}, IDToken: rawID}, done.ret)
+}
+
+// signedIn starts the session of a completed sign-in with a fresh id (a
+// previous session in this browser ends) and returns the browser to ret.
+// Errors: 503 session_store_unavailable.
+func (id *Customer) signedIn(c *fiber.Ctx, s sessions.Session, ret string) error {
 	if old := c.Cookies(id.cookies.Name(web.CookieSession)); old != "" {
 		_ = id.Sessions.Delete(c.UserContext(), old)
 	}
-	sess, err := id.Sessions.Create(c.UserContext(), sessions.Session{Tenant: t.ID, Kind: sessions.KindCustomer, Issuer: idt.Issuer,
-		Subject: idt.Subject, SID: sid, User: cmp.Or(name, email, account), Email: email, AccountID: cust.DomainID,
-		Account: cust.DomainName, Roles: []string{authz.RoleCustomer}, IDToken: rawID})
+	sess, err := id.Sessions.Create(c.UserContext(), s)
 	if err != nil {
-		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
-			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
+		return storeUnavailable(err)
 	}
 	id.cookies.Set(c, web.CookieSession, sess.ID, 0)
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Redirect(done.ret, http.StatusFound)
+	return c.Redirect(ret, http.StatusFound)
 }
 
 // maxLoginReturn bounds the return path kept in a login state; a longer

@@ -27,8 +27,7 @@ func loginBudget(c *fiber.Ctx, l LoginLimiter, lim ratelimit.Limit, door string,
 	}
 	d, err := l.Allow(c.UserContext(), "login:"+door+":"+web.ClientAddrKey(c, trusted), lim)
 	if err != nil {
-		return &web.Error{Status: http.StatusServiceUnavailable, Code: "session_store_unavailable",
-			Message: "Sign-in is temporarily unavailable. Please try again shortly.", Err: err, RetryAfter: 5}
+		return storeUnavailable(err)
 	}
 	if !d.Allowed {
 		return &web.Error{Status: http.StatusTooManyRequests, Code: "too_many_logins",
