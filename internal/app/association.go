@@ -18,7 +18,6 @@ import (
 	"github.com/livery/livery/tenants/httpprovision"
 	"github.com/livery/livery/tenants/live"
 	"github.com/livery/livery/tenants/notify"
-	"github.com/livery/livery/tenants/records"
 )
 
 // buildAssociation wires the customer association lifecycle
@@ -58,8 +57,12 @@ type assocAccounts struct {
 
 func (a assocAccounts) Account(ctx context.Context, tenant, customer string) (association.AccountInfo, error) {
 	var info association.AccountInfo
-	if t, ok := a.tenants.ByID(tenant); ok && t.Provisioner.Kind == records.ProvisionerHTTP {
-		st, _, err := (&httpprovision.Provisioner{URL: t.Provisioner.URL, Token: t.Provisioner.Token}).Status(ctx, customer)
+	var api *httpprovision.Provisioner
+	if t, ok := a.tenants.ByID(tenant); ok {
+		api = cloudAccountAPI(t)
+	}
+	if api != nil {
+		st, _, err := api.Status(ctx, customer)
 		if err != nil {
 			return info, fmt.Errorf("the cloud's account API about %s: %w", customer, err)
 		}

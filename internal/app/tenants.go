@@ -112,10 +112,19 @@ func (p liveProvisioner) CreateAccount(ctx context.Context, r tenants.ProvisionR
 	if !ok {
 		return tenants.Account{}, fmt.Errorf("%w: no such tenant %q", tenants.ErrRejected, r.Tenant)
 	}
-	if t.Provisioner.Kind == records.ProvisionerHTTP {
-		return (&httpprovision.Provisioner{URL: t.Provisioner.URL, Token: t.Provisioner.Token}).CreateAccount(ctx, r)
+	if api := cloudAccountAPI(t); api != nil {
+		return api.CreateAccount(ctx, r)
 	}
 	return tenants.Builtin{}.CreateAccount(ctx, r)
+}
+
+// cloudAccountAPI is the cloud's account API as t's provisioner reaches it
+// (kind http), nil with the builtin provisioner.
+func cloudAccountAPI(t *tenants.Tenant) *httpprovision.Provisioner {
+	if t.Provisioner.Kind != records.ProvisionerHTTP {
+		return nil
+	}
+	return &httpprovision.Provisioner{URL: t.Provisioner.URL, Token: t.Provisioner.Token}
 }
 
 // PlanTenants tells, without writing anything, what serve would do at start
