@@ -215,11 +215,9 @@ func (s *Customers) rebuildLocked(ctx context.Context, tenant string) error {
 			break
 		}
 		// Another instance rebuilds: done when the index is built.
-		sctx, cancel := context.WithTimeout(ctx, indexCallTimeout)
-		_, _, built, err := s.o.Index.Select(sctx, tenant, Selection{Limit: 1})
-		cancel()
+		built, err := s.indexBuilt(ctx, tenant)
 		if err != nil {
-			return unavailable("query index", err)
+			return err
 		}
 		if built {
 			return nil
@@ -257,11 +255,9 @@ func (s *Customers) rebuildLocked(ctx context.Context, tenant string) error {
 		}
 	}()
 	// Built meanwhile by the previous holder?
-	sctx, cancel := context.WithTimeout(ctx, indexCallTimeout)
-	_, _, built, err := s.o.Index.Select(sctx, tenant, Selection{Limit: 1})
-	cancel()
+	built, err := s.indexBuilt(ctx, tenant)
 	if err != nil {
-		return unavailable("query index", err)
+		return err
 	}
 	if built {
 		return nil
@@ -279,4 +275,16 @@ func (s *Customers) lock(ctx context.Context, tenant, token string) (bool, error
 	lctx, cancel := context.WithTimeout(ctx, indexCallTimeout)
 	defer cancel()
 	return s.o.Index.Lock(lctx, tenant, token, lockTTL)
+}
+
+// indexBuilt reports whether the tenant's index is built (one Select
+// within indexCallTimeout). Errors: ErrUnavailable.
+func (s *Customers) indexBuilt(ctx context.Context, tenant string) (bool, error) {
+	sctx, cancel := context.WithTimeout(ctx, indexCallTimeout)
+	defer cancel()
+	_, _, built, err := s.o.Index.Select(sctx, tenant, Selection{Limit: 1})
+	if err != nil {
+		return false, unavailable("query index", err)
+	}
+	return built, nil
 }
