@@ -83,11 +83,8 @@ func (u *UI) integrationData(c *fiber.Ctx, t string) integrationData {
 func (u *UI) showIntegration(c *fiber.Ctx, d integrationData, status int) error {
 	page := u.base(c, "integration.title", d.Tenant)
 	page.TitleArg = u.tenantName(c, d.Tenant)
-	if len(d.Problems) > 0 {
-		page.Flash = &flash{Kind: "error", Text: tr(page.Lang, "partners.has_problems", len(d.Problems))}
-	}
-	if d.Conflict {
-		page.Flash = &flash{Kind: "error", Text: tr(page.Lang, "err.tenant_changed")}
+	if f := formFlash(page.Lang, len(d.Problems), d.Conflict); f != nil {
+		page.Flash = f
 	}
 	page.Data = d
 	c.Status(status)

@@ -214,11 +214,8 @@ func (u *UI) showPartner(c *fiber.Ctx, d partnerData, status int) error {
 	if d.Problems == nil {
 		d.Problems = map[string]string{}
 	}
-	if len(d.Problems) > 0 {
-		page.Flash = &flash{Kind: "error", Text: tr(page.Lang, "partners.has_problems", len(d.Problems))}
-	}
-	if d.Conflict {
-		page.Flash = &flash{Kind: "error", Text: tr(page.Lang, "err.tenant_changed")}
+	if f := formFlash(page.Lang, len(d.Problems), d.Conflict); f != nil {
+		page.Flash = f
 	}
 	page.Data = d
 	c.Status(status)
@@ -363,4 +360,17 @@ func recordError(err error) error {
 		return &web.Error{Status: http.StatusBadRequest, Code: "invalid_request", Message: fmt.Sprint(err), Err: err}
 	}
 	return err
+}
+
+// formFlash is the message above a partner form answered again: someone
+// else saved meanwhile (the edits are kept), or the fields with problems
+// (nil: neither).
+func formFlash(lang string, problems int, conflict bool) *flash {
+	switch {
+	case conflict:
+		return &flash{Kind: "error", Text: tr(lang, "err.tenant_changed")}
+	case problems > 0:
+		return &flash{Kind: "error", Text: tr(lang, "partners.has_problems", problems)}
+	}
+	return nil
 }
