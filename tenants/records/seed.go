@@ -231,4 +231,3 @@ func (s *Store) Plan(ctx context.Context, specs []Input) (SeedReport, error) {
 	}
 	return rep, nil
 }
-
