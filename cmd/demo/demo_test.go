@@ -29,7 +29,7 @@ func demo(t *testing.T, extra ...string) (out *syncBuffer, stop func()) {
 	done := make(chan int, 1)
 	data := t.TempDir()
 	go func() {
-		done <- run(ctx, append([]string{"-console", "127.0.0.1:0", "-api", "127.0.0.1:0", "-ops", "127.0.0.1:0", "-partner", "127.0.0.1:0",
+		done <- run(ctx, append([]string{"-console", "127.0.0.1:0", "-api", "127.0.0.1:0", "-ops", "127.0.0.1:0", "-partner", "127.0.0.1:0", "-cloud", "127.0.0.1:0",
 			"-data", data}, extra...), out, errb)
 	}()
 	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(out.String(), "xaccount_type:"); {

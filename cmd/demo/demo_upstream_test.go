@@ -59,7 +59,7 @@ func TestDemoUpstreamBadInput(t *testing.T) {
 			t.Setenv(demoTokenEnv, tt.token)
 			var out, errb bytes.Buffer
 			code := run(context.Background(), []string{"-console", "127.0.0.1:0", "-api", "127.0.0.1:0",
-				"-partner", "127.0.0.1:0", "-data", t.TempDir(), "-upstream", tt.upstream}, &out, &errb)
+				"-partner", "127.0.0.1:0", "-cloud", "127.0.0.1:0", "-data", t.TempDir(), "-upstream", tt.upstream}, &out, &errb)
 			if code != exitConfig || !strings.Contains(errb.String(), tt.want) {
 				t.Fatalf("exit %d, stderr %q; want exit %d naming %q", code, errb.String(), exitConfig, tt.want)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/livery/livery/internal/config"
+	"github.com/livery/livery/internal/testenv"
 )
 
 // testApp is an App serving on loopback listeners in front of upstream.
@@ -182,9 +184,14 @@ func TestShutdownSequence(t *testing.T) {
 	}))
 	defer up.Close()
 	ta := startApp(t, up.URL, map[string]string{"LIVERY_SHUTDOWN_DRAIN_DELAY": "500ms", "LIVERY_SHUTDOWN_TIMEOUT": "10s"})
-	if st, body := get(t, ta.ops+"/readyz"); st != 200 {
-		t.Fatalf("readyz before shutdown: %d %s", st, body)
-	}
+	// Ready once its change-notice subscriptions are up (as a load
+	// balancer would wait for it).
+	testenv.Within(t, 10*time.Second, "readyz before shutdown", func() error {
+		if st, body := get(t, ta.ops+"/readyz"); st != 200 {
+			return fmt.Errorf("%d %s", st, body)
+		}
+		return nil
+	})
 	type result struct {
 		status int
 		body   string
